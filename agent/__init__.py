@@ -1,0 +1,1 @@
+"""The conversational agent: a LangGraph state machine over chatface's tools."""

@@ -1,0 +1,1 @@
+"""Planners: LangChain chat models with tool calling (an LLM endpoint, or the offline planner)."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the memory schema (run automatically when a store opens)."""

@@ -1,0 +1,101 @@
+"""The memory's tables, as SQLAlchemy 2.0 typed mappings.
+
+sessions: one chat about one source photo, with the head of its edit tree.
+messages: the conversation, tool calls included.
+edit_nodes: the edit tree; each node holds the *cumulative* edit state, so any
+node renders (and re-renders) on its own from the source photo's inversion.
+blobs: content-addressed bytes (images, latents), checksummed.
+attempts: every self-check attempt with its scores.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Blob(Base):
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # image, latent
+    dtype: Mapped[str | None] = mapped_column(String(16))
+    shape: Mapped[list | None] = mapped_column(JSON)
+    codec: Mapped[str] = mapped_column(String(16))  # png, npz, raw
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ChatSession(Base):
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128), default="local")
+    title: Mapped[str] = mapped_column(String(256), default="")
+    source_name: Mapped[str] = mapped_column(String(512), default="")
+    source_blob: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    latent_blob: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    engine: Mapped[str] = mapped_column(String(64))
+    model_id: Mapped[str] = mapped_column(String(256), default="")
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    head_node_id: Mapped[int | None] = mapped_column(Integer)
+    redo_node_id: Mapped[int | None] = mapped_column(Integer)  # where redo leads back to, after undo
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # user, assistant, tool, system
+    content: Mapped[str] = mapped_column(Text, default="")
+    tool_calls: Mapped[list | None] = mapped_column(JSON)
+    tool_call_id: Mapped[str | None] = mapped_column(String(128))
+    name: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EditNode(Base):
+    __tablename__ = "edit_nodes"
+    __table_args__ = (Index("ix_edit_nodes_session_seq", "session_id", "seq", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # 0 for the original, then 1, 2, ... within the session
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("edit_nodes.id"))
+    action: Mapped[str] = mapped_column(String(16))  # original, edit, reset
+    request: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[dict] = mapped_column(JSON)  # {attribute: {"strength": s, "t_edit": t}}
+    scores: Mapped[dict] = mapped_column(JSON, default=dict)
+    image_blob: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Attempt(Base):
+    __tablename__ = "attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("edit_nodes.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    state: Mapped[dict] = mapped_column(JSON)
+    identity: Mapped[float | None] = mapped_column(Float)
+    identity_distance: Mapped[float | None] = mapped_column(Float)
+    direction: Mapped[dict] = mapped_column(JSON, default=dict)
+    passed: Mapped[bool] = mapped_column(Boolean, default=False)
+    kept: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

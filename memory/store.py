@@ -1,0 +1,355 @@
+"""The session memory's repository: sessions, the edit tree, undo/redo/branch, messages, attempts.
+
+One SQLAlchemy session per unit of work and one transaction per change: an
+edit writes its image blob, its node, its attempts and the new head together
+or not at all. The same code runs on SQLite (the embedded default, WAL mode,
+writers serialised with BEGIN IMMEDIATE) and PostgreSQL (the session row is
+locked with SELECT ... FOR UPDATE). Undo, redo and reset move the session's
+head along the tree; an edit after an undo starts a new branch and keeps the
+old one.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import blobs
+from .schema import Attempt, ChatSession, EditNode, Message
+
+ENV_URL = "CHATFACE_DATABASE_URL"
+
+
+class SessionNotFoundError(Exception):
+    """No such session for this owner (the message never says which of the two)."""
+
+
+class NodeNotFoundError(Exception):
+    pass
+
+
+def default_database_url() -> str:
+    url = os.environ.get(ENV_URL)
+    if url:
+        return url
+    from platformdirs import user_data_dir
+
+    data_dir = Path(os.environ.get("CHATFACE_HOME") or user_data_dir("chatface", appauthor=False))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data_dir / 'chatface.db'}"
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # pragma: no cover - trivial
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (no-op when it is there already)."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current == head:
+        return
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    id: int
+    seq: int
+    parent_id: int | None
+    action: str
+    request: str
+    state: dict
+    scores: dict
+    image_blob: str | None
+
+    def strengths(self) -> dict[str, float]:
+        return {a: float(v["strength"]) for a, v in self.state.items()}
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: str
+    owner: str
+    title: str
+    source_name: str
+    source_blob: str
+    latent_blob: str | None
+    engine: str
+    model_id: str
+    seed: int
+    head_node_id: int | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass
+class AttemptRecord:
+    state: dict
+    identity: float | None
+    identity_distance: float | None
+    direction: dict
+    passed: bool
+    kept: bool = False
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _node_info(n: EditNode) -> NodeInfo:
+    return NodeInfo(n.id, n.seq, n.parent_id, n.action, n.request, dict(n.state or {}), dict(n.scores or {}), n.image_blob)
+
+
+def _session_info(s: ChatSession) -> SessionInfo:
+    return SessionInfo(
+        s.id, s.owner, s.title, s.source_name, s.source_blob, s.latent_blob, s.engine, s.model_id, s.seed,
+        s.head_node_id, s.created_at.isoformat() if s.created_at else "", s.updated_at.isoformat() if s.updated_at else "",
+    )
+
+
+class Store:
+    """The memory. Every public method is one unit of work (one transaction)."""
+
+    def __init__(self, url: str | None = None, *, run_migrations: bool = True) -> None:
+        self.url = url or default_database_url()
+        self.engine = make_engine(self.url)
+        if run_migrations:
+            migrate(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def unit(self) -> Iterator[Session]:
+        with self._sessions.begin() as db:
+            yield db
+
+    # -- sessions ---------------------------------------------------------
+    def _locked_session(self, db: Session, session_id: str, owner: str | None) -> ChatSession:
+        stmt = select(ChatSession).where(ChatSession.id == session_id)
+        if db.bind.dialect.name != "sqlite":
+            stmt = stmt.with_for_update()
+        row = db.execute(stmt).scalar_one_or_none()
+        if row is None or (owner is not None and row.owner != owner):
+            raise SessionNotFoundError(f"no session {session_id!r}")
+        return row
+
+    def create_session(
+        self, image_png: bytes, image_shape: list, source_name: str, engine: str, *,
+        owner: str = "local", model_id: str = "", seed: int = 0, title: str = "",
+    ) -> str:
+        sid = secrets.token_urlsafe(16)
+        with self.unit() as db:
+            key = blobs.put_bytes(db, image_png, kind="image", codec="png", dtype="uint8", shape=image_shape)
+            db.add(ChatSession(id=sid, owner=owner, title=title or Path(source_name).name, source_name=source_name,
+                               source_blob=key, engine=engine, model_id=model_id, seed=seed))
+            db.flush()
+            root = EditNode(session_id=sid, seq=0, parent_id=None, action="original", request="", state={}, scores={}, image_blob=key)
+            db.add(root)
+            db.flush()
+            db.get(ChatSession, sid).head_node_id = root.id
+        return sid
+
+    def get_session(self, session_id: str, owner: str | None = None) -> SessionInfo:
+        with self.unit() as db:
+            row = db.get(ChatSession, session_id)
+            if row is None or (owner is not None and row.owner != owner):
+                raise SessionNotFoundError(f"no session {session_id!r}")
+            return _session_info(row)
+
+    def list_sessions(self, owner: str | None = None) -> list[SessionInfo]:
+        with self.unit() as db:
+            stmt = select(ChatSession).order_by(ChatSession.updated_at.desc())
+            if owner is not None:
+                stmt = stmt.where(ChatSession.owner == owner)
+            return [_session_info(s) for s in db.execute(stmt).scalars()]
+
+    def set_latent(self, session_id: str, data: bytes, *, owner: str | None = None) -> str:
+        with self.unit() as db:
+            s = self._locked_session(db, session_id, owner)
+            key = blobs.put_bytes(db, data, kind="latent", codec="npz")
+            s.latent_blob = key
+            return key
+
+    def read_blob(self, key: str) -> bytes:
+        with self.unit() as db:
+            return blobs.get(db, key).data
+
+    def verify_blobs(self) -> list[str]:
+        with self.unit() as db:
+            return blobs.verify_all(db)
+
+    # -- the tree -----------------------------------------------------------
+    def head(self, session_id: str, owner: str | None = None) -> NodeInfo:
+        with self.unit() as db:
+            s = self._locked_session(db, session_id, owner)
+            return _node_info(db.get(EditNode, s.head_node_id))
+
+    def node(self, session_id: str, seq: int, owner: str | None = None) -> NodeInfo:
+        with self.unit() as db:
+            self._locked_session(db, session_id, owner)
+            n = db.execute(select(EditNode).where(EditNode.session_id == session_id, EditNode.seq == seq)).scalar_one_or_none()
+            if n is None:
+                raise NodeNotFoundError(f"session {session_id} has no node {seq}")
+            return _node_info(n)
+
+    def nodes(self, session_id: str, owner: str | None = None) -> list[NodeInfo]:
+        with self.unit() as db:
+            self._locked_session(db, session_id, owner)
+            rows = db.execute(select(EditNode).where(EditNode.session_id == session_id).order_by(EditNode.seq)).scalars()
+            return [_node_info(n) for n in rows]
+
+    def commit_edit(
+        self, session_id: str, *, action: str, request: str, state: dict, scores: dict,
+        image_png: bytes | None, image_key: str | None = None, image_shape: list | None = None,
+        attempts: list[AttemptRecord] = (), owner: str | None = None, expected_head: int | None = None,
+    ) -> NodeInfo:
+        """Add a child of the head and make it the head: one transaction."""
+        with self.unit() as db:
+            s = self._locked_session(db, session_id, owner)
+            if expected_head is not None and s.head_node_id != expected_head:
+                raise RuntimeError("the session moved on while this edit was rendered; try again")
+            if image_png is not None:
+                image_key = blobs.put_bytes(db, image_png, kind="image", codec="png", dtype="uint8", shape=image_shape)
+            seq = (db.execute(select(func.max(EditNode.seq)).where(EditNode.session_id == session_id)).scalar() or 0) + 1
+            node = EditNode(session_id=session_id, seq=seq, parent_id=s.head_node_id, action=action, request=request,
+                            state=state, scores=scores, image_blob=image_key)
+            db.add(node)
+            db.flush()
+            for i, a in enumerate(attempts, start=1):
+                db.add(Attempt(session_id=session_id, node_id=node.id, number=i, state=a.state, identity=a.identity,
+                               identity_distance=a.identity_distance, direction=a.direction, passed=a.passed, kept=a.kept, note=a.note))
+            s.head_node_id = node.id
+            s.redo_node_id = None
+            s.updated_at = func.now()
+            return _node_info(node)
+
+    def revise_node(
+        self, session_id: str, node_id: int, *, state: dict, scores: dict, image_png: bytes,
+        image_shape: list | None, attempts: list[AttemptRecord], owner: str | None = None,
+    ) -> NodeInfo:
+        """Replace a node's result by the self-check's choice and record its attempts: one transaction."""
+        with self.unit() as db:
+            self._locked_session(db, session_id, owner)
+            node = db.get(EditNode, node_id)
+            if node is None or node.session_id != session_id:
+                raise NodeNotFoundError(f"no node {node_id} in this session")
+            key = blobs.put_bytes(db, image_png, kind="image", codec="png", dtype="uint8", shape=image_shape)
+            node.state, node.scores, node.image_blob = state, scores, key
+            start = (db.execute(select(func.max(Attempt.number)).where(Attempt.node_id == node_id)).scalar() or 0)
+            if any(a.kept for a in attempts):
+                for old in db.execute(select(Attempt).where(Attempt.node_id == node_id)).scalars():
+                    old.kept = False
+            for i, a in enumerate(attempts, start=start + 1):
+                db.add(Attempt(session_id=session_id, node_id=node_id, number=i, state=a.state, identity=a.identity,
+                               identity_distance=a.identity_distance, direction=a.direction, passed=a.passed, kept=a.kept, note=a.note))
+            db.flush()
+            return _node_info(node)
+
+    def attempts(self, session_id: str, node_id: int) -> list[dict]:
+        with self.unit() as db:
+            rows = db.execute(select(Attempt).where(Attempt.session_id == session_id, Attempt.node_id == node_id).order_by(Attempt.number)).scalars()
+            return [dict(number=a.number, state=a.state, identity=a.identity, identity_distance=a.identity_distance,
+                         direction=a.direction, passed=a.passed, kept=a.kept, note=a.note) for a in rows]
+
+    @staticmethod
+    def _ancestors(db: Session, node_id: int) -> list[int]:
+        out, cur = [], db.get(EditNode, node_id)
+        while cur is not None:
+            out.append(cur.id)
+            cur = db.get(EditNode, cur.parent_id) if cur.parent_id is not None else None
+        return out
+
+    def undo(self, session_id: str, steps: int = 1, owner: str | None = None) -> tuple[NodeInfo, int]:
+        """Move the head ``steps`` edits back (stopping at the original); returns (head, steps moved)."""
+        with self.unit() as db:
+            s = self._locked_session(db, session_id, owner)
+            if s.redo_node_id is None or s.head_node_id not in self._ancestors(db, s.redo_node_id):
+                s.redo_node_id = s.head_node_id
+            cur = db.get(EditNode, s.head_node_id)
+            moved = 0
+            while moved < steps and cur.parent_id is not None:
+                cur = db.get(EditNode, cur.parent_id)
+                moved += 1
+            s.head_node_id = cur.id
+            s.updated_at = func.now()
+            return _node_info(cur), moved
+
+    def redo(self, session_id: str, steps: int = 1, owner: str | None = None) -> tuple[NodeInfo, int]:
+        """Walk the head back toward where the last undo started; returns (head, steps moved)."""
+        with self.unit() as db:
+            s = self._locked_session(db, session_id, owner)
+            head = db.get(EditNode, s.head_node_id)
+            if s.redo_node_id is None:
+                return _node_info(head), 0
+            path = self._ancestors(db, s.redo_node_id)  # redo target ... root
+            if s.head_node_id not in path:
+                return _node_info(head), 0
+            idx = path.index(s.head_node_id)
+            moved = min(steps, idx)
+            target = db.get(EditNode, path[idx - moved])
+            s.head_node_id = target.id
+            s.updated_at = func.now()
+            return _node_info(target), moved
+
+    def checkout(self, session_id: str, seq: int, owner: str | None = None) -> NodeInfo:
+        """Make any node of the session the head again (later edits branch from it)."""
+        with self.unit() as db:
+            s = self._locked_session(db, session_id, owner)
+            n = db.execute(select(EditNode).where(EditNode.session_id == session_id, EditNode.seq == seq)).scalar_one_or_none()
+            if n is None:
+                raise NodeNotFoundError(f"session {session_id} has no node {seq}")
+            s.redo_node_id = s.head_node_id if n.id in self._ancestors(db, s.head_node_id) else None
+            s.head_node_id = n.id
+            s.updated_at = func.now()
+            return _node_info(n)
+
+    # -- messages ---------------------------------------------------------
+    def add_messages(self, session_id: str, messages: list[dict], owner: str | None = None) -> None:
+        with self.unit() as db:
+            self._locked_session(db, session_id, owner)
+            for m in messages:
+                db.add(Message(session_id=session_id, role=m["role"], content=m.get("content") or "",
+                               tool_calls=m.get("tool_calls"), tool_call_id=m.get("tool_call_id"), name=m.get("name")))
+
+    def messages(self, session_id: str, owner: str | None = None) -> list[dict]:
+        with self.unit() as db:
+            self._locked_session(db, session_id, owner)
+            rows = db.execute(select(Message).where(Message.session_id == session_id).order_by(Message.id)).scalars()
+            return [dict(role=m.role, content=m.content, tool_calls=m.tool_calls, tool_call_id=m.tool_call_id, name=m.name) for m in rows]

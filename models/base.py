@@ -1,0 +1,136 @@
+"""The seams between tools and models: Generator, IdentityScorer, DirectionScorer.
+
+Every engine (the offline landmark engine, the diffusion h-space engine) and
+every scorer implements these, so tools, agent and memory never depend on
+which one is selected. Images are ``uint8`` RGB arrays of shape (H, W, 3).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+
+class ChatfaceModelError(Exception):
+    """Base of the errors that models raise for bad input; their message is shown to users."""
+
+
+class ImageError(ChatfaceModelError):
+    """The input is not a usable image (not an image, truncated, too large...)."""
+
+
+class NoFaceError(ChatfaceModelError):
+    """No face was found where one is needed."""
+
+
+class UnsupportedAttributeError(ChatfaceModelError):
+    """The engine cannot render this attribute (or this direction of it)."""
+
+    def __init__(self, unsupported: Mapping[str, str]):
+        self.unsupported = dict(unsupported)
+        detail = "; ".join(f"{a}: {why}" for a, why in self.unsupported.items())
+        super().__init__(f"unsupported by this engine: {detail}")
+
+
+@dataclass(frozen=True)
+class EditSpec:
+    """One attribute of a cumulative edit state: signed strength in [-1, 1] and T_edit."""
+
+    strength: float
+    t_edit: int
+
+
+EditState = Mapping[str, EditSpec]
+
+
+@dataclass
+class Latent:
+    """What ``invert`` computes once per source photo and every ``decode`` reuses.
+
+    ``arrays`` hold the numeric content (a noise map, landmarks, masks); ``meta``
+    JSON-able facts (engine, model id, face box). Memory stores both as blobs.
+    """
+
+    engine: str
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+
+class Generator(ABC):
+    """Inverts a photo once, then decodes it with a cumulative edit state."""
+
+    name: str = "generator"
+
+    @abstractmethod
+    def invert(self, image: np.ndarray) -> Latent: ...
+
+    @abstractmethod
+    def decode(self, image: np.ndarray, latent: Latent, edits: EditState) -> np.ndarray:
+        """Render the source photo ``image`` with the full cumulative ``edits``.
+
+        Always from the source and its one inversion, never from a previous edit.
+        Raises UnsupportedAttributeError for attributes it cannot render.
+        """
+
+    @abstractmethod
+    def supported_attributes(self) -> dict[str, tuple[bool, bool]]:
+        """attribute id -> (positive direction supported, negative direction supported)."""
+
+    def check_supported(self, edits: EditState) -> None:
+        supported = self.supported_attributes()
+        bad: dict[str, str] = {}
+        for attr, spec in edits.items():
+            if spec.strength == 0:
+                continue
+            if attr not in supported:
+                bad[attr] = "not available"
+                continue
+            pos, neg = supported[attr]
+            if spec.strength > 0 and not pos:
+                bad[attr] = "only the negative direction is available"
+            if spec.strength < 0 and not neg:
+                bad[attr] = "the negative direction (removal/reduction) is not available"
+        if bad:
+            raise UnsupportedAttributeError(bad)
+
+
+@dataclass(frozen=True)
+class IdentityScore:
+    similarity: float  # cosine of the two face embeddings
+    distance: float  # the scorer's native distance
+    same_person: bool  # by the scorer's native criterion
+
+
+class IdentityScorer(ABC):
+    name: str = "identity"
+
+    @abstractmethod
+    def score(self, image_a: np.ndarray, image_b: np.ndarray, face_hint: Latent | None = None) -> IdentityScore: ...
+
+    def similarity(self, image_a: np.ndarray, image_b: np.ndarray) -> float:
+        return self.score(image_a, image_b).similarity
+
+
+class DirectionScorer(ABC):
+    """How far image_b moved from image_a in the direction text_a -> text_b.
+
+    Scores are signed, about in [-1, 1]; positive means the change goes the
+    requested way.
+    """
+
+    name: str = "direction"
+
+    @abstractmethod
+    def direction(
+        self,
+        image_a: np.ndarray,
+        image_b: np.ndarray,
+        text_a: str,
+        text_b: str,
+        attribute: str | None = None,
+        strength_sign: float = 1.0,
+        face_hint: Latent | None = None,
+    ) -> float: ...

@@ -1,0 +1,48 @@
+"""Identity scorers: does the edited photo still show the same person?
+
+The offline default uses dlib's 128-d face embedding (same person when the L2
+distance is below 0.6, dlib's own criterion); ArcFace through insightface
+replaces it with the diffusion engine. The source photo's embedding is cached,
+so a self-check attempt costs one embedding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from .base import IdentityScore, IdentityScorer, Latent
+from .faces import face_embedding, find_face
+
+
+def _digest(image: np.ndarray) -> str:
+    return hashlib.sha1(np.ascontiguousarray(image).data).hexdigest() + str(image.shape)
+
+
+class DlibIdentityScorer(IdentityScorer):
+    name = "dlib"
+    same_person_distance = 0.6
+
+    def __init__(self) -> None:
+        self._cache: dict[str, np.ndarray] = {}
+
+    def embedding(self, image: np.ndarray, box=None) -> np.ndarray:
+        key = _digest(image) + str(box)
+        if key not in self._cache:
+            if box is None:
+                box = find_face(image).box
+            if len(self._cache) > 64:
+                self._cache.clear()
+            self._cache[key] = face_embedding(image, tuple(box))
+        return self._cache[key]
+
+    def score(self, image_a: np.ndarray, image_b: np.ndarray, face_hint: Latent | None = None) -> IdentityScore:
+        box = tuple(face_hint.meta["box"]) if face_hint is not None and "box" in face_hint.meta else None
+        if box is None:
+            box = find_face(image_a).box
+        ea = self.embedding(image_a, box)
+        eb = self.embedding(image_b, box)
+        dist = float(np.linalg.norm(ea - eb))
+        cos = float(np.dot(ea, eb) / (np.linalg.norm(ea) * np.linalg.norm(eb) + 1e-12))
+        return IdentityScore(similarity=cos, distance=dist, same_person=dist < self.same_person_distance)

@@ -1,0 +1,92 @@
+"""Reading and writing photos with clear errors.
+
+Everything a user hands us goes through ``load_image``: it refuses non-images,
+truncated files and decompression bombs with one readable message, applies the
+EXIF orientation, and converts every mode (16-bit, CMYK, palette, alpha,
+greyscale) to 8-bit RGB.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .base import ImageError
+
+MAX_PIXELS = 60_000_000  # about 60 megapixels; larger images are refused, not decoded
+
+
+def _decode(data: bytes, source: str) -> np.ndarray:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                if im.width * im.height > MAX_PIXELS:
+                    raise ImageError(
+                        f"{source}: image is too large ({im.width}x{im.height}); "
+                        f"the limit is {MAX_PIXELS // 1_000_000} megapixels"
+                    )
+                im.load()
+                im = ImageOps.exif_transpose(im)
+                rgb = _to_rgb(im)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageError(f"{source}: image is too large to decode safely ({exc})") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{source}: not an image file (or a format that cannot be read)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"{source}: broken or truncated image ({exc})") from None
+    if rgb.shape[0] < 32 or rgb.shape[1] < 32:
+        raise ImageError(f"{source}: image is too small ({rgb.shape[1]}x{rgb.shape[0]})")
+    return rgb
+
+
+def _to_rgb(im) -> np.ndarray:
+    from PIL import Image
+
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(im, dtype=np.float64)
+        hi = arr.max() if arr.size else 1.0
+        scale = 65535.0 if hi > 255 else 255.0
+        arr8 = np.clip(arr / scale * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(arr8[..., None], 3, axis=2)
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        im = im.convert("RGBA")
+        background = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(background, im)
+    return np.array(im.convert("RGB"), dtype=np.uint8)
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """Read a photo from disk as uint8 RGB, or raise ImageError with a clear message."""
+    p = Path(path)
+    if not p.exists():
+        raise ImageError(f"{p}: no such file")
+    if not p.is_file():
+        raise ImageError(f"{p}: not a file")
+    return _decode(p.read_bytes(), str(p))
+
+
+def decode_image_bytes(data: bytes, source: str = "image") -> np.ndarray:
+    return _decode(data, source)
+
+
+def encode_png(image: np.ndarray, compress_level: int = 1) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG", compress_level=compress_level)
+    return buf.getvalue()
+
+
+def save_image(image: np.ndarray, path: str | Path) -> None:
+    from PIL import Image
+
+    Image.fromarray(image).save(str(path))

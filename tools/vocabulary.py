@@ -1,0 +1,100 @@
+"""The attribute vocabulary: the ids a planner may use, their CLIP text pairs,
+categories, exclusive groups, default strength and default T_edit.
+
+The data lives in ``attributes.json`` beside this module (ids of
+shared/spec/intents.md); this module only loads and queries it, so every part
+of chatface (prompts, tools, planners, engines, evaluation) reads one list.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DATA_FILE = Path(__file__).with_name("attributes.json")
+
+
+@dataclass(frozen=True)
+class Attribute:
+    id: str
+    category: str
+    group: str
+    exclusive: bool
+    neutral_text: str
+    positive_text: str
+    negative_text: str | None
+    default_strength: float
+    default_t_edit: int
+    positive_synonyms: tuple[str, ...]
+    negative_synonyms: tuple[str, ...]
+
+    @property
+    def has_negative(self) -> bool:
+        """Whether a negative strength means something ("younger", "slimmer")."""
+        return self.negative_text is not None
+
+    def text_pair(self, strength: float) -> tuple[str, str]:
+        """The CLIP text pair (from, to) of an edit in the direction of ``strength``."""
+        if strength >= 0 or self.negative_text is None:
+            return self.neutral_text, self.positive_text
+        return self.neutral_text, self.negative_text
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    attributes: dict[str, Attribute]
+    t_edit_range: tuple[int, int]
+
+    def __contains__(self, attribute_id: object) -> bool:
+        return attribute_id in self.attributes
+
+    def __getitem__(self, attribute_id: str) -> Attribute:
+        return self.attributes[attribute_id]
+
+    def ids(self) -> list[str]:
+        return list(self.attributes)
+
+    def exclusive_rivals(self, attribute_id: str) -> list[str]:
+        """The other ids of ``attribute_id``'s exclusive group (empty when not exclusive)."""
+        attr = self.attributes[attribute_id]
+        if not attr.exclusive:
+            return []
+        return [a.id for a in self.attributes.values() if a.group == attr.group and a.id != attribute_id]
+
+    def closest(self, name: str, n: int = 3) -> list[str]:
+        """Ids that look like ``name``: used in error messages the LLM can act on."""
+        import difflib
+
+        return difflib.get_close_matches(name.lower().replace(" ", "_"), self.ids(), n=n, cutoff=0.5)
+
+
+def _attribute_from_json(row: dict) -> Attribute:
+    text = row["text"]
+    syn = row.get("synonyms", {})
+    return Attribute(
+        id=row["id"],
+        category=row["category"],
+        group=row["group"],
+        exclusive=bool(row.get("exclusive", False)),
+        neutral_text=text["neutral"],
+        positive_text=text["positive"],
+        negative_text=text.get("negative"),
+        default_strength=float(row.get("default_strength", 0.6)),
+        default_t_edit=int(row.get("default_t_edit", 500)),
+        positive_synonyms=tuple(syn.get("positive", [])),
+        negative_synonyms=tuple(syn.get("negative", [])),
+    )
+
+
+def load_vocabulary(path: str | Path = DATA_FILE) -> Vocabulary:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    attrs = {row["id"]: _attribute_from_json(row) for row in data["attributes"]}
+    lo, hi = data.get("t_edit_range", [0, 999])
+    return Vocabulary(attributes=attrs, t_edit_range=(int(lo), int(hi)))
+
+
+@lru_cache(maxsize=1)
+def default_vocabulary() -> Vocabulary:
+    return load_vocabulary()
