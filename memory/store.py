@@ -172,13 +172,14 @@ class Store:
 
     def create_session(
         self, image_png: bytes, image_shape: list, source_name: str, engine: str, *,
-        owner: str = "local", model_id: str = "", seed: int = 0, title: str = "",
+        owner: str = "local", model_id: str = "", seed: int = 0, title: str = "", latent: bytes | None = None,
     ) -> str:
         sid = secrets.token_urlsafe(16)
         with self.unit() as db:
             key = blobs.put_bytes(db, image_png, kind="image", codec="png", dtype="uint8", shape=image_shape)
+            latent_key = blobs.put_bytes(db, latent, kind="latent", codec="npz") if latent is not None else None
             db.add(ChatSession(id=sid, owner=owner, title=title or Path(source_name).name, source_name=source_name,
-                               source_blob=key, engine=engine, model_id=model_id, seed=seed))
+                               source_blob=key, latent_blob=latent_key, engine=engine, model_id=model_id, seed=seed))
             db.flush()
             root = EditNode(session_id=sid, seq=0, parent_id=None, action="original", request="", state={}, scores={}, image_blob=key)
             db.add(root)
@@ -252,9 +253,7 @@ class Store:
                             state=state, scores=scores, image_blob=image_key)
             db.add(node)
             db.flush()
-            for i, a in enumerate(attempts, start=1):
-                db.add(Attempt(session_id=session_id, node_id=node.id, number=i, state=a.state, identity=a.identity,
-                               identity_distance=a.identity_distance, direction=a.direction, passed=a.passed, kept=a.kept, note=a.note))
+            self._add_attempts(db, session_id, node.id, list(attempts))
             s.head_node_id = node.id
             s.redo_node_id = None
             s.updated_at = func.now()
@@ -272,15 +271,24 @@ class Store:
                 raise NodeNotFoundError(f"no node {node_id} in this session")
             key = blobs.put_bytes(db, image_png, kind="image", codec="png", dtype="uint8", shape=image_shape)
             node.state, node.scores, node.image_blob = state, scores, key
-            start = (db.execute(select(func.max(Attempt.number)).where(Attempt.node_id == node_id)).scalar() or 0)
-            if any(a.kept for a in attempts):
-                for old in db.execute(select(Attempt).where(Attempt.node_id == node_id)).scalars():
-                    old.kept = False
-            for i, a in enumerate(attempts, start=start + 1):
-                db.add(Attempt(session_id=session_id, node_id=node_id, number=i, state=a.state, identity=a.identity,
-                               identity_distance=a.identity_distance, direction=a.direction, passed=a.passed, kept=a.kept, note=a.note))
+            self._add_attempts(db, session_id, node_id, attempts)
             db.flush()
             return _node_info(node)
+
+    def add_attempts(self, session_id: str, node_id: int, attempts: list[AttemptRecord], owner: str | None = None) -> None:
+        with self.unit() as db:
+            self._locked_session(db, session_id, owner)
+            self._add_attempts(db, session_id, node_id, attempts)
+
+    @staticmethod
+    def _add_attempts(db: Session, session_id: str, node_id: int, attempts: list[AttemptRecord]) -> None:
+        start = db.execute(select(func.max(Attempt.number)).where(Attempt.node_id == node_id)).scalar() or 0
+        if any(a.kept for a in attempts):
+            for old in db.execute(select(Attempt).where(Attempt.node_id == node_id)).scalars():
+                old.kept = False
+        for i, a in enumerate(attempts, start=start + 1):
+            db.add(Attempt(session_id=session_id, node_id=node_id, number=i, state=a.state, identity=a.identity,
+                           identity_distance=a.identity_distance, direction=a.direction, passed=a.passed, kept=a.kept, note=a.note))
 
     def attempts(self, session_id: str, node_id: int) -> list[dict]:
         with self.unit() as db:

@@ -1,0 +1,130 @@
+"""The offline planner: a LangChain chat model with tool calling that needs no network.
+
+It reads the session's state from the system prompt (the same one an LLM gets),
+parses the newest user message with IntentParser, and answers with tool calls
+(apply_attribute / undo / redo / reset) or with text (chit-chat, a question
+back when a request is too vague). After the tools ran it reports their
+results. Because it is a real BaseChatModel, the graph cannot tell it from
+ChatOpenAI.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+
+from ..prompts import read_state
+from .intent_parser import Intent, IntentParser
+
+HELP = ("I edit the face in your photo. Ask for things like a smile, glasses or sunglasses, lipstick or makeup, "
+        "rosy cheeks, freckles, a tan, another eye or hair colour, bigger eyes or a fuller face; say how much "
+        "(\"a little\", \"very\", \"30%\"), and \"more\", \"less\", \"undo\", \"redo\" or \"start over\" at any time.")
+
+
+def _call(name: str, args: dict) -> dict:
+    return {"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:16]}", "type": "tool_call"}
+
+
+class OfflinePlanner(BaseChatModel):
+    use_embeddings: bool = True
+    parser: Any = None
+
+    @property
+    def _llm_type(self) -> str:
+        return "chatface-offline"
+
+    def bind_tools(self, tools, **kwargs):
+        return self.bind(**kwargs)
+
+    def _parser(self) -> IntentParser:
+        if self.parser is None:
+            embedder = None
+            if self.use_embeddings:
+                from .embeddings import PhraseMatcher
+
+                embedder = PhraseMatcher()
+            self.parser = IntentParser(embedder=embedder)
+        return self.parser
+
+    def plan(self, text: str, state: dict, last: list[str]) -> tuple[Intent, AIMessage]:
+        intent = self._parser().parse(text, state, last)
+        if intent.action == "edit":
+            calls = []
+            if intent.undo_steps:
+                calls.append(_call("undo", {"steps": intent.undo_steps}))
+            else:
+                edits = [{"attribute": c.attribute, "strength": c.strength} for c in intent.changes]
+                calls.append(_call("apply_attribute", {"edits": edits, "mode": "set", "request": text[:2000]}))
+            return intent, AIMessage(content="", tool_calls=calls)
+        if intent.action == "undo":
+            return intent, AIMessage(content="", tool_calls=[_call("undo", {"steps": intent.steps})])
+        if intent.action == "redo":
+            return intent, AIMessage(content="", tool_calls=[_call("redo", {"steps": intent.steps})])
+        if intent.action == "reset":
+            return intent, AIMessage(content="", tool_calls=[_call("reset", {})])
+        if intent.action == "clarify":
+            return intent, AIMessage(content="What would you like me to change? For example: a smile, glasses, lipstick, "
+                                             "a different hair or eye colour, a tan, freckles, bigger eyes.")
+        return intent, AIMessage(content=_small_talk(text))
+
+    def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs) -> ChatResult:
+        system = next((m.content for m in messages if isinstance(m, SystemMessage)), "")
+        state, last = read_state(system if isinstance(system, str) else "")
+        last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=None)
+        if last_human is None:
+            return _result(AIMessage(content=HELP))
+        text = messages[last_human].content if isinstance(messages[last_human].content, str) else str(messages[last_human].content)
+        after = messages[last_human + 1:]
+        if not after:
+            return _result(self.plan(text, state, last)[1])
+        # Tools have run. "undo that and add X": after the undo, make the edit on the restored state.
+        intent = self._parser().parse(text, state, last)
+        called = [c["name"] for m in after if isinstance(m, AIMessage) for c in m.tool_calls]
+        if intent.action == "edit" and intent.undo_steps and "apply_attribute" not in called:
+            fresh = self._parser().parse(_without_undo(text), state, last)
+            if fresh.changes:
+                edits = [{"attribute": c.attribute, "strength": c.strength} for c in fresh.changes]
+                return _result(AIMessage(content="", tool_calls=[_call("apply_attribute", {"edits": edits, "mode": "set", "request": text[:2000]})]))
+        results = [m for m in after if isinstance(m, ToolMessage)]
+        return _result(AIMessage(content=_report(results)))
+
+
+def _without_undo(text: str) -> str:
+    import re
+
+    from .intent_parser import UNDO
+
+    return re.sub(r"(?:" + UNDO + r")(?: that| it| this| the last (?:one|edit|change))?", " ", text.lower())
+
+
+def _result(message: AIMessage) -> ChatResult:
+    return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def _report(results: list[ToolMessage]) -> str:
+    parts = []
+    for m in results:
+        content = m.content if isinstance(m.content, str) else str(m.content)
+        content = content.replace(" Tell the user.", "")
+        if m.status == "error" or content.startswith("Error"):
+            parts.append(f"Sorry, that did not work: {content.removeprefix('Error: ')}")
+        else:
+            parts.append(content)
+    return " ".join(parts) or "Done."
+
+
+def _small_talk(text: str) -> str:
+    t = text.lower()
+    if any(w in t for w in ("thank", "thx", "cheers")):
+        return "You're welcome! Tell me if you want to change anything else."
+    if any(w in t for w in ("what can you", "help", "how does", "how do", "what do you")):
+        return HELP
+    if any(w in t for w in ("bye", "that's all", "thats all", "done", "that is all")):
+        return "Glad to help. Your edits are saved in this session."
+    if any(t.startswith(w) for w in ("hi", "hello", "hey", "good morning", "good evening")):
+        return "Hello! " + HELP
+    return "I'm here to edit the photo. " + HELP

@@ -1,0 +1,150 @@
+"""The self-check's re-edit policy: a bounded search over strength and T_edit.
+
+After an apply_attribute whose result fails a check, the change from the
+previous state is scaled by a factor alpha (and T_edit lowered to edit more
+steps where the direction is too weak):
+
+- identity failed: identity falls as the edit grows, so bisect alpha in
+  (0, 1) for the largest change that still passes identity;
+- direction too weak (identity fine): grow the weak attributes' strength
+  toward the limit of 1 in even steps and lower their T_edit, stopping at the
+  first candidate that passes, or bisecting back when identity breaks.
+
+At most ``max_attempts`` renders. Every attempt is stored with its scores; the
+best one is kept (passing both checks, nearest to what was asked), and the
+user is told what was traded off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..memory.store import AttemptRecord
+from ..tools.edit_state import clamp
+from ..tools.editor import Evaluation, SessionEditor
+
+
+@dataclass
+class Candidate:
+    alpha: float
+    state: dict
+    evaluation: Evaluation
+    image: object
+
+
+@dataclass
+class SelfCheckResult:
+    kept_state: dict
+    passed: bool
+    attempts: int
+    note: str
+
+
+def _scaled(parent: dict, target: dict, attrs: list[str], alpha: float, t_scale: float, t_min: int) -> dict:
+    state = {a: dict(v) for a, v in target.items()}
+    for a in attrs:
+        if a not in target:
+            continue
+        p = float(parent.get(a, {}).get("strength", 0.0))
+        s = clamp(p + alpha * (float(target[a]["strength"]) - p))
+        state[a] = {"strength": round(s, 4), "t_edit": max(t_min, int(round(target[a]["t_edit"] * t_scale)))}
+    return state
+
+
+def _fmt(state: dict, attrs: list[str]) -> str:
+    return ", ".join(f"{a} {state[a]['strength']:+.2f}" for a in attrs if a in state)
+
+
+def run_self_check(editor: SessionEditor, artifact: dict, max_attempts: int = 4) -> SelfCheckResult | None:
+    """Search for a better edit than the committed one; revise the node when one is found."""
+    if artifact.get("passed", True) or not artifact.get("changed"):
+        return None
+    parent, target = artifact["parent_state"], artifact["state"]
+    scores = artifact["scores"]
+    changed = [a for a in artifact["changed"] if a in target]
+    if not changed:
+        return None
+    t_min = editor.vocab.t_edit_range[0]
+    tried: list[Candidate] = []
+
+    def attempt(alpha: float, attrs: list[str], t_scale: float = 1.0) -> Candidate:
+        state = _scaled(parent, target, attrs, alpha, t_scale, t_min)
+        image = editor.render(state)
+        c = Candidate(alpha, state, editor.evaluate(image, state, parent), image)
+        tried.append(c)
+        return c
+
+    identity_failed = not scores.get("same_person", True)
+    if identity_failed:
+        lo, hi = 0.0, 1.0
+        for _ in range(max_attempts):
+            mid = (lo + hi) / 2
+            c = attempt(mid, changed)
+            if c.evaluation.same_person:
+                lo = mid
+                if c.evaluation.passed and hi - lo < 0.2:
+                    break
+            else:
+                hi = mid
+    else:
+        weak = [a for a, ok in scores.get("direction_ok", {}).items() if not ok and a in target]
+        # the largest alpha that keeps every weak strength within [-1, 1]
+        limits = []
+        for a in weak:
+            p, s = float(parent.get(a, {}).get("strength", 0.0)), float(target[a]["strength"])
+            delta = s - p
+            limits.append(max(1.0, ((1.0 if s >= 0 else -1.0) - p) / delta) if delta else 1.0)
+        alpha_max = min(limits) if limits else 1.0
+        good_alpha, bad_alpha = 1.0, None
+        for k in range(1, max_attempts + 1):
+            if bad_alpha is None:
+                alpha = 1.0 + (alpha_max - 1.0) * k / max_attempts
+            else:
+                alpha = (good_alpha + bad_alpha) / 2
+            c = attempt(alpha, weak, t_scale=0.8**k)
+            if c.evaluation.passed:
+                break
+            if not c.evaluation.same_person:
+                bad_alpha = alpha
+            else:
+                good_alpha = alpha
+            if alpha_max <= 1.0 and bad_alpha is None and k >= 2:
+                break
+
+    if not tried:
+        return None
+
+    def rank(c: Candidate):
+        ev = c.evaluation
+        return (ev.passed, ev.same_person, min(ev.direction.values() or [0.0]), -abs(1.0 - c.alpha))
+
+    best = max(tried, key=rank)
+    records = [
+        AttemptRecord(state=c.state, identity=c.evaluation.identity, identity_distance=c.evaluation.identity_distance,
+                      direction=c.evaluation.direction, passed=c.evaluation.passed, kept=c is best,
+                      note=f"self-check alpha={c.alpha:.3f}")
+        for c in tried
+    ]
+    # The first render (already stored) stays kept when nothing beats it.
+    original_rank = (False, scores.get("same_person", True), min(scores.get("direction", {}).values() or [0.0]), 0.0)
+    if rank(best) <= original_rank:
+        for r in records:
+            r.kept = False
+        editor.store.add_attempts(editor.session_id, artifact["node_id"], records, owner=editor.owner)
+        what = "identity" if identity_failed else "the effect strength"
+        return SelfCheckResult(target, False, len(tried) + 1,
+                               f"Self-check: {what} could not be improved in {len(tried)} more attempt(s); kept the first result "
+                               f"({_fmt(target, changed)}).")
+    node = editor.node(artifact["node_seq"])
+    editor.revise(node, best.state, best.image, best.evaluation, records)
+    ev = best.evaluation
+    if identity_failed:
+        note = (f"Self-check: at {_fmt(target, changed)} the face no longer matched the original "
+                f"(identity distance {scores.get('identity_distance', 0):.2f}); kept {_fmt(best.state, changed)} "
+                f"(distance {ev.identity_distance:.2f}) after {len(tried)} more attempt(s).")
+    else:
+        weak = [a for a, ok in scores.get("direction_ok", {}).items() if not ok]
+        note = (f"Self-check: the {', '.join(weak)} change was too weak at {_fmt(target, weak)}; "
+                f"kept {_fmt(best.state, weak)} after {len(tried)} more attempt(s)")
+        note += "." if ev.passed else f", still below the direction threshold (scores {', '.join(f'{a} {d:+.2f}' for a, d in ev.direction.items())})."
+    return SelfCheckResult(best.state, ev.passed, len(tried) + 1, note)

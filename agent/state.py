@@ -1,0 +1,17 @@
+"""The graph's state: the conversation, and what the self-check found this turn."""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import Annotated, Sequence
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph import add_messages
+
+
+@dataclass
+class AgentState:
+    messages: Annotated[Sequence[AnyMessage], add_messages] = field(default_factory=list)
+    # Notes for the user from the self-check and from unsupported attributes, this turn.
+    notes: Annotated[list[str], operator.add] = field(default_factory=list)

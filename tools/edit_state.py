@@ -1,0 +1,44 @@
+"""Arithmetic of the cumulative edit state (shared/spec/intents.md).
+
+The state maps attribute id -> {"strength": s, "t_edit": t}. Values are
+clamped to [-1, 1], an attribute at 0 is dropped, and setting one id of an
+exclusive group (hair colours, eye colours) drops the others.
+"""
+
+from __future__ import annotations
+
+from .vocabulary import Vocabulary, default_vocabulary
+
+EPS = 1e-9
+
+
+def strengths(state: dict) -> dict[str, float]:
+    return {a: float(v["strength"]) for a, v in state.items()}
+
+
+def clamp(x: float) -> float:
+    return max(-1.0, min(1.0, x))
+
+
+def apply_changes(state: dict, edits: list[tuple[str, float, int | None]], mode: str = "set", vocab: Vocabulary | None = None) -> dict:
+    """New state after ``edits`` [(attribute, strength, t_edit or None)] in ``mode`` 'set' or 'change'."""
+    vocab = vocab or default_vocabulary()
+    new = {a: dict(v) for a, v in state.items()}
+    for attr, strength, t_edit in edits:
+        current = float(new.get(attr, {}).get("strength", 0.0))
+        value = clamp(current + strength if mode == "change" else strength)
+        value = round(value, 4)
+        if abs(value) < EPS:
+            new.pop(attr, None)
+            continue
+        for rival in vocab.exclusive_rivals(attr):
+            new.pop(rival, None)
+        t = t_edit if t_edit is not None else new.get(attr, {}).get("t_edit", vocab[attr].default_t_edit)
+        new[attr] = {"strength": value, "t_edit": int(t)}
+    return new
+
+
+def describe(state: dict) -> str:
+    if not state:
+        return "the original photo (no edits)"
+    return ", ".join(f"{a} {v['strength']:+.2f}" for a, v in sorted(state.items()))

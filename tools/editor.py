@@ -1,0 +1,171 @@
+"""One session's editing service: source photo, its one inversion, render, score, commit.
+
+Tools and the self-check both go through a SessionEditor, which is bound to one
+session of one owner and can reach nothing else. Every image is rendered from
+the source photo and its stored inversion plus the cumulative state, never
+from a previous edit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..memory import blobs
+from ..memory.store import AttemptRecord, NodeInfo, Store
+from ..models.base import EditSpec, Latent, UnsupportedAttributeError
+from ..models.images import decode_image_bytes, encode_png, load_image
+from ..models.registry import EngineParts
+from .edit_state import strengths
+from .vocabulary import default_vocabulary
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    identity_distance: float | None = None  # None: the identity scorer's own criterion
+    direction: float = 0.1
+
+
+@dataclass
+class Evaluation:
+    identity: float
+    identity_distance: float
+    same_person: bool
+    direction: dict[str, float]
+    direction_ok: dict[str, bool]
+
+    @property
+    def passed(self) -> bool:
+        return self.same_person and all(self.direction_ok.values())
+
+    def as_dict(self) -> dict:
+        return {
+            "identity": round(self.identity, 4),
+            "identity_distance": round(self.identity_distance, 4),
+            "same_person": self.same_person,
+            "direction": {a: round(v, 4) for a, v in self.direction.items()},
+            "direction_ok": self.direction_ok,
+            "passed": self.passed,
+        }
+
+
+def open_photo(store: Store, parts: EngineParts, image_path: str, *, owner: str = "local", title: str = "") -> "SessionEditor":
+    """Read the photo, find the face and invert it, then create the session with both, in one transaction.
+
+    Any failure (not an image, no face...) happens before anything is written.
+    """
+    image = load_image(image_path)
+    latent = parts.generator.invert(image)
+    latent_bytes = blobs.pack_arrays(latent.arrays, {"engine": latent.engine, **latent.meta})
+    sid = store.create_session(
+        encode_png(image), list(image.shape), str(image_path), parts.generator.name, owner=owner,
+        model_id=parts.model_id, title=title, latent=latent_bytes,
+    )
+    editor = SessionEditor(store, parts, sid, owner=owner)
+    editor._image, editor._latent = image, latent
+    return editor
+
+
+class SessionEditor:
+    def __init__(self, store: Store, parts: EngineParts, session_id: str, *, owner: str = "local", thresholds: Thresholds = Thresholds()):
+        self.store = store
+        self.parts = parts
+        self.owner = owner
+        self.thresholds = thresholds
+        self.info = store.get_session(session_id, owner=owner)  # raises for a session that is not this owner's
+        self.session_id = session_id
+        self.vocab = default_vocabulary()
+        self._image: np.ndarray | None = None
+        self._latent: Latent | None = None
+
+    # -- source and inversion ---------------------------------------------
+    @property
+    def source(self) -> np.ndarray:
+        if self._image is None:
+            self._image = decode_image_bytes(self.store.read_blob(self.info.source_blob), "stored source photo")
+        return self._image
+
+    def latent(self) -> Latent:
+        """The one inversion of the source photo: read from memory, or computed once and stored."""
+        if self._latent is None:
+            info = self.store.get_session(self.session_id, owner=self.owner)
+            if info.latent_blob is not None:
+                arrays, meta = blobs.unpack_arrays(self.store.read_blob(info.latent_blob))
+                self._latent = Latent(engine=meta.pop("engine", self.parts.generator.name), arrays=arrays, meta=meta)
+            else:
+                lat = self.parts.generator.invert(self.source)
+                self.store.set_latent(self.session_id, blobs.pack_arrays(lat.arrays, {"engine": lat.engine, **lat.meta}), owner=self.owner)
+                self._latent = lat
+        return self._latent
+
+    # -- render and check ---------------------------------------------------
+    def unsupported(self, state: dict) -> dict[str, str]:
+        try:
+            self.parts.generator.check_supported(self._specs(state))
+        except UnsupportedAttributeError as exc:
+            return exc.unsupported
+        return {}
+
+    def _specs(self, state: dict) -> dict[str, EditSpec]:
+        return {a: EditSpec(float(v["strength"]), int(v["t_edit"])) for a, v in state.items()}
+
+    def render(self, state: dict) -> np.ndarray:
+        return self.parts.generator.decode(self.source, self.latent(), self._specs(state))
+
+    def evaluate(self, image: np.ndarray, state: dict, parent_state: dict) -> Evaluation:
+        """Identity against the source; direction for every attribute this edit set or changed."""
+        lat = self.latent()
+        ident = self.parts.identity.score(self.source, image, lat)
+        same = ident.same_person if self.thresholds.identity_distance is None else ident.distance < self.thresholds.identity_distance
+        direction, ok = {}, {}
+        old = strengths(parent_state)
+        for attr, s in strengths(state).items():
+            if old.get(attr) == s:
+                continue
+            text_a, text_b = self.vocab[attr].text_pair(s)
+            d = self.parts.direction.direction(self.source, image, text_a, text_b, attribute=attr, strength_sign=s, face_hint=lat)
+            direction[attr] = d
+            ok[attr] = d >= self.thresholds.direction
+        return Evaluation(ident.similarity, ident.distance, same, direction, ok)
+
+    # -- memory -------------------------------------------------------------
+    def head(self) -> NodeInfo:
+        return self.store.head(self.session_id, owner=self.owner)
+
+    def node(self, seq: int | None) -> NodeInfo:
+        return self.head() if seq is None else self.store.node(self.session_id, seq, owner=self.owner)
+
+    def last_changed(self, node: NodeInfo | None = None) -> list[str]:
+        """Attributes the head's edit set or changed (what "more" and "less" refer to)."""
+        node = node or self.head()
+        if node.parent_id is None:
+            return []
+        parent = next((n for n in self.store.nodes(self.session_id, owner=self.owner) if n.id == node.parent_id), None)
+        before = parent.state if parent is not None else {}
+        return sorted(a for a in node.state if node.state[a] != before.get(a))
+
+    def image_of(self, node: NodeInfo) -> np.ndarray:
+        if node.image_blob is None:
+            return self.render(node.state)
+        return decode_image_bytes(self.store.read_blob(node.image_blob), f"node {node.seq}")
+
+    def commit(self, *, action: str, request: str, state: dict, image: np.ndarray, evaluation: Evaluation | None,
+               expected_head: int | None = None, note: str = "") -> NodeInfo:
+        scores = evaluation.as_dict() if evaluation is not None else {}
+        attempts = []
+        if evaluation is not None:
+            attempts.append(AttemptRecord(state=state, identity=evaluation.identity, identity_distance=evaluation.identity_distance,
+                                          direction=evaluation.direction, passed=evaluation.passed, kept=True, note=note or "first render"))
+        return self.store.commit_edit(
+            self.session_id, action=action, request=request, state=state, scores=scores, image_png=encode_png(image),
+            image_shape=list(image.shape), attempts=attempts, owner=self.owner, expected_head=expected_head,
+        )
+
+    def commit_reset(self, request: str = "") -> NodeInfo:
+        return self.store.commit_edit(self.session_id, action="reset", request=request, state={}, scores={}, image_png=None,
+                                      image_key=self.info.source_blob, owner=self.owner)
+
+    def revise(self, node: NodeInfo, state: dict, image: np.ndarray, evaluation: Evaluation, attempts: list[AttemptRecord]) -> NodeInfo:
+        return self.store.revise_node(self.session_id, node.id, state=state, scores=evaluation.as_dict(), image_png=encode_png(image),
+                                      image_shape=list(image.shape), attempts=attempts, owner=self.owner)

@@ -1,0 +1,207 @@
+"""The tools of one session: plain typed functions, and the same as LangChain tools.
+
+A SessionToolkit is bound to one SessionEditor (one session of one owner) and
+an export directory; no argument of any tool can name another session or a
+path outside that directory. Every tool returns a short text for the model and
+a structured artifact for the graph (the self-check reads it). Bad arguments
+and bad input come back as error messages the model can act on, never as a
+crash of the graph.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ..models.base import ChatfaceModelError
+from .edit_state import apply_changes, describe, strengths
+from .editor import SessionEditor
+from .schemas import (
+    ApplyAttributeArgs,
+    AttributeEdit,
+    ExportArgs,
+    HistoryArgs,
+    InvertArgs,
+    RedoArgs,
+    ResetArgs,
+    UndoArgs,
+    VerifyIdentityArgs,
+)
+
+TOOL_NAMES = ("invert", "apply_attribute", "verify_identity", "undo", "redo", "reset", "history", "export")
+
+
+class ToolError(Exception):
+    """An error the model should read and act on."""
+
+
+def unsupported_message(engine: str, unsupported: dict[str, str]) -> str:
+    what = "; ".join(f"{a} ({why})" for a, why in unsupported.items())
+    return f"Not applied: the {engine} engine cannot do {what}."
+
+
+def _scores_text(scores: dict) -> str:
+    if not scores:
+        return ""
+    parts = [f"identity {scores['identity']:.3f} (distance {scores['identity_distance']:.3f}, "
+             f"{'same person' if scores['same_person'] else 'IDENTITY CHECK FAILED'})"]
+    for a, d in scores.get("direction", {}).items():
+        parts.append(f"{a} direction {d:+.2f}{'' if scores['direction_ok'].get(a) else ' (too weak)'}")
+    return "; ".join(parts)
+
+
+class SessionToolkit:
+    def __init__(self, editor: SessionEditor, export_dir: str | Path | None = None) -> None:
+        self.editor = editor
+        self.export_dir = Path(export_dir).resolve() if export_dir else None
+
+    # -- the tools, as plain typed functions --------------------------------
+    def invert(self) -> tuple[str, dict]:
+        """Invert the session's photo (once; later calls reuse the stored inversion)."""
+        lat = self.editor.latent()
+        box = lat.meta.get("box")
+        return (f"The photo is inverted and ready ({lat.engine} engine, face at {box}).",
+                {"tool": "invert", "engine": lat.engine, "box": box})
+
+    def apply_attribute(self, edits: list[AttributeEdit], mode: str = "set", request: str = "") -> tuple[str, dict]:
+        """Set or change one or more attributes; renders, checks and stores the result as a new history node."""
+        ed = self.editor
+        head = ed.head()
+        wanted = apply_changes(head.state, [(e.attribute, e.strength, e.t_edit) for e in edits], mode)
+        changed = {a for a in set(wanted) | set(head.state) if wanted.get(a) != head.state.get(a)}
+        unsupported = {a: why for a, why in ed.unsupported(wanted).items() if a in changed}
+        state = dict(wanted)
+        for a in unsupported:  # keep what the photo had for these; do the rest
+            if a in head.state:
+                state[a] = head.state[a]
+            else:
+                state.pop(a, None)
+        if state == head.state:
+            msg = "Nothing was changed."
+            if unsupported:
+                msg = unsupported_message(ed.parts.generator.name, unsupported) + " Tell the user."
+            return msg, {"tool": "apply_attribute", "node_seq": head.seq, "changed": [], "unsupported": unsupported,
+                         "state": head.state, "parent_state": head.state, "scores": {}, "passed": True}
+        image = ed.render(state)
+        evaluation = ed.evaluate(image, state, head.state)
+        node = ed.commit(action="edit", request=request, state=state, image=image, evaluation=evaluation, expected_head=head.id)
+        text = f"Applied (history node {node.seq}): now {describe(state)}. Check: {_scores_text(node.scores)}."
+        if unsupported:
+            text += " " + unsupported_message(ed.parts.generator.name, unsupported) + " Tell the user."
+        return text, {
+            "tool": "apply_attribute", "node_seq": node.seq, "node_id": node.id, "state": state, "parent_state": head.state,
+            "changed": sorted(changed - set(unsupported)), "unsupported": unsupported, "scores": node.scores,
+            "passed": evaluation.passed, "request": request,
+        }
+
+    def verify_identity(self, node: int | None = None) -> tuple[str, dict]:
+        """Compare the face of a history node (default: current) with the original photo."""
+        ed = self.editor
+        n = ed.node(node)
+        ident = ed.parts.identity.score(ed.source, ed.image_of(n), ed.latent())
+        verdict = "the same person" if ident.same_person else "NOT recognised as the same person"
+        return (f"Node {n.seq}: identity similarity {ident.similarity:.3f}, distance {ident.distance:.3f}: {verdict}.",
+                {"tool": "verify_identity", "node_seq": n.seq, "similarity": ident.similarity, "distance": ident.distance,
+                 "same_person": ident.same_person})
+
+    def undo(self, steps: int = 1) -> tuple[str, dict]:
+        """Go back ``steps`` edits."""
+        node, moved = self.editor.store.undo(self.editor.session_id, steps, owner=self.editor.owner)
+        text = f"Went back {moved} step(s) to node {node.seq}: {describe(node.state)}." if moved else "Nothing to undo: this is the original photo."
+        return text, {"tool": "undo", "node_seq": node.seq, "moved": moved, "state": node.state}
+
+    def redo(self, steps: int = 1) -> tuple[str, dict]:
+        """Re-apply edits that were undone."""
+        node, moved = self.editor.store.redo(self.editor.session_id, steps, owner=self.editor.owner)
+        text = f"Re-applied {moved} step(s), now node {node.seq}: {describe(node.state)}." if moved else "Nothing to redo."
+        return text, {"tool": "redo", "node_seq": node.seq, "moved": moved, "state": node.state}
+
+    def reset(self) -> tuple[str, dict]:
+        """Back to the original photo (as a new history node, so it can be undone)."""
+        head = self.editor.head()
+        if not head.state:
+            return "The photo is already the original.", {"tool": "reset", "node_seq": head.seq, "state": {}}
+        node = self.editor.commit_reset("reset")
+        return f"Reset to the original photo (node {node.seq}).", {"tool": "reset", "node_seq": node.seq, "state": {}}
+
+    def history(self) -> tuple[str, dict]:
+        """The edit tree of this session, with the current node marked."""
+        ed = self.editor
+        head = ed.head()
+        nodes = ed.store.nodes(ed.session_id, owner=ed.owner)
+        by_id = {n.id: n for n in nodes}
+        lines = []
+        for n in nodes:
+            parent = by_id[n.parent_id].seq if n.parent_id in by_id else "-"
+            mark = "*" if n.id == head.id else " "
+            lines.append(f"{mark} node {n.seq} (parent {parent}) {n.action}: {describe(n.state)}")
+        return "\n".join(lines), {"tool": "history", "head_seq": head.seq,
+                                  "nodes": [{"seq": n.seq, "parent_id": n.parent_id, "id": n.id, "action": n.action, "state": n.state, "scores": n.scores} for n in nodes]}
+
+    def export(self, filename: str, node: int | None = None) -> tuple[str, dict]:
+        """Write a history node's image into the export directory."""
+        if self.export_dir is None:
+            raise ToolError("exporting is not enabled for this session")
+        name = Path(filename)
+        if name.name != filename or filename in (".", ".."):
+            raise ToolError("give a plain file name, not a path: files are written into the export directory only")
+        if name.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+            raise ToolError("the file name must end in .png, .jpg or .jpeg")
+        target = (self.export_dir / name).resolve()
+        if target.parent != self.export_dir:
+            raise ToolError("the file must be inside the export directory")
+        if target.exists():
+            raise ToolError(f"{filename} exists already; choose another name")
+        n = self.editor.node(node)
+        from ..models.images import save_image
+
+        self.export_dir.mkdir(parents=True, exist_ok=True)
+        save_image(self.editor.image_of(n), target)
+        return f"Saved node {n.seq} to {target}.", {"tool": "export", "node_seq": n.seq, "path": str(target)}
+
+    # -- as LangChain tools ---------------------------------------------------
+    def langchain_tools(self) -> list:
+        from langchain_core.tools import StructuredTool
+
+        specs = [
+            ("invert", self.invert, InvertArgs),
+            ("apply_attribute", self.apply_attribute, ApplyAttributeArgs),
+            ("verify_identity", self.verify_identity, VerifyIdentityArgs),
+            ("undo", self.undo, UndoArgs),
+            ("redo", self.redo, RedoArgs),
+            ("reset", self.reset, ResetArgs),
+            ("history", self.history, HistoryArgs),
+            ("export", self.export, ExportArgs),
+        ]
+        return [
+            StructuredTool.from_function(
+                func=_guarded(fn), name=name, description=(fn.__doc__ or name).strip(), args_schema=schema,
+                response_format="content_and_artifact", handle_tool_error=True, handle_validation_error=_validation_message,
+            )
+            for name, fn, schema in specs
+        ]
+
+
+def _validation_message(exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        problems.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+    return "Error: invalid arguments: " + "; ".join(problems) + ". Fix the arguments and call the tool again."
+
+
+def _guarded(fn):
+    """Turn bad input and model errors into ToolException, which LangChain hands back to the model."""
+    import functools
+
+    from langchain_core.tools import ToolException
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ToolError, ChatfaceModelError, ValueError) as exc:
+            raise ToolException(f"Error: {exc}") from exc
+
+    return wrapper
