@@ -68,7 +68,11 @@ def _normalise(text: str) -> str:
     t = text.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     t = re.sub(r"[!?\"()\[\]{}*_~`]+", " ", t)
     t = re.sub(r"\.(?!\d)", ". ", t)
-    return re.sub(r"\s+", " ", t).strip()
+    t = re.sub(r"\s+", " ", t).strip()
+    # "her eyes green", "hair to blonde" -> "green eyes", "blonde hair"
+    colours = r"black|blond|blonde|brown|red|ginger|auburn|gray|grey|white|silver|blue|pink|purple|violet|green|hazel|golden|platinum"
+    return re.sub(r"\b(hair|eyes)\b ((?:(?:to|into|a|an|color|colour|more|be|look|turn|should|in|some) )*)(" + colours + r")\b",
+                  lambda m: f"{m.group(2)}{m.group(3)} {m.group(1)}", t)
 
 
 @lru_cache(maxsize=4)

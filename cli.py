@@ -1,0 +1,292 @@
+"""The ``chatface`` command line: edit, chat, demo, sessions, history, export.
+
+Parsing and help never import torch or load a model: everything heavy is
+imported inside the command that needs it. Errors are one line on stderr and
+a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+DEMO_TURNS = [
+    "Hi! Can you give her a subtle smile and red lipstick?",
+    "add glasses",
+    "a bit more smile",
+    "undo",
+    "make her eyes green and give her rosy cheeks",
+    "thanks, that's all",
+]
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=["offline", "diffusion"], default=None, help="image engine (default: offline, or CHATFACE_ENGINE)")
+    p.add_argument("--planner", choices=["offline", "openai"], default=None, help="planner (default: offline, or CHATFACE_PLANNER)")
+    p.add_argument("--model", default=None, help="LLM name for --planner openai (or CHATFACE_MODEL)")
+    p.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: CHATFACE_DATABASE_URL or a SQLite file in the user data dir)")
+    p.add_argument("--face-index", type=int, default=0, help="which face to edit when there are several (0 = largest)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chatface", description="Chat-guided editing of real face photos.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("edit", help="edit a photo with one request")
+    p.add_argument("photo")
+    p.add_argument("request")
+    p.add_argument("-o", "--output", required=True, help="where to write the edited photo (PNG or JPEG)")
+    p.add_argument("--force", action="store_true", help="overwrite the output file")
+    _common(p)
+
+    p = sub.add_parser("chat", help="chat about a photo, turn by turn (or resume a session)")
+    p.add_argument("photo", nargs="?")
+    p.add_argument("--session", help="resume this session id")
+    p.add_argument("--out-dir", default=".", help="where 'export' writes files (default: current directory)")
+    _common(p)
+
+    p = sub.add_parser("demo", help="run a scripted conversation on scikit-image's astronaut photo")
+    p.add_argument("--out", default="chatface-demo", help="output directory (default: ./chatface-demo)")
+    _common(p)
+
+    p = sub.add_parser("sessions", help="list stored sessions")
+    p.add_argument("--database-url", default=None)
+
+    p = sub.add_parser("history", help="show a session's edit tree and conversation")
+    p.add_argument("session")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--database-url", default=None)
+
+    p = sub.add_parser("export", help="write the image of a history node")
+    p.add_argument("session")
+    p.add_argument("node", type=int)
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--database-url", default=None)
+    return parser
+
+
+# -- wiring ---------------------------------------------------------------
+def _config(args):
+    from .agent.configuration import Configuration
+
+    return Configuration().with_overrides(engine=getattr(args, "engine", None), planner=getattr(args, "planner", None),
+                                          model=getattr(args, "model", None), database_url=getattr(args, "database_url", None))
+
+
+def _store(config):
+    from .memory.store import Store
+
+    return Store(config.database_url)
+
+
+def _agent(config, editor, export_dir):
+    from .agent.planners.llm import make_planner
+    from .agent.session import ChatAgent
+    from .tools.editor import Thresholds
+    from .tools.toolkit import SessionToolkit
+
+    editor.thresholds = Thresholds(identity_distance=config.identity_distance, direction=config.direction_threshold)
+    return ChatAgent(SessionToolkit(editor, export_dir), make_planner(config), config)
+
+
+def _open(config, args, photo):
+    from .models.registry import load_engine
+    from .tools.editor import open_photo
+
+    store = _store(config)
+    _say("Loading the face models and finding the face...")
+    parts = load_engine(config.engine, face_index=args.face_index)
+    return open_photo(store, parts, photo)
+
+
+def _check_output(path: str, force: bool) -> Path:
+    out = Path(path)
+    if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise ValueError(f"{out}: the output must end in .png, .jpg or .jpeg")
+    if out.exists() and not force:
+        raise ValueError(f"{out} exists already (use --force to overwrite)")
+    if not out.parent.exists():
+        raise ValueError(f"{out.parent}: no such directory")
+    return out
+
+
+def _save(editor, node, out: Path) -> None:
+    from .models.images import save_image
+
+    save_image(editor.image_of(node), out)
+
+
+# -- commands -------------------------------------------------------------
+def cmd_edit(args) -> int:
+    config = _config(args)
+    out = _check_output(args.output, args.force)
+    editor = _open(config, args, args.photo)
+    agent = _agent(config, editor, None)
+    reply = agent.send(args.request)
+    print(reply.text)
+    _save(editor, reply.head, out)
+    print(f"session {editor.session_id}, node {reply.head.seq}: wrote {out}")
+    return 0
+
+
+def cmd_chat(args) -> int:
+    config = _config(args)
+    if args.session:
+        from .models.registry import load_engine
+        from .tools.editor import SessionEditor
+
+        store = _store(config)
+        info = store.get_session(args.session, owner="local")
+        config = config.with_overrides(engine=info.engine)
+        editor = SessionEditor(store, load_engine(info.engine, face_index=args.face_index), args.session)
+    elif args.photo:
+        editor = _open(config, args, args.photo)
+    else:
+        raise ValueError("give a photo, or --session ID to resume one")
+    agent = _agent(config, editor, Path(args.out_dir))
+    print(f"session {editor.session_id} (resume with: chatface chat --session {editor.session_id})")
+    print("Type a request; 'save FILE' writes the current image, 'quit' ends.")
+    while True:
+        try:
+            line = input("you> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if line.lower() in ("quit", "exit", ":q"):
+            return 0
+        if line.lower().startswith("save "):
+            out = _check_output(line[5:].strip(), False)
+            _save(editor, editor.head(), out)
+            print(f"wrote {out}")
+            continue
+        start = time.perf_counter()
+        try:
+            reply = agent.send(line)
+        except Exception as exc:  # keep the conversation going on a failed turn
+            from .agent.session import PlannerError
+            from .models.base import ChatfaceModelError
+
+            if isinstance(exc, (PlannerError, ChatfaceModelError)):
+                print(f"chatface: error: {exc}", file=sys.stderr)
+                continue
+            raise
+        print(f"chatface> {reply.text}  [{time.perf_counter() - start:.2f}s, node {reply.head.seq}]")
+
+
+def cmd_demo(args) -> int:
+    from PIL import Image
+    from skimage import data
+
+    config = _config(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    photo = out / "astronaut.png"
+    Image.fromarray(data.astronaut()).save(photo)
+    t0 = time.perf_counter()
+    editor = _open(config, args, str(photo))
+    agent = _agent(config, editor, out)
+    Image.fromarray(editor.source).save(out / "before.png")
+    transcript = []
+    for i, turn in enumerate(DEMO_TURNS, start=1):
+        start = time.perf_counter()
+        reply = agent.send(turn)
+        dt = time.perf_counter() - start
+        print(f"you> {turn}\nchatface> {reply.text}  [{dt:.2f}s]")
+        _save(editor, reply.head, out / f"turn{i:02d}.png")
+        transcript.append({"user": turn, "reply": reply.text, "node": reply.head.seq, "state": reply.head.strengths(), "seconds": round(dt, 3)})
+    head = editor.head()
+    _save(editor, head, out / "after.png")
+    nodes = editor.store.nodes(editor.session_id)
+    history = {"session": editor.session_id, "head": head.seq, "turns": transcript,
+               "nodes": [{"seq": n.seq, "parent_id": n.parent_id, "action": n.action, "request": n.request,
+                          "state": n.state, "scores": n.scores} for n in nodes]}
+    (out / "history.json").write_text(json.dumps(history, indent=2))
+    print(f"wrote {out}/before.png, {out}/after.png, {out}/turnNN.png and {out}/history.json "
+          f"(session {editor.session_id}, {time.perf_counter() - t0:.1f}s)")
+    return 0
+
+
+def cmd_sessions(args) -> int:
+    store = _store(_config(args))
+    rows = store.list_sessions(owner="local")
+    if not rows:
+        print("no sessions yet")
+    for s in rows:
+        head = store.head(s.id)
+        print(f"{s.id}  {s.updated_at[:19]}  {s.engine:8s} node {head.seq:3d}  {s.title}")
+    return 0
+
+
+def cmd_history(args) -> int:
+    from .tools.edit_state import describe
+
+    store = _store(_config(args))
+    info = store.get_session(args.session, owner="local")
+    head = store.head(info.id)
+    nodes = store.nodes(info.id)
+    if args.json:
+        print(json.dumps({"session": info.id, "head": head.seq, "nodes": [n.__dict__ for n in nodes], "messages": store.messages(info.id)}, indent=2, default=str))
+        return 0
+    by_id = {n.id: n for n in nodes}
+    print(f"session {info.id}: {info.source_name} ({info.engine})")
+    for n in nodes:
+        parent = by_id[n.parent_id].seq if n.parent_id in by_id else "-"
+        mark = "*" if n.id == head.id else " "
+        ident = n.scores.get("identity")
+        extra = f"  identity {ident:.3f}" if ident is not None else ""
+        print(f"{mark} {n.seq:3d} <- {parent!s:>3}  {n.action:8s} {describe(n.state)}{extra}  {n.request[:60]!r}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .models.images import decode_image_bytes, save_image
+
+    out = _check_output(args.output, args.force)
+    store = _store(_config(args))
+    store.get_session(args.session, owner="local")
+    node = store.node(args.session, args.node, owner="local")
+    if node.image_blob is None:
+        raise ValueError(f"node {args.node} has no stored image")
+    save_image(decode_image_bytes(store.read_blob(node.image_blob), f"node {node.seq}"), out)
+    print(f"wrote {out}")
+    return 0
+
+
+COMMANDS = {"edit": cmd_edit, "chat": cmd_chat, "demo": cmd_demo, "sessions": cmd_sessions, "history": cmd_history, "export": cmd_export}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("chatface: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one clear line, no traceback
+        if _is_user_error(exc):
+            print(f"chatface: error: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+def _is_user_error(exc: Exception) -> bool:
+    from .agent.session import PlannerError
+    from .memory.blobs import BlobCorruptedError, BlobMissingError
+    from .memory.store import NodeNotFoundError, SessionNotFoundError
+    from .models.base import ChatfaceModelError
+    from .models.registry import EngineUnavailableError
+
+    return isinstance(exc, (ValueError, OSError, PlannerError, BlobCorruptedError, BlobMissingError, NodeNotFoundError,
+                            SessionNotFoundError, ChatfaceModelError, EngineUnavailableError))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""The whole graph: multi-turn conversations with the offline planner, and with ChatOpenAI
+pointed at a scripted OpenAI-compatible server on 127.0.0.1."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from chatface.agent.configuration import Configuration
+from chatface.agent.planners.offline import OfflinePlanner
+from chatface.agent.session import ChatAgent, PlannerError
+from chatface.tools.toolkit import SessionToolkit
+
+
+def test_multi_turn_with_the_offline_planner(editor, tmp_path):
+    agent = ChatAgent(SessionToolkit(editor, tmp_path), OfflinePlanner(use_embeddings=False))
+    r = agent.send("give her a subtle smile and red lipstick")
+    assert r.head.strengths() == {"smiling": 0.3, "lipstick": 0.6}
+    assert "identity" in r.text
+    r = agent.send("more smile")
+    assert r.head.strengths() == {"smiling": 0.5, "lipstick": 0.6}
+    r = agent.send("add glasses")
+    assert r.head.strengths()["eyeglasses"] == 0.6
+    assert agent.send("undo").head.strengths() == {"smiling": 0.5, "lipstick": 0.6}
+    assert agent.send("redo").head.strengths()["eyeglasses"] == 0.6
+    r = agent.send("add a beard")
+    assert "beard" in r.text and "cannot" in r.text
+    assert agent.send("start over").head.strengths() == {}
+    r = agent.send("make it better")
+    assert r.head.strengths() == {} and "?" in r.text
+    # stored conversation, resumable with a fresh agent
+    msgs = editor.store.messages(editor.session_id)
+    assert sum(m["role"] == "user" for m in msgs) == 8
+    assert any(m["tool_calls"] for m in msgs if m["role"] == "assistant")
+    again = ChatAgent(SessionToolkit(editor, tmp_path), OfflinePlanner(use_embeddings=False))
+    assert again.send("undo").head.strengths()["eyeglasses"] == 0.6
+
+
+def test_self_check_re_edits_when_identity_fails(editor, tmp_path):
+    from chatface.tools.editor import Thresholds
+
+    editor.thresholds = Thresholds(identity_distance=0.3, direction=0.1)
+    agent = ChatAgent(SessionToolkit(editor, tmp_path), OfflinePlanner(use_embeddings=False))
+    r = agent.send("make her face very chubby")
+    assert "Self-check" in r.text
+    kept = r.head.strengths()["chubby"]
+    assert 0 < kept < 0.9
+    attempts = editor.store.attempts(editor.session_id, r.head.id)
+    assert len(attempts) >= 2 and sum(a["kept"] for a in attempts) == 1
+    assert r.head.scores["identity_distance"] < 0.3
+
+
+class _Scripted(BaseHTTPRequestHandler):
+    script: list = []
+    requests: list = []
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append(body)
+        step = type(self).script.pop(0)
+        if step == "500":
+            self.send_response(500)
+            self.end_headers()
+            self.wfile.write(b'{"error": {"message": "boom"}}')
+            return
+        message = {"role": "assistant", "content": step if isinstance(step, str) else None}
+        if isinstance(step, list):
+            message["tool_calls"] = [
+                {"id": f"call_{i}", "type": "function", "function": {"name": n, "arguments": json.dumps(a)}} for i, (n, a) in enumerate(step)
+            ]
+        payload = {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "scripted",
+                   "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if isinstance(step, list) else "stop"}],
+                   "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+        data = json.dumps(payload).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture()
+def scripted_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
+    _Scripted.script, _Scripted.requests = [], []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1", _Scripted
+    server.shutdown()
+
+
+def test_chat_openai_against_a_scripted_endpoint(editor, tmp_path, scripted_server):
+    from chatface.agent.planners.llm import make_chat_openai
+
+    url, handler = scripted_server
+    config = Configuration(planner="openai", model="scripted", base_url=url, api_key="test", llm_max_retries=0, llm_timeout_s=10)
+    agent = ChatAgent(SessionToolkit(editor, tmp_path), make_chat_openai(config), config)
+    handler.script += [
+        [("apply_attribute", {"edits": [{"attribute": "smiling", "strength": 0.3, "t_edit": 450}, {"attribute": "lipstick", "strength": 0.6}]})],
+        "Done: a subtle smile and red lipstick.",
+        [("apply_attribute", {"edits": [{"attribute": "wings", "strength": 0.6}]}), ("teleport", {"where": "mars"})],
+        "Sorry, I cannot add wings.",
+        [("undo", {"steps": 1})],
+        "Undone.",
+    ]
+    r = agent.send("give her a subtle smile and red lipstick")
+    assert r.text == "Done: a subtle smile and red lipstick."
+    assert r.head.strengths() == {"smiling": 0.3, "lipstick": 0.6}
+    first = handler.requests[0]
+    assert {t["function"]["name"] for t in first["tools"]} >= {"invert", "apply_attribute", "verify_identity", "undo", "redo", "reset", "history", "export"}
+    assert "blond_hair" in first["messages"][0]["content"]  # the vocabulary is in the system prompt
+    r = agent.send("give her wings")
+    tool_msgs = [m for m in handler.requests[3]["messages"] if m["role"] == "tool"]
+    assert any("unknown attribute" in m["content"] for m in tool_msgs)
+    assert any("no tool 'teleport'" in m["content"] for m in tool_msgs)
+    assert r.head.strengths() == {"smiling": 0.3, "lipstick": 0.6}
+    assert agent.send("undo").head.seq == 0
+
+
+def test_failing_endpoint_is_a_clear_error_and_stores_nothing(editor, tmp_path, scripted_server):
+    from chatface.agent.planners.llm import make_chat_openai
+
+    url, handler = scripted_server
+    handler.script += ["500"]
+    config = Configuration(planner="openai", model="scripted", base_url=url, api_key="test", llm_max_retries=0, llm_timeout_s=10)
+    agent = ChatAgent(SessionToolkit(editor, tmp_path), make_chat_openai(config), config)
+    with pytest.raises(PlannerError):
+        agent.send("add glasses")
+    assert editor.store.messages(editor.session_id) == []
+    assert editor.head().seq == 0

@@ -1,0 +1,90 @@
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from sqlalchemy import text
+
+from chatface.memory.blobs import BlobCorruptedError
+from chatface.memory.store import SessionNotFoundError, Store
+
+
+def _state(**kw):
+    return {a: {"strength": s, "t_edit": 500} for a, s in kw.items()}
+
+
+def test_undo_redo_branch_and_checkout(store):
+    sid = store.create_session(b"source", [1, 1, 3], "p.png", "offline")
+    n1 = store.commit_edit(sid, action="edit", request="smile", state=_state(smiling=0.6), scores={}, image_png=b"1")
+    n2 = store.commit_edit(sid, action="edit", request="glasses", state=_state(smiling=0.6, eyeglasses=0.6), scores={}, image_png=b"2")
+    head, moved = store.undo(sid, 5)
+    assert (head.seq, moved) == (0, 2)
+    head, moved = store.redo(sid)
+    assert (head.id, moved) == (n1.id, 1)
+    head, moved = store.redo(sid, 3)
+    assert (head.id, moved) == (n2.id, 1)
+    store.undo(sid)
+    n3 = store.commit_edit(sid, action="edit", request="lipstick", state=_state(smiling=0.6, lipstick=0.6), scores={}, image_png=b"3")
+    assert n3.parent_id == n1.id
+    assert store.redo(sid)[1] == 0  # a new branch clears redo
+    seqs = {n.seq: n.parent_id for n in store.nodes(sid)}
+    assert seqs == {0: None, 1: 1, 2: n1.id, 3: n1.id}  # the old branch is kept
+    assert store.checkout(sid, 2).id == n2.id
+    assert store.head(sid).state == _state(smiling=0.6, eyeglasses=0.6)
+
+
+def test_sessions_are_scoped_to_their_owner(store):
+    sid = store.create_session(b"x", [1, 1, 3], "p.png", "offline", owner="alice")
+    with pytest.raises(SessionNotFoundError):
+        store.head(sid, owner="bob")
+    with pytest.raises(SessionNotFoundError):
+        store.undo(sid, owner="bob")
+    assert store.head(sid, owner="alice").seq == 0
+
+
+def test_checksum_failure_is_detected(store):
+    sid = store.create_session(b"precious pixels", [1, 1, 3], "p.png", "offline")
+    key = store.get_session(sid).source_blob
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE blobs SET data = :d WHERE sha256 = :k"), {"d": b"precious pixelz", "k": key})
+    with pytest.raises(BlobCorruptedError):
+        store.read_blob(key)
+    assert store.verify_blobs() == [key]
+
+
+def test_an_edit_is_all_or_nothing(store, monkeypatch):
+    sid = store.create_session(b"x", [1, 1, 3], "p.png", "offline")
+    from chatface.memory import store as store_mod
+
+    def boom(*a, **k):
+        raise RuntimeError("crash while writing attempts")
+
+    monkeypatch.setattr(store_mod.Store, "_add_attempts", staticmethod(boom))
+    with pytest.raises(RuntimeError):
+        store.commit_edit(sid, action="edit", request="r", state=_state(smiling=0.6), scores={}, image_png=b"never")
+    assert [n.seq for n in store.nodes(sid)] == [0]
+    assert store.head(sid).seq == 0
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM blobs")).scalar() == 1
+
+
+def test_two_processes_write_one_sqlite_file(db_url, tmp_path):
+    Store(db_url).close()  # migrate once
+    script = textwrap.dedent(f"""
+        from chatface.memory.store import Store
+        s = Store({db_url!r})
+        sid = s.create_session(b"src", [1, 1, 3], "p.png", "offline")
+        for i in range(25):
+            s.commit_edit(sid, action="edit", request=str(i), state={{"smiling": {{"strength": 0.5, "t_edit": 1}}}}, scores={{}}, image_png=str(i).encode() + sid.encode())
+        print(sid)
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    s = Store(db_url)
+    for out, _ in outs:
+        sid = out.strip()
+        nodes = s.nodes(sid)
+        assert [n.seq for n in nodes] == list(range(26))
+        assert s.head(sid).seq == 25
+    assert s.verify_blobs() == []

@@ -1,0 +1,71 @@
+import math
+
+import pytest
+
+from chatface.tools.edit_state import apply_changes
+
+
+def _tools(editor, tmp_path):
+    from chatface.tools.toolkit import SessionToolkit
+
+    return {t.name: t for t in SessionToolkit(editor, tmp_path / "exports").langchain_tools()}
+
+
+def _call(tool, args):
+    return tool.invoke({"name": tool.name, "args": args, "id": "call_1", "type": "tool_call"})
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        ({"edits": [{"attribute": "wings", "strength": 0.5}]}, "unknown attribute"),
+        ({"edits": [{"attribute": "smiling", "strength": 1.5}]}, "less than or equal to 1"),
+        ({"edits": [{"attribute": "smiling", "strength": math.nan}]}, "strength"),
+        ({"edits": [{"attribute": "smiling", "strength": 0.5, "t_edit": 5000}]}, "t_edit"),
+        ({"edits": []}, "edits"),
+        ({"edits": [{"attribute": "smiling", "strength": "lots"}]}, "strength"),
+    ],
+)
+def test_invalid_arguments_come_back_as_messages(editor, tmp_path, args, expected):
+    msg = _call(_tools(editor, tmp_path)["apply_attribute"], args)
+    assert expected in msg.content
+    assert msg.content.startswith("Error")
+    assert editor.head().seq == 0  # nothing was stored
+
+
+def test_unknown_attribute_suggests_ids(editor, tmp_path):
+    msg = _call(_tools(editor, tmp_path)["apply_attribute"], {"edits": [{"attribute": "smilling", "strength": 0.5}]})
+    assert "smiling" in msg.content
+
+
+def test_apply_undo_redo_reset_history_export(editor, tmp_path):
+    tools = _tools(editor, tmp_path)
+    msg = _call(tools["apply_attribute"], {"edits": [{"attribute": "lipstick", "strength": 0.6}, {"attribute": "smiling", "strength": 0.3}]})
+    assert msg.artifact["node_seq"] == 1 and msg.artifact["scores"]["same_person"]
+    assert editor.head().strengths() == {"lipstick": 0.6, "smiling": 0.3}
+    msg = _call(tools["apply_attribute"], {"edits": [{"attribute": "smiling", "strength": 0.2}], "mode": "change"})
+    assert editor.head().strengths()["smiling"] == 0.5
+    assert _call(tools["undo"], {"steps": 1}).artifact["node_seq"] == 1
+    assert _call(tools["redo"], {}).artifact["node_seq"] == 2
+    assert _call(tools["reset"], {}).artifact["state"] == {}
+    assert "node 3" in _call(tools["history"], {}).content
+    out = _call(tools["export"], {"filename": "result.png", "node": 2})
+    assert (tmp_path / "exports" / "result.png").exists(), out.content
+    for bad in ("../escape.png", "/tmp/abs.png", "result.png", "x.gif"):
+        assert _call(tools["export"], {"filename": bad}).content.startswith("Error")
+
+
+def test_unsupported_attribute_is_reported_not_skipped(editor, tmp_path):
+    msg = _call(_tools(editor, tmp_path)["apply_attribute"], {"edits": [{"attribute": "beard", "strength": 0.6}, {"attribute": "lipstick", "strength": 0.6}]})
+    assert "beard" in msg.content and "cannot" in msg.content
+    assert editor.head().strengths() == {"lipstick": 0.6}
+    assert msg.artifact["unsupported"] == {"beard": "not available"}
+
+
+def test_exclusive_groups_and_clamping():
+    state = apply_changes({}, [("red_hair", 0.6, None)])
+    state = apply_changes(state, [("blond_hair", 0.6, None)])
+    assert set(state) == {"blond_hair"}
+    state = apply_changes(state, [("blond_hair", 0.8, None)], mode="change")
+    assert state["blond_hair"]["strength"] == 1.0
+    assert apply_changes(state, [("blond_hair", 0.0, None)]) == {}
