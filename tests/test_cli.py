@@ -29,7 +29,7 @@ def _session_count(tmp_path):
     return len(Store(f"sqlite:///{tmp_path / 'cli.db'}").list_sessions())
 
 
-@pytest.mark.parametrize("kind", ["not_an_image", "truncated", "no_face", "missing"])
+@pytest.mark.parametrize("kind", ["not_an_image", "truncated", "no_face", "missing", "huge"])
 def test_bad_photos_fail_cleanly(tmp_path, astronaut, kind):
     from PIL import Image
 
@@ -41,6 +41,8 @@ def test_bad_photos_fail_cleanly(tmp_path, astronaut, kind):
         path.write_bytes(path.read_bytes()[:5000])
     elif kind == "no_face":
         Image.new("RGB", (256, 256), (120, 160, 200)).save(path)
+    elif kind == "huge":  # 72 megapixels of one colour: a small file that would decompress to 216 MB
+        Image.new("L", (9000, 8000), 128).save(path)
     r = run(["edit", str(path), "add glasses", "-o", str(tmp_path / "out.png")], tmp_path)
     assert r.returncode == 1, r.stderr
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith("chatface: error")]
