@@ -88,9 +88,6 @@ class LandmarkDirectionScorer(DirectionScorer):
         self.eye_colours = EYE_COLOURS
         self.hair_colours = HAIR_COLOURS
 
-    def measurable(self) -> set[str]:
-        return set(self.SCALES) - {"eye_color", "hair_color"} | set(self.eye_colours) | set(self.hair_colours)
-
     def direction(self, image_a, image_b, text_a, text_b, attribute=None, strength_sign=1.0, face_hint: Latent | None = None) -> float:
         if attribute is None:
             raise ValueError("the offline direction scorer needs the attribute id")

@@ -226,10 +226,9 @@ class OfflineEngine(Generator):
     @staticmethod
     def _tan(img, lm, u, s, hair):
         mask = fr.skin(img, lm, u)
-        neck = np.zeros(img.shape[:2], np.float32)
         if s > 0:
             new = img * np.array([0.86, 0.74, 0.62], np.float32)
-            return _blend(img, new, np.maximum(mask, neck) * s)
+            return _blend(img, new, mask * s)
         lab = _lab(img)
         lab[..., 0] = lab[..., 0] + (100 - lab[..., 0]) * 0.35
         lab[..., 1:] *= 0.55
