@@ -13,7 +13,6 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Callable
 
 from ...tools.edit_state import clamp
@@ -75,9 +74,8 @@ def _normalise(text: str) -> str:
                   lambda m: f"{m.group(2)}{m.group(3)} {m.group(1)}", t)
 
 
-@lru_cache(maxsize=4)
-def _phrases(vocab_id: int) -> tuple[list[_Phrase], re.Pattern, dict[str, str]]:
-    vocab = _VOCABS[vocab_id]
+def _phrase_table(vocab: Vocabulary) -> tuple[re.Pattern, dict[str, _Phrase], set[str]]:
+    """The synonym regex (longest phrases first), phrase lookup, and the words typos are corrected to."""
     phrases: list[_Phrase] = []
     seen: set[str] = set()
     for attr in vocab.attributes.values():
@@ -94,15 +92,7 @@ def _phrases(vocab_id: int) -> tuple[list[_Phrase], re.Pattern, dict[str, str]]:
     pattern = re.compile(r"\b(" + "|".join(re.escape(p.text) for p in phrases) + r")\b")
     lookup = {p.text: p for p in phrases}
     words = {w for p in phrases for w in p.text.split() if len(w) >= 5}
-    return phrases, pattern, lookup | {"__words__": words}  # type: ignore[operator]
-
-
-_VOCABS: dict[int, Vocabulary] = {}
-
-
-def _phrase_table(vocab: Vocabulary):
-    _VOCABS[id(vocab)] = vocab
-    return _phrases(id(vocab))
+    return pattern, lookup, words
 
 
 _COMMON = set("these there their where which would could should about after again other small smaller hello thanks thank maybe please great really older sweet looks little wants"
@@ -177,20 +167,20 @@ class IntentParser:
     def __init__(self, vocab: Vocabulary | None = None, embedder: Callable[[str], list[tuple[str, int, float]]] | None = None):
         self.vocab = vocab or default_vocabulary()
         self.embedder = embedder  # text -> [(attribute, polarity, similarity)], best first
+        self._pattern, self._lookup, self._words = _phrase_table(self.vocab)
 
     def parse(self, message: str, state: dict[str, float], last_changed: list[str] | None = None) -> Intent:
         last_changed = [a for a in (last_changed or []) if a in state] or list(state)[-1:]
-        phrases, pattern, lookup = _phrase_table(self.vocab)
         text = _normalise(message)[:2000]
         if not text:
             return Intent("none", note="empty message")
-        text = _fix_typos(text, lookup["__words__"])
+        text = _fix_typos(text, self._words)
 
         wants_undo = _has(UNDO, text) and not _has(r"undo the undo", text)
         wants_redo = _has(REDO, text)
         wants_reset = _has(RESET, text)
 
-        matches = [(m.start(), m.end(), lookup[m.group(1)]) for m in pattern.finditer(text)]
+        matches = [(m.start(), m.end(), self._lookup[m.group(1)]) for m in self._pattern.finditer(text)]
         changes = self._changes(text, matches, state, last_changed)
 
         if wants_reset and not changes:
