@@ -1,4 +1,4 @@
-"""The ``chatface`` command line: edit, chat, demo, sessions, history, export.
+"""The ``chatface`` command line: edit, chat, demo, sessions, history, export, eval.
 
 Parsing and help never import torch or load a model: everything heavy is
 imported inside the command that needs it. Errors are one line on stderr and
@@ -70,6 +70,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--force", action="store_true")
     p.add_argument("--database-url", default=None)
+
+    p = sub.add_parser("eval", help="evaluate planners on dialogue sets, or an engine's edits on photos")
+    ev = p.add_subparsers(dest="eval_command", required=True, metavar="WHAT")
+    q = ev.add_parser("intents", help="replay a dialogue set (shared/spec/intents.md format) through the agent and score it")
+    q.add_argument("dialogues", nargs="?", default=None, help="JSONL dialogue set (default: the bundled development set)")
+    q.add_argument("--planner", choices=["offline", "openai"], default=None, help="planner to evaluate (default: offline)")
+    q.add_argument("--model", default=None, help="LLM name for --planner openai (or CHATFACE_MODEL)")
+    q.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint (or OPENAI_BASE_URL)")
+    q.add_argument("--out", required=True, help="directory for report.json, predictions.jsonl, report.md and plots")
+    q.add_argument("--limit", type=int, default=None, help="only the first N dialogues")
+    q.add_argument("--no-embeddings", action="store_true", help="offline planner without the sentence-embedding fallback")
+    q.add_argument("--no-progress", action="store_true")
+    q = ev.add_parser("edits", help="score an engine's edits per attribute and strength on a folder of photos")
+    q.add_argument("photos", help="a folder of photos, or one photo")
+    q.add_argument("--attributes", required=True, help="comma-separated ids; a leading '-' means the negative direction (-age = younger)")
+    q.add_argument("--strengths", default="0.3,0.6,0.9", help="comma-separated magnitudes in (0, 1] (default: 0.3,0.6,0.9)")
+    q.add_argument("--engine", choices=["offline", "diffusion"], default=None)
+    q.add_argument("--out", required=True)
+    q.add_argument("--no-progress", action="store_true")
     return parser
 
 
@@ -260,7 +279,59 @@ def cmd_export(args) -> int:
     return 0
 
 
-COMMANDS = {"edit": cmd_edit, "chat": cmd_chat, "demo": cmd_demo, "sessions": cmd_sessions, "history": cmd_history, "export": cmd_export}
+def cmd_eval(args) -> int:
+    if args.eval_command == "intents":
+        return _eval_intents(args)
+    return _eval_edits(args)
+
+
+def _eval_intents(args) -> int:
+    from .agent.configuration import Configuration
+    from .evaluation.dialogues import load_dialogues
+    from .evaluation.intents import evaluate_intents
+
+    path = args.dialogues or str(Path(__file__).with_name("evaluation") / "data" / "dialogues.jsonl")
+    dialogues = load_dialogues(path)
+    if args.limit is not None:
+        dialogues = dialogues[: max(0, args.limit)]
+    config = Configuration().with_overrides(planner=args.planner or "offline", model=args.model, base_url=args.base_url)
+    if args.no_embeddings:
+        config = config.with_overrides(use_embeddings=False)
+    _say(f"Evaluating {config.planner} on {len(dialogues)} dialogues from {path}")
+    report = evaluate_intents(dialogues, config, args.out, dataset=path, progress=not args.no_progress)
+    lat = report["latency_ms"]
+    print(f"turn accuracy {report['turn_accuracy']}, dialogue success {report['dialogue_success']}, "
+          f"action accuracy {report['action_accuracy']}, attribute F1 {report['attribute_f1']}, "
+          f"planner latency median {lat['median']} ms, endpoint errors {report['endpoint_errors']}"
+          f"{' (interrupted: partial report)' if report['interrupted'] else ''}")
+    print(f"report: {Path(args.out) / 'report.md'}")
+    return 130 if report["interrupted"] else 0
+
+
+def _eval_edits(args) -> int:
+    from .evaluation.edits import evaluate_edits, parse_attributes, photo_paths
+    from .models.registry import load_engine
+
+    requests = parse_attributes(args.attributes)
+    try:
+        strengths = [float(x) for x in args.strengths.split(",") if x.strip()]
+    except ValueError:
+        raise ValueError(f"--strengths must be numbers, got {args.strengths!r}") from None
+    if not strengths or any(not 0 < s <= 1 for s in strengths):
+        raise ValueError("--strengths must be magnitudes in (0, 1]")
+    if not photo_paths(args.photos):
+        raise ValueError(f"{args.photos}: no photos (.png, .jpg, .jpeg, .webp, .bmp, .tif)")
+    config = _config(args)
+    _say("Loading the engine...")
+    parts = load_engine(config.engine)
+    report = evaluate_edits(args.photos, requests, parts, args.out, strengths=strengths, progress=not args.no_progress)
+    done = sum(1 for r in report["rows"] if "error" not in r)
+    print(f"{done} edits scored on {report['photos'] - len(report['photos_skipped'])} photo(s); "
+          f"{len(report['photos_skipped'])} skipped; report: {Path(args.out) / 'report.md'}")
+    return 0
+
+
+COMMANDS = {"eval": cmd_eval, "edit": cmd_edit, "chat": cmd_chat, "demo": cmd_demo, "sessions": cmd_sessions, "history": cmd_history, "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -71,7 +71,7 @@ def build_graph(planner, toolkit: SessionToolkit, config: Configuration | None =
             if art.get("tool") != "apply_attribute":
                 continue
             if art.get("unsupported"):
-                notes.append(unsupported_message(editor.parts.generator.name, art["unsupported"]))
+                notes.append(unsupported_message(editor.engine_name, art["unsupported"]))
             result = run_self_check(editor, art, config.max_attempts)
             if result is not None:
                 notes.append(result.note)

@@ -71,7 +71,8 @@ class ChatAgent:
     def editor(self):
         return self.toolkit.editor
 
-    def send(self, text: str) -> Reply:
+    def send(self, text: str, *, callbacks: list | None = None) -> Reply:
+        """Run one turn. ``callbacks`` are LangChain callback handlers (the evaluator times the planner with one)."""
         text = (text or "").strip()
         if not text:
             return Reply("Say what you would like to change in the photo.", self.editor.head(), [])
@@ -80,7 +81,7 @@ class ChatAgent:
         store, sid, owner = self.editor.store, self.editor.session_id, self.editor.owner
         history = _to_lc(store.messages(sid, owner=owner))
         try:
-            result = self.graph.invoke({"messages": [*history, HumanMessage(text)]}, {"recursion_limit": self.config.recursion_limit})
+            result = self.graph.invoke({"messages": [*history, HumanMessage(text)]}, {"recursion_limit": self.config.recursion_limit, "callbacks": callbacks or []})
             new = list(result["messages"][len(history):])
         except Exception as exc:  # noqa: BLE001 - sorted below
             from langgraph.errors import GraphRecursionError

@@ -75,6 +75,10 @@ class Generator(ABC):
         Raises UnsupportedAttributeError for attributes it cannot render.
         """
 
+    def edit_region(self, image: np.ndarray, latent: Latent) -> np.ndarray | None:
+        """Boolean mask (H, W) of the pixels an edit may change; None when an edit may change any pixel."""
+        return None
+
     @abstractmethod
     def supported_attributes(self) -> dict[str, tuple[bool, bool]]:
         """attribute id -> (positive direction supported, negative direction supported)."""

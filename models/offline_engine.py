@@ -129,6 +129,13 @@ class OfflineEngine(Generator):
             meta={"box": list(face.box), "roi": list(roi), "image_size": [w, h], "hair_found": bool(hair.max() > 0.5)},
         )
 
+    def edit_region(self, image: np.ndarray, latent: Latent) -> np.ndarray:
+        """Every edit of this engine stays inside the face's region of interest (face, hair, neck)."""
+        x0, y0, x1, y1 = latent.meta["roi"]
+        mask = np.zeros(image.shape[:2], bool)
+        mask[y0:y1, x0:x1] = True
+        return mask
+
     # -- decoding ---------------------------------------------------------
     def decode(self, image: np.ndarray, latent: Latent, edits: EditState) -> np.ndarray:
         self.check_supported(edits)

@@ -67,10 +67,30 @@ def open_photo(store: Store, parts: EngineParts, image_path: str, *, owner: str 
     return editor
 
 
+def open_unrendered(store: Store, *, owner: str = "local", title: str = "planner evaluation") -> "SessionEditor":
+    """A session that records edits without rendering them, for evaluating planners.
+
+    Tools, undo/redo/reset and memory behave exactly as in a rendering session,
+    and every vocabulary attribute is accepted; no image is rendered or scored
+    (each node points at a small blank source image), so no models are loaded.
+    """
+    blank = np.full((16, 16, 3), 128, np.uint8)
+    sid = store.create_session(encode_png(blank), list(blank.shape), "(no photo: planner evaluation)", UNRENDERED_ENGINE,
+                               owner=owner, title=title)
+    return SessionEditor(store, None, sid, owner=owner, render_images=False)
+
+
+UNRENDERED_ENGINE = "unrendered"
+
+
 class SessionEditor:
-    def __init__(self, store: Store, parts: EngineParts, session_id: str, *, owner: str = "local", thresholds: Thresholds = Thresholds()):
+    def __init__(self, store: Store, parts: EngineParts | None, session_id: str, *, owner: str = "local",
+                 thresholds: Thresholds = Thresholds(), render_images: bool = True):
+        if parts is None and render_images:
+            raise ValueError("a rendering session needs an engine (parts)")
         self.store = store
         self.parts = parts
+        self.render_images = render_images
         self.owner = owner
         self.thresholds = thresholds
         self.info = store.get_session(session_id, owner=owner)  # raises for a session that is not this owner's
@@ -100,7 +120,13 @@ class SessionEditor:
         return self._latent
 
     # -- render and check ---------------------------------------------------
+    @property
+    def engine_name(self) -> str:
+        return self.parts.generator.name if self.parts is not None else UNRENDERED_ENGINE
+
     def unsupported(self, state: dict) -> dict[str, str]:
+        if not self.render_images:
+            return {}
         try:
             self.parts.generator.check_supported(self._specs(state))
         except UnsupportedAttributeError as exc:
@@ -141,25 +167,26 @@ class SessionEditor:
         node = node or self.head()
         if node.parent_id is None:
             return []
-        parent = next((n for n in self.store.nodes(self.session_id, owner=self.owner) if n.id == node.parent_id), None)
-        before = parent.state if parent is not None else {}
+        before = self.store.node_by_id(self.session_id, node.parent_id, owner=self.owner).state
         return sorted(a for a in node.state if node.state[a] != before.get(a))
 
     def image_of(self, node: NodeInfo) -> np.ndarray:
-        if node.image_blob is None:
+        if node.image_blob is None and self.render_images:
             return self.render(node.state)
         return decode_image_bytes(self.store.read_blob(node.image_blob), f"node {node.seq}")
 
-    def commit(self, *, action: str, request: str, state: dict, image: np.ndarray, evaluation: Evaluation | None,
+    def commit(self, *, action: str, request: str, state: dict, image: np.ndarray | None, evaluation: Evaluation | None,
                expected_head: int | None = None, note: str = "") -> NodeInfo:
+        """Store an edit as the new head; ``image`` None (an unrendered session) points the node at the source."""
         scores = evaluation.as_dict() if evaluation is not None else {}
         attempts = []
         if evaluation is not None:
             attempts.append(AttemptRecord(state=state, identity=evaluation.identity, identity_distance=evaluation.identity_distance,
                                           direction=evaluation.direction, passed=evaluation.passed, kept=True, note=note or "first render"))
         return self.store.commit_edit(
-            self.session_id, action=action, request=request, state=state, scores=scores, image_png=encode_png(image),
-            image_shape=list(image.shape), attempts=attempts, owner=self.owner, expected_head=expected_head,
+            self.session_id, action=action, request=request, state=state, scores=scores,
+            image_png=encode_png(image) if image is not None else None, image_key=None if image is not None else self.info.source_blob,
+            image_shape=list(image.shape) if image is not None else None, attempts=attempts, owner=self.owner, expected_head=expected_head,
         )
 
     def commit_reset(self, request: str = "") -> NodeInfo:

@@ -80,24 +80,30 @@ class SessionToolkit:
         if state == head.state:
             msg = "Nothing was changed."
             if unsupported:
-                msg = unsupported_message(ed.parts.generator.name, unsupported) + " Tell the user."
+                msg = unsupported_message(ed.engine_name, unsupported) + " Tell the user."
             return msg, {"tool": "apply_attribute", "node_seq": head.seq, "changed": [], "unsupported": unsupported,
                          "state": head.state, "parent_state": head.state, "scores": {}, "passed": True}
-        image = ed.render(state)
-        evaluation = ed.evaluate(image, state, head.state)
+        if ed.render_images:
+            image = ed.render(state)
+            evaluation = ed.evaluate(image, state, head.state)
+        else:
+            image, evaluation = None, None
         node = ed.commit(action="edit", request=request, state=state, image=image, evaluation=evaluation, expected_head=head.id)
-        text = f"Applied (history node {node.seq}): now {describe(state)}. Check: {_scores_text(node.scores)}."
+        check = f"Check: {_scores_text(node.scores)}." if evaluation is not None else "(Not rendered: this session records edits only.)"
+        text = f"Applied (history node {node.seq}): now {describe(state)}. {check}"
         if unsupported:
-            text += " " + unsupported_message(ed.parts.generator.name, unsupported) + " Tell the user."
+            text += " " + unsupported_message(ed.engine_name, unsupported) + " Tell the user."
         return text, {
             "tool": "apply_attribute", "node_seq": node.seq, "node_id": node.id, "state": state, "parent_state": head.state,
             "changed": sorted(changed - set(unsupported)), "unsupported": unsupported, "scores": node.scores,
-            "passed": evaluation.passed, "request": request,
+            "passed": evaluation.passed if evaluation is not None else True, "request": request,
         }
 
     def verify_identity(self, node: int | None = None) -> tuple[str, dict]:
         """Compare the face of a history node (default: current) with the original photo."""
         ed = self.editor
+        if not ed.render_images:
+            raise ToolError("this session records edits without rendering them, so there is no face to verify")
         n = ed.node(node)
         ident = ed.parts.identity.score(ed.source, ed.image_of(n), ed.latent())
         verdict = "the same person" if ident.same_person else "NOT recognised as the same person"

@@ -29,6 +29,8 @@ class Attribute:
     default_t_edit: int
     positive_synonyms: tuple[str, ...]
     negative_synonyms: tuple[str, ...]
+    positive_descriptions: tuple[str, ...] = ()  # sentences describing the look, for sentence-embedding matching
+    negative_descriptions: tuple[str, ...] = ()
 
     @property
     def has_negative(self) -> bool:
@@ -85,6 +87,8 @@ def _attribute_from_json(row: dict) -> Attribute:
         default_t_edit=int(row.get("default_t_edit", 500)),
         positive_synonyms=tuple(syn.get("positive", [])),
         negative_synonyms=tuple(syn.get("negative", [])),
+        positive_descriptions=tuple(row.get("descriptions", {}).get("positive", [])),
+        negative_descriptions=tuple(row.get("descriptions", {}).get("negative", [])),
     )
 
 

