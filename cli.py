@@ -33,6 +33,15 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, help="LLM name for --planner openai (or CHATFACE_MODEL)")
     p.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: CHATFACE_DATABASE_URL or a SQLite file in the user data dir)")
     p.add_argument("--face-index", type=int, default=0, help="which face to edit when there are several (0 = largest)")
+    _engine_options(p)
+
+
+def _engine_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("diffusion engine")
+    g.add_argument("--models", default=None, help="models directory (unet/, mappings/, clip/, arcface.onnx), e.g. from 'models make-tiny'; or CHATFACE_MODELS")
+    g.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
+    g.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], default=None, help="precision (default: float16 on cuda, float32 on cpu)")
+    g.add_argument("--steps", type=int, default=None, help="DDIM steps for inversion and editing (default 20)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +98,28 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--engine", choices=["offline", "diffusion"], default=None)
     q.add_argument("--out", required=True)
     q.add_argument("--no-progress", action="store_true")
+    _engine_options(q)
+
+    p = sub.add_parser("models", help="diffusion engine models: make tiny random ones, list what a directory holds")
+    mv = p.add_subparsers(dest="models_command", required=True, metavar="WHAT")
+    q = mv.add_parser("make-tiny", help="write random-weight models of every real architecture (meaningless edits, real plumbing)")
+    q.add_argument("dir")
+    q.add_argument("--seed", type=int, default=0)
+    q = mv.add_parser("list", help="show where each part of the diffusion engine would load from, and the trained attributes")
+    q.add_argument("--models", default=None)
+
+    p = sub.add_parser("train-direction", help="train an attribute's mapping network (CLIP direction + ArcFace identity + L1 losses)")
+    p.add_argument("attribute")
+    p.add_argument("--images", required=True, help="folder of face photos to train on")
+    p.add_argument("--out", required=True, help="where the mapping network, checkpoints and log go (e.g. MODELS/mappings)")
+    p.add_argument("--iterations", type=int, default=200)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--t-edit", type=int, default=None, help="edit steps t >= T_EDIT (default: the attribute's default)")
+    p.add_argument("--hidden", type=int, default=512)
+    p.add_argument("--checkpoint-every", type=int, default=50)
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    p.add_argument("--no-progress", action="store_true")
+    _engine_options(p)
     return parser
 
 
@@ -97,7 +128,16 @@ def _config(args):
     from .agent.configuration import Configuration
 
     return Configuration().with_overrides(engine=getattr(args, "engine", None), planner=getattr(args, "planner", None),
-                                          model=getattr(args, "model", None), database_url=getattr(args, "database_url", None))
+                                          model=getattr(args, "model", None), database_url=getattr(args, "database_url", None),
+                                          models_dir=getattr(args, "models", None), device=getattr(args, "device", None),
+                                          dtype=getattr(args, "dtype", None), steps=getattr(args, "steps", None))
+
+
+def _load_parts(config, face_index: int = 0):
+    from .models.registry import load_engine
+
+    options = {"device": config.device, "dtype": config.dtype, "steps": config.steps}
+    return load_engine(config.engine, face_index=face_index, models_dir=config.models_dir, diffusion_options=options)
 
 
 def _store(config):
@@ -117,12 +157,11 @@ def _agent(config, editor, export_dir):
 
 
 def _open(config, args, photo):
-    from .models.registry import load_engine
     from .tools.editor import open_photo
 
     store = _store(config)
-    _say("Loading the face models and finding the face...")
-    parts = load_engine(config.engine, face_index=args.face_index)
+    _say(f"Loading the {config.engine} engine and inverting the face...")
+    parts = _load_parts(config, args.face_index)
     return open_photo(store, parts, photo)
 
 
@@ -159,13 +198,12 @@ def cmd_edit(args) -> int:
 def cmd_chat(args) -> int:
     config = _config(args)
     if args.session:
-        from .models.registry import load_engine
         from .tools.editor import SessionEditor
 
         store = _store(config)
         info = store.get_session(args.session, owner="local")
         config = config.with_overrides(engine=info.engine)
-        editor = SessionEditor(store, load_engine(info.engine, face_index=args.face_index), args.session)
+        editor = SessionEditor(store, _load_parts(config, args.face_index), args.session)
     elif args.photo:
         editor = _open(config, args, args.photo)
     else:
@@ -310,7 +348,6 @@ def _eval_intents(args) -> int:
 
 def _eval_edits(args) -> int:
     from .evaluation.edits import evaluate_edits, parse_attributes, photo_paths
-    from .models.registry import load_engine
 
     requests = parse_attributes(args.attributes)
     try:
@@ -323,7 +360,7 @@ def _eval_edits(args) -> int:
         raise ValueError(f"{args.photos}: no photos (.png, .jpg, .jpeg, .webp, .bmp, .tif)")
     config = _config(args)
     _say("Loading the engine...")
-    parts = load_engine(config.engine)
+    parts = _load_parts(config)
     report = evaluate_edits(args.photos, requests, parts, args.out, strengths=strengths, progress=not args.no_progress)
     done = sum(1 for r in report["rows"] if "error" not in r)
     print(f"{done} edits scored on {report['photos'] - len(report['photos_skipped'])} photo(s); "
@@ -331,7 +368,56 @@ def _eval_edits(args) -> int:
     return 0
 
 
-COMMANDS = {"eval": cmd_eval, "edit": cmd_edit, "chat": cmd_chat, "demo": cmd_demo, "sessions": cmd_sessions, "history": cmd_history, "export": cmd_export}
+def cmd_models(args) -> int:
+    if args.models_command == "make-tiny":
+        from .models.tiny import make_tiny
+
+        root = make_tiny(args.dir, seed=args.seed)
+        print(f"wrote random-weight models to {root} (unet/, mappings/ for every attribute, clip/, arcface.onnx).")
+        print("Their edits are MEANINGLESS: they test the plumbing. Use them with --engine diffusion --models " + str(root))
+        return 0
+    from .models.diffusion_loading import resolve_sources
+    from .models.hspace import MappingRegistry
+
+    src = resolve_sources(args.models)
+    print(f"unet:     {src.unet}")
+    print(f"clip:     {src.clip}" + (f" ({src.clip_pretrained})" if src.clip_pretrained else ""))
+    print(f"arcface:  {src.arcface or 'buffalo_l in ~/.insightface/models'}")
+    reg = MappingRegistry(src.mappings)
+    print(f"mappings: {src.mappings or '(none)'}: {len(reg.available())} attribute(s): {', '.join(reg.available()) or '-'}")
+    for name, why in reg.problems.items():
+        print(f"  ignored {name}: {why}")
+    return 0
+
+
+def cmd_train_direction(args) -> int:
+    from .models.diffusion_loading import load_unet, resolve_sources
+    from .models.train_mapping import TrainSettings, train_direction
+    from .tools.vocabulary import default_vocabulary
+
+    if args.attribute not in default_vocabulary():
+        close = default_vocabulary().closest(args.attribute)
+        raise ValueError(f"unknown attribute {args.attribute!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
+    if not Path(args.images).is_dir():
+        raise ValueError(f"{args.images}: not a folder of photos")
+    import torch
+
+    from .models.arcface import resolve_arcface_path
+
+    config = _config(args)
+    src = resolve_sources(config.models_dir)
+    device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    unet, scheduler = load_unet(src.unet, device)
+    settings = TrainSettings(args.attribute, iterations=args.iterations, steps=config.steps, lr=args.lr, t_edit=args.t_edit,
+                             hidden=args.hidden, checkpoint_every=args.checkpoint_every)
+    path = train_direction(settings, args.images, args.out, unet=unet, scheduler=scheduler, base_model=src.unet,
+                           clip_name=src.clip, clip_pretrained=src.clip_pretrained, arcface_path=str(resolve_arcface_path(src.arcface)),
+                           device=device, resume=args.resume, progress=not args.no_progress, log=_say)
+    print(f"wrote {path}")
+    return 0
+
+
+COMMANDS = {"models": cmd_models, "train-direction": cmd_train_direction, "eval": cmd_eval, "edit": cmd_edit, "chat": cmd_chat, "demo": cmd_demo, "sessions": cmd_sessions, "history": cmd_history, "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,10 @@ class Configuration:
     llm_timeout_s: float = field(default_factory=lambda: _env_float("CHATFACE_LLM_TIMEOUT", 60.0))
     llm_max_retries: int = field(default_factory=lambda: int(os.environ.get("CHATFACE_LLM_RETRIES", "2")))
     engine: str = field(default_factory=lambda: os.environ.get("CHATFACE_ENGINE", "offline"))
+    models_dir: str | None = field(default_factory=lambda: os.environ.get("CHATFACE_MODELS") or None)  # diffusion engine weights
+    device: str | None = field(default_factory=lambda: os.environ.get("CHATFACE_DEVICE") or None)
+    dtype: str | None = field(default_factory=lambda: os.environ.get("CHATFACE_DTYPE") or None)
+    steps: int = field(default_factory=lambda: int(os.environ.get("CHATFACE_STEPS", "20")))
     database_url: str | None = field(default_factory=lambda: os.environ.get("CHATFACE_DATABASE_URL") or None)
     identity_distance: float | None = field(default_factory=lambda: _env_float("CHATFACE_IDENTITY_DISTANCE", None))
     direction_threshold: float = field(default_factory=lambda: _env_float("CHATFACE_DIRECTION_THRESHOLD", 0.1))

@@ -21,7 +21,8 @@ class EngineParts:
     model_id: str = ""
 
 
-def load_engine(name: str = "offline", *, face_index: int = 0, models_dir: str | None = None) -> EngineParts:
+def load_engine(name: str = "offline", *, face_index: int = 0, models_dir: str | None = None,
+                diffusion_options: dict | None = None) -> EngineParts:
     if name == "offline":
         from .direction import LandmarkDirectionScorer
         from .identity import DlibIdentityScorer
@@ -29,7 +30,17 @@ def load_engine(name: str = "offline", *, face_index: int = 0, models_dir: str |
 
         return EngineParts(OfflineEngine(face_index=face_index), DlibIdentityScorer(), LandmarkDirectionScorer(), "offline-landmarks-v1")
     if name == "diffusion":
-        raise EngineUnavailableError(
-            "the diffusion engine is not part of this build yet; use --engine offline"
-        )
+        try:
+            import diffusers  # noqa: F401
+            import insightface  # noqa: F401
+            import open_clip  # noqa: F401
+        except ImportError as exc:
+            raise EngineUnavailableError(f"the diffusion engine needs {exc.name}: pip install 'chatface[diffusion]'") from None
+        from .arcface import ArcFaceUnavailableError
+        from .diffusion_loading import load_diffusion_engine
+
+        try:
+            return load_diffusion_engine(models_dir, face_index=face_index, **(diffusion_options or {}))
+        except ArcFaceUnavailableError as exc:
+            raise EngineUnavailableError(str(exc)) from None
     raise EngineUnavailableError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")

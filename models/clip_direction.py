@@ -1,0 +1,68 @@
+"""Direction with CLIP: how far an edit moved the photo along the attribute's text direction.
+
+ChatFace's directional CLIP similarity: the cosine between the change of the
+image embedding (edited - source) and the change of the text embedding
+(target text - neutral text). Both images are cut to the face square first
+when the inversion's alignment is known. The model comes from open_clip: a
+model name with a pretrained tag (downloaded by open_clip on the user's
+machine, e.g. ViT-B-32 / openai), or ``local-dir:/path`` for a saved model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import DirectionScorer, Latent
+
+
+class CLIPDirectionScorer(DirectionScorer):
+    name = "clip"
+
+    def __init__(self, model_name: str = "ViT-B-32", pretrained: str | None = "openai", *, device="cpu"):
+        import open_clip
+
+        self.device = device
+        if model_name.startswith("local-dir:"):
+            model, _, preprocess = open_clip.create_model_and_transforms(model_name, device=device)
+        else:
+            model, _, preprocess = open_clip.create_model_and_transforms(model_name, pretrained=pretrained, device=device)
+        self.model = model.eval().requires_grad_(False)
+        self.preprocess = preprocess
+        self.tokenizer = open_clip.get_tokenizer(model_name)
+        self._text_cache: dict[str, np.ndarray] = {}
+
+    def _text(self, text: str) -> np.ndarray:
+        import torch
+
+        if text not in self._text_cache:
+            with torch.no_grad():
+                e = self.model.encode_text(self.tokenizer([text]).to(self.device)).float()[0]
+            self._text_cache[text] = (e / e.norm()).cpu().numpy()
+        return self._text_cache[text]
+
+    def image_embedding(self, image: np.ndarray) -> np.ndarray:
+        import torch
+        from PIL import Image
+
+        with torch.no_grad():
+            x = self.preprocess(Image.fromarray(image)).unsqueeze(0).to(self.device)
+            e = self.model.encode_image(x).float()[0]
+        return (e / e.norm()).cpu().numpy()
+
+    def direction(self, image_a, image_b, text_a, text_b, attribute=None, strength_sign=1.0, face_hint: Latent | None = None) -> float:
+        if face_hint is not None and "quad" in face_hint.meta:
+            from .alignment import Alignment
+
+            al = Alignment.from_meta(face_hint.meta)
+            image_a = _crop(image_a, al)
+            image_b = _crop(image_b, al)
+        d_img = self.image_embedding(image_b) - self.image_embedding(image_a)
+        d_txt = self._text(text_b) - self._text(text_a)
+        n = np.linalg.norm(d_img) * np.linalg.norm(d_txt)
+        return float(np.dot(d_img, d_txt) / n) if n > 0 else 0.0
+
+
+def _crop(image: np.ndarray, al) -> np.ndarray:
+    import cv2
+
+    return cv2.warpAffine(image, al.matrix, (al.size, al.size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)

@@ -1,0 +1,136 @@
+"""The ChatFace diffusion engine: DDIM inversion of the aligned face, h-space edits, paste-back.
+
+``invert`` finds the face (the largest, or ``face_index``), aligns it FFHQ-style
+to the U-Net's resolution and inverts it with deterministic DDIM to x_T. The
+session stores x_T once (half precision when that round-trips within 2e-3,
+else float32) and every edit reuses it. ``decode`` runs one reverse DDIM pass
+from x_T with the h-space hook adding every attribute of the cumulative state
+at its own steps (t >= T_edit), then pastes the edited square back into the
+full photo through a feathered mask. Device and precision are the caller's.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+
+from . import ddim
+from .alignment import Alignment, align_face, paste_back
+from .base import EditSpec, Generator, Latent, NoFaceError
+from .faces import find_face
+from .hspace import ActiveEdit, HSpaceHook, MappingRegistry
+
+HALF_TOLERANCE = 2e-3
+
+
+def to_tensor(image: np.ndarray, device, dtype) -> torch.Tensor:
+    """uint8 H x W x 3 -> 1 x 3 x H x W in [-1, 1]."""
+    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].to(torch.float32) / 127.5 - 1.0
+    return x.to(device=device, dtype=dtype)
+
+
+def to_image(x: torch.Tensor) -> np.ndarray:
+    x = ((x[0].detach().to(torch.float32).cpu().clamp(-1, 1) + 1) * 127.5).round()
+    return x.permute(1, 2, 0).numpy().astype(np.uint8)
+
+
+def pack_noise(x_t: torch.Tensor) -> np.ndarray:
+    """x_T as float16 when that is lossless enough, else float32."""
+    x = x_t.detach().to(torch.float32).cpu().numpy()
+    half = x.astype(np.float16)
+    return half if float(np.abs(half.astype(np.float32) - x).max()) <= HALF_TOLERANCE else x
+
+
+class DiffusionGenerator(Generator):
+    name = "diffusion"
+
+    def __init__(self, unet, scheduler, mappings: MappingRegistry, *, steps: int = 20, device="cpu", dtype=torch.float32,
+                 face_index: int = 0, model_id: str = "", feather: float = 0.12,
+                 progress: Callable[[str, int, int], None] | None = None):
+        self.unet = unet.to(device=device, dtype=dtype).eval().requires_grad_(False)
+        self.scheduler = scheduler
+        self.mappings = mappings
+        self.steps = steps
+        self.device, self.dtype = device, dtype
+        self.face_index = face_index
+        self.model_id = model_id
+        self.feather = feather
+        self.progress = progress  # (stage, step, total) -> None
+        self.size = int(unet.config.sample_size)
+        self.last_hook: HSpaceHook | None = None  # the hook of the latest decode (tests read applied_steps)
+
+    # -- what it can do ---------------------------------------------------
+    def supported_attributes(self) -> dict[str, tuple[bool, bool]]:
+        """Attributes with a trained mapping network; a negative strength walks the same direction backwards."""
+        return {a: (True, True) for a in self.mappings.available()}
+
+    def check_supported(self, edits) -> None:
+        try:
+            super().check_supported(edits)
+        except Exception as exc:
+            for attr in getattr(exc, "unsupported", {}):
+                exc.unsupported[attr] = "no trained mapping network for this attribute (train one with chatface train-direction)"
+            raise
+
+    # -- the U-Net as a noise model -----------------------------------------
+    def _noise_model(self, hook: HSpaceHook | None = None):
+        def eps(x: torch.Tensor, t: int) -> torch.Tensor:
+            if hook is not None:
+                hook.t = t
+            return self.unet(x, t).sample
+
+        return eps
+
+    def _tick(self, stage: str, total: int):
+        if self.progress is None:
+            return None
+        return lambda i: self.progress(stage, i + 1, total)
+
+    # -- inversion ------------------------------------------------------------
+    def invert(self, image: np.ndarray) -> Latent:
+        face = find_face(image, self.face_index)
+        crop, al = align_face(image, face.landmarks, self.size)
+        x_t = ddim.invert(self._noise_model(), self.scheduler, to_tensor(crop, self.device, self.dtype), self.steps,
+                          self._tick("invert", self.steps))
+        h, w = image.shape[:2]
+        return Latent(
+            engine=self.name,
+            arrays={"x_T": pack_noise(x_t), "landmarks": face.landmarks.astype(np.float32)},
+            meta={**al.as_meta(), "box": list(face.box), "image_size": [w, h], "steps": self.steps, "model_id": self.model_id},
+        )
+
+    # -- decoding ---------------------------------------------------------------
+    def render_aligned(self, latent: Latent, edits: dict[str, EditSpec]) -> np.ndarray:
+        """The aligned face square after one reverse pass from x_T with all ``edits``."""
+        steps = int(latent.meta.get("steps", self.steps))
+        x_t = torch.from_numpy(latent.arrays["x_T"].astype(np.float32)).to(device=self.device, dtype=self.dtype)
+        active = [ActiveEdit(self.mappings.get(a), float(s.strength), int(s.t_edit)) for a, s in sorted(edits.items()) if s.strength != 0]
+        with HSpaceHook(self.unet.mid_block, active) as hook:
+            x0 = ddim.sample(self._noise_model(hook), self.scheduler, x_t, steps, self._tick("decode", steps))
+        self.last_hook = hook
+        return to_image(x0)
+
+    def decode(self, image: np.ndarray, latent: Latent, edits: dict[str, EditSpec]) -> np.ndarray:
+        self.check_supported(edits)
+        active = {a: s for a, s in edits.items() if s.strength != 0}
+        if not active:
+            return image.copy()
+        if latent.meta.get("image_size") != [image.shape[1], image.shape[0]]:
+            raise NoFaceError("the latent was computed for a different photo")
+        crop = self.render_aligned(latent, active)
+        out, _ = paste_back(image, crop, Alignment.from_meta(latent.meta), self.feather)
+        return out
+
+    def edit_region(self, image: np.ndarray, latent: Latent) -> np.ndarray:
+        from .alignment import feather_mask
+
+        import cv2
+
+        al = Alignment.from_meta(latent.meta)
+        inverse = cv2.invertAffineTransform(al.matrix)
+        h, w = image.shape[:2]
+        mask = cv2.warpAffine(feather_mask(al.size, self.feather), inverse, (w, h), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return mask > 0

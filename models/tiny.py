@@ -1,0 +1,131 @@
+"""Small random-weight models of every architecture the diffusion engine uses, for tests and trying the plumbing.
+
+``chatface models make-tiny DIR`` writes:
+
+- ``unet/``: a small diffusers ``UNet2DModel`` (the CelebA-HQ model's block
+  types and time embedding, 32x32, two levels) with its DDIM scheduler config;
+- ``mappings/<id>.safetensors``: a mapping network for every attribute id;
+- ``clip/``: a small open_clip CLIP (config + safetensors), loaded with ``local-dir:``;
+- ``arcface.onnx``: an ArcFace-shaped ONNX network (112x112 RGB in, 512-d out)
+  that insightface routes as a recognition model.
+
+Every file goes through the same save code as trained weights and loads
+through the same loading code as real ones. THEIR EDITS ARE MEANINGLESS:
+random weights prove the plumbing (inversion, hooks, memory, scoring), not
+the pictures.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+TINY_README = """These are random-weight models made by `chatface models make-tiny`.
+They have the architectures of the real ones (diffusers UNet2DModel + DDIM scheduler, ChatFace
+mapping networks, open_clip CLIP, an ArcFace-shaped ONNX network) but were never trained:
+every edit they make is meaningless noise. They exist to test and try the plumbing.
+For real edits see the README ("The diffusion engine").
+"""
+
+UNET_CONFIG = dict(
+    sample_size=32, in_channels=3, out_channels=3, layers_per_block=1, block_out_channels=(32, 64),
+    down_block_types=("DownBlock2D", "AttnDownBlock2D"), up_block_types=("AttnUpBlock2D", "UpBlock2D"),
+    norm_num_groups=8, norm_eps=1e-6, downsample_padding=0, flip_sin_to_cos=False, freq_shift=1,
+    time_embedding_type="positional", act_fn="silu", center_input_sample=False, mid_block_scale_factor=1,
+)
+# the noise schedule of google/ddpm-ema-celebahq-256
+SCHEDULER_CONFIG = dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, beta_schedule="linear",
+                        clip_sample=False, set_alpha_to_one=True, steps_offset=0, prediction_type="epsilon")
+CLIP_CONFIG = {"embed_dim": 32,
+               "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "patch_size": 8, "head_width": 16},
+               "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1}}
+
+
+def make_unet(path: Path, seed: int = 0):
+    import torch
+    from diffusers import DDIMScheduler, UNet2DModel
+
+    torch.manual_seed(seed)
+    unet = UNet2DModel(**UNET_CONFIG)
+    unet.save_pretrained(path)
+    DDIMScheduler(**SCHEDULER_CONFIG).save_pretrained(path)
+    return unet
+
+
+def make_mappings(path: Path, channels: int, base_model: str, seed: int = 0) -> list[str]:
+    import torch
+
+    from ..tools.vocabulary import default_vocabulary
+    from .hspace import MappingNetwork, save_mapping
+
+    vocab = default_vocabulary()
+    for i, attr in enumerate(vocab.attributes.values()):
+        torch.manual_seed(seed + 1 + i)
+        net = MappingNetwork(channels, hidden=32, time_dim=32)
+        save_mapping(net, path / f"{attr.id}.safetensors", attribute=attr.id,
+                     text={"neutral": attr.neutral_text, "positive": attr.positive_text, "negative": attr.negative_text},
+                     base_model=base_model, training={"kind": "random initialisation (make-tiny): meaningless"})
+    return vocab.ids()
+
+
+def make_clip(path: Path, seed: int = 0) -> None:
+    import open_clip
+    import torch
+    from safetensors.torch import save_file
+
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "open_clip_config.json").write_text(json.dumps({
+        "model_cfg": CLIP_CONFIG,
+        "preprocess_cfg": {"mean": list(open_clip.OPENAI_DATASET_MEAN), "std": list(open_clip.OPENAI_DATASET_STD)},
+    }, indent=2))
+    torch.manual_seed(seed)
+    model = open_clip.create_model(f"local-dir:{path}")
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path / "open_clip_model.safetensors"))
+
+
+class _ArcFaceShaped:
+    """A small ResNet-like face embedder with ArcFace's interface: 1x3x112x112 in [-1, 1] -> 512."""
+
+    @staticmethod
+    def build():
+        from torch import nn
+
+        def block(cin, cout):
+            return nn.Sequential(nn.Conv2d(cin, cout, 3, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.PReLU(cout))
+
+        return nn.Sequential(block(3, 16), block(16, 32), block(32, 64), block(64, 64), nn.Flatten(),
+                             nn.Linear(64 * 7 * 7, 512), nn.BatchNorm1d(512))
+
+
+def make_arcface(path: Path, seed: int = 0) -> None:
+    import warnings
+
+    import torch
+
+    torch.manual_seed(seed)
+    net = _ArcFaceShaped.build().eval()
+    with torch.no_grad():  # trained-looking statistics; equal constants would also be merged into Identity nodes by the exporter
+        for m in net.modules():
+            if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+                m.running_mean.normal_(0, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.normal_(1.0, 0.1)
+                m.bias.normal_(0, 0.1)
+            elif isinstance(m, torch.nn.PReLU):
+                m.weight.uniform_(0.1, 0.4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, torch.randn(1, 3, 112, 112), str(path), input_names=["data"], output_names=["fc1"],
+                          dynamic_axes={"data": {0: "batch"}, "fc1": {0: "batch"}}, dynamo=False,
+                          opset_version=13)  # the opset of the buffalo_l models; onnx2torch converts it
+
+
+def make_tiny(directory: str | Path, seed: int = 0) -> Path:
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    unet = make_unet(root / "unet", seed)
+    make_mappings(root / "mappings", unet.config.block_out_channels[-1], base_model=f"tiny-unet (make-tiny, seed {seed})", seed=seed)
+    make_clip(root / "clip", seed)
+    make_arcface(root / "arcface.onnx", seed)
+    (root / "README.txt").write_text(TINY_README)
+    return root
