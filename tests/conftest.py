@@ -56,3 +56,79 @@ def editor(store, parts, photo):
     from chatface.tools.editor import open_photo
 
     return open_photo(store, parts, str(photo))
+
+
+# -- a real PostgreSQL server, started by the tests ---------------------------------------------
+def _postgres_bindir():
+    import glob
+    import shutil
+
+    found = shutil.which("initdb")
+    if found:
+        return os.path.dirname(os.path.realpath(found))
+    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    return dirs[-1] if dirs else None
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """A throw-away PostgreSQL cluster on a free local port; yields a URL prefix without the database name.
+
+    Skipped when PostgreSQL is not installed, unless CHATFACE_REQUIRE_POSTGRES is set (CI sets it), then it fails.
+    """
+    import shutil
+    import subprocess
+
+    bindir = _postgres_bindir()
+    if bindir is None:
+        msg = "PostgreSQL is not installed (Debian package 'postgresql'); .ci/run installs it"
+        if os.environ.get("CHATFACE_REQUIRE_POSTGRES"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.fail("psycopg is needed for the PostgreSQL tests: pip install -e '.[dev]'")
+    import tempfile
+    from pathlib import Path
+
+    root = Path(tempfile.mkdtemp(prefix="chatface-pg-"))  # not under pytest's 0700 root dir: the server user must reach it
+    data, sock, log = root / "data", root / "sock", root / "server.log"
+    sock.mkdir()
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(root, "postgres")
+        shutil.chown(sock, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    subprocess.run(as_user + [f"{bindir}/initdb", "-D", str(data), "-U", "chatface", "--auth=trust", "-E", "UTF8", "--no-sync"],
+                   check=True, capture_output=True)
+    opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    subprocess.run(as_user + [f"{bindir}/pg_ctl", "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60", "start"],
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://chatface@127.0.0.1:{port}"
+    finally:
+        subprocess.run(as_user + [f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture()
+def pg_url(postgres_server):
+    """A fresh, empty database on the test server."""
+    import uuid
+
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(postgres_server.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{postgres_server}/{name}"

@@ -9,6 +9,19 @@ from chatface.memory.blobs import BlobCorruptedError
 from chatface.memory.store import SessionNotFoundError, Store
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, db_url):
+    """Every memory test runs on SQLite and on a real PostgreSQL server."""
+    return db_url if request.param == "sqlite" else request.getfixturevalue("pg_url")
+
+
+@pytest.fixture()
+def store(url):
+    s = Store(url)
+    yield s
+    s.close()
+
+
 def _state(**kw):
     return {a: {"strength": s, "t_edit": 500} for a, s in kw.items()}
 
