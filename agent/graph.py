@@ -20,6 +20,7 @@ from langgraph.graph import END, START, StateGraph
 
 from ..tools.toolkit import SessionToolkit, unsupported_message
 from .configuration import Configuration
+from .errors import PlannerError
 from .prompts import system_prompt
 from .selfcheck import run_self_check
 from .state import AgentState
@@ -46,15 +47,22 @@ def build_graph(planner, toolkit: SessionToolkit, config: Configuration | None =
     def plan(state: AgentState) -> dict:
         head = editor.head()
         prompt = system_prompt(head.state, editor.last_changed(head))
-        response = model.invoke([SystemMessage(prompt), *state.messages])
+        try:
+            response = model.invoke([SystemMessage(prompt), *state.messages])
+        except Exception as exc:  # noqa: BLE001 - any failure of the planner call ends the turn with one clear error
+            raise PlannerError(f"the planner endpoint failed: {exc.__class__.__name__}: {str(exc)[:300]}") from exc
         return {"messages": [response]}
 
     def route_after_plan(state: AgentState) -> Literal["tools", "respond"]:
         last = state.messages[-1]
-        return "tools" if isinstance(last, AIMessage) and last.tool_calls else "respond"
+        return "tools" if isinstance(last, AIMessage) and (last.tool_calls or last.invalid_tool_calls) else "respond"
 
     def run_tools(state: AgentState) -> dict:
         results = []
+        for bad in state.messages[-1].invalid_tool_calls:  # arguments that are not JSON: tell the model, run nothing
+            results.append(ToolMessage(content=f"Error: the arguments of {bad.get('name')!r} are not valid JSON ({bad.get('error') or 'unparseable'}); "
+                                               "call the tool again with a JSON object.",
+                                       tool_call_id=bad.get("id") or "", name=bad.get("name") or "", status="error"))
         for call in state.messages[-1].tool_calls:
             tool = by_name.get(call["name"])
             if tool is None:

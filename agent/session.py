@@ -14,14 +14,11 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from ..memory.store import NodeInfo
 from ..tools.toolkit import SessionToolkit
 from .configuration import Configuration
+from .errors import PlannerError
 from .graph import build_graph
 
 HISTORY_TURNS = 12
 MAX_MESSAGE_CHARS = 4000
-
-
-class PlannerError(Exception):
-    """The planner (LLM endpoint) could not be reached or answered with an error."""
 
 
 @dataclass
@@ -86,6 +83,8 @@ class ChatAgent:
         except Exception as exc:  # noqa: BLE001 - sorted below
             from langgraph.errors import GraphRecursionError
 
+            if isinstance(exc, PlannerError):
+                raise
             if isinstance(exc, GraphRecursionError):
                 new = [HumanMessage(text), AIMessage("I stopped: the planner kept calling tools without finishing. "
                                                      "The edits made so far are kept; please rephrase.")]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from ..memory.store import NodeNotFoundError
 from ..models.base import ChatfaceModelError
 from .edit_state import apply_changes, describe, strengths
 from .editor import SessionEditor
@@ -207,7 +208,7 @@ def _guarded(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (ToolError, ChatfaceModelError, ValueError) as exc:
+        except (ToolError, ChatfaceModelError, ValueError, NodeNotFoundError) as exc:
             raise ToolException(f"Error: {exc}") from exc
 
     return wrapper

@@ -1,0 +1,7 @@
+"""Errors of the agent that callers handle: the planner (an LLM endpoint or the offline planner) failed."""
+
+from __future__ import annotations
+
+
+class PlannerError(Exception):
+    """The planner could not be reached, timed out, or answered with something that is not a chat completion."""
