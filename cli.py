@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--no-progress", action="store_true")
     _engine_options(q)
 
+    p = sub.add_parser("tools", help="print the tool definitions for function-calling clients")
+    p.add_argument("--format", choices=["openai", "json-schema"], default="openai")
+
     p = sub.add_parser("models", help="diffusion engine models: make tiny random ones, list what a directory holds")
     mv = p.add_subparsers(dest="models_command", required=True, metavar="WHAT")
     q = mv.add_parser("make-tiny", help="write random-weight models of every real architecture (meaningless edits, real plumbing)")
@@ -368,6 +371,13 @@ def _eval_edits(args) -> int:
     return 0
 
 
+def cmd_tools(args) -> int:
+    from .interfaces.langchain_toolkit import tool_schemas
+
+    print(json.dumps(tool_schemas(args.format), indent=2))
+    return 0
+
+
 def cmd_models(args) -> int:
     if args.models_command == "make-tiny":
         from .models.tiny import make_tiny
@@ -417,7 +427,7 @@ def cmd_train_direction(args) -> int:
     return 0
 
 
-COMMANDS = {"models": cmd_models, "train-direction": cmd_train_direction, "eval": cmd_eval, "edit": cmd_edit, "chat": cmd_chat, "demo": cmd_demo, "sessions": cmd_sessions, "history": cmd_history, "export": cmd_export}
+COMMANDS = {"tools": cmd_tools, "models": cmd_models, "train-direction": cmd_train_direction, "eval": cmd_eval, "edit": cmd_edit, "chat": cmd_chat, "demo": cmd_demo, "sessions": cmd_sessions, "history": cmd_history, "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:
