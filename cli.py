@@ -100,6 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--no-progress", action="store_true")
     _engine_options(q)
 
+    p = sub.add_parser("mcp", help="serve the tools over the Model Context Protocol (stdio or streamable HTTP)")
+    p.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--allow-dir", action="append", default=None, help="a directory whose photos clients may name by path (repeatable; default: the current directory)")
+    p.add_argument("--export-dir", default=None, help="where the export tool writes (default: no exports)")
+    p.add_argument("--owner", default="local", help="owner of the sessions this server opens (a client can attach only to these)")
+    _common(p)
+
     p = sub.add_parser("tools", help="print the tool definitions for function-calling clients")
     p.add_argument("--format", choices=["openai", "json-schema"], default="openai")
 
@@ -371,6 +380,22 @@ def _eval_edits(args) -> int:
     return 0
 
 
+def cmd_mcp(args) -> int:
+    from .interfaces.mcp_server import ConnectionSessions, build_server
+
+    config = _config(args)
+    sessions = ConnectionSessions(_store(config), lambda: _load_parts(config, args.face_index), owner=args.owner,
+                                  allowed_dirs=[Path(d) for d in (args.allow_dir or ["."])],
+                                  export_dir=Path(args.export_dir) if args.export_dir else None)
+    server = build_server(sessions)
+    if args.transport == "stdio":
+        server.run("stdio")
+    else:
+        _say(f"chatface MCP server on http://{args.host}:{args.port}/mcp")
+        server.run("streamable-http", host=args.host, port=args.port)
+    return 0
+
+
 def cmd_tools(args) -> int:
     from .interfaces.langchain_toolkit import tool_schemas
 
@@ -427,7 +452,7 @@ def cmd_train_direction(args) -> int:
     return 0
 
 
-COMMANDS = {"tools": cmd_tools, "models": cmd_models, "train-direction": cmd_train_direction, "eval": cmd_eval, "edit": cmd_edit, "chat": cmd_chat, "demo": cmd_demo, "sessions": cmd_sessions, "history": cmd_history, "export": cmd_export}
+COMMANDS = {"mcp": cmd_mcp, "tools": cmd_tools, "models": cmd_models, "train-direction": cmd_train_direction, "eval": cmd_eval, "edit": cmd_edit, "chat": cmd_chat, "demo": cmd_demo, "sessions": cmd_sessions, "history": cmd_history, "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -76,3 +76,111 @@ def test_openai_tool_schemas_from_the_cli():
     assert edit["properties"]["strength"]["minimum"] == -1.0 and edit["properties"]["strength"]["maximum"] == 1.0
     assert "attribute" in edit["required"]
     assert all(t["type"] == "function" and t["function"]["description"] for t in tools)
+
+
+def _text(result) -> str:
+    return "\n".join(c.text for c in result.content if c.type == "text")
+
+
+def test_mcp_server_over_stdio_edits_undoes_and_stores(photo, tmp_path, astronaut):
+    import anyio
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    from chatface.memory.store import Store
+
+    db = f"sqlite:///{tmp_path / 'mcp.db'}"
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.png"
+    outside.write_bytes(photo.read_bytes())
+    params = StdioServerParameters(command=sys.executable, args=["-m", "chatface.cli", "mcp", "--allow-dir", str(photo.parent),
+                                                                 "--export-dir", str(tmp_path / "exports")],
+                                   env={"CHATFACE_DATABASE_URL": db, "HF_HUB_OFFLINE": "1"})
+
+    async def scenario():
+        async with Client(params, read_timeout_seconds=120) as client:
+            names = [t.name for t in (await client.list_tools()).tools]
+            assert names == ["invert", "apply_attribute", "verify_identity", "undo", "redo", "reset", "history", "export"]
+            refused = await client.call_tool("invert", {"image_path": str(outside)})
+            assert refused.is_error and "outside the directories" in _text(refused)
+            early = await client.call_tool("undo", {})
+            assert early.is_error and "call invert" in _text(early)
+            opened = await client.call_tool("invert", {"image_path": str(photo)})
+            assert not opened.is_error, _text(opened)
+            sid = _text(opened).split("Session ")[1].rstrip(".")
+            assert any(c.type == "image" and c.mime_type == "image/png" for c in opened.content)
+            edited = await client.call_tool("apply_attribute", {"edits": [{"attribute": "smiling", "strength": 0.6},
+                                                                          {"attribute": "eyeglasses", "strength": 0.6}]})
+            assert not edited.is_error and "same person" in _text(edited)
+            bad = await client.call_tool("apply_attribute", {"edits": [{"attribute": "wings", "strength": 0.6}]})
+            assert bad.is_error
+            undone = await client.call_tool("undo", {"steps": 1})
+            assert "node 0" in _text(undone)
+            again = await client.call_tool("redo", {})
+            assert "node 1" in _text(again)
+            saved = await client.call_tool("export", {"filename": "../escape.png"})
+            assert saved.is_error
+            saved = await client.call_tool("export", {"filename": "mcp.png"})
+            assert not saved.is_error, _text(saved)
+            history = _text(await client.call_tool("history", {}))
+            assert "* node 1" in history
+            return sid
+
+    sid = anyio.run(scenario)
+    store = Store(db)
+    assert store.head(sid).strengths() == {"smiling": 0.6, "eyeglasses": 0.6}
+    assert [n.seq for n in store.nodes(sid)] == [0, 1]
+    assert store.get_session(sid).latent_blob is not None
+    assert (tmp_path / "exports" / "mcp.png").exists() and not (tmp_path / "escape.png").exists()
+
+
+def test_mcp_over_http_gives_each_connection_its_own_session(photo, tmp_path):
+    import base64
+    import socket
+    import time
+
+    import anyio
+    from mcp import Client
+
+    from chatface.memory.store import Store
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = f"sqlite:///{tmp_path / 'mcp.db'}"
+    env = {**__import__("os").environ, "CHATFACE_DATABASE_URL": db}
+    proc = subprocess.Popen([sys.executable, "-m", "chatface.cli", "mcp", "--transport", "http", "--port", str(port),
+                             "--allow-dir", str(photo.parent)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        url = f"http://127.0.0.1:{port}/mcp"
+        photo_b64 = base64.b64encode(photo.read_bytes()).decode()
+
+        async def one(attribute):
+            async with Client(url, read_timeout_seconds=120) as client:
+                opened = await client.call_tool("invert", {"image_base64": photo_b64})
+                assert not opened.is_error, _text(opened)
+                sid = _text(opened).split("Session ")[1].rstrip(".")
+                nameless = await client.call_tool("apply_attribute", {"edits": [{"attribute": attribute, "strength": 0.6}]})
+                assert nameless.is_error and "session_id" in _text(nameless)  # stateless HTTP: no implicit session to hijack
+                r = await client.call_tool("apply_attribute", {"edits": [{"attribute": attribute, "strength": 0.6}], "session_id": sid})
+                assert not r.is_error, _text(r)
+                forged = await client.call_tool("undo", {"session_id": "not-a-real-session"})
+                assert forged.is_error and "no session" in _text(forged)
+                return sid
+
+        async def both():
+            return [await one("lipstick"), await one("blue_eyes")]
+
+        first, second = anyio.run(both)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert first != second
+    store = Store(db)
+    assert store.head(first).strengths() == {"lipstick": 0.6} and store.head(second).strengths() == {"blue_eyes": 0.6}

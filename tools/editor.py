@@ -50,12 +50,14 @@ class Evaluation:
         }
 
 
-def open_photo(store: Store, parts: EngineParts, image_path: str, *, owner: str = "local", title: str = "") -> "SessionEditor":
+def open_photo(store: Store, parts: EngineParts, image_path: str, *, owner: str = "local", title: str = "",
+               image: np.ndarray | None = None) -> "SessionEditor":
     """Read the photo, find the face and invert it, then create the session with both, in one transaction.
 
+    ``image`` (RGB uint8), when given, is used instead of reading ``image_path`` (which then only names it).
     Any failure (not an image, no face...) happens before anything is written.
     """
-    image = load_image(image_path)
+    image = load_image(image_path) if image is None else image
     latent = parts.generator.invert(image)
     latent_bytes = blobs.pack_arrays(latent.arrays, {"engine": latent.engine, **latent.meta})
     sid = store.create_session(
