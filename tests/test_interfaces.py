@@ -184,3 +184,35 @@ def test_mcp_over_http_gives_each_connection_its_own_session(photo, tmp_path):
     assert first != second
     store = Store(db)
     assert store.head(first).strengths() == {"lipstick": 0.6} and store.head(second).strengths() == {"blue_eyes": 0.6}
+
+
+def test_the_graph_for_the_langgraph_server_and_as_a_subgraph(photo, db_url):
+    import importlib.util
+    from pathlib import Path
+
+    from langgraph.graph import START, MessagesState, StateGraph
+
+    from chatface.memory.store import Store
+
+    spec = json.loads((Path(__file__).resolve().parents[1] / "langgraph.json").read_text())
+    module_path, attr = spec["graphs"]["chatface"].split(":")
+    file = Path(__file__).resolve().parents[1] / module_path
+    mod_spec = importlib.util.spec_from_file_location("chatface_server_graph", file)  # loaded by path, as the server does
+    module = importlib.util.module_from_spec(mod_spec)
+    mod_spec.loader.exec_module(module)
+    make_graph = getattr(module, attr)
+
+    graph = make_graph({"configurable": {"photo": str(photo), "database_url": db_url, "use_embeddings": False}})
+    out = graph.invoke({"messages": [("user", "give her green eyes")]})
+    assert "green_eyes" in out["messages"][-1].content
+    sid = graph.session_id
+    assert Store(db_url).head(sid).strengths() == {"green_eyes": 0.6}
+
+    # the same session, reopened by id, as one node of a foreign graph
+    sub = make_graph({"configurable": {"session_id": sid, "database_url": db_url, "use_embeddings": False}})
+    parent = StateGraph(MessagesState)
+    parent.add_node("face_editor", sub)
+    parent.add_edge(START, "face_editor")
+    result = parent.compile().invoke({"messages": [("user", "undo")]})
+    assert result["messages"][-1].type == "ai"
+    assert Store(db_url).head(sid).seq == 0
