@@ -109,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--owner", default="local", help="owner of the sessions this server opens (a client can attach only to these)")
     _common(p)
 
+    p = sub.add_parser("serve", help="the web app (Gradio) on 127.0.0.1: upload, chat, history gallery, undo/redo, download")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--owner", default="web", help="owner of the sessions the app opens")
+    _common(p)
+
     p = sub.add_parser("tools", help="print the tool definitions for function-calling clients")
     p.add_argument("--format", choices=["openai", "json-schema"], default="openai")
 
@@ -396,6 +402,18 @@ def cmd_mcp(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from .agent.planners.llm import make_planner
+    from .interfaces.web_app import WebBackend, build_app
+
+    config = _config(args)
+    backend = WebBackend(config, lambda: _load_parts(config, args.face_index), make_planner, owner=args.owner)
+    app = build_app(backend)
+    _say(f"chatface web app on http://{args.host}:{args.port} ({config.engine} engine, {config.planner} planner)")
+    app.queue().launch(server_name=args.host, server_port=args.port, show_error=True, quiet=True)
+    return 0
+
+
 def cmd_tools(args) -> int:
     from .interfaces.langchain_toolkit import tool_schemas
 
@@ -452,7 +470,7 @@ def cmd_train_direction(args) -> int:
     return 0
 
 
-COMMANDS = {"mcp": cmd_mcp, "tools": cmd_tools, "models": cmd_models, "train-direction": cmd_train_direction, "eval": cmd_eval, "edit": cmd_edit, "chat": cmd_chat, "demo": cmd_demo, "sessions": cmd_sessions, "history": cmd_history, "export": cmd_export}
+COMMANDS = {"serve": cmd_serve, "mcp": cmd_mcp, "tools": cmd_tools, "models": cmd_models, "train-direction": cmd_train_direction, "eval": cmd_eval, "edit": cmd_edit, "chat": cmd_chat, "demo": cmd_demo, "sessions": cmd_sessions, "history": cmd_history, "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -142,6 +142,14 @@ def _session_info(s: ChatSession) -> SessionInfo:
     )
 
 
+def new_session_id() -> str:
+    """An unguessable id (128 bits) that never starts with '-', so command lines do not read it as an option."""
+    while True:
+        sid = secrets.token_urlsafe(16)
+        if not sid.startswith("-"):
+            return sid
+
+
 class Store:
     """The memory. Every public method is one unit of work (one transaction)."""
 
@@ -174,7 +182,7 @@ class Store:
         self, image_png: bytes, image_shape: list, source_name: str, engine: str, *,
         owner: str = "local", model_id: str = "", seed: int = 0, title: str = "", latent: bytes | None = None,
     ) -> str:
-        sid = secrets.token_urlsafe(16)
+        sid = new_session_id()
         with self.unit() as db:
             key = blobs.put_bytes(db, image_png, kind="image", codec="png", dtype="uint8", shape=image_shape)
             latent_key = blobs.put_bytes(db, latent, kind="latent", codec="npz") if latent is not None else None

@@ -101,3 +101,10 @@ def test_two_processes_write_one_sqlite_file(db_url, tmp_path):
         assert [n.seq for n in nodes] == list(range(26))
         assert s.head(sid).seq == 25
     assert s.verify_blobs() == []
+
+
+def test_session_ids_never_look_like_command_line_options():
+    from chatface.memory.store import new_session_id
+
+    ids = [new_session_id() for _ in range(3000)]
+    assert not any(i.startswith("-") for i in ids) and len(set(ids)) == 3000 and min(map(len, ids)) >= 22

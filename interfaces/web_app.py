@@ -1,0 +1,162 @@
+"""The browser interface: a Gradio app on 127.0.0.1 over the same agent, tools and memory.
+
+Upload a photo (the face is found and inverted once), chat, and see the
+original and the current image side by side. The edit history is a gallery
+of every node, labelled with its parent so branches are visible; clicking
+one makes it the current node. Undo and redo buttons, a download of the
+current image, and a table of each node's identity and direction scores.
+Every browser tab has its own chat session; slow steps show progress.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from ..agent.configuration import Configuration
+from ..agent.errors import PlannerError
+from ..agent.session import ChatAgent
+from ..memory.store import Store
+from ..models.base import ChatfaceModelError
+from ..models.images import save_image
+from ..tools.edit_state import describe
+from ..tools.editor import SessionEditor, Thresholds, open_photo
+from ..tools.toolkit import SessionToolkit
+
+
+class WebBackend:
+    """What the app's callbacks share: the store, the engine (loaded once) and the planner."""
+
+    def __init__(self, config: Configuration, load_parts, make_planner, *, owner: str = "web"):
+        self.config = config
+        self.store = Store(config.database_url)
+        self._load_parts = load_parts
+        self._make_planner = make_planner
+        self._parts = None
+        self._planner = None
+        self._lock = threading.Lock()
+        self.owner = owner
+        self.downloads = Path(tempfile.mkdtemp(prefix="chatface-web-"))
+
+    @property
+    def parts(self):
+        with self._lock:
+            if self._parts is None:
+                self._parts = self._load_parts()
+            return self._parts
+
+    @property
+    def planner(self):
+        with self._lock:
+            if self._planner is None:
+                self._planner = self._make_planner(self.config)
+            return self._planner
+
+    def editor(self, session_id: str) -> SessionEditor:
+        ed = SessionEditor(self.store, self.parts, session_id, owner=self.owner)
+        ed.thresholds = Thresholds(identity_distance=self.config.identity_distance, direction=self.config.direction_threshold)
+        return ed
+
+    def agent(self, session_id: str) -> ChatAgent:
+        return ChatAgent(SessionToolkit(self.editor(session_id)), self.planner, self.config)
+
+
+def _view(backend: WebBackend, session_id: str | None):
+    """(before, after, gallery items, score rows, status, download path) of a session's current state."""
+    if not session_id:
+        return None, None, [], [], "Upload a photo to start.", None
+    ed = backend.editor(session_id)
+    head = ed.head()
+    nodes = ed.store.nodes(session_id, owner=ed.owner)
+    by_id = {n.id: n for n in nodes}
+    gallery, rows = [], []
+    for n in nodes:
+        parent = by_id[n.parent_id].seq if n.parent_id in by_id else "-"
+        mark = "▶ " if n.id == head.id else ""
+        gallery.append((ed.image_of(n), f"{mark}node {n.seq} (from {parent}) {n.action}: {describe(n.state)}"))
+        s = n.scores or {}
+        rows.append([n.seq, parent, n.action, describe(n.state), s.get("identity", ""), s.get("identity_distance", ""),
+                     ", ".join(f"{a} {d:+.2f}" for a, d in (s.get("direction") or {}).items())])
+    current = ed.image_of(head)
+    target = backend.downloads / f"chatface-{session_id[:8]}-node{head.seq}.png"
+    if not target.exists():
+        save_image(current, target)
+    scores = head.scores or {}
+    check = ""
+    if scores:
+        check = f" · identity {scores['identity']:.3f} ({'same person' if scores['same_person'] else 'identity check failed'})"
+    status = f"**Node {head.seq}**: {describe(head.state)}{check}"
+    return ed.source, current, gallery, rows, status, str(target)
+
+
+def build_app(backend: WebBackend) -> gr.Blocks:
+    with gr.Blocks(title="chatface") as app:
+        gr.Markdown("# chatface\nUpload a face photo, then say what to change: *a subtle smile and glasses*, *more*, *undo*, *start over*.")
+        session = gr.State(None)
+        with gr.Row():
+            upload = gr.Image(type="numpy", label="Photo", sources=["upload"], elem_id="photo-upload", height=320)
+            before = gr.Image(label="Before", interactive=False, elem_id="before", height=320)
+            after = gr.Image(label="After", interactive=False, elem_id="after", height=320)
+        status = gr.Markdown("Upload a photo to start.", elem_id="status")
+        chat = gr.Chatbot(label="Conversation", elem_id="chat", height=260)
+        with gr.Row():
+            message = gr.Textbox(placeholder="e.g. give her a subtle smile and red lipstick", show_label=False, scale=5, elem_id="message")
+            send = gr.Button("Send", variant="primary", scale=1, elem_id="send")
+        with gr.Row():
+            undo = gr.Button("Undo", elem_id="undo")
+            redo = gr.Button("Redo", elem_id="redo")
+            download = gr.DownloadButton("Download current image", elem_id="download")
+        gallery = gr.Gallery(label="History: click a node to go back to it", columns=6, height=220, elem_id="history", allow_preview=False)
+        scores = gr.Dataframe(headers=["node", "from", "action", "state", "identity", "distance", "direction"], label="Scores",
+                              interactive=False, elem_id="scores")
+        outputs = [before, after, gallery, scores, status, download]
+
+        def on_upload(image, progress=gr.Progress()):
+            if image is None:
+                return None, [], *_view(backend, None)
+            progress(0.1, desc="Loading the engine and finding the face")
+            try:
+                img = np.ascontiguousarray(image[..., :3]).astype(np.uint8)
+                ed = open_photo(backend.store, backend.parts, "(uploaded in the browser)", owner=backend.owner, image=img)
+            except ChatfaceModelError as exc:
+                raise gr.Error(str(exc)) from None
+            progress(1.0)
+            return ed.session_id, [], *_view(backend, ed.session_id)
+
+        def on_send(text, history, session_id, progress=gr.Progress()):
+            if not session_id:
+                raise gr.Error("Upload a photo first.")
+            history = list(history or [])
+            progress(0.2, desc="Planning and editing")
+            try:
+                reply = backend.agent(session_id).send(text or "")
+                answer = reply.text
+            except (PlannerError, ChatfaceModelError) as exc:
+                answer = f"Sorry, that did not work: {exc}"
+            history += [{"role": "user", "content": text or ""}, {"role": "assistant", "content": answer}]
+            return "", history, *_view(backend, session_id)
+
+        def on_move(session_id, which):
+            if not session_id:
+                raise gr.Error("Upload a photo first.")
+            getattr(backend.store, which)(session_id, 1, owner=backend.owner)
+            return _view(backend, session_id)
+
+        def on_select(session_id, evt: gr.SelectData):
+            if not session_id:
+                raise gr.Error("Upload a photo first.")
+            nodes = backend.store.nodes(session_id, owner=backend.owner)
+            backend.store.checkout(session_id, nodes[evt.index].seq, owner=backend.owner)
+            return _view(backend, session_id)
+
+        upload.upload(on_upload, [upload], [session, chat, *outputs])
+        send.click(on_send, [message, chat, session], [message, chat, *outputs])
+        message.submit(on_send, [message, chat, session], [message, chat, *outputs])
+        undo.click(lambda sid: on_move(sid, "undo"), [session], outputs)
+        redo.click(lambda sid: on_move(sid, "redo"), [session], outputs)
+        gallery.select(on_select, [session], outputs)
+    return app
