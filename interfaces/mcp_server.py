@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import threading
 from pathlib import Path
 
 import anyio
@@ -33,6 +32,7 @@ from ..tools.editor import SessionEditor, open_photo
 from ..tools.schemas import AttributeEdit
 from ..tools.toolkit import SessionToolkit
 from ..tools.toolkit import ToolError as ChatfaceToolError
+from .lazy import Lazy
 
 MAX_IMAGE_BYTES = 40 * 1024 * 1024
 
@@ -42,20 +42,15 @@ class ConnectionSessions:
 
     def __init__(self, store: Store, load_parts, *, owner: str, allowed_dirs: list[Path], export_dir: Path | None):
         self.store = store
-        self._load_parts = load_parts
-        self._parts = None
+        self._parts = Lazy(load_parts)
         self.owner = owner
         self.allowed_dirs = [d.resolve() for d in allowed_dirs]
         self.export_dir = export_dir
         self._by_connection: dict[str, SessionToolkit] = {}
-        self._lock = threading.Lock()
 
     @property
     def parts(self):
-        with self._lock:
-            if self._parts is None:
-                self._parts = self._load_parts()
-            return self._parts
+        return self._parts.get()
 
     def allowed(self, path: str) -> Path:
         p = Path(path).expanduser().resolve()

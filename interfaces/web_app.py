@@ -11,7 +11,6 @@ Every browser tab has its own chat session; slow steps show progress.
 from __future__ import annotations
 
 import tempfile
-import threading
 from pathlib import Path
 
 import gradio as gr
@@ -26,6 +25,7 @@ from ..models.images import save_image
 from ..tools.edit_state import describe
 from ..tools.editor import SessionEditor, Thresholds, open_photo
 from ..tools.toolkit import SessionToolkit
+from .lazy import Lazy
 
 
 class WebBackend:
@@ -34,27 +34,18 @@ class WebBackend:
     def __init__(self, config: Configuration, load_parts, make_planner, *, owner: str = "web"):
         self.config = config
         self.store = Store(config.database_url)
-        self._load_parts = load_parts
-        self._make_planner = make_planner
-        self._parts = None
-        self._planner = None
-        self._lock = threading.Lock()
+        self._parts = Lazy(load_parts)
+        self._planner = Lazy(lambda: make_planner(config))
         self.owner = owner
         self.downloads = Path(tempfile.mkdtemp(prefix="chatface-web-"))
 
     @property
     def parts(self):
-        with self._lock:
-            if self._parts is None:
-                self._parts = self._load_parts()
-            return self._parts
+        return self._parts.get()
 
     @property
     def planner(self):
-        with self._lock:
-            if self._planner is None:
-                self._planner = self._make_planner(self.config)
-            return self._planner
+        return self._planner.get()
 
     def editor(self, session_id: str) -> SessionEditor:
         ed = SessionEditor(self.store, self.parts, session_id, owner=self.owner)

@@ -7,65 +7,20 @@ a malformed body)."""
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from helpers import scripted_endpoint
 
 from chatface.agent.configuration import Configuration
 from chatface.agent.session import ChatAgent, PlannerError
 from chatface.tools.toolkit import SessionToolkit
 
 
-class _Faulty(BaseHTTPRequestHandler):
-    script: list = []
-    requests: list = []
-
-    def _send(self, code: int, body: bytes, headers: dict | None = None) -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_POST(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append(body)
-        step = type(self).script.pop(0) if type(self).script else "(script ended)"
-        if isinstance(step, str) and step.startswith("sleep:"):
-            time.sleep(float(step.split(":")[1]))
-            step = "too late"
-        if step == "429":
-            return self._send(429, b'{"error": {"message": "rate limited", "type": "rate_limit"}}', {"retry-after-ms": "20"})
-        if step == "500":
-            return self._send(500, b'{"error": {"message": "boom"}}', {"retry-after-ms": "20"})
-        if step == "malformed":
-            return self._send(200, b'{"id": "x", "choices": [{"message": ')
-        message = {"role": "assistant", "content": step if isinstance(step, str) else None}
-        if isinstance(step, list):
-            message["tool_calls"] = [{"id": f"call_{len(type(self).requests)}_{i}", "type": "function",
-                                      "function": {"name": n, "arguments": a if isinstance(a, str) else json.dumps(a)}}
-                                     for i, (n, a) in enumerate(step)]
-        payload = {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "faulty",
-                   "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if isinstance(step, list) else "stop"}],
-                   "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
-        self._send(200, json.dumps(payload).encode())
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture()
 def endpoint():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Faulty)
-    _Faulty.script, _Faulty.requests = [], []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1", _Faulty
-    server.shutdown()
+    with scripted_endpoint() as ep:
+        yield ep
 
 
 def _agent(editor, tmp_path, url, **overrides):

@@ -1,11 +1,8 @@
 """The whole graph: multi-turn conversations with the offline planner, and with ChatOpenAI
 pointed at a scripted OpenAI-compatible server on 127.0.0.1."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
+from helpers import scripted_endpoint
 
 from chatface.agent.configuration import Configuration
 from chatface.agent.planners.offline import OfflinePlanner
@@ -51,45 +48,10 @@ def test_self_check_re_edits_when_identity_fails(editor, tmp_path):
     assert r.head.scores["identity_distance"] < 0.3
 
 
-class _Scripted(BaseHTTPRequestHandler):
-    script: list = []
-    requests: list = []
-
-    def do_POST(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append(body)
-        step = type(self).script.pop(0)
-        if step == "500":
-            self.send_response(500)
-            self.end_headers()
-            self.wfile.write(b'{"error": {"message": "boom"}}')
-            return
-        message = {"role": "assistant", "content": step if isinstance(step, str) else None}
-        if isinstance(step, list):
-            message["tool_calls"] = [
-                {"id": f"call_{i}", "type": "function", "function": {"name": n, "arguments": json.dumps(a)}} for i, (n, a) in enumerate(step)
-            ]
-        payload = {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "scripted",
-                   "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if isinstance(step, list) else "stop"}],
-                   "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture()
 def scripted_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
-    _Scripted.script, _Scripted.requests = [], []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1", _Scripted
-    server.shutdown()
+    with scripted_endpoint() as ep:
+        yield ep
 
 
 def test_chat_openai_against_a_scripted_endpoint(editor, tmp_path, scripted_server):

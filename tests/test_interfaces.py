@@ -135,29 +135,20 @@ def test_mcp_server_over_stdio_edits_undoes_and_stores(photo, tmp_path, astronau
 
 def test_mcp_over_http_gives_each_connection_its_own_session(photo, tmp_path):
     import base64
-    import socket
-    import time
 
     import anyio
+    from helpers import free_port, wait_for_port
     from mcp import Client
 
     from chatface.memory.store import Store
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     db = f"sqlite:///{tmp_path / 'mcp.db'}"
     env = {**__import__("os").environ, "CHATFACE_DATABASE_URL": db}
     proc = subprocess.Popen([sys.executable, "-m", "chatface.cli", "mcp", "--transport", "http", "--port", str(port),
                              "--allow-dir", str(photo.parent)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.3)
+        wait_for_port(port, proc, timeout=60)
         url = f"http://127.0.0.1:{port}/mcp"
         photo_b64 = base64.b64encode(photo.read_bytes()).decode()
 

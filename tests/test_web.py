@@ -9,24 +9,17 @@ unless CHATFACE_REQUIRE_BROWSER is set.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from helpers import free_port, wait_for_port
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture()
@@ -35,20 +28,15 @@ def web_server(tmp_path):
         if os.environ.get("CHATFACE_REQUIRE_BROWSER"):
             pytest.fail(f"{CHROMIUM} is missing (Debian package chromium)")
         pytest.skip(f"{CHROMIUM} is missing (Debian package chromium); .ci/run installs it")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CHATFACE_DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}", "CHATFACE_EMBEDDINGS": "0",
            "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "NO_PROXY": "127.0.0.1,localhost"}
     log = open(tmp_path / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "chatface.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail((tmp_path / "server.log").read_text())
-            time.sleep(0.5)
+    try:
+        wait_for_port(port, proc)
+    except RuntimeError:
+        pytest.fail((tmp_path / "server.log").read_text())
     yield f"http://127.0.0.1:{port}", tmp_path / "web.db"
     proc.terminate()
     proc.wait(timeout=30)
