@@ -301,7 +301,7 @@ def cmd_sessions(args) -> int:
 
 
 def cmd_history(args) -> int:
-    from .tools.edit_state import describe
+    from .tools.edit_state import describe, tree_rows
 
     store = _store(_config(args))
     info = store.get_session(args.session, owner="local")
@@ -310,11 +310,9 @@ def cmd_history(args) -> int:
     if args.json:
         print(json.dumps({"session": info.id, "head": head.seq, "nodes": [n.__dict__ for n in nodes], "messages": store.messages(info.id)}, indent=2, default=str))
         return 0
-    by_id = {n.id: n for n in nodes}
     print(f"session {info.id}: {info.source_name} ({info.engine})")
-    for n in nodes:
-        parent = by_id[n.parent_id].seq if n.parent_id in by_id else "-"
-        mark = "*" if n.id == head.id else " "
+    for n, parent, is_head in tree_rows(nodes, head.id):
+        mark = "*" if is_head else " "
         ident = n.scores.get("identity")
         extra = f"  identity {ident:.3f}" if ident is not None else ""
         print(f"{mark} {n.seq:3d} <- {parent!s:>3}  {n.action:8s} {describe(n.state)}{extra}  {n.request[:60]!r}")

@@ -22,7 +22,7 @@ from ..agent.session import ChatAgent
 from ..memory.store import Store
 from ..models.base import ChatfaceModelError
 from ..models.images import save_image
-from ..tools.edit_state import describe
+from ..tools.edit_state import describe, tree_rows
 from ..tools.editor import SessionEditor, Thresholds, open_photo
 from ..tools.toolkit import SessionToolkit
 from .lazy import Lazy
@@ -63,11 +63,9 @@ def _view(backend: WebBackend, session_id: str | None):
     ed = backend.editor(session_id)
     head = ed.head()
     nodes = ed.store.nodes(session_id, owner=ed.owner)
-    by_id = {n.id: n for n in nodes}
     gallery, rows = [], []
-    for n in nodes:
-        parent = by_id[n.parent_id].seq if n.parent_id in by_id else "-"
-        mark = "▶ " if n.id == head.id else ""
+    for n, parent, is_head in tree_rows(nodes, head.id):
+        mark = "▶ " if is_head else ""
         gallery.append((ed.image_of(n), f"{mark}node {n.seq} (from {parent}) {n.action}: {describe(n.state)}"))
         s = n.scores or {}
         rows.append([n.seq, parent, n.action, describe(n.state), s.get("identity", ""), s.get("identity_distance", ""),

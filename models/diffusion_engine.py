@@ -49,7 +49,9 @@ class DiffusionGenerator(Generator):
     def __init__(self, unet, scheduler, mappings: MappingRegistry, *, steps: int = 20, device="cpu", dtype=torch.float32,
                  face_index: int = 0, model_id: str = "", feather: float = 0.12,
                  progress: Callable[[str, int, int], None] | None = None):
-        self.unet = unet.to(device=device, dtype=dtype).eval().requires_grad_(False)
+        if unet.dtype != dtype:  # diffusers warns on casting; callers loading with torch_dtype never need it
+            unet = unet.to(dtype=dtype)
+        self.unet = unet.to(device).eval().requires_grad_(False)
         self.scheduler = scheduler
         self.mappings = mappings
         self.steps = steps

@@ -42,3 +42,9 @@ def describe(state: dict) -> str:
     if not state:
         return "the original photo (no edits)"
     return ", ".join(f"{a} {v['strength']:+.2f}" for a, v in sorted(state.items()))
+
+
+def tree_rows(nodes: list, head_id: int) -> list[tuple[object, int | str, bool]]:
+    """(node, its parent's number or "-", whether it is the current node) for an edit tree, in node order."""
+    by_id = {n.id: n for n in nodes}
+    return [(n, by_id[n.parent_id].seq if n.parent_id in by_id else "-", n.id == head_id) for n in nodes]

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from ..memory.store import NodeNotFoundError
 from ..models.base import ChatfaceModelError
-from .edit_state import apply_changes, describe, strengths
+from .edit_state import apply_changes, describe, strengths, tree_rows
 from .editor import SessionEditor
 from .schemas import (
     ApplyAttributeArgs,
@@ -137,12 +137,8 @@ class SessionToolkit:
         ed = self.editor
         head = ed.head()
         nodes = ed.store.nodes(ed.session_id, owner=ed.owner)
-        by_id = {n.id: n for n in nodes}
-        lines = []
-        for n in nodes:
-            parent = by_id[n.parent_id].seq if n.parent_id in by_id else "-"
-            mark = "*" if n.id == head.id else " "
-            lines.append(f"{mark} node {n.seq} (parent {parent}) {n.action}: {describe(n.state)}")
+        lines = [f"{'*' if is_head else ' '} node {n.seq} (parent {parent}) {n.action}: {describe(n.state)}"
+                 for n, parent, is_head in tree_rows(nodes, head.id)]
         return "\n".join(lines), {"tool": "history", "head_seq": head.seq,
                                   "nodes": [{"seq": n.seq, "parent_id": n.parent_id, "id": n.id, "action": n.action, "state": n.state, "scores": n.scores} for n in nodes]}
 
