@@ -42,7 +42,7 @@ def test_development_set_is_large_and_covers_every_attribute_in_both_directions(
     assert actions == {"edit", "undo", "redo", "reset", "none", "clarify"}
 
 
-@pytest.mark.parametrize("name", ["dialogues", "heldout"])
+@pytest.mark.parametrize("name", ["dialogues", "heldout", "heldout2"])
 def test_gold_states_agree_with_the_spec_arithmetic(name):
     assert gold.check_jsonl(DATA / f"{name}.jsonl") == []
     built = gold.parse_text((DATA / f"{name}.txt").read_text(encoding="utf-8"))

@@ -23,13 +23,13 @@ SLIGHT, DEFAULT, STRONG, FULL = 0.3, 0.6, 0.9, 1.0
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "once": 1, "twice": 2, "thrice": 3}
 
 ABS_FULL = r"fully|maximum|max|maxed|as much as possible|as \w+ as (?:possible|you can|it gets)|completely|totally|all the way|100 ?%|to the max"
-ABS_STRONG = r"very|a lot|lots of|much|strongly|strong|really|extremely|dramatically|dramatic|heavy|heavily|intense|intensely|super|bold|huge|massive|big|loads of|seriously|way|hugely|so much|so very"
-ABS_SLIGHT = r"slightly|slight|a little|a little bit|a bit|a touch|a tad|tad|subtle|subtly|light|lightly|a hint of|hint of|mild|mildly|faint|small|soft|softly|gentle|gently|barely|somewhat|kinda|kind of|a smidge"
+ABS_STRONG = r"very|a lot|lots of|much|strongly|strong|really|extremely|dramatically|dramatic|heavy|heavily|intense|intensely|super|bold|huge|massive|big|loads of|seriously|way|hugely|so much|so very|wide|widely"
+ABS_SLIGHT = r"slightly|slight|a little|a little bit|a tiny bit|tiny bit|a wee bit|a teeny bit|a bit|a touch|a tad|tad|subtle|subtly|light|lightly|a hint of|hint of|mild|mildly|faint|small|soft|softly|gentle|gently|barely|somewhat|kinda|kind of|a smidge"
 COMPARATIVE_MORE = r"stronger|bigger|larger|wider|longer|darker|thicker|brighter|deeper|heavier|bolder|fuller|redder|curlier"
 COMPARATIVE_LESS = r"weaker|smaller|shorter|thinner|lighter|fainter|softer|subtler|narrower|fewer|lower"
 REL_MORE = r"more|increase|intensify|boost|amp up|crank up|push|further|extra|even more|turn up|up the|" + COMPARATIVE_MORE
 REL_LESS = r"less|reduce|decrease|tone down|tone it down|dial down|dial it down|dial back|soften|turn down|too much|too strong|overdone|not so much|scale back|" + COMPARATIVE_LESS
-REL_SLIGHT = r"a bit|slightly|a little|a little bit|a touch|a tad|just a bit|somewhat"
+REL_SLIGHT = r"a bit|slightly|a little|a little bit|a tiny bit|a wee bit|a touch|a tad|just a bit|somewhat"
 REL_MUCH = r"much|a lot|way|far|lots|significantly|considerably"
 REMOVAL = r"remove|removing|drop|take away|take off|take out|get rid of|lose|lose the|ditch|delete|erase|without|no more|no|not(?! (?:so|as|that|too)\b)|don't want|dont want|eliminate|clear|cancel|strip|undo the|revert the|shave off|shave"
 REMOVAL_VERB_PHRASES = {"shave"}  # synonyms that also act as a removal verb for a following attribute ("shave off his mustache")
@@ -88,8 +88,9 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\s+", " ", t).strip()
     # "her eyes green", "hair to blonde" -> "green eyes", "blonde hair"
     colours = r"black|blond|blonde|brown|red|ginger|auburn|gray|grey|white|silver|blue|pink|purple|violet|green|hazel|golden|platinum"
-    return re.sub(r"\b(hair|eyes)\b ((?:(?:to|into|a|an|color|colour|more|be|look|turn|should|in|some) )*)(" + colours + r")\b",
-                  lambda m: f"{m.group(2)}{m.group(3)} {m.group(1)}", t)
+    # "her eye colour to green" -> "green eyes"
+    return re.sub(r"\b(hair|eyes?)\b ((?:(?:to|into|a|an|color|colour|more|be|look|turn|should|in|some) )*)(" + colours + r")\b",
+                  lambda m: f"{m.group(2)}{m.group(3)} {'eyes' if m.group(1).startswith('eye') else m.group(1)}", t)
 
 
 def _phrase_table(vocab: Vocabulary) -> tuple[re.Pattern, dict[str, _Phrase], set[str]]:
@@ -158,7 +159,7 @@ def _count(text: str) -> int:
     if m:
         v = m.group(1)
         return int(v) if v.isdigit() else NUMBER_WORDS[v]
-    for w, n in (("thrice", 3), ("three times", 3), ("twice", 2), ("two times", 2)):
+    for w, n in (("thrice", 3), ("three times", 3), ("twice", 2), ("two times", 2), ("both", 2)):
         if w in text:
             return n
     return 1
@@ -189,16 +190,22 @@ def _absolute_magnitude(clause: str) -> float:
 
 def _relative(clause: str) -> tuple[int, float] | None:
     """(+1 more / -1 less, step) when the clause asks for a relative change."""
-    less = _has(REL_LESS, clause) or _has(r"not as|not so|down a notch|too", clause)
+    # "too" only as "too much / too strong", never as "also" ("and surprised too")
+    less = _has(REL_LESS, clause) or _has(r"not as|not so|down a notch|too (?:much|many|strong|big|dark|heavy|bright|intense|obvious|extreme)", clause)
     more = _has(REL_MORE, clause) or _has(r"not enough|up a notch|even", clause)
     if not (less or more):
         return None
     direction = -1 if less else 1
     if _has(REL_SLIGHT, clause):
         return direction, 0.1
-    if _has(REL_MUCH, clause):
+    if _has(REL_MUCH, _strip_too_much(clause)):
         return direction, 0.3
     return direction, 0.2
+
+
+def _strip_too_much(clause: str) -> str:
+    """"too much" says the edit overshot, not how big the correction is."""
+    return re.sub(r"\b(?:way )?too (?:much|many)\b", " ", clause)
 
 
 class IntentParser:
@@ -209,6 +216,8 @@ class IntentParser:
 
     def parse(self, message: str, state: dict[str, float], last_changed: list[str] | None = None) -> Intent:
         last_changed = [a for a in (last_changed or []) if a in state] or list(state)[-1:]
+        asks_about = re.match(r"\s*(?:what|which|how|who|why|where|when|is|are|does|do you|can you explain|tell me)\b", message.lower()) \
+            is not None and message.strip().endswith("?")
         text = _normalise(message)[:2000]
         if not text:
             return Intent("none", note="empty message")
@@ -235,6 +244,9 @@ class IntentParser:
         # no attribute named: pronouns, bare numbers, bare colours and comparatives refer to the last edit
         if last_changed and refers_back:
             return Intent("edit", changes=[AttributeChange(a, 0.0) for a in last_changed])
+        undone = self._opposite_verb(text, state, last_changed)
+        if undone:
+            return Intent("edit", changes=undone)
         colour = self._bare_colour(text, state)
         if colour is not None:
             rel = _relative(text)
@@ -255,6 +267,8 @@ class IntentParser:
                 if sim >= EMBEDDING_MIN_SIMILARITY and margin >= EMBEDDING_MIN_MARGIN and not _has(VAGUE, text):
                     return Intent("edit", changes=[self._absolute(attr, pol, text, state, removal=False, comparative=False)],
                                   note=f"embedding match {sim:.2f} (margin {margin:.2f})")
+        if asks_about and not _has(VAGUE, text):  # a question about the system or the image, not a request
+            return Intent("none")
         if _has(VAGUE, text) and _looks_like_request(text) or _has(r"fix|improve|enhance|better|prettier|nicer|touch ?up", text):
             return Intent("clarify")
         if _looks_like_request(text) and not _has(CHAT, text):
@@ -269,6 +283,20 @@ class IntentParser:
             if ph.text in GENDER_NOUNS and i > 0 and len(text[found[i - 1][1]:start].split()) <= 1:
                 continue
             out.append((start, end, ph))
+        return out
+
+    def _opposite_verb(self, text: str, state: dict[str, float], last_changed: list[str]) -> list[AttributeChange]:
+        """"open them again" after closed eyes, "straighten it" after curls: the verb of the other direction,
+        said of the last edit through a pronoun, takes that edit back."""
+        if not last_changed or not _has(PRONOUN, text):
+            return []
+        words = set(re.findall(r"[a-z]+", text))
+        out = []
+        for attr in last_changed:
+            side = self.vocab[attr].negative_synonyms if state.get(attr, 0.0) > 0 else self.vocab[attr].positive_synonyms
+            verbs = {p.split()[0] for p in side if p.split()[0] not in _NOT_VERBS}
+            if words & verbs:
+                out.append(AttributeChange(attr, 0.0))
         return out
 
     def _bare_colour(self, text: str, state: dict[str, float]) -> str | None:
@@ -305,11 +333,15 @@ class IntentParser:
             left = text[max(lo, prev_end):start]
             right = text[end:min(hi, next_start)]
             clause = (left + " " + right).strip()
-            removal = ph.removal or _has(REMOVAL, left) or carry_removal or (removes_them and len(matches) == 1)
+            split_verb = (_has(r"take|get|pull", left) and re.match(r"\s*(?:off|out|away)\b", right) is not None) or \
+                re.match(r"\s*(?:(?:can|could|should|has to|have to|must|needs? to) )?(?:go|be gone|come off)\b", right) is not None
+            removal = ph.removal or _has(REMOVAL, left) or carry_removal or split_verb or (removes_them and len(matches) == 1)
             carry_removal = False
             rel = _relative(clause)
+            if rel is None and re.search(r"\btoo\s*$", left):  # "too cheerful": less of it
+                rel = (-1, 0.2)
             current = state.get(ph.attribute, 0.0)
-            explicit = rel is not None or _has(ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT, clause) or _explicit_number(clause) is not None
+            explicit = removal or rel is not None or _has(ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT, clause) or _explicit_number(clause) is not None
             if rel is None and not removal and current * ph.polarity < 0 and _has(ABS_SLIGHT + "|" + REL_MUCH, clause):
                 # "calm him down a bit" while angry: move toward the named side by a step
                 step = 0.1 if _has(ABS_SLIGHT, clause) else 0.3
@@ -360,6 +392,10 @@ class IntentParser:
                 new = 0.0
         return AttributeChange(attr, round(clamp(new), 4))
 
+
+# first words of synonyms that are not verbs, so never read as "do the opposite" ("no bangs", "more hair")
+_NOT_VERBS = {"no", "not", "without", "more", "less", "a", "an", "the", "full", "thick", "big", "small", "tiny", "dark", "light",
+              "natural", "bare", "visible", "fair", "red", "pink", "straight", "short", "long", "open", "closed"} - {"open"}
 
 EMBEDDING_MIN_SIMILARITY = 0.55
 EMBEDDING_MIN_MARGIN = 0.08
