@@ -37,6 +37,7 @@ def resolve_arcface_path(path: str | os.PathLike | None) -> Path:
 
 
 class ArcFaceIdentityScorer(IdentityScorer):
+    name = "arcface"
     def __init__(self, onnx_path: str | os.PathLike | None = None, *, same_person_cosine: float = DEFAULT_SAME_PERSON):
         import insightface
 
@@ -46,6 +47,10 @@ class ArcFaceIdentityScorer(IdentityScorer):
             raise ArcFaceUnavailableError(f"{self.path} is not an ArcFace recognition model (insightface did not route it as one)")
         self.model = model
         self.threshold = same_person_cosine
+
+    @property
+    def criterion(self) -> str:
+        return f"ArcFace cosine >= {self.threshold} (distance = 1 - cosine < {1 - self.threshold:.2f})"
 
     def embedding(self, image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
         import warnings

@@ -111,6 +111,11 @@ class IdentityScore:
 class IdentityScorer(ABC):
     name: str = "identity"
 
+    @property
+    def criterion(self) -> str:
+        """The scorer's own same-person rule, in words (reported with every check)."""
+        return self.name
+
     @abstractmethod
     def score(self, image_a: np.ndarray, image_b: np.ndarray, face_hint: Latent | None = None) -> IdentityScore: ...
 

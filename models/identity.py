@@ -24,6 +24,10 @@ class DlibIdentityScorer(IdentityScorer):
     name = "dlib"
     same_person_distance = 0.6
 
+    @property
+    def criterion(self) -> str:
+        return f"dlib face distance < {self.same_person_distance}"
+
     def __init__(self) -> None:
         self._cache: dict[str, np.ndarray] = {}
 

@@ -34,6 +34,8 @@ class Evaluation:
     same_person: bool
     direction: dict[str, float]
     direction_ok: dict[str, bool]
+    identity_criterion: str = ""
+    direction_threshold: float = 0.0
 
     @property
     def passed(self) -> bool:
@@ -47,6 +49,8 @@ class Evaluation:
             "direction": {a: round(v, 4) for a, v in self.direction.items()},
             "direction_ok": self.direction_ok,
             "passed": self.passed,
+            "identity_criterion": self.identity_criterion,
+            "direction_threshold": self.direction_threshold,
         }
 
 
@@ -155,7 +159,9 @@ class SessionEditor:
             d = self.parts.direction.direction(self.source, image, text_a, text_b, attribute=attr, strength_sign=s, face_hint=lat)
             direction[attr] = d
             ok[attr] = d >= self.thresholds.direction
-        return Evaluation(ident.similarity, ident.distance, same, direction, ok)
+        rule = (self.parts.identity.criterion if self.thresholds.identity_distance is None
+                else f"{self.parts.identity.name} distance < {self.thresholds.identity_distance} (configured)")
+        return Evaluation(ident.similarity, ident.distance, same, direction, ok, rule, self.thresholds.direction)
 
     # -- memory -------------------------------------------------------------
     def head(self) -> NodeInfo:
