@@ -63,7 +63,8 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover - trivial
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # writers take the write lock up front (no upgrade deadlocks); readers never wait for it (WAL)
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("chatface_read") else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -159,19 +160,21 @@ class Store:
         if run_migrations:
             migrate(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.engine.execution_options(chatface_read=True), expire_on_commit=False)
 
     def close(self) -> None:
         self.engine.dispose()
 
     @contextmanager
-    def unit(self) -> Iterator[Session]:
-        with self._sessions.begin() as db:
+    def unit(self, *, read: bool = False) -> Iterator[Session]:
+        """One transaction: a writer (locks the database on SQLite, the session row on PostgreSQL) or a reader."""
+        with (self._read_sessions if read else self._sessions).begin() as db:
             yield db
 
     # -- sessions ---------------------------------------------------------
-    def _locked_session(self, db: Session, session_id: str, owner: str | None) -> ChatSession:
+    def _locked_session(self, db: Session, session_id: str, owner: str | None, *, lock: bool = True) -> ChatSession:
         stmt = select(ChatSession).where(ChatSession.id == session_id)
-        if db.bind.dialect.name != "sqlite":
+        if lock and db.bind.dialect.name != "sqlite":
             stmt = stmt.with_for_update()
         row = db.execute(stmt).scalar_one_or_none()
         if row is None or (owner is not None and row.owner != owner):
@@ -196,14 +199,14 @@ class Store:
         return sid
 
     def get_session(self, session_id: str, owner: str | None = None) -> SessionInfo:
-        with self.unit() as db:
+        with self.unit(read=True) as db:
             row = db.get(ChatSession, session_id)
             if row is None or (owner is not None and row.owner != owner):
                 raise SessionNotFoundError(f"no session {session_id!r}")
             return _session_info(row)
 
     def list_sessions(self, owner: str | None = None) -> list[SessionInfo]:
-        with self.unit() as db:
+        with self.unit(read=True) as db:
             stmt = select(ChatSession).order_by(ChatSession.updated_at.desc())
             if owner is not None:
                 stmt = stmt.where(ChatSession.owner == owner)
@@ -217,38 +220,38 @@ class Store:
             return key
 
     def read_blob(self, key: str) -> bytes:
-        with self.unit() as db:
+        with self.unit(read=True) as db:
             return blobs.get(db, key).data
 
     def verify_blobs(self) -> list[str]:
-        with self.unit() as db:
+        with self.unit(read=True) as db:
             return blobs.verify_all(db)
 
     # -- the tree -----------------------------------------------------------
     def head(self, session_id: str, owner: str | None = None) -> NodeInfo:
-        with self.unit() as db:
-            s = self._locked_session(db, session_id, owner)
+        with self.unit(read=True) as db:
+            s = self._locked_session(db, session_id, owner, lock=False)
             return _node_info(db.get(EditNode, s.head_node_id))
 
     def node(self, session_id: str, seq: int, owner: str | None = None) -> NodeInfo:
-        with self.unit() as db:
-            self._locked_session(db, session_id, owner)
+        with self.unit(read=True) as db:
+            self._locked_session(db, session_id, owner, lock=False)
             n = db.execute(select(EditNode).where(EditNode.session_id == session_id, EditNode.seq == seq)).scalar_one_or_none()
             if n is None:
                 raise NodeNotFoundError(f"session {session_id} has no node {seq}")
             return _node_info(n)
 
     def node_by_id(self, session_id: str, node_id: int, owner: str | None = None) -> NodeInfo:
-        with self.unit() as db:
-            self._locked_session(db, session_id, owner)
+        with self.unit(read=True) as db:
+            self._locked_session(db, session_id, owner, lock=False)
             n = db.get(EditNode, node_id)
             if n is None or n.session_id != session_id:
                 raise NodeNotFoundError(f"session {session_id} has no node with id {node_id}")
             return _node_info(n)
 
     def nodes(self, session_id: str, owner: str | None = None) -> list[NodeInfo]:
-        with self.unit() as db:
-            self._locked_session(db, session_id, owner)
+        with self.unit(read=True) as db:
+            self._locked_session(db, session_id, owner, lock=False)
             rows = db.execute(select(EditNode).where(EditNode.session_id == session_id).order_by(EditNode.seq)).scalars()
             return [_node_info(n) for n in rows]
 
@@ -307,7 +310,7 @@ class Store:
                            identity_distance=a.identity_distance, direction=a.direction, passed=a.passed, kept=a.kept, note=a.note))
 
     def attempts(self, session_id: str, node_id: int) -> list[dict]:
-        with self.unit() as db:
+        with self.unit(read=True) as db:
             rows = db.execute(select(Attempt).where(Attempt.session_id == session_id, Attempt.node_id == node_id).order_by(Attempt.number)).scalars()
             return [dict(number=a.number, state=a.state, identity=a.identity, identity_distance=a.identity_distance,
                          direction=a.direction, passed=a.passed, kept=a.kept, note=a.note) for a in rows]
@@ -373,7 +376,7 @@ class Store:
                                tool_calls=m.get("tool_calls"), tool_call_id=m.get("tool_call_id"), name=m.get("name")))
 
     def messages(self, session_id: str, owner: str | None = None) -> list[dict]:
-        with self.unit() as db:
-            self._locked_session(db, session_id, owner)
+        with self.unit(read=True) as db:
+            self._locked_session(db, session_id, owner, lock=False)
             rows = db.execute(select(Message).where(Message.session_id == session_id).order_by(Message.id)).scalars()
             return [dict(role=m.role, content=m.content, tool_calls=m.tool_calls, tool_call_id=m.tool_call_id, name=m.name) for m in rows]
