@@ -18,6 +18,7 @@ from .errors import PlannerError
 from .graph import build_graph
 
 HISTORY_TURNS = 12
+HISTORY_MESSAGES = 200  # read at most this many stored messages per turn (a turn has a handful)
 MAX_MESSAGE_CHARS = 4000
 
 
@@ -39,8 +40,9 @@ def _to_lc(rows: list[dict]) -> list[BaseMessage]:
             out.append(ToolMessage(r["content"], tool_call_id=r.get("tool_call_id") or "", name=r.get("name")))
     # keep the last HISTORY_TURNS user turns, starting at a user message
     starts = [i for i, m in enumerate(out) if isinstance(m, HumanMessage)]
-    if len(starts) > HISTORY_TURNS:
-        out = out[starts[-HISTORY_TURNS]:]
+    if not starts:
+        return []
+    out = out[starts[-HISTORY_TURNS] if len(starts) > HISTORY_TURNS else starts[0]:]  # always begin at a user message
     return out
 
 
@@ -76,7 +78,7 @@ class ChatAgent:
         if len(text) > MAX_MESSAGE_CHARS:
             return Reply(f"That message is too long ({len(text)} characters; the limit is {MAX_MESSAGE_CHARS}).", self.editor.head(), [])
         store, sid, owner = self.editor.store, self.editor.session_id, self.editor.owner
-        history = _to_lc(store.messages(sid, owner=owner))
+        history = _to_lc(store.messages(sid, owner=owner, last=HISTORY_MESSAGES))
         try:
             result = self.graph.invoke({"messages": [*history, HumanMessage(text)]}, {"recursion_limit": self.config.recursion_limit, "callbacks": callbacks or []})
             new = list(result["messages"][len(history):])

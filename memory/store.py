@@ -375,8 +375,13 @@ class Store:
                 db.add(Message(session_id=session_id, role=m["role"], content=m.get("content") or "",
                                tool_calls=m.get("tool_calls"), tool_call_id=m.get("tool_call_id"), name=m.get("name")))
 
-    def messages(self, session_id: str, owner: str | None = None) -> list[dict]:
+    def messages(self, session_id: str, owner: str | None = None, *, last: int | None = None) -> list[dict]:
+        """The conversation in order; ``last`` keeps only the newest that many messages."""
         with self.unit(read=True) as db:
             self._locked_session(db, session_id, owner, lock=False)
-            rows = db.execute(select(Message).where(Message.session_id == session_id).order_by(Message.id)).scalars()
+            stmt = select(Message).where(Message.session_id == session_id)
+            if last is not None:
+                newest = stmt.order_by(Message.id.desc()).limit(last).subquery()
+                stmt = select(Message).join(newest, Message.id == newest.c.id)
+            rows = db.execute(stmt.order_by(Message.id)).scalars()
             return [dict(role=m.role, content=m.content, tool_calls=m.tool_calls, tool_call_id=m.tool_call_id, name=m.name) for m in rows]

@@ -108,3 +108,10 @@ def test_session_ids_never_look_like_command_line_options():
 
     ids = [new_session_id() for _ in range(3000)]
     assert not any(i.startswith("-") for i in ids) and len(set(ids)) == 3000 and min(map(len, ids)) >= 22
+
+
+def test_the_newest_messages_can_be_read_alone(store):
+    sid = store.create_session(b"x", [1, 1, 3], "p.png", "offline")
+    store.add_messages(sid, [{"role": "user", "content": f"m{i}"} for i in range(30)])
+    assert [m["content"] for m in store.messages(sid, last=3)] == ["m27", "m28", "m29"]
+    assert len(store.messages(sid)) == 30
