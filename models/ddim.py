@@ -43,38 +43,46 @@ def alpha_bar(scheduler: DDIMScheduler, t: int) -> torch.Tensor:
     return scheduler.alphas_cumprod[t].to(torch.float64)
 
 
+def predict_x0(x: torch.Tensor, eps: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """The clean sample that ``x`` at noise level ``a`` points to along ``eps``."""
+    a = a.to(x.dtype)
+    return (x - (1 - a).sqrt() * eps) / a.sqrt()
+
+
+def renoise(x0: torch.Tensor, eps: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """``x0`` taken to noise level ``a`` along ``eps``."""
+    a = a.to(x0.dtype)
+    return a.sqrt() * x0 + (1 - a).sqrt() * eps
+
+
 def ddim_step(x: torch.Tensor, eps: torch.Tensor, a_from: torch.Tensor, a_to: torch.Tensor) -> torch.Tensor:
     """Move ``x`` from noise level ``a_from`` to ``a_to`` along the predicted noise ``eps``."""
-    a_from = a_from.to(x.dtype)
-    a_to = a_to.to(x.dtype)
-    x0 = (x - (1 - a_from).sqrt() * eps) / a_from.sqrt()
-    return a_to.sqrt() * x0 + (1 - a_to).sqrt() * eps
+    return renoise(predict_x0(x, eps, a_from), eps, a_to)
+
+
+def _walk(model: NoiseModel, x: torch.Tensor, moves: list[tuple[int, torch.Tensor, torch.Tensor]],
+          on_step: Callable[[int], None] | None) -> torch.Tensor:
+    """Apply DDIM steps (timestep the model is asked at, noise level from, noise level to) in order."""
+    for i, (t, a_from, a_to) in enumerate(moves):
+        x = ddim_step(x, model(x, t), a_from, a_to)
+        if on_step is not None:
+            on_step(i)
+    return x
 
 
 @torch.no_grad()
 def invert(model: NoiseModel, scheduler: DDIMScheduler, x0: torch.Tensor, steps: int,
            on_step: Callable[[int], None] | None = None) -> torch.Tensor:
-    """x_0 -> x_T by deterministic DDIM inversion over ``steps`` steps."""
-    ts = list(reversed(timesteps(scheduler, steps)))  # low to high
-    x = x0
-    for i, t in enumerate(ts):
-        t_prev = previous_timestep(scheduler, t, steps)
-        eps = model(x, t)
-        x = ddim_step(x, eps, alpha_bar(scheduler, t_prev), alpha_bar(scheduler, t))
-        if on_step is not None:
-            on_step(i)
-    return x
+    """x_0 -> x_T by deterministic DDIM inversion over ``steps`` steps (up the schedule)."""
+    moves = [(t, alpha_bar(scheduler, previous_timestep(scheduler, t, steps)), alpha_bar(scheduler, t))
+             for t in reversed(timesteps(scheduler, steps))]
+    return _walk(model, x0, moves, on_step)
 
 
 @torch.no_grad()
 def sample(model: NoiseModel, scheduler: DDIMScheduler, x_t: torch.Tensor, steps: int,
            on_step: Callable[[int], None] | None = None) -> torch.Tensor:
-    """x_T -> x_0 by deterministic DDIM sampling over ``steps`` steps."""
-    x = x_t
-    for i, t in enumerate(timesteps(scheduler, steps)):
-        t_prev = previous_timestep(scheduler, t, steps)
-        eps = model(x, t)
-        x = ddim_step(x, eps, alpha_bar(scheduler, t), alpha_bar(scheduler, t_prev))
-        if on_step is not None:
-            on_step(i)
-    return x
+    """x_T -> x_0 by deterministic DDIM sampling over ``steps`` steps (down the schedule)."""
+    moves = [(t, alpha_bar(scheduler, t), alpha_bar(scheduler, previous_timestep(scheduler, t, steps)))
+             for t in timesteps(scheduler, steps)]
+    return _walk(model, x_t, moves, on_step)

@@ -34,7 +34,7 @@ from .alignment import align_face, arcface_keypoints
 from .diffusion_engine import to_tensor
 from .faces import find_face
 from .hspace import ActiveEdit, HSpaceHook, MappingNetwork, save_mapping
-from .images import load_image
+from .images import IMAGE_SUFFIXES, load_image
 
 
 @dataclass
@@ -107,7 +107,7 @@ def prepare_faces(images_dir: Path, size: int, cache: Path, model_noise, schedul
 
     cache.mkdir(parents=True, exist_ok=True)
     faces = []
-    for path in sorted(p for p in images_dir.iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".webp", ".bmp"}):
+    for path in sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
         target = cache / f"{path.stem}-{steps}.pt"
         if target.exists():
             faces.append(torch.load(target))
@@ -210,9 +210,8 @@ def train_direction(settings: TrainSettings, images_dir: str | Path, out_dir: st
                 eps_edit = unet(x, t).sample
             finally:
                 handle.remove()
-            a = a_t.to(x.dtype)
-            p_edit = (x - (1 - a).sqrt() * eps_edit) / a.sqrt()
-            p_orig = (x - (1 - a).sqrt() * eps_orig) / a.sqrt()
+            p_edit = ddim.predict_x0(x, eps_edit, a_t)
+            p_orig = ddim.predict_x0(x, eps_orig, a_t)
             d_img = losses.clip_image(p_edit) - losses.clip_image(p_orig)
             l_clip = 1 - F.cosine_similarity(d_img, text_dir[None], dim=-1).mean()
             l_id = 1 - F.cosine_similarity(losses.identity(p_edit, face["theta"]), losses.identity(p_orig, face["theta"]), dim=-1).mean()
@@ -225,7 +224,7 @@ def train_direction(settings: TrainSettings, images_dir: str | Path, out_dir: st
             total["id"] += float(l_id)
             total["l1"] += float(l_l1)
             with torch.no_grad():  # asymmetric reverse process: edited prediction, original noise
-                x = ddim.ddim_step(p_edit.detach() * a.sqrt() + (1 - a).sqrt() * eps_orig, eps_orig, a_t, a_prev)
+                x = ddim.renoise(p_edit.detach(), eps_orig, a_prev)
         history.append({"iteration": it + 1, **{k: round(v, 5) for k, v in total.items()}})
         if bar is not None:
             bar.update(1)
