@@ -28,11 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from ..models.base import ChatfaceModelError, EditSpec
-from ..models.images import load_image
+from ..models.images import IMAGE_SUFFIXES, load_image
 from ..models.registry import EngineParts
 from ..tools.vocabulary import default_vocabulary
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 DEFAULT_STRENGTHS = (0.3, 0.6, 0.9)
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from .base import ImageError
 
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}  # what a folder of photos is read for
 MAX_PIXELS = 60_000_000  # about 60 megapixels; larger images are refused, not decoded
 
 
