@@ -60,8 +60,12 @@ def align_face(image: np.ndarray, landmarks: np.ndarray, size: int) -> tuple[np.
     if scale > 2:  # shrinking a lot: low-pass first so the warp does not alias
         sigma = 0.5 * scale
         src = cv2.GaussianBlur(image, (0, 0), sigmaX=sigma, sigmaY=sigma)
-    crop = cv2.warpAffine(src, al.matrix, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
-    return crop, al
+    return crop_aligned(src, al), al
+
+
+def crop_aligned(image: np.ndarray, al: Alignment) -> np.ndarray:
+    """The aligned square that ``al`` cuts out of ``image``."""
+    return cv2.warpAffine(image, al.matrix, (al.size, al.size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
 
 
 def feather_mask(size: int, feather: float = 0.12) -> np.ndarray:
@@ -73,13 +77,19 @@ def feather_mask(size: int, feather: float = 0.12) -> np.ndarray:
     return (t * t * (3 - 2 * t)).astype(np.float32)  # smoothstep
 
 
+def blend_mask(shape: tuple[int, ...], al: Alignment, feather: float = 0.12) -> np.ndarray:
+    """The feathered square mapped back into a photo of ``shape``: how much of each pixel an edit replaces (float32 H x W)."""
+    h, w = shape[:2]
+    mask = cv2.warpAffine(feather_mask(al.size, feather), cv2.invertAffineTransform(al.matrix), (w, h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return np.clip(mask, 0.0, 1.0)
+
+
 def paste_back(image: np.ndarray, edited_crop: np.ndarray, al: Alignment, feather: float = 0.12) -> tuple[np.ndarray, np.ndarray]:
     """The photo with the edited square blended back in, and the blend mask (float32 H x W)."""
     h, w = image.shape[:2]
-    inverse = cv2.invertAffineTransform(al.matrix)
-    back = cv2.warpAffine(edited_crop, inverse, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    mask = cv2.warpAffine(feather_mask(al.size, feather), inverse, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    mask = np.clip(mask, 0.0, 1.0)
+    back = cv2.warpAffine(edited_crop, cv2.invertAffineTransform(al.matrix), (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    mask = blend_mask(image.shape, al, feather)
     blend = image.astype(np.float32) * (1 - mask[..., None]) + back.astype(np.float32) * mask[..., None]
     out = np.where(mask[..., None] > 0, np.clip(np.rint(blend), 0, 255).astype(np.uint8), image)
     return out, mask

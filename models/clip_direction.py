@@ -51,18 +51,13 @@ class CLIPDirectionScorer(DirectionScorer):
 
     def direction(self, image_a, image_b, text_a, text_b, attribute=None, strength_sign=1.0, face_hint: Latent | None = None) -> float:
         if face_hint is not None and "quad" in face_hint.meta:
-            from .alignment import Alignment
+            from .alignment import Alignment, crop_aligned
 
             al = Alignment.from_meta(face_hint.meta)
-            image_a = _crop(image_a, al)
-            image_b = _crop(image_b, al)
+            image_a = crop_aligned(image_a, al)
+            image_b = crop_aligned(image_b, al)
         d_img = self.image_embedding(image_b) - self.image_embedding(image_a)
         d_txt = self._text(text_b) - self._text(text_a)
         n = np.linalg.norm(d_img) * np.linalg.norm(d_txt)
         return float(np.dot(d_img, d_txt) / n) if n > 0 else 0.0
 
-
-def _crop(image: np.ndarray, al) -> np.ndarray:
-    import cv2
-
-    return cv2.warpAffine(image, al.matrix, (al.size, al.size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from . import ddim
-from .alignment import Alignment, align_face, paste_back
+from .alignment import Alignment, align_face, blend_mask, paste_back
 from .base import EditSpec, Generator, Latent, NoFaceError
 from .faces import find_face
 from .hspace import ActiveEdit, HSpaceHook, MappingRegistry
@@ -126,13 +126,4 @@ class DiffusionGenerator(Generator):
         return out
 
     def edit_region(self, image: np.ndarray, latent: Latent) -> np.ndarray:
-        from .alignment import feather_mask
-
-        import cv2
-
-        al = Alignment.from_meta(latent.meta)
-        inverse = cv2.invertAffineTransform(al.matrix)
-        h, w = image.shape[:2]
-        mask = cv2.warpAffine(feather_mask(al.size, self.feather), inverse, (w, h), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        return mask > 0
+        return blend_mask(image.shape, Alignment.from_meta(latent.meta), self.feather) > 0
