@@ -227,9 +227,9 @@ class IntentParser:
         wants_redo = _has(REDO, text)
         wants_reset = _has(RESET, text)
 
+        refers_back = _has(r"(?:" + REMOVAL + r") (?:" + PRONOUN + r")", text)  # "remove them", "get rid of it"
         matches = self._matches(text)
-        changes = self._changes(text, matches, state, last_changed)
-        refers_back = _has(r"(?:" + REMOVAL + r") (?:" + PRONOUN + r")", text)
+        changes = self._changes(text, matches, state, refers_back)
 
         if wants_reset and not changes:
             return Intent("reset")
@@ -310,11 +310,10 @@ class IntentParser:
         return None
 
     # -- attributes -------------------------------------------------------
-    def _changes(self, text, matches, state, last_changed) -> list[AttributeChange]:
+    def _changes(self, text, matches, state, removes_them: bool) -> list[AttributeChange]:
         if not matches:
             return []
         bounds = [0] + [m.end() for m in re.finditer(SEPARATORS, text)] + [len(text)]
-        removes_them = _has(r"(?:" + REMOVAL + r") (?:" + PRONOUN + r")", text)
         out: dict[str, tuple[AttributeChange, bool]] = {}  # attribute -> (change, had an explicit modifier)
         carry_removal = False
         for i, (start, end, ph) in enumerate(matches):
@@ -385,11 +384,10 @@ class IntentParser:
             polarity = 1 if current > 0 else -1
         if direction > 0:
             new = current + polarity * step
-        else:
-            sign = 1 if current > 0 else -1
-            new = current - sign * step if polarity * current > 0 else current + polarity * -step
-            if sign * new < 0:
-                new = 0.0
+        elif polarity * current > 0:  # less of what the state has: toward zero, stopping there
+            new = _toward(current, -polarity * step)
+        else:  # less of the opposite side ("less serious" while smiling): more of what the state has
+            new = current - polarity * step
         return AttributeChange(attr, round(clamp(new), 4))
 
 
