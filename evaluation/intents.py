@@ -100,11 +100,12 @@ def run_dialogue(dialogue: Dialogue, planner, config: Configuration, store: Stor
             reply = agent.send(turn.user, callbacks=[timer])
             names = [c["name"] for c in reply.tool_calls]
             action = predicted_action(names, reply.text)
-            text = reply.text
+            text, head = reply.text, reply.head
         except PlannerError as exc:
             names, action, text, error = [], "error", "", str(exc)
+            head = editor.head()  # nothing was stored: the state is what it was
         turn_ms = (time.perf_counter() - t0) * 1000
-        pred_state = {a: round(v, 4) for a, v in editor.head().strengths().items()}
+        pred_state = {a: round(v, 4) for a, v in head.strengths().items()}
         records.append({
             "dialogue_id": dialogue.id, "turn": i, "user": turn.user, "tags": dialogue.tags,
             "gold_action": turn.action, "gold_state": turn.state, "pred_action": action, "pred_state": pred_state,
