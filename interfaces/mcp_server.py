@@ -27,7 +27,7 @@ from mcp.server.mcpserver.utilities.types import Image
 
 from ..memory.store import SessionNotFoundError, Store
 from ..models.base import ChatfaceModelError
-from ..models.images import decode_image_bytes, encode_png
+from ..models.images import decode_image_bytes
 from ..tools.editor import SessionEditor, open_photo
 from ..tools.schemas import AttributeEdit
 from ..tools.toolkit import SessionToolkit
@@ -87,7 +87,7 @@ class ConnectionSessions:
 
 def _image(tk: SessionToolkit, node=None) -> Image:
     ed = tk.editor
-    return Image(data=encode_png(ed.image_of(ed.node(node))), format="png")
+    return Image(data=ed.png_of(ed.node(node)), format="png")
 
 
 def build_server(sessions: ConnectionSessions) -> MCPServer:

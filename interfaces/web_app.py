@@ -21,11 +21,13 @@ from ..agent.errors import PlannerError
 from ..agent.session import ChatAgent
 from ..memory.store import Store
 from ..models.base import ChatfaceModelError
-from ..models.images import save_image
 from ..tools.edit_state import describe, tree_rows
 from ..tools.editor import SessionEditor, Thresholds, open_photo
 from ..tools.toolkit import SessionToolkit
 from .lazy import Lazy
+
+
+DECODED_IMAGES_KEPT = 256
 
 
 class WebBackend:
@@ -38,6 +40,7 @@ class WebBackend:
         self._planner = Lazy(lambda: make_planner(config))
         self.owner = owner
         self.downloads = Path(tempfile.mkdtemp(prefix="chatface-web-"))
+        self._decoded: dict[str, np.ndarray] = {}  # blob key -> image; blobs are content-addressed, so never stale
 
     @property
     def parts(self):
@@ -52,6 +55,16 @@ class WebBackend:
         ed.thresholds = Thresholds(identity_distance=self.config.identity_distance, direction=self.config.direction_threshold)
         return ed
 
+    def image(self, ed: SessionEditor, node) -> np.ndarray:
+        """A node's image, decoded once per stored blob (the gallery shows every node after every action)."""
+        if node.image_blob is None:
+            return ed.image_of(node)
+        if node.image_blob not in self._decoded:
+            if len(self._decoded) >= DECODED_IMAGES_KEPT:
+                self._decoded.pop(next(iter(self._decoded)))
+            self._decoded[node.image_blob] = ed.image_of(node)
+        return self._decoded[node.image_blob]
+
     def agent(self, session_id: str) -> ChatAgent:
         return ChatAgent(SessionToolkit(self.editor(session_id)), self.planner, self.config)
 
@@ -64,22 +77,25 @@ def _view(backend: WebBackend, session_id: str | None):
     head = ed.head()
     nodes = ed.store.nodes(session_id, owner=ed.owner)
     gallery, rows = [], []
+    current = None
     for n, parent, is_head in tree_rows(nodes, head.id):
         mark = "▶ " if is_head else ""
-        gallery.append((ed.image_of(n), f"{mark}node {n.seq} (from {parent}) {n.action}: {describe(n.state)}"))
+        image = backend.image(ed, n)
+        if is_head:
+            current = image
+        gallery.append((image, f"{mark}node {n.seq} (from {parent}) {n.action}: {describe(n.state)}"))
         s = n.scores or {}
         rows.append([n.seq, parent, n.action, describe(n.state), s.get("identity", ""), s.get("identity_distance", ""),
                      ", ".join(f"{a} {d:+.2f}" for a, d in (s.get("direction") or {}).items())])
-    current = ed.image_of(head)
     target = backend.downloads / f"chatface-{session_id[:8]}-node{head.seq}.png"
     if not target.exists():
-        save_image(current, target)
+        target.write_bytes(ed.png_of(head))
     scores = head.scores or {}
     check = ""
     if scores:
         check = f" · identity {scores['identity']:.3f} ({'same person' if scores['same_person'] else 'identity check failed'})"
     status = f"**Node {head.seq}**: {describe(head.state)}{check}"
-    return ed.source, current, gallery, rows, status, str(target)
+    return backend.image(ed, nodes[0]), current, gallery, rows, status, str(target)
 
 
 def build_app(backend: WebBackend) -> gr.Blocks:

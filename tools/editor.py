@@ -183,6 +183,12 @@ class SessionEditor:
             return self.render(node.state)
         return decode_image_bytes(self.store.read_blob(node.image_blob), f"node {node.seq}")
 
+    def png_of(self, node: NodeInfo) -> bytes:
+        """The node's image as PNG bytes: the stored blob itself (every stored image is a PNG), not decoded and re-encoded."""
+        if node.image_blob is None and self.render_images:
+            return encode_png(self.render(node.state))
+        return self.store.read_blob(node.image_blob)
+
     def commit(self, *, action: str, request: str, state: dict, image: np.ndarray | None, evaluation: Evaluation | None,
                expected_head: int | None = None, note: str = "") -> NodeInfo:
         """Store an edit as the new head; ``image`` None (an unrendered session) points the node at the source."""
