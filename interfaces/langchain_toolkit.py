@@ -50,8 +50,8 @@ class ChatfaceToolkit(BaseToolkit):
 
         store = Store(database_url)
         info = store.get_session(session_id, owner=owner)
-        engine = "offline" if info.engine == "offline" else "diffusion"
-        editor = SessionEditor(store, load_engine(engine, models_dir=models_dir), session_id, owner=owner)
+        # a session stores the name of the engine that made it, which is the name load_engine takes (as `chat --session` does)
+        editor = SessionEditor(store, load_engine(info.engine, models_dir=models_dir), session_id, owner=owner)
         return cls(session_toolkit=SessionToolkit(editor, export_dir))
 
     @property

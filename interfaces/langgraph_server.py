@@ -34,7 +34,7 @@ def make_graph(config: RunnableConfig | None = None):
     store = Store(cfg.database_url)
     if configurable.get("session_id"):
         info = store.get_session(configurable["session_id"], owner=owner)
-        parts = load_engine("offline" if info.engine == "offline" else "diffusion", models_dir=cfg.models_dir)
+        parts = load_engine(info.engine, models_dir=cfg.models_dir)  # the engine that made the session
         editor = SessionEditor(store, parts, info.id, owner=owner)
     elif configurable.get("photo"):
         editor = open_photo(store, load_engine(cfg.engine, models_dir=cfg.models_dir), configurable["photo"], owner=owner)
