@@ -118,11 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tools", help="print the tool definitions for function-calling clients")
     p.add_argument("--format", choices=["openai", "json-schema"], default="openai")
 
-    p = sub.add_parser("models", help="diffusion engine models: make tiny random ones, list what a directory holds")
+    p = sub.add_parser("models", help="diffusion engine models: fetch the real ones, make tiny random ones, list what a directory holds")
     mv = p.add_subparsers(dest="models_command", required=True, metavar="WHAT")
     q = mv.add_parser("make-tiny", help="write random-weight models of every real architecture (meaningless edits, real plumbing)")
     q.add_argument("dir")
     q.add_argument("--seed", type=int, default=0)
+    q = mv.add_parser("fetch", help="download, check and convert real weights into a models directory")
+    q.add_argument("what", choices=["asyrp"], help="asyrp: SDEdit's CelebA-HQ U-Net and Asyrp's published h-space networks")
+    q.add_argument("--dest", required=True, help="the models directory to write (then use --models DEST or CHATFACE_MODELS=DEST)")
+    q.add_argument("--from", dest="source", default=None,
+                   help="a folder or base URL holding celeba_hq.ckpt and checkpoint/<file>.pth, instead of the hub and GitHub")
+    q.add_argument("--attributes", default=None, help="comma-separated networks or attributes (default: all nine face networks)")
+    q.add_argument("--resolution", type=int, default=256, help="the U-Net's sample size (default 256)")
+    q.add_argument("--no-progress", action="store_true")
     q = mv.add_parser("list", help="show where each part of the diffusion engine would load from, and the trained attributes")
     q.add_argument("--models", default=None)
 
@@ -427,15 +435,29 @@ def cmd_models(args) -> int:
         print(f"wrote random-weight models to {root} (unet/, mappings/ for every attribute, clip/, arcface.onnx).")
         print("Their edits are MEANINGLESS: they test the plumbing. Use them with --engine diffusion --models " + str(root))
         return 0
+    if args.models_command == "fetch":
+        from .models.asyrp_fetch import fetch_asyrp
+
+        attributes = [a.strip() for a in args.attributes.split(",") if a.strip()] if args.attributes else None
+        dest = fetch_asyrp(args.dest, source=args.source, attributes=attributes, resolution=args.resolution,
+                           progress=not args.no_progress, log=_say)
+        print(f"wrote {dest} (unet/, mappings/). Use it with: chatface chat PHOTO --engine diffusion --models {dest}")
+        return 0
     from .models.diffusion_loading import resolve_sources
     from .models.hspace import MappingRegistry
+    from .models.unet_identity import unet_id
 
     src = resolve_sources(args.models)
-    print(f"unet:     {src.unet}")
+    print(f"unet:     {src.unet}" + (f" (id {unet_id(src.unet)})" if unet_id(src.unet) != src.unet else ""))
     print(f"clip:     {src.clip}" + (f" ({src.clip_pretrained})" if src.clip_pretrained else ""))
     print(f"arcface:  {src.arcface or 'buffalo_l in ~/.insightface/models'}")
-    reg = MappingRegistry(src.mappings)
+    reg = MappingRegistry(src.mappings, base_model=unet_id(src.unet))
     print(f"mappings: {src.mappings or '(none)'}: {len(reg.available())} attribute(s): {', '.join(reg.available()) or '-'}")
+    for attr in reg.available():
+        pos, neg = reg.directions(attr)
+        infos = reg.infos[attr].values()
+        kinds = ", ".join(sorted({i.meta.get("architecture", "chatface") for i in infos}))
+        print(f"  {attr:<12} {'+' if pos else ' '}{'-' if neg else ' '}  {kinds}: {', '.join(i.path.name for i in infos)}")
     for name, why in reg.problems.items():
         print(f"  ignored {name}: {why}")
     return 0
@@ -461,7 +483,9 @@ def cmd_train_direction(args) -> int:
     unet, scheduler = load_unet(src.unet, device)
     settings = TrainSettings(args.attribute, iterations=args.iterations, steps=config.steps, lr=args.lr, t_edit=args.t_edit,
                              hidden=args.hidden, checkpoint_every=args.checkpoint_every)
-    path = train_direction(settings, args.images, args.out, unet=unet, scheduler=scheduler, base_model=src.unet,
+    from .models.unet_identity import unet_id
+
+    path = train_direction(settings, args.images, args.out, unet=unet, scheduler=scheduler, base_model=unet_id(src.unet),
                            clip_name=src.clip, clip_pretrained=src.clip_pretrained, arcface_path=str(resolve_arcface_path(src.arcface)),
                            device=device, resume=args.resume, progress=not args.no_progress, log=_say)
     print(f"wrote {path}")

@@ -12,6 +12,15 @@ Sampling goes down the schedule (the same arithmetic as
 it, evaluating the model at the timestep it moves to, as DDIM inversion does.
 When the model's noise prediction does not depend on its input, inversion
 followed by sampling is exact, which a test also checks.
+
+A model may return two predictions, ``(eps_x0, eps_dir)``: the clean sample is
+predicted from the first and the step continues along the second. That is
+Asyrp's asymmetric reverse process (x0 from the h-space-edited noise, the
+direction from the original noise); one prediction serves both in plain DDIM.
+
+The steps are the scheduler's own timesteps, each paired with the next one
+(-1 after the last), whatever its spacing. Only what this arithmetic
+implements is accepted: epsilon prediction, no clipping or thresholding.
 """
 
 from __future__ import annotations
@@ -21,19 +30,37 @@ from typing import Callable
 import torch
 from diffusers import DDIMScheduler
 
-NoiseModel = Callable[[torch.Tensor, int], torch.Tensor]  # (x_t, t) -> predicted noise
+# (x_t, t) -> predicted noise, or (noise for x0, noise for the direction)
+NoiseModel = Callable[[torch.Tensor, int], "torch.Tensor | tuple[torch.Tensor, torch.Tensor]"]
+
+
+def check_scheduler(scheduler: DDIMScheduler) -> None:
+    """Refuse scheduler configurations whose arithmetic this module does not implement."""
+    cfg = scheduler.config
+    problems = []
+    if cfg.get("prediction_type", "epsilon") != "epsilon":
+        problems.append(f"prediction_type={cfg.prediction_type!r} (only 'epsilon')")
+    if cfg.get("clip_sample", False):
+        problems.append("clip_sample=True")
+    if cfg.get("thresholding", False):
+        problems.append("thresholding=True")
+    if problems:
+        raise ValueError(f"unsupported scheduler configuration for deterministic DDIM: {', '.join(problems)}")
 
 
 def timesteps(scheduler: DDIMScheduler, steps: int) -> list[int]:
-    """The sampling timesteps, high to low (e.g. 950, 900, ... 0 for 20 of 1000)."""
+    """The sampling timesteps, high to low (e.g. 950, 900, ... 0 for 20 of 1000 with 'leading' spacing)."""
+    check_scheduler(scheduler)
     if steps < 1 or steps > scheduler.config.num_train_timesteps:
         raise ValueError(f"steps must be in [1, {scheduler.config.num_train_timesteps}], got {steps}")
     scheduler.set_timesteps(steps)
     return [int(t) for t in scheduler.timesteps]
 
 
-def previous_timestep(scheduler: DDIMScheduler, t: int, steps: int) -> int:
-    return t - scheduler.config.num_train_timesteps // steps
+def pairs(scheduler: DDIMScheduler, steps: int) -> list[tuple[int, int]]:
+    """(t, t_next) for every reverse step, high to low; t_next is -1 (the clean sample) after the last."""
+    ts = timesteps(scheduler, steps)
+    return list(zip(ts, ts[1:] + [-1]))
 
 
 def alpha_bar(scheduler: DDIMScheduler, t: int) -> torch.Tensor:
@@ -64,7 +91,9 @@ def _walk(model: NoiseModel, x: torch.Tensor, moves: list[tuple[int, torch.Tenso
           on_step: Callable[[int], None] | None) -> torch.Tensor:
     """Apply DDIM steps (timestep the model is asked at, noise level from, noise level to) in order."""
     for i, (t, a_from, a_to) in enumerate(moves):
-        x = ddim_step(x, model(x, t), a_from, a_to)
+        eps = model(x, t)
+        eps_x0, eps_dir = eps if isinstance(eps, tuple) else (eps, eps)
+        x = renoise(predict_x0(x, eps_x0, a_from), eps_dir, a_to)
         if on_step is not None:
             on_step(i)
     return x
@@ -74,8 +103,7 @@ def _walk(model: NoiseModel, x: torch.Tensor, moves: list[tuple[int, torch.Tenso
 def invert(model: NoiseModel, scheduler: DDIMScheduler, x0: torch.Tensor, steps: int,
            on_step: Callable[[int], None] | None = None) -> torch.Tensor:
     """x_0 -> x_T by deterministic DDIM inversion over ``steps`` steps (up the schedule)."""
-    moves = [(t, alpha_bar(scheduler, previous_timestep(scheduler, t, steps)), alpha_bar(scheduler, t))
-             for t in reversed(timesteps(scheduler, steps))]
+    moves = [(t, alpha_bar(scheduler, t_next), alpha_bar(scheduler, t)) for t, t_next in reversed(pairs(scheduler, steps))]
     return _walk(model, x0, moves, on_step)
 
 
@@ -83,6 +111,5 @@ def invert(model: NoiseModel, scheduler: DDIMScheduler, x0: torch.Tensor, steps:
 def sample(model: NoiseModel, scheduler: DDIMScheduler, x_t: torch.Tensor, steps: int,
            on_step: Callable[[int], None] | None = None) -> torch.Tensor:
     """x_T -> x_0 by deterministic DDIM sampling over ``steps`` steps (down the schedule)."""
-    moves = [(t, alpha_bar(scheduler, t), alpha_bar(scheduler, previous_timestep(scheduler, t, steps)))
-             for t in timesteps(scheduler, steps)]
+    moves = [(t, alpha_bar(scheduler, t), alpha_bar(scheduler, t_next)) for t, t_next in pairs(scheduler, steps)]
     return _walk(model, x_t, moves, on_step)

@@ -4,9 +4,15 @@
 to the U-Net's resolution and inverts it with deterministic DDIM to x_T. The
 session stores x_T once (half precision when that round-trips within 2e-3,
 else float32) and every edit reuses it. ``decode`` runs one reverse DDIM pass
-from x_T with the h-space hook adding every attribute of the cumulative state
+from x_T with the h-space networks adding every attribute of the cumulative state
 at its own steps (t >= T_edit), then pastes the edited square back into the
 full photo through a feathered mask. Device and precision are the caller's.
+
+Every attribute network (Asyrp's or ChatFace's) runs in Asyrp's generative
+process: at each step where some attribute is active (t >= its T_edit) the
+encoder runs once, the decoder runs on the original h and on h + delta_h in one
+batch, and the step takes x0 from the edited noise and the direction from the
+original noise. The other steps are plain DDIM with one U-Net evaluation.
 """
 
 from __future__ import annotations
@@ -16,11 +22,11 @@ from typing import Callable
 import numpy as np
 import torch
 
-from . import ddim
+from . import ddim, unet_split
 from .alignment import Alignment, align_face, blend_mask, paste_back
 from .base import EditSpec, Generator, Latent, NoFaceError
 from .faces import find_face
-from .hspace import ActiveEdit, HSpaceHook, MappingRegistry
+from .hspace import ActiveEdit, MappingRegistry, hspace_shift
 
 HALF_TOLERANCE = 2e-3
 
@@ -49,6 +55,8 @@ class DiffusionGenerator(Generator):
     def __init__(self, unet, scheduler, mappings: MappingRegistry, *, steps: int = 20, device="cpu", dtype=torch.float32,
                  face_index: int = 0, model_id: str = "", feather: float = 0.12,
                  progress: Callable[[str, int, int], None] | None = None):
+        unet_split.check_supported(unet)
+        ddim.check_scheduler(scheduler)
         if unet.dtype != dtype:  # diffusers warns on casting; callers loading with torch_dtype never need it
             unet = unet.to(dtype=dtype)
         self.unet = unet.to(device).eval().requires_grad_(False)
@@ -61,27 +69,44 @@ class DiffusionGenerator(Generator):
         self.feather = feather
         self.progress = progress  # (stage, step, total) -> None
         self.size = int(unet.config.sample_size)
-        self.last_hook: HSpaceHook | None = None  # the hook of the latest decode (tests read applied_steps)
+        # the latest decode: the timesteps that got an h-space shift, and the encoder / decoder passes it ran
+        self.last_applied_steps: list[int] = []
+        self.last_passes = {"encoder": 0, "decoder": 0}
 
     # -- what it can do ---------------------------------------------------
     def supported_attributes(self) -> dict[str, tuple[bool, bool]]:
-        """Attributes with a trained mapping network; a negative strength walks the same direction backwards."""
-        return {a: (True, True) for a in self.mappings.available()}
+        """Attributes with a network for this U-Net: a ``both`` network serves both signs, a pair one each."""
+        return {a: self.mappings.directions(a) for a in self.mappings.available()}
 
     def check_supported(self, edits) -> None:
         try:
             super().check_supported(edits)
         except Exception as exc:
-            for attr in getattr(exc, "unsupported", {}):
-                exc.unsupported[attr] = "no trained mapping network for this attribute (train one with chatface train-direction)"
+            for attr, why in getattr(exc, "unsupported", {}).items():
+                if why == "not available":
+                    exc.unsupported[attr] = ("no h-space network for this attribute and U-Net (chatface models fetch asyrp, "
+                                             "or train one with chatface train-direction)")
             raise
 
     # -- the U-Net as a noise model -----------------------------------------
-    def _noise_model(self, hook: HSpaceHook | None = None):
-        def eps(x: torch.Tensor, t: int) -> torch.Tensor:
-            if hook is not None:
-                hook.t = t
-            return self.unet(x, t).sample
+    def _plain_noise(self, x: torch.Tensor, t: int) -> torch.Tensor:
+        return self.unet(x, t).sample
+
+    def _edit_noise(self, edits: list[ActiveEdit]):
+        """Asyrp's noise model: (edited noise, original noise) at steps with an active edit, else the plain noise."""
+        applied, passes = self.last_applied_steps, self.last_passes
+
+        def eps(x: torch.Tensor, t: int):
+            enc = unet_split.encode(self.unet, x, t)
+            passes["encoder"] += 1
+            delta = hspace_shift(edits, enc.h, t, enc.emb)
+            if delta is None:
+                passes["decoder"] += 1
+                return unet_split.decode(self.unet, enc)
+            applied.append(int(t))
+            passes["decoder"] += 2
+            eps_orig, eps_edit = unet_split.decode(self.unet, enc, [enc.h, enc.h + delta]).chunk(2)
+            return eps_edit, eps_orig
 
         return eps
 
@@ -94,7 +119,7 @@ class DiffusionGenerator(Generator):
     def invert(self, image: np.ndarray) -> Latent:
         face = find_face(image, self.face_index)
         crop, al = align_face(image, face.landmarks, self.size)
-        x_t = ddim.invert(self._noise_model(), self.scheduler, to_tensor(crop, self.device, self.dtype), self.steps,
+        x_t = ddim.invert(self._plain_noise, self.scheduler, to_tensor(crop, self.device, self.dtype), self.steps,
                           self._tick("invert", self.steps))
         h, w = image.shape[:2]
         return Latent(
@@ -108,10 +133,10 @@ class DiffusionGenerator(Generator):
         """The aligned face square after one reverse pass from x_T with all ``edits``."""
         steps = int(latent.meta.get("steps", self.steps))
         x_t = torch.from_numpy(latent.arrays["x_T"].astype(np.float32)).to(device=self.device, dtype=self.dtype)
-        active = [ActiveEdit(self.mappings.get(a), float(s.strength), int(s.t_edit)) for a, s in sorted(edits.items()) if s.strength != 0]
-        with HSpaceHook(self.unet.mid_block, active) as hook:
-            x0 = ddim.sample(self._noise_model(hook), self.scheduler, x_t, steps, self._tick("decode", steps))
-        self.last_hook = hook
+        active = [self.mappings.active(a, float(s.strength), int(s.t_edit)) for a, s in sorted(edits.items()) if s.strength != 0]
+        self.last_applied_steps, self.last_passes = [], {"encoder": 0, "decoder": 0}
+        with torch.no_grad():
+            x0 = ddim.sample(self._edit_noise(active), self.scheduler, x_t, steps, self._tick("decode", steps))
         return to_image(x0)
 
     def decode(self, image: np.ndarray, latent: Latent, edits: dict[str, EditSpec]) -> np.ndarray:

@@ -5,14 +5,20 @@ Where each part comes from, first match wins:
 - U-Net and scheduler: ``unet`` argument, CHATFACE_UNET, ``MODELS/unet``, else
   the hub id ``google/ddpm-ema-celebahq-256`` (diffusers downloads it once).
   A DDPM scheduler config is read as a DDIMScheduler (same noise schedule).
-- Mapping networks: ``mappings``, CHATFACE_MAPPINGS, ``MODELS/mappings``.
+- Mapping networks: ``mappings``, CHATFACE_MAPPINGS, ``MODELS/mappings``; only
+  those made for this U-Net are used (its ``chatface.json`` id, else its
+  source string; see unet_identity.py), the others are listed as problems.
+- DDIM steps: the caller's, CHATFACE_STEPS, the steps the U-Net folder's
+  networks were trained with (40 for Asyrp's), else 20.
 - CLIP: ``clip``, CHATFACE_CLIP (an open_clip name, or ``local-dir:PATH``) with
   CHATFACE_CLIP_PRETRAINED, ``MODELS/clip``, else ViT-B-32 / openai.
 - ArcFace: ``arcface``, CHATFACE_ARCFACE, ``MODELS/arcface.onnx``, else the
   buffalo_l pack's recognition model in ~/.insightface.
 
 ``chatface models make-tiny DIR`` writes a MODELS directory with random
-weights of every one of these architectures; it loads through this same code.
+weights of every one of these architectures, and ``chatface models fetch
+asyrp --dest DIR`` the real CelebA-HQ U-Net with Asyrp's networks; both load
+through this same code.
 """
 
 from __future__ import annotations
@@ -82,14 +88,18 @@ def load_diffusion_engine(models_dir: str | None = None, *, face_index: int = 0,
     from .diffusion_engine import DiffusionGenerator
     from .hspace import MappingRegistry
     from .registry import EngineParts
+    from .unet_identity import read_identity, unet_id
 
     src = resolve_sources(models_dir, unet=unet, mappings=mappings, clip=clip, clip_pretrained=clip_pretrained, arcface=arcface)
     device = device or os.environ.get("CHATFACE_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
     dtype_name = dtype or os.environ.get("CHATFACE_DTYPE") or ("float16" if str(device).startswith("cuda") else "float32")
     torch_dtype = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[dtype_name]
-    steps = steps or int(os.environ.get("CHATFACE_STEPS", "20"))
+    identity = read_identity(src.unet) or {}
+    steps = steps or int(os.environ.get("CHATFACE_STEPS") or identity.get("steps") or 20)
     net, scheduler = load_unet(src.unet, device, torch_dtype)
-    registry = MappingRegistry(src.mappings, channels=net.config.block_out_channels[-1], device=device, dtype=torch_dtype)
+    registry = MappingRegistry(src.mappings, channels=net.config.block_out_channels[-1],
+                               temb_channels=net.time_embedding.linear_2.out_features, base_model=unet_id(src.unet),
+                               device=device, dtype=torch_dtype)
     generator = DiffusionGenerator(net, scheduler, registry, steps=steps, device=device, dtype=torch_dtype,
                                    face_index=face_index, model_id=src.unet, progress=progress)
     identity = ArcFaceIdentityScorer(src.arcface)

@@ -1,14 +1,24 @@
-"""ChatFace's attribute mapping networks in the U-Net's semantic h-space, and the hook that applies them.
+"""Attribute networks in the U-Net's semantic h-space: ChatFace's mapping networks and Asyrp's DeltaBlocks.
 
-A mapping network f_A takes the middle block's output h_t and the timestep t
-and returns a shift delta_h for attribute A. While sampling, a forward hook
-on ``unet.mid_block`` adds ``sum_A S_A * f_A(h_t, t)`` at the steps where
-``t >= T_edit_A`` (ChatFace's stable manipulation strategy: edit only the
-early, semantic steps), for every attribute of the state in one pass.
+A network f_A reads the middle block's output h_t at timestep t and returns a
+shift delta_h for attribute A. Two architectures share one call,
+``net(h, t, temb)``:
 
-Each network is one safetensors file whose metadata holds a JSON header
-(attribute id, CLIP text pair, base model, sizes, training settings); a
-MappingRegistry finds them in a directory.
+- ``chatface``: the mapping network that ``chatface train-direction`` trains,
+  with its own sinusoidal embedding of t;
+- ``asyrp-delta-block``: Asyrp's published networks (1x1 conv, the U-Net's own
+  timestep embedding through SiLU and a linear layer, GroupNorm(32, eps 1e-6),
+  SiLU, 1x1 conv), with the same layer names as Asyrp's DeltaBlock so its
+  weights load unchanged.
+
+Each network is one safetensors file whose metadata holds a JSON header: the
+attribute id, which direction of it the network walks (``both`` for one that
+is walked backwards for a negative strength, or ``positive`` / ``negative``
+for one of a pair such as Asyrp's man / woman), a ``scale`` (-1 when the
+network walks the attribute the other way, e.g. Asyrp's "young" serving
+"age"), the U-Net it belongs to (``base_model``) and where it came from. A
+MappingRegistry finds them in a directory and refuses the ones made for
+another U-Net.
 """
 
 from __future__ import annotations
@@ -22,10 +32,13 @@ from diffusers.models.embeddings import Timesteps
 from torch import nn
 
 FORMAT = "chatface-mapping/1"
+DIRECTIONS = ("both", "positive", "negative")
 
 
 class MappingNetwork(nn.Module):
-    """f_A(h, t): 1x1 convolutions over h-space, conditioned on a sinusoidal timestep embedding."""
+    """ChatFace's f_A(h, t): 1x1 convolutions over h-space, conditioned on a sinusoidal embedding of t."""
+
+    architecture = "chatface"
 
     def __init__(self, channels: int, hidden: int = 512, time_dim: int = 128):
         super().__init__()
@@ -36,11 +49,40 @@ class MappingNetwork(nn.Module):
         self.norm = nn.GroupNorm(_groups(hidden), hidden)
         self.conv_out = nn.Conv2d(hidden, channels, kernel_size=1)
 
-    def forward(self, h: torch.Tensor, t: int | torch.Tensor) -> torch.Tensor:
+    def sizes(self) -> dict:
+        return {"channels": self.channels, "hidden": self.hidden, "time_dim": self.time_dim}
+
+    def forward(self, h: torch.Tensor, t: int | torch.Tensor, temb: torch.Tensor | None = None) -> torch.Tensor:
         t = torch.as_tensor(t, device=h.device).reshape(-1).expand(h.shape[0])
-        temb = self.time_mlp(self.time_proj(t).to(h.dtype))
-        x = self.conv_in(h) + temb[:, :, None, None]
+        emb = self.time_mlp(self.time_proj(t).to(h.dtype))
+        x = self.conv_in(h) + emb[:, :, None, None]
         return self.conv_out(torch.nn.functional.silu(self.norm(x)))
+
+
+class AsyrpDeltaBlock(nn.Module):
+    """Asyrp's DeltaBlock: delta_h from h and the U-Net's own timestep embedding ``temb``."""
+
+    architecture = "asyrp-delta-block"
+
+    def __init__(self, channels: int, temb_channels: int):
+        super().__init__()
+        self.channels, self.temb_channels = channels, temb_channels
+        self.conv1 = nn.Conv2d(channels, channels, kernel_size=1)
+        self.temb_proj = nn.Linear(temb_channels, channels)
+        self.norm2 = nn.GroupNorm(num_groups=32, num_channels=channels, eps=1e-6, affine=True)
+        self.conv2 = nn.Conv2d(channels, channels, kernel_size=1)
+
+    def sizes(self) -> dict:
+        return {"channels": self.channels, "temb_channels": self.temb_channels}
+
+    def forward(self, h: torch.Tensor, t: int | torch.Tensor, temb: torch.Tensor | None = None) -> torch.Tensor:
+        if temb is None:
+            raise ValueError("Asyrp's DeltaBlock needs the U-Net's timestep embedding")
+        x = self.conv1(h) + self.temb_proj(torch.nn.functional.silu(temb))[:, :, None, None]
+        return self.conv2(torch.nn.functional.silu(self.norm2(x)))
+
+
+ARCHITECTURES = {MappingNetwork.architecture: MappingNetwork, AsyrpDeltaBlock.architecture: AsyrpDeltaBlock}
 
 
 def _groups(channels: int) -> int:
@@ -56,12 +98,25 @@ class MappingInfo:
     path: Path
     meta: dict
 
+    @property
+    def direction(self) -> str:
+        return self.meta.get("direction", "both")
 
-def save_mapping(net: MappingNetwork, path: str | Path, *, attribute: str, text: dict, base_model: str, training: dict | None = None) -> Path:
+    @property
+    def scale(self) -> float:
+        return float(self.meta.get("scale", 1.0))
+
+
+def save_mapping(net: nn.Module, path: str | Path, *, attribute: str, text: dict, base_model: str, training: dict | None = None,
+                 direction: str = "both", scale: float = 1.0, source: dict | None = None) -> Path:
+    """Write ``net`` as ``path`` (safetensors, float32) with its chatface header."""
     from safetensors.torch import save_file
 
-    meta = {"format": FORMAT, "attribute": attribute, "text": text, "base_model": base_model, "channels": net.channels,
-            "hidden": net.hidden, "time_dim": net.time_dim, "training": training or {}}
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    meta = {"format": FORMAT, "architecture": net.architecture, "attribute": attribute, "direction": direction,
+            "scale": float(scale), "text": text, "base_model": base_model, **net.sizes(), "training": training or {},
+            "source": source or {}}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in net.state_dict().items()}
@@ -79,26 +134,52 @@ def read_mapping_meta(path: str | Path) -> dict:
     meta = json.loads(raw)
     if meta.get("format") != FORMAT:
         raise ValueError(f"{path}: unknown mapping format {meta.get('format')!r}")
+    if meta.get("architecture", "chatface") not in ARCHITECTURES:
+        raise ValueError(f"{path}: unknown network architecture {meta.get('architecture')!r}")
     return meta
 
 
-def load_mapping(path: str | Path, device="cpu", dtype=torch.float32) -> tuple[MappingNetwork, dict]:
+def build_network(meta: dict) -> nn.Module:
+    arch = meta.get("architecture", "chatface")
+    if arch == AsyrpDeltaBlock.architecture:
+        return AsyrpDeltaBlock(meta["channels"], meta["temb_channels"])
+    return MappingNetwork(meta["channels"], meta["hidden"], meta["time_dim"])
+
+
+def load_mapping(path: str | Path, device="cpu", dtype=torch.float32) -> tuple[nn.Module, dict]:
     from safetensors.torch import load_file
 
     meta = read_mapping_meta(path)
-    net = MappingNetwork(meta["channels"], meta["hidden"], meta["time_dim"])
+    net = build_network(meta)
     net.load_state_dict(load_file(str(path)))
     return net.to(device=device, dtype=dtype).eval().requires_grad_(False), meta
 
 
-class MappingRegistry:
-    """The mapping networks in a directory (``<attribute>.safetensors``), loaded on first use."""
+@dataclass(frozen=True)
+class ActiveEdit:
+    """One network's term of the shift: ``coefficient * network(h, t, temb)`` at steps with t >= t_edit."""
 
-    def __init__(self, directory: str | Path | None, *, channels: int | None = None, device="cpu", dtype=torch.float32):
+    network: nn.Module
+    coefficient: float
+    t_edit: int
+
+
+class MappingRegistry:
+    """The attribute networks in a directory (``*.safetensors``), checked against the U-Net, loaded on first use.
+
+    ``channels`` (h-space channels), ``temb_channels`` (the U-Net's timestep
+    embedding size) and ``base_model`` (the U-Net's identity) are those of the
+    U-Net they will run on; a file made for another is listed in ``problems``
+    and not used.
+    """
+
+    def __init__(self, directory: str | Path | None, *, channels: int | None = None, temb_channels: int | None = None,
+                 base_model: str | None = None, device="cpu", dtype=torch.float32):
         self.directory = Path(directory) if directory else None
-        self.channels, self.device, self.dtype = channels, device, dtype
-        self._loaded: dict[str, MappingNetwork] = {}
-        self.infos: dict[str, MappingInfo] = {}
+        self.channels, self.temb_channels, self.base_model = channels, temb_channels, base_model
+        self.device, self.dtype = device, dtype
+        self._loaded: dict[Path, nn.Module] = {}
+        self.infos: dict[str, dict[str, MappingInfo]] = {}  # attribute -> direction -> file
         self.problems: dict[str, str] = {}
         if self.directory is not None and self.directory.is_dir():
             for path in sorted(self.directory.glob("*.safetensors")):
@@ -107,54 +188,61 @@ class MappingRegistry:
                 except Exception as exc:  # noqa: BLE001 - a bad file is reported, not fatal
                     self.problems[path.name] = str(exc)
                     continue
-                if channels is not None and meta["channels"] != channels:
-                    self.problems[path.name] = f"made for h-space with {meta['channels']} channels, this U-Net has {channels}"
+                why = self._mismatch(meta)
+                if why:
+                    self.problems[path.name] = why
                     continue
-                self.infos[meta["attribute"]] = MappingInfo(meta["attribute"], path, meta)
+                info = MappingInfo(meta["attribute"], path, meta)
+                taken = self.infos.setdefault(info.attribute, {})
+                if info.direction in taken:
+                    self.problems[path.name] = f"{info.attribute} ({info.direction}) is already served by {taken[info.direction].path.name}"
+                    continue
+                taken[info.direction] = info
+
+    def _mismatch(self, meta: dict) -> str | None:
+        if self.channels is not None and meta["channels"] != self.channels:
+            return f"made for h-space with {meta['channels']} channels, this U-Net has {self.channels}"
+        if self.temb_channels is not None and "temb_channels" in meta and meta["temb_channels"] != self.temb_channels:
+            return f"made for a {meta['temb_channels']}-d timestep embedding, this U-Net has {self.temb_channels}"
+        if self.base_model is not None and meta.get("base_model") != self.base_model:
+            return f"belongs to the U-Net {meta.get('base_model')!r}, not to this one ({self.base_model!r})"
+        return None
 
     def available(self) -> list[str]:
         return sorted(self.infos)
 
-    def get(self, attribute: str) -> MappingNetwork:
-        if attribute not in self._loaded:
-            net, _ = load_mapping(self.infos[attribute].path, self.device, self.dtype)
-            self._loaded[attribute] = net
-        return self._loaded[attribute]
+    def directions(self, attribute: str) -> tuple[bool, bool]:
+        """(positive supported, negative supported): a ``both`` network serves the two, a pair one each."""
+        have = self.infos.get(attribute, {})
+        both = "both" in have
+        return both or "positive" in have, both or "negative" in have
+
+    def network(self, info: MappingInfo) -> nn.Module:
+        if info.path not in self._loaded:
+            self._loaded[info.path] = load_mapping(info.path, self.device, self.dtype)[0]
+        return self._loaded[info.path]
+
+    def get(self, attribute: str, direction: str = "both") -> nn.Module:
+        return self.network(self.infos[attribute][direction])
+
+    def active(self, attribute: str, strength: float, t_edit: int) -> ActiveEdit:
+        """The network and signed coefficient that move ``attribute`` by ``strength``.
+
+        A network of the requested direction is used with |strength|; else the
+        ``both`` network with the signed strength (walked backwards when negative).
+        """
+        have = self.infos[attribute]
+        wanted = "positive" if strength > 0 else "negative"
+        info = have.get(wanted)
+        coefficient = abs(strength) if info is not None else strength
+        if info is None:
+            info = have["both"]
+        return ActiveEdit(self.network(info), coefficient * info.scale, int(t_edit))
 
 
-@dataclass(frozen=True)
-class ActiveEdit:
-    network: MappingNetwork
-    strength: float
-    t_edit: int
-
-
-class HSpaceHook:
-    """Adds sum_A S_A * f_A(h_t, t) to the middle block's output at steps with t >= T_edit_A.
-
-    Use as a context manager around sampling, and set ``hook.t`` before each U-Net call.
-    """
-
-    def __init__(self, mid_block: nn.Module, edits: list[ActiveEdit]):
-        self.mid_block = mid_block
-        self.edits = [e for e in edits if e.strength != 0]
-        self.t: int = 0
-        self.applied_steps: list[int] = []  # the timesteps at which a shift was added
-        self._handle = None
-
-    def _hook(self, module, inputs, output):
-        active = [e for e in self.edits if self.t >= e.t_edit]
-        if not active:
-            return output
-        self.applied_steps.append(int(self.t))
-        delta = sum(e.strength * e.network(output, self.t) for e in active)
-        return output + delta
-
-    def __enter__(self) -> "HSpaceHook":
-        self._handle = self.mid_block.register_forward_hook(self._hook)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._handle is not None:
-            self._handle.remove()
-            self._handle = None
+def hspace_shift(edits: list[ActiveEdit], h: torch.Tensor, t: int, temb: torch.Tensor) -> torch.Tensor | None:
+    """sum_A c_A * f_A(h, t, temb) over the edits active at ``t`` (t >= t_edit); None when none is."""
+    active = [e for e in edits if t >= e.t_edit and e.coefficient != 0]
+    if not active:
+        return None
+    return sum(e.coefficient * e.network(h, t, temb) for e in active)

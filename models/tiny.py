@@ -41,14 +41,21 @@ CLIP_CONFIG = {"embed_dim": 32,
                "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1}}
 
 
+def tiny_unet_id(seed: int) -> str:
+    return f"tiny-unet (make-tiny, seed {seed})"
+
+
 def make_unet(path: Path, seed: int = 0):
     import torch
     from diffusers import DDIMScheduler, UNet2DModel
+
+    from .unet_identity import write_identity
 
     torch.manual_seed(seed)
     unet = UNet2DModel(**UNET_CONFIG)
     unet.save_pretrained(path)
     DDIMScheduler(**SCHEDULER_CONFIG).save_pretrained(path)
+    write_identity(path, {"id": tiny_unet_id(seed), "source": "chatface models make-tiny (random weights)"})
     return unet
 
 
@@ -124,7 +131,7 @@ def make_tiny(directory: str | Path, seed: int = 0) -> Path:
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     unet = make_unet(root / "unet", seed)
-    make_mappings(root / "mappings", unet.config.block_out_channels[-1], base_model=f"tiny-unet (make-tiny, seed {seed})", seed=seed)
+    make_mappings(root / "mappings", unet.config.block_out_channels[-1], base_model=tiny_unet_id(seed), seed=seed)
     make_clip(root / "clip", seed)
     make_arcface(root / "arcface.onnx", seed)
     (root / "README.txt").write_text(TINY_README)

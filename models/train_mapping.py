@@ -29,11 +29,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import ddim
+from . import ddim, unet_split
 from .alignment import align_face, arcface_keypoints
 from .diffusion_engine import to_tensor
 from .faces import find_face
-from .hspace import ActiveEdit, HSpaceHook, MappingNetwork, save_mapping
+from .hspace import MappingNetwork, save_mapping
 from .images import IMAGE_SUFFIXES, load_image
 
 
@@ -170,7 +170,6 @@ def train_direction(settings: TrainSettings, images_dir: str | Path, out_dir: st
         start = int(ckpt["iteration"])
         log(f"resuming at iteration {start}")
     rng = random.Random(settings.seed + start)
-    ts = ddim.timesteps(scheduler, settings.steps)
     history: list[dict] = []
 
     def save(iteration: int) -> None:
@@ -191,31 +190,21 @@ def train_direction(settings: TrainSettings, images_dir: str | Path, out_dir: st
         face = faces[rng.randrange(len(faces))]
         x = face["x_T"].to(device=device, dtype=dtype)
         total = {"clip": 0.0, "id": 0.0, "l1": 0.0}
-        for t in ts:
+        for t, t_prev in ddim.pairs(scheduler, settings.steps):
             if t < t_edit:
                 break
-            t_prev = ddim.previous_timestep(scheduler, t, settings.steps)
             a_t, a_prev = ddim.alpha_bar(scheduler, t), ddim.alpha_bar(scheduler, t_prev)
-            with torch.no_grad():
-                eps_orig = unet(x, t).sample
-            shift = {}
-
-            def capture(module, inputs, output):
-                d = net(output, t)
-                shift["delta"] = d
-                return output + d
-
-            handle = unet.mid_block.register_forward_hook(capture)
-            try:
-                eps_edit = unet(x, t).sample
-            finally:
-                handle.remove()
+            with torch.no_grad():  # the encoder is shared by the original and the edited noise
+                enc = unet_split.encode(unet, x, t)
+                eps_orig = unet_split.decode(unet, enc)
+            delta = net(enc.h, t, enc.emb)
+            eps_edit = unet_split.decode(unet, enc, [enc.h + delta])
             p_edit = ddim.predict_x0(x, eps_edit, a_t)
             p_orig = ddim.predict_x0(x, eps_orig, a_t)
             d_img = losses.clip_image(p_edit) - losses.clip_image(p_orig)
             l_clip = 1 - F.cosine_similarity(d_img, text_dir[None], dim=-1).mean()
             l_id = 1 - F.cosine_similarity(losses.identity(p_edit, face["theta"]), losses.identity(p_orig, face["theta"]), dim=-1).mean()
-            l_l1 = shift["delta"].abs().mean()
+            l_l1 = delta.abs().mean()
             loss = settings.lambda_clip * l_clip + settings.lambda_id * l_id + settings.lambda_l1 * l_l1
             opt.zero_grad()
             loss.backward()

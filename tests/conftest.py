@@ -132,3 +132,17 @@ def pg_url(postgres_server):
     with psycopg.connect(postgres_server.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return f"{postgres_server}/{name}"
+
+
+@pytest.fixture(scope="session")
+def shared_dir():
+    """../shared beside the checkout (real Asyrp networks, the Asyrp oracle); skipped when absent,
+    a failure under CHATFACE_REQUIRE_SHARED=1."""
+    from pathlib import Path
+
+    path = Path(os.environ.get("CHATFACE_SHARED") or Path(__file__).resolve().parents[2] / "shared")
+    if not (path / "reference" / "asyrp").is_dir() or not (path / "weights" / "asyrp-celebahq").is_dir():
+        if os.environ.get("CHATFACE_REQUIRE_SHARED") == "1":
+            pytest.fail(f"CHATFACE_REQUIRE_SHARED=1 but {path} has no reference/asyrp and weights/asyrp-celebahq")
+        pytest.skip(f"{path} is absent (the shared reference and weights are not part of a clone)")
+    return path

@@ -1,0 +1,198 @@
+"""``chatface models fetch asyrp``: the real CelebA-HQ U-Net and Asyrp's networks, checked and converted, in one command.
+
+What it does, in order:
+
+1. the U-Net checkpoint ``celeba_hq.ckpt``: from the Hugging Face hub
+   (huggingface_hub downloads, caches and resumes it), or from ``--from``;
+   converted once into ``DEST/unet`` (diffusers folder + chatface.json, whose
+   id is the checkpoint's sha256) unless DEST already holds it;
+2. each requested network: from GitHub at Asyrp's pinned commit, or from
+   ``--from`` (``checkpoint/<file>.pth`` under a folder or a base URL); its
+   sha256 must be the pinned one, else it is refused and deleted;
+3. only when everything is downloaded and checked, the networks are converted
+   into ``DEST/mappings/<attribute>.safetensors`` and the new parts are moved
+   into DEST.
+
+Downloads go to a hidden sibling folder ``.DEST.partial`` and resume from
+there (HTTP Range) after an interruption; DEST is never left half-written.
+Every failure is one ``FetchError`` line that says what failed and how to get
+the files by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Callable
+
+from .asyrp import COMMIT, DEFAULT_T_EDIT, FACE_NETWORKS, REPOSITORY, SHA256, TRAINED_STEPS, UNET_FILE, UNET_REPOSITORY, \
+    convert_network, file_name, network_url
+from .base import ChatfaceModelError
+
+BY_HAND = (f"to get the files by hand, put {UNET_FILE} (https://huggingface.co/{UNET_REPOSITORY}) and "
+           f"checkpoint/<name>_LC_CelebA_HQ_t999_ninv40_ngen40_0.pth (https://github.com/{REPOSITORY}/tree/{COMMIT}/checkpoint) "
+           f"into one folder and run: chatface models fetch asyrp --dest DIR --from FOLDER")
+
+
+class FetchError(ChatfaceModelError):
+    """A fetch that could not finish; DEST is as it was."""
+
+
+def sha256_of(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def networks_for(attributes: list[str] | None) -> list[str]:
+    """Asyrp network names for ``attributes`` (Asyrp names or vocabulary ids; None: every face network)."""
+    if not attributes:
+        return list(FACE_NETWORKS)
+    names: list[str] = []
+    for a in attributes:
+        found = [n.name for n in FACE_NETWORKS.values() if a in (n.name, n.attribute)]
+        if not found:
+            known = sorted({*FACE_NETWORKS, *(n.attribute for n in FACE_NETWORKS.values())})
+            extra = " (a style, not a face attribute)" if a in SHA256 else ""
+            raise FetchError(f"no Asyrp face network for {a!r}{extra}; choose from {', '.join(known)}")
+        names += [n for n in found if n not in names]
+    return names
+
+
+def _is_url(source: str | None) -> bool:
+    return bool(source) and source.split("://", 1)[0] in ("http", "https", "file")
+
+
+def download(url: str, target: Path, *, progress: bool = True) -> Path:
+    """``url`` -> ``target``, resuming a ``target.part`` left by an earlier try."""
+    if target.exists():
+        return target
+    part = target.with_name(target.name + ".part")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    have = part.stat().st_size if part.exists() else 0
+    request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
+    try:
+        response = urllib.request.urlopen(request, timeout=60)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and have:  # the part file is already whole
+            part.replace(target)
+            return target
+        raise FetchError(f"could not download {url}: HTTP {exc.code} {exc.reason}; {BY_HAND}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise FetchError(f"could not download {url}: {getattr(exc, 'reason', exc)}; {BY_HAND}") from None
+    with response:
+        resumed = have and response.status == 206
+        total = int(response.headers.get("Content-Length") or 0) + (have if resumed else 0)
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total or None, initial=have if resumed else 0, unit="B", unit_scale=True, desc=target.name,
+                       dynamic_ncols=True, leave=False)
+        try:
+            with open(part, "ab" if resumed else "wb") as out:
+                while chunk := response.read(1 << 20):
+                    out.write(chunk)
+                    if bar is not None:
+                        bar.update(len(chunk))
+        except OSError as exc:
+            raise FetchError(f"download of {url} broke off ({exc}); run the same command again to resume") from None
+        finally:
+            if bar is not None:
+                bar.close()
+    part.replace(target)
+    return target
+
+
+def _unet_checkpoint(source: str | None, partial: Path, progress: bool) -> Path:
+    if source and not _is_url(source):
+        path = Path(source).expanduser() / UNET_FILE
+        if not path.is_file():
+            raise FetchError(f"{path} does not exist; {BY_HAND}")
+        return path
+    if source:
+        return download(f"{source.rstrip('/')}/{UNET_FILE}", partial / UNET_FILE, progress=progress)
+    try:
+        from huggingface_hub import hf_hub_download
+
+        return Path(hf_hub_download(UNET_REPOSITORY, UNET_FILE))
+    except Exception as exc:  # noqa: BLE001 - offline, hub errors: one line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FetchError(f"could not download {UNET_FILE} from the Hugging Face hub ({UNET_REPOSITORY}): {first}; {BY_HAND}") from None
+
+
+def _network_file(name: str, source: str | None, partial: Path, progress: bool) -> Path:
+    if source and not _is_url(source):
+        path = Path(source).expanduser() / "checkpoint" / file_name(name)
+        if not path.is_file():
+            raise FetchError(f"{path} does not exist; {BY_HAND}")
+    else:
+        path = download(network_url(name, source), partial / "checkpoint" / file_name(name), progress=progress)
+    digest = sha256_of(path)
+    if digest != SHA256[name]:
+        if path.is_relative_to(partial):
+            path.unlink()  # a bad download is not kept for resuming
+        raise FetchError(f"{file_name(name)} has sha256 {digest}, not the pinned {SHA256[name]} of Asyrp's commit "
+                         f"{COMMIT[:10]}; refused, nothing was written")
+    return path
+
+
+def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list[str] | None = None, resolution: int = 256,
+                progress: bool = True, log: Callable[[str], None] = print) -> Path:
+    """Download, check and convert the U-Net and Asyrp's networks into the models directory ``dest``."""
+    from .pytorch_diffusion import convert_checkpoint
+    from .unet_identity import read_identity
+
+    dest = Path(dest).expanduser().resolve()
+    names = networks_for(attributes)
+    partial = dest.parent / f".{dest.name}.partial"
+    stage = partial / "stage"
+    shutil.rmtree(stage, ignore_errors=True)
+
+    identity = read_identity(dest / "unet") if (dest / "unet").is_dir() else None
+    new_unet = identity is None or identity.get("resolution") != resolution or identity.get("layout") != "pytorch_diffusion"
+    ckpt = None
+    if new_unet:
+        log(f"U-Net: {UNET_FILE} from {source or 'the Hugging Face hub (' + UNET_REPOSITORY + ')'}")
+        ckpt = _unet_checkpoint(source, partial, progress)
+    files = {}
+    for name in names:
+        log(f"network {name}: {file_name(name)}")
+        files[name] = _network_file(name, source, partial, progress)
+
+    if new_unet:
+        digest = sha256_of(ckpt)
+        identity = {"id": f"sdedit-celeba_hq-{resolution}@sha256:{digest[:16]}", "layout": "pytorch_diffusion",
+                    "source": f"{source or 'hf://' + UNET_REPOSITORY}/{UNET_FILE}", "sha256": digest,
+                    "resolution": resolution, "steps": TRAINED_STEPS, "t_edit": DEFAULT_T_EDIT}
+        log(f"converting {UNET_FILE} to diffusers (resolution {resolution})")
+        try:
+            convert_checkpoint(ckpt, stage / "unet", resolution=resolution, identity=identity)
+        except (ValueError, RuntimeError) as exc:
+            raise FetchError(f"{ckpt}: cannot convert: {exc}") from None
+    for name, path in files.items():
+        convert_network(path, stage / "mappings", name, base_model=identity["id"], sha256=SHA256[name])
+
+    dest.mkdir(parents=True, exist_ok=True)
+    if new_unet:
+        old = dest / ".unet.old"
+        shutil.rmtree(old, ignore_errors=True)
+        if (dest / "unet").exists():
+            (dest / "unet").rename(old)
+        (stage / "unet").rename(dest / "unet")
+        shutil.rmtree(old, ignore_errors=True)
+    (dest / "mappings").mkdir(exist_ok=True)
+    for f in sorted((stage / "mappings").iterdir()):
+        os.replace(f, dest / "mappings" / f.name)
+    (dest / "ASYRP.txt").write_text(
+        f"unet/: SDEdit's CelebA-HQ U-Net ({identity['source']}, sha256 {identity['sha256']}), converted to diffusers.\n"
+        f"mappings/: Asyrp's h-space networks (github {REPOSITORY} at {COMMIT}, MIT licence), sha256-checked.\n",
+        encoding="utf-8")
+    shutil.rmtree(partial, ignore_errors=True)
+    return dest
