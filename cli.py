@@ -130,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a folder or base URL holding celeba_hq.ckpt and checkpoint/<file>.pth, instead of the hub and GitHub")
     q.add_argument("--attributes", default=None, help="comma-separated networks or attributes (default: all nine face networks)")
     q.add_argument("--resolution", type=int, default=256, help="the U-Net's sample size (default 256)")
+    q.add_argument("--no-arcface", action="store_true", help="do not put ArcFace (insightface's buffalo_l) into DEST")
     q.add_argument("--no-progress", action="store_true")
     q = mv.add_parser("list", help="show where each part of the diffusion engine would load from, and the trained attributes")
     q.add_argument("--models", default=None)
@@ -440,8 +441,9 @@ def cmd_models(args) -> int:
 
         attributes = [a.strip() for a in args.attributes.split(",") if a.strip()] if args.attributes else None
         dest = fetch_asyrp(args.dest, source=args.source, attributes=attributes, resolution=args.resolution,
-                           progress=not args.no_progress, log=_say)
-        print(f"wrote {dest} (unet/, mappings/). Use it with: chatface chat PHOTO --engine diffusion --models {dest}")
+                           arcface=not args.no_arcface, progress=not args.no_progress, log=_say)
+        print(f"wrote {dest} (unet/, mappings/{'' if args.no_arcface else ', arcface.onnx'}). "
+              f"Use it with: chatface chat PHOTO --engine diffusion --models {dest}")
         return 0
     from .models.diffusion_loading import resolve_sources
     from .models.hspace import MappingRegistry

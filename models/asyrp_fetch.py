@@ -9,7 +9,11 @@ What it does, in order:
 2. each requested network: from GitHub at Asyrp's pinned commit, or from
    ``--from`` (``checkpoint/<file>.pth`` under a folder or a base URL); its
    sha256 must be the pinned one, else it is refused and deleted;
-3. only when everything is downloaded and checked, the networks are converted
+3. ArcFace for the identity check, ``DEST/arcface.onnx``: ``arcface.onnx``
+   from ``--from``, else the buffalo_l pack's recognition model, which
+   insightface downloads into ~/.insightface once (skipped with
+   ``arcface=False``; CLIP is downloaded by open_clip on first use);
+4. only when everything is downloaded and checked, the networks are converted
    into ``DEST/mappings/<attribute>.safetensors`` and the new parts are moved
    into DEST.
 
@@ -143,8 +147,32 @@ def _network_file(name: str, source: str | None, partial: Path, progress: bool) 
     return path
 
 
+def _arcface(source: str | None, partial: Path, progress: bool) -> Path:
+    from .arcface import DEFAULT_ARCFACE
+
+    if source and not _is_url(source) and (Path(source).expanduser() / "arcface.onnx").is_file():
+        return Path(source).expanduser() / "arcface.onnx"
+    if source and _is_url(source):
+        try:
+            return download(f"{source.rstrip('/')}/arcface.onnx", partial / "arcface.onnx", progress=progress)
+        except FetchError:
+            pass  # the mirror has none: insightface's own pack below
+    path = DEFAULT_ARCFACE.expanduser()
+    if not path.is_file():
+        try:
+            from insightface.utils.storage import ensure_available
+
+            ensure_available("models", "buffalo_l")
+        except Exception as exc:  # noqa: BLE001 - offline, release errors: one line
+            raise FetchError(f"could not download insightface's buffalo_l pack for ArcFace ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
+                             f"put an ArcFace arcface.onnx in the --from folder, or fetch with --no-arcface and set CHATFACE_ARCFACE") from None
+    if not path.is_file():
+        raise FetchError(f"insightface's buffalo_l pack has no {path.name}; fetch with --no-arcface and set CHATFACE_ARCFACE")
+    return path
+
+
 def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list[str] | None = None, resolution: int = 256,
-                progress: bool = True, log: Callable[[str], None] = print) -> Path:
+                arcface: bool = True, progress: bool = True, log: Callable[[str], None] = print) -> Path:
     """Download, check and convert the U-Net and Asyrp's networks into the models directory ``dest``."""
     from .pytorch_diffusion import convert_checkpoint
     from .unet_identity import read_identity
@@ -165,6 +193,11 @@ def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list
     for name in names:
         log(f"network {name}: {file_name(name)}")
         files[name] = _network_file(name, source, partial, progress)
+
+    arcface_file = None
+    if arcface and not (dest / "arcface.onnx").is_file():
+        log("ArcFace (identity check): " + ("arcface.onnx from " + source if source else "insightface's buffalo_l pack"))
+        arcface_file = _arcface(source, partial, progress)
 
     if new_unet:
         digest = sha256_of(ckpt)
@@ -190,6 +223,9 @@ def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list
     (dest / "mappings").mkdir(exist_ok=True)
     for f in sorted((stage / "mappings").iterdir()):
         os.replace(f, dest / "mappings" / f.name)
+    if arcface_file is not None:
+        shutil.copyfile(arcface_file, partial / "arcface.onnx.copy")
+        os.replace(partial / "arcface.onnx.copy", dest / "arcface.onnx")
     (dest / "ASYRP.txt").write_text(
         f"unet/: SDEdit's CelebA-HQ U-Net ({identity['source']}, sha256 {identity['sha256']}), converted to diffusers.\n"
         f"mappings/: Asyrp's h-space networks (github {REPOSITORY} at {COMMIT}, MIT licence), sha256-checked.\n",

@@ -24,11 +24,12 @@ import torch
 
 from . import ddim, unet_split
 from .alignment import Alignment, align_face, blend_mask, paste_back
-from .base import EditSpec, Generator, Latent, NoFaceError
+from .base import EditSpec, Generator, Latent, NoFaceError, UnsupportedAttributeError
 from .faces import find_face
 from .hspace import ActiveEdit, MappingRegistry, hspace_shift
 
 HALF_TOLERANCE = 2e-3
+NO_NETWORK = "no h-space network for this attribute and U-Net (chatface models fetch asyrp, or train one with chatface train-direction)"
 
 
 def to_tensor(image: np.ndarray, device, dtype) -> torch.Tensor:
@@ -81,12 +82,9 @@ class DiffusionGenerator(Generator):
     def check_supported(self, edits) -> None:
         try:
             super().check_supported(edits)
-        except Exception as exc:
-            for attr, why in getattr(exc, "unsupported", {}).items():
-                if why == "not available":
-                    exc.unsupported[attr] = ("no h-space network for this attribute and U-Net (chatface models fetch asyrp, "
-                                             "or train one with chatface train-direction)")
-            raise
+        except UnsupportedAttributeError as exc:
+            raise UnsupportedAttributeError({a: NO_NETWORK if why == "not available" else why
+                                             for a, why in exc.unsupported.items()}) from None
 
     # -- the U-Net as a noise model -----------------------------------------
     def _plain_noise(self, x: torch.Tensor, t: int) -> torch.Tensor:
