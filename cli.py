@@ -41,7 +41,7 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--models", default=None, help="models directory (unet/, mappings/, clip/, arcface.onnx), e.g. from 'models make-tiny'; or CHATFACE_MODELS")
     g.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
     g.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], default=None, help="precision (default: float16 on cuda, float32 on cpu)")
-    g.add_argument("--steps", type=int, default=None, help="DDIM steps for inversion and editing (default 20)")
+    g.add_argument("--steps", type=int, default=None, help="DDIM steps for inversion and editing (default: the models folder's own, 40 for Asyrp's networks, else 20)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -483,7 +483,7 @@ def cmd_train_direction(args) -> int:
     src = resolve_sources(config.models_dir)
     device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
     unet, scheduler = load_unet(src.unet, device)
-    settings = TrainSettings(args.attribute, iterations=args.iterations, steps=config.steps, lr=args.lr, t_edit=args.t_edit,
+    settings = TrainSettings(args.attribute, iterations=args.iterations, steps=config.steps or 20, lr=args.lr, t_edit=args.t_edit,
                              hidden=args.hidden, checkpoint_every=args.checkpoint_every)
     from .models.unet_identity import unet_id
 

@@ -27,7 +27,8 @@ class Configuration:
     models_dir: str | None = field(default_factory=lambda: os.environ.get("CHATFACE_MODELS") or None)  # diffusion engine weights
     device: str | None = field(default_factory=lambda: os.environ.get("CHATFACE_DEVICE") or None)
     dtype: str | None = field(default_factory=lambda: os.environ.get("CHATFACE_DTYPE") or None)
-    steps: int = field(default_factory=lambda: int(os.environ.get("CHATFACE_STEPS", "20")))
+    # DDIM steps of the diffusion engine; None: the models folder's own (40 for Asyrp's networks), else 20
+    steps: int | None = field(default_factory=lambda: int(os.environ.get("CHATFACE_STEPS") or 0) or None)
     database_url: str | None = field(default_factory=lambda: os.environ.get("CHATFACE_DATABASE_URL") or None)
     identity_distance: float | None = field(default_factory=lambda: _env_float("CHATFACE_IDENTITY_DISTANCE", None))
     direction_threshold: float = field(default_factory=lambda: _env_float("CHATFACE_DIRECTION_THRESHOLD", 0.1))

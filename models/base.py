@@ -79,6 +79,10 @@ class Generator(ABC):
         """Boolean mask (H, W) of the pixels an edit may change; None when an edit may change any pixel."""
         return None
 
+    def default_t_edit(self, attribute: str) -> int | None:
+        """The T_edit this engine's model of ``attribute`` was made for, when it knows one (else the vocabulary's)."""
+        return None
+
     @abstractmethod
     def supported_attributes(self) -> dict[str, tuple[bool, bool]]:
         """attribute id -> (positive direction supported, negative direction supported)."""

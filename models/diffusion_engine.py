@@ -81,6 +81,14 @@ class DiffusionGenerator(Generator):
         """Attributes with a network for this U-Net: a ``both`` network serves both signs, a pair one each."""
         return {a: self.mappings.directions(a) for a in self.mappings.available()}
 
+    def default_t_edit(self, attribute: str) -> int | None:
+        """The T_edit the attribute's network was trained with (500 for Asyrp's), if its file records one."""
+        for info in self.mappings.infos.get(attribute, {}).values():
+            t = info.meta.get("training", {}).get("t_edit")
+            if t is not None:
+                return int(t)
+        return None
+
     def check_supported(self, edits) -> None:
         try:
             super().check_supported(edits)

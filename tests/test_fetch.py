@@ -161,7 +161,7 @@ def test_offline_fetch_fails_in_one_line_that_says_how_to_get_the_files(tmp_path
     assert "a style, not a face attribute" in capsys.readouterr().err
 
 
-def test_the_fetched_directory_edits_through_the_engine(mirror, tmp_path, astronaut):
+def test_the_fetched_directory_edits_through_the_engine(mirror, tmp_path, astronaut, store, photo):
     from chatface.models.asyrp_fetch import fetch_asyrp
     from chatface.models.base import EditSpec, UnsupportedAttributeError
     from chatface.models.registry import load_engine
@@ -181,3 +181,13 @@ def test_the_fetched_directory_edits_through_the_engine(mirror, tmp_path, astron
     assert gen.last_applied_steps and min(gen.last_applied_steps) >= 500 and not (smile == recon).all()
     with pytest.raises(UnsupportedAttributeError, match="chatface models fetch asyrp"):
         gen.check_supported({"eyeglasses": EditSpec(0.6, 500)})
+    # through the tools: an unspecified T_edit is the one the network was trained with (Asyrp's 500, not the vocabulary's 450)
+    from chatface.tools.editor import open_photo
+    from chatface.tools.schemas import AttributeEdit
+    from chatface.tools.toolkit import SessionToolkit
+
+    kit = SessionToolkit(open_photo(store, parts, str(photo)))
+    _, artifact = kit.apply_attribute([AttributeEdit(attribute="smiling", strength=0.6)])
+    assert artifact["state"]["smiling"] == {"strength": 0.6, "t_edit": 500}
+    _, artifact = kit.apply_attribute([AttributeEdit(attribute="smiling", strength=0.3, t_edit=700)])
+    assert artifact["state"]["smiling"] == {"strength": 0.3, "t_edit": 700}

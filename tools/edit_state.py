@@ -20,8 +20,13 @@ def clamp(x: float) -> float:
     return max(-1.0, min(1.0, x))
 
 
-def apply_changes(state: dict, edits: list[tuple[str, float, int | None]], mode: str = "set", vocab: Vocabulary | None = None) -> dict:
-    """New state after ``edits`` [(attribute, strength, t_edit or None)] in ``mode`` 'set' or 'change'."""
+def apply_changes(state: dict, edits: list[tuple[str, float, int | None]], mode: str = "set", vocab: Vocabulary | None = None,
+                  t_edit_defaults: dict[str, int] | None = None) -> dict:
+    """New state after ``edits`` [(attribute, strength, t_edit or None)] in ``mode`` 'set' or 'change'.
+
+    A missing t_edit keeps the state's, else takes ``t_edit_defaults`` (the
+    engine's, e.g. the T_edit a network was trained with), else the vocabulary's.
+    """
     vocab = vocab or default_vocabulary()
     new = {a: dict(v) for a, v in state.items()}
     for attr, strength, t_edit in edits:
@@ -33,7 +38,8 @@ def apply_changes(state: dict, edits: list[tuple[str, float, int | None]], mode:
             continue
         for rival in vocab.exclusive_rivals(attr):
             new.pop(rival, None)
-        t = t_edit if t_edit is not None else new.get(attr, {}).get("t_edit", vocab[attr].default_t_edit)
+        default = (t_edit_defaults or {}).get(attr, vocab[attr].default_t_edit)
+        t = t_edit if t_edit is not None else new.get(attr, {}).get("t_edit", default)
         new[attr] = {"strength": value, "t_edit": int(t)}
     return new
 

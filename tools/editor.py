@@ -139,6 +139,13 @@ class SessionEditor:
             return exc.unsupported
         return {}
 
+    def t_edit_defaults(self, attributes) -> dict[str, int]:
+        """The engine's own T_edit for those of ``attributes`` it has one for (see Generator.default_t_edit)."""
+        if self.parts is None:
+            return {}
+        found = {a: self.parts.generator.default_t_edit(a) for a in attributes}
+        return {a: t for a, t in found.items() if t is not None}
+
     def _specs(self, state: dict) -> dict[str, EditSpec]:
         return {a: EditSpec(float(v["strength"]), int(v["t_edit"])) for a, v in state.items()}
 

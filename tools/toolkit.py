@@ -69,7 +69,8 @@ class SessionToolkit:
         """Set or change one or more attributes; renders, checks and stores the result as a new history node."""
         ed = self.editor
         head = ed.head()
-        wanted = apply_changes(head.state, [(e.attribute, e.strength, e.t_edit) for e in edits], mode)
+        wanted = apply_changes(head.state, [(e.attribute, e.strength, e.t_edit) for e in edits], mode,
+                               t_edit_defaults=ed.t_edit_defaults(e.attribute for e in edits))
         changed = {a for a in set(wanted) | set(head.state) if wanted.get(a) != head.state.get(a)}
         unsupported = {a: why for a, why in ed.unsupported(wanted).items() if a in changed}
         state = dict(wanted)
