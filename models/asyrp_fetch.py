@@ -25,7 +25,6 @@ the files by hand.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import urllib.error
@@ -36,6 +35,7 @@ from typing import Callable
 from .asyrp import COMMIT, DEFAULT_T_EDIT, FACE_NETWORKS, REPOSITORY, SHA256, TRAINED_STEPS, UNET_FILE, UNET_REPOSITORY, \
     convert_network, file_name, network_url
 from .base import ChatfaceModelError
+from .unet_identity import checkpoint_id, sha256_of
 
 BY_HAND = (f"to get the files by hand, put {UNET_FILE} (https://huggingface.co/{UNET_REPOSITORY}) and "
            f"checkpoint/<name>_LC_CelebA_HQ_t999_ninv40_ngen40_0.pth (https://github.com/{REPOSITORY}/tree/{COMMIT}/checkpoint) "
@@ -44,14 +44,6 @@ BY_HAND = (f"to get the files by hand, put {UNET_FILE} (https://huggingface.co/{
 
 class FetchError(ChatfaceModelError):
     """A fetch that could not finish; DEST is as it was."""
-
-
-def sha256_of(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def networks_for(attributes: list[str] | None) -> list[str]:
@@ -201,7 +193,7 @@ def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list
 
     if new_unet:
         digest = sha256_of(ckpt)
-        identity = {"id": f"sdedit-celeba_hq-{resolution}@sha256:{digest[:16]}", "layout": "pytorch_diffusion",
+        identity = {"id": checkpoint_id(ckpt, resolution, digest), "layout": "pytorch_diffusion",
                     "source": f"{source or 'hf://' + UNET_REPOSITORY}/{UNET_FILE}", "sha256": digest,
                     "resolution": resolution, "steps": TRAINED_STEPS, "t_edit": DEFAULT_T_EDIT}
         log(f"converting {UNET_FILE} to diffusers (resolution {resolution})")

@@ -3,7 +3,9 @@
 Where each part comes from, first match wins:
 
 - U-Net and scheduler: ``unet`` argument, CHATFACE_UNET, ``MODELS/unet``, else
-  the hub id ``google/ddpm-ema-celebahq-256`` (diffusers downloads it once).
+  the hub id ``google/ddpm-ema-celebahq-256`` (diffusers downloads it once). A
+  pytorch_diffusion checkpoint file (e.g. SDEdit's ``celeba_hq.ckpt``) is
+  converted as it loads.
   A DDPM scheduler config is read as a DDIMScheduler (same noise schedule).
 - Mapping networks: ``mappings``, CHATFACE_MAPPINGS, ``MODELS/mappings``; only
   those made for this U-Net are used (its ``chatface.json`` id, else its
@@ -61,12 +63,18 @@ def resolve_sources(models_dir: str | None = None, *, unet: str | None = None, m
 
 
 def load_unet(source: str, device="cpu", dtype=None):
-    """UNet2DModel and DDIMScheduler from a hub id or a local directory (model and scheduler configs side by side)."""
+    """UNet2DModel and DDIMScheduler from a hub id, a local directory (model and scheduler configs side by
+    side) or a pytorch_diffusion checkpoint file (converted on load at 256x256, see pytorch_diffusion.py)."""
     import torch
     from diffusers import DDIMScheduler, UNet2DModel
 
     dtype = dtype or torch.float32
     local = Path(source).expanduser()
+    if local.is_file():
+        from .pytorch_diffusion import SCHEDULER_CONFIG, read_checkpoint, unet_from_state_dict
+
+        unet = unet_from_state_dict(read_checkpoint(local)).to(device=device, dtype=dtype)
+        return unet, DDIMScheduler(**SCHEDULER_CONFIG)
     kwargs = {}
     if local.exists():
         source = str(local)

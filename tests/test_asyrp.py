@@ -63,6 +63,14 @@ def test_a_pytorch_diffusion_checkpoint_converts_to_the_same_noise_prediction(sh
             theirs = model(x, tt)[0]
             ours = unet(x, t).sample
         assert torch.allclose(ours, theirs, atol=1e-5), (t, float((ours - theirs).abs().max()))
+    # the checkpoint file itself loads too (converted on load), with the id its conversion would get at 256
+    from chatface.models.diffusion_loading import load_unet
+    from chatface.models.unet_identity import unet_id
+
+    direct, _ = load_unet(str(tmp_path / "model.ckpt"))
+    with torch.no_grad():
+        assert torch.equal(direct(x, 321).sample, unet(x, 321).sample)
+    assert unet_id(str(tmp_path / "model.ckpt")).startswith("model-256@sha256:")
 
 
 def test_the_split_unet_is_the_whole_unet(shared_dir, tmp_path):
@@ -112,7 +120,7 @@ ASYRP = "weights/asyrp-celebahq"
 
 def test_all_three_real_networks_load(shared_dir):
     from chatface.models.asyrp import FACE_NETWORKS, SHA256, file_name, load_delta_block
-    from chatface.models.asyrp_fetch import sha256_of
+    from chatface.models.unet_identity import sha256_of
 
     for name in ("smiling", "tanned", "young"):
         path = shared_dir / ASYRP / file_name(name)

@@ -100,7 +100,7 @@ def test_fetch_from_a_local_mirror_writes_a_models_directory_the_engine_reads(mi
     assert (dest / "arcface.onnx").read_bytes() == (mirror / "arcface.onnx").read_bytes()
     assert not (tmp_path / ".models.partial").exists()
     identity = read_identity(dest / "unet")
-    assert identity["id"].startswith("sdedit-celeba_hq-16@sha256:") and identity["steps"] == 40
+    assert identity["id"].startswith("celeba_hq-16@sha256:") and identity["steps"] == 40
     unet, scheduler = load_unet(str(dest / "unet"))
     assert unet.config.sample_size == 16 and unet.config.block_out_channels[-1] == 512
     reg = _registry(dest)
