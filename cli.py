@@ -432,7 +432,9 @@ def cmd_models(args) -> int:
     if args.models_command == "make-tiny":
         from .models.tiny import make_tiny
 
-        root = make_tiny(args.dir, seed=args.seed)
+        from .tools.vocabulary import default_vocabulary
+
+        root = make_tiny(args.dir, default_vocabulary().texts(), seed=args.seed)
         print(f"wrote random-weight models to {root} (unet/, mappings/ for every attribute, clip/, arcface.onnx).")
         print("Their edits are MEANINGLESS: they test the plumbing. Use them with --engine diffusion --models " + str(root))
         return 0
@@ -478,15 +480,16 @@ def cmd_train_direction(args) -> int:
     import torch
 
     from .models.arcface import resolve_arcface_path
+    from .models.unet_identity import unet_id
 
     config = _config(args)
     src = resolve_sources(config.models_dir)
     device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
     unet, scheduler = load_unet(src.unet, device)
-    settings = TrainSettings(args.attribute, iterations=args.iterations, steps=config.steps or 20, lr=args.lr, t_edit=args.t_edit,
+    attr = default_vocabulary()[args.attribute]
+    t_edit = args.t_edit if args.t_edit is not None else attr.default_t_edit
+    settings = TrainSettings(args.attribute, attr.texts(), t_edit, iterations=args.iterations, steps=config.steps or 20, lr=args.lr,
                              hidden=args.hidden, checkpoint_every=args.checkpoint_every)
-    from .models.unet_identity import unet_id
-
     path = train_direction(settings, args.images, args.out, unet=unet, scheduler=scheduler, base_model=unet_id(src.unet),
                            clip_name=src.clip, clip_pretrained=src.clip_pretrained, arcface_path=str(resolve_arcface_path(src.arcface)),
                            device=device, resume=args.resume, progress=not args.no_progress, log=_say)

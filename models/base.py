@@ -147,3 +147,13 @@ class DirectionScorer(ABC):
         strength_sign: float = 1.0,
         face_hint: Latent | None = None,
     ) -> float: ...
+
+
+@dataclass
+class EngineParts:
+    """An engine's generator with the scorers that check its edits."""
+
+    generator: Generator
+    identity: IdentityScorer
+    direction: DirectionScorer
+    model_id: str = ""

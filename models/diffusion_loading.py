@@ -95,7 +95,7 @@ def load_diffusion_engine(models_dir: str | None = None, *, face_index: int = 0,
     from .clip_direction import CLIPDirectionScorer
     from .diffusion_engine import DiffusionGenerator
     from .hspace import MappingRegistry
-    from .registry import EngineParts
+    from .base import EngineParts
     from .unet_identity import read_identity, unet_id
 
     src = resolve_sources(models_dir, unet=unet, mappings=mappings, clip=clip, clip_pretrained=clip_pretrained, arcface=arcface)

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from .base import DirectionScorer, Generator, IdentityScorer
+from .base import EngineParts
 
 ENGINES = ("offline", "diffusion")
 
 
 class EngineUnavailableError(Exception):
     pass
-
-
-@dataclass
-class EngineParts:
-    generator: Generator
-    identity: IdentityScorer
-    direction: DirectionScorer
-    model_id: str = ""
 
 
 def load_engine(name: str = "offline", *, face_index: int = 0, models_dir: str | None = None,

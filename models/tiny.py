@@ -59,20 +59,18 @@ def make_unet(path: Path, seed: int = 0):
     return unet
 
 
-def make_mappings(path: Path, channels: int, base_model: str, seed: int = 0) -> list[str]:
+def make_mappings(path: Path, attributes: dict[str, dict], channels: int, base_model: str, seed: int = 0) -> list[str]:
+    """A random mapping network for every attribute id of ``attributes`` (id -> its neutral/positive/negative texts)."""
     import torch
 
-    from ..tools.vocabulary import default_vocabulary
     from .hspace import MappingNetwork, save_mapping
 
-    vocab = default_vocabulary()
-    for i, attr in enumerate(vocab.attributes.values()):
+    for i, (attr, text) in enumerate(attributes.items()):
         torch.manual_seed(seed + 1 + i)
         net = MappingNetwork(channels, hidden=32, time_dim=32)
-        save_mapping(net, path / f"{attr.id}.safetensors", attribute=attr.id,
-                     text={"neutral": attr.neutral_text, "positive": attr.positive_text, "negative": attr.negative_text},
-                     base_model=base_model, training={"kind": "random initialisation (make-tiny): meaningless"})
-    return vocab.ids()
+        save_mapping(net, path / f"{attr}.safetensors", attribute=attr, text=text, base_model=base_model,
+                     training={"kind": "random initialisation (make-tiny): meaningless"})
+    return list(attributes)
 
 
 def make_clip(path: Path, seed: int = 0) -> None:
@@ -127,11 +125,12 @@ def make_arcface(path: Path, seed: int = 0) -> None:
                           opset_version=13)  # the opset of the buffalo_l models; onnx2torch converts it
 
 
-def make_tiny(directory: str | Path, seed: int = 0) -> Path:
+def make_tiny(directory: str | Path, attributes: dict[str, dict], seed: int = 0) -> Path:
+    """Every tiny model in ``directory``; ``attributes`` (id -> CLIP texts) are the ids that get a mapping network."""
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     unet = make_unet(root / "unet", seed)
-    make_mappings(root / "mappings", unet.config.block_out_channels[-1], base_model=tiny_unet_id(seed), seed=seed)
+    make_mappings(root / "mappings", attributes, unet.config.block_out_channels[-1], base_model=tiny_unet_id(seed), seed=seed)
     make_clip(root / "clip", seed)
     make_arcface(root / "arcface.onnx", seed)
     (root / "README.txt").write_text(TINY_README)

@@ -40,13 +40,14 @@ from .images import IMAGE_SUFFIXES, load_image
 @dataclass
 class TrainSettings:
     attribute: str
+    text: dict  # the attribute's CLIP texts: neutral, positive, negative (the caller's vocabulary)
+    t_edit: int  # edit the steps t >= t_edit
     iterations: int = 200
     steps: int = 40
     lr: float = 2e-4
     lambda_clip: float = 1.0
     lambda_id: float = 0.5
     lambda_l1: float = 0.05
-    t_edit: int | None = None  # default: the vocabulary's T_edit for the attribute
     hidden: int = 512
     time_dim: int = 128
     checkpoint_every: int = 50
@@ -132,13 +133,7 @@ def prepare_faces(images_dir: Path, size: int, cache: Path, model_noise, schedul
 def train_direction(settings: TrainSettings, images_dir: str | Path, out_dir: str | Path, *, unet, scheduler, base_model: str,
                     clip_name: str, clip_pretrained: str | None, arcface_path: str, device="cpu", dtype=torch.float32,
                     resume: bool = False, progress: bool = True, log=print) -> Path:
-    from ..tools.vocabulary import default_vocabulary
-
-    vocab = default_vocabulary()
-    if settings.attribute not in vocab:
-        raise ValueError(f"unknown attribute {settings.attribute!r}")
-    attr = vocab[settings.attribute]
-    t_edit = settings.t_edit if settings.t_edit is not None else attr.default_t_edit
+    text, t_edit = settings.text, settings.t_edit
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     unet = unet.to(device=device, dtype=dtype).eval().requires_grad_(False)
@@ -152,7 +147,7 @@ def train_direction(settings: TrainSettings, images_dir: str | Path, out_dir: st
     if not faces:
         raise ValueError(f"{images_dir}: no photo with a usable face")
     losses = Losses(clip_name, clip_pretrained, arcface_path, device)
-    text_dir = losses.text_direction(attr.neutral_text, attr.positive_text)
+    text_dir = losses.text_direction(text["neutral"], text["positive"])
 
     torch.manual_seed(settings.seed)
     net = MappingNetwork(channels, settings.hidden, settings.time_dim).to(device)
@@ -176,7 +171,7 @@ def train_direction(settings: TrainSettings, images_dir: str | Path, out_dir: st
         torch.save({"network": net.state_dict(), "optimizer": opt.state_dict(), "iteration": iteration,
                     "settings": asdict(settings)}, ckpt_path)
         save_mapping(net, out / f"{settings.attribute}.safetensors", attribute=settings.attribute,
-                     text={"neutral": attr.neutral_text, "positive": attr.positive_text, "negative": attr.negative_text},
+                     text=text,
                      base_model=base_model, training={**asdict(settings), "t_edit": t_edit, "iterations_done": iteration,
                                                       "faces": len(faces), "clip": clip_name, "arcface": str(arcface_path)})
 

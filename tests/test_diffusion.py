@@ -21,8 +21,9 @@ from chatface.models.base import EditSpec
 @pytest.fixture(scope="session")
 def tiny_dir(tmp_path_factory):
     from chatface.models.tiny import make_tiny
+    from chatface.tools.vocabulary import default_vocabulary
 
-    return make_tiny(tmp_path_factory.mktemp("tiny"))
+    return make_tiny(tmp_path_factory.mktemp("tiny"), default_vocabulary().texts())
 
 
 @pytest.fixture(scope="session")

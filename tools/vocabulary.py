@@ -37,6 +37,10 @@ class Attribute:
         """Whether a negative strength means something ("younger", "slimmer")."""
         return self.negative_text is not None
 
+    def texts(self) -> dict[str, str | None]:
+        """The CLIP texts as the models record them: neutral, positive, negative."""
+        return {"neutral": self.neutral_text, "positive": self.positive_text, "negative": self.negative_text}
+
     def text_pair(self, strength: float) -> tuple[str, str]:
         """The CLIP text pair (from, to) of an edit in the direction of ``strength``."""
         if strength >= 0 or self.negative_text is None:
@@ -57,6 +61,10 @@ class Vocabulary:
 
     def ids(self) -> list[str]:
         return list(self.attributes)
+
+    def texts(self) -> dict[str, dict[str, str | None]]:
+        """attribute id -> its CLIP texts (what models that learn or fake a direction per attribute are given)."""
+        return {a.id: a.texts() for a in self.attributes.values()}
 
     def exclusive_rivals(self, attribute_id: str) -> list[str]:
         """The other ids of ``attribute_id``'s exclusive group (empty when not exclusive)."""
