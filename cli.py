@@ -517,12 +517,12 @@ def main(argv: list[str] | None = None) -> int:
 def _is_user_error(exc: Exception) -> bool:
     from .agent.session import PlannerError
     from .memory.blobs import BlobCorruptedError, BlobMissingError
-    from .memory.store import NodeNotFoundError, SessionNotFoundError
+    from .memory.store import ConcurrentEditError, NodeNotFoundError, SessionNotFoundError
     from .models.base import ChatfaceModelError
     from .models.registry import EngineUnavailableError
 
     return isinstance(exc, (ValueError, OSError, PlannerError, BlobCorruptedError, BlobMissingError, NodeNotFoundError,
-                            SessionNotFoundError, ChatfaceModelError, EngineUnavailableError))
+                            SessionNotFoundError, ConcurrentEditError, ChatfaceModelError, EngineUnavailableError))
 
 
 if __name__ == "__main__":

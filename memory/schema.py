@@ -6,6 +6,10 @@ edit_nodes: the edit tree; each node holds the *cumulative* edit state, so any
 node renders (and re-renders) on its own from the source photo's inversion.
 blobs: content-addressed bytes (images, latents), checksummed.
 attempts: every self-check attempt with its scores.
+
+Every reference is a foreign key with a relationship: a session's head and
+redo nodes (created after both tables, as the two tables point at each other),
+its nodes, messages and attempts; a node's parent, children and attempts.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
@@ -49,10 +53,17 @@ class ChatSession(Base):
     engine: Mapped[str] = mapped_column(String(64))
     model_id: Mapped[str] = mapped_column(String(256), default="")
     seed: Mapped[int] = mapped_column(Integer, default=0)
-    head_node_id: Mapped[int | None] = mapped_column(Integer)
-    redo_node_id: Mapped[int | None] = mapped_column(Integer)  # where redo leads back to, after undo
+    head_node_id: Mapped[int | None] = mapped_column(ForeignKey("edit_nodes.id", name="fk_sessions_head_node", use_alter=True))
+    # where redo leads back to, after undo
+    redo_node_id: Mapped[int | None] = mapped_column(ForeignKey("edit_nodes.id", name="fk_sessions_redo_node", use_alter=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    head: Mapped[EditNode | None] = relationship(foreign_keys=[head_node_id], post_update=True)
+    redo: Mapped[EditNode | None] = relationship(foreign_keys=[redo_node_id], post_update=True)
+    nodes: Mapped[list[EditNode]] = relationship(back_populates="session", foreign_keys="EditNode.session_id",
+                                                 order_by="EditNode.seq", passive_deletes=True)
+    messages: Mapped[list[Message]] = relationship(back_populates="session", order_by="Message.id", passive_deletes=True)
 
 
 class Message(Base):
@@ -66,6 +77,8 @@ class Message(Base):
     tool_call_id: Mapped[str | None] = mapped_column(String(128))
     name: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    session: Mapped[ChatSession] = relationship(back_populates="messages")
 
 
 class EditNode(Base):
@@ -83,6 +96,19 @@ class EditNode(Base):
     image_blob: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    session: Mapped[ChatSession] = relationship(back_populates="nodes", foreign_keys=[session_id])
+    parent: Mapped[EditNode | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[EditNode]] = relationship(back_populates="parent", order_by="EditNode.seq")
+    attempts: Mapped[list[Attempt]] = relationship(back_populates="node", order_by="Attempt.number", passive_deletes=True)
+
+    def ancestors(self) -> list[EditNode]:
+        """This node, its parent, ... up to the original."""
+        out, cur = [], self
+        while cur is not None:
+            out.append(cur)
+            cur = cur.parent
+        return out
+
 
 class Attempt(Base):
     __tablename__ = "attempts"
@@ -99,3 +125,5 @@ class Attempt(Base):
     kept: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    node: Mapped[EditNode] = relationship(back_populates="attempts")

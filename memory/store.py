@@ -36,6 +36,10 @@ class NodeNotFoundError(Exception):
     pass
 
 
+class ConcurrentEditError(RuntimeError):
+    """The session's head moved (another edit, undo or checkout) while this edit was rendered; nothing was stored."""
+
+
 def default_database_url() -> str:
     url = os.environ.get(ENV_URL)
     if url:
@@ -70,23 +74,51 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (no-op when it is there already)."""
-    from alembic import command
+def _alembic_config():
     from alembic.config import Config
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
-    head = ScriptDirectory.from_config(cfg).get_current_head()
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (no-op when it is there already)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
-    if current == head:
-        return
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    if current != head:
+        upgrade_to(engine, "head")
+
+
+def upgrade_to(engine: Engine, revision: str) -> None:
+    """Run the Alembic migrations up to ``revision`` in one transaction.
+
+    On SQLite, foreign-key enforcement is off while they run (rebuilding a table
+    in batch mode must not cascade into the rows that point at it) and every key
+    is checked before the transaction commits.
+    """
+    from alembic import command
+
+    cfg = _alembic_config()
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:  # before SQLAlchemy begins the transaction: the pragma is a no-op inside one
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the migration would leave broken references: {broken[:5]}")
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 @dataclass(frozen=True)
@@ -183,9 +215,12 @@ class Store:
 
     def create_session(
         self, image_png: bytes, image_shape: list, source_name: str, engine: str, *,
-        owner: str = "local", model_id: str = "", seed: int = 0, title: str = "", latent: bytes | None = None,
+        owner: str = "local", model_id: str = "", seed: int | None = None, title: str = "", latent: bytes | None = None,
     ) -> str:
+        """A new session on a source photo, with its original as node 0. ``seed``: the session's seed for any
+        random part of an engine (a fresh random one when None), stored so that every node re-renders the same."""
         sid = new_session_id()
+        seed = secrets.randbits(31) if seed is None else seed
         with self.unit() as db:
             key = blobs.put_bytes(db, image_png, kind="image", codec="png", dtype="uint8", shape=image_shape)
             latent_key = blobs.put_bytes(db, latent, kind="latent", codec="npz") if latent is not None else None
@@ -195,7 +230,7 @@ class Store:
             root = EditNode(session_id=sid, seq=0, parent_id=None, action="original", request="", state={}, scores={}, image_blob=key)
             db.add(root)
             db.flush()
-            db.get(ChatSession, sid).head_node_id = root.id
+            db.get(ChatSession, sid).head = root
         return sid
 
     def get_session(self, session_id: str, owner: str | None = None) -> SessionInfo:
@@ -230,8 +265,7 @@ class Store:
     # -- the tree -----------------------------------------------------------
     def head(self, session_id: str, owner: str | None = None) -> NodeInfo:
         with self.unit(read=True) as db:
-            s = self._locked_session(db, session_id, owner, lock=False)
-            return _node_info(db.get(EditNode, s.head_node_id))
+            return _node_info(self._locked_session(db, session_id, owner, lock=False).head)
 
     def node(self, session_id: str, seq: int, owner: str | None = None) -> NodeInfo:
         with self.unit(read=True) as db:
@@ -264,17 +298,17 @@ class Store:
         with self.unit() as db:
             s = self._locked_session(db, session_id, owner)
             if expected_head is not None and s.head_node_id != expected_head:
-                raise RuntimeError("the session moved on while this edit was rendered; try again")
+                raise ConcurrentEditError("the session moved on while this edit was rendered (another edit, undo or "
+                                          "checkout); nothing was stored, try again")
             if image_png is not None:
                 image_key = blobs.put_bytes(db, image_png, kind="image", codec="png", dtype="uint8", shape=image_shape)
             seq = (db.execute(select(func.max(EditNode.seq)).where(EditNode.session_id == session_id)).scalar() or 0) + 1
-            node = EditNode(session_id=session_id, seq=seq, parent_id=s.head_node_id, action=action, request=request,
+            node = EditNode(session_id=session_id, seq=seq, parent=s.head, action=action, request=request,
                             state=state, scores=scores, image_blob=image_key)
             db.add(node)
             db.flush()
             self._add_attempts(db, session_id, node.id, list(attempts))
-            s.head_node_id = node.id
-            s.redo_node_id = None
+            s.head, s.redo = node, None
             s.updated_at = func.now()
             return _node_info(node)
 
@@ -309,51 +343,44 @@ class Store:
             db.add(Attempt(session_id=session_id, node_id=node_id, number=i, state=a.state, identity=a.identity,
                            identity_distance=a.identity_distance, direction=a.direction, passed=a.passed, kept=a.kept, note=a.note))
 
-    def attempts(self, session_id: str, node_id: int) -> list[dict]:
+    def attempts(self, session_id: str, node_id: int, owner: str | None = None) -> list[dict]:
         with self.unit(read=True) as db:
+            self._locked_session(db, session_id, owner, lock=False)
             rows = db.execute(select(Attempt).where(Attempt.session_id == session_id, Attempt.node_id == node_id).order_by(Attempt.number)).scalars()
             return [dict(number=a.number, state=a.state, identity=a.identity, identity_distance=a.identity_distance,
                          direction=a.direction, passed=a.passed, kept=a.kept, note=a.note) for a in rows]
 
     @staticmethod
-    def _ancestors(db: Session, node_id: int) -> list[int]:
-        out, cur = [], db.get(EditNode, node_id)
-        while cur is not None:
-            out.append(cur.id)
-            cur = db.get(EditNode, cur.parent_id) if cur.parent_id is not None else None
-        return out
+    def _tree(db: Session, s: ChatSession) -> None:
+        """Load the session's whole tree in one query, so that walking parents reads no more rows."""
+        db.execute(select(EditNode).where(EditNode.session_id == s.id)).scalars().all()
 
     def undo(self, session_id: str, steps: int = 1, owner: str | None = None) -> tuple[NodeInfo, int]:
         """Move the head ``steps`` edits back (stopping at the original); returns (head, steps moved)."""
         with self.unit() as db:
             s = self._locked_session(db, session_id, owner)
-            if s.redo_node_id is None or s.head_node_id not in self._ancestors(db, s.redo_node_id):
-                s.redo_node_id = s.head_node_id
-            cur = db.get(EditNode, s.head_node_id)
-            moved = 0
-            while moved < steps and cur.parent_id is not None:
-                cur = db.get(EditNode, cur.parent_id)
-                moved += 1
-            s.head_node_id = cur.id
+            self._tree(db, s)
+            if s.redo is None or s.head not in s.redo.ancestors():
+                s.redo = s.head
+            path = s.head.ancestors()  # head ... original
+            moved = min(steps, len(path) - 1)
+            s.head = path[moved]
             s.updated_at = func.now()
-            return _node_info(cur), moved
+            return _node_info(s.head), moved
 
     def redo(self, session_id: str, steps: int = 1, owner: str | None = None) -> tuple[NodeInfo, int]:
         """Walk the head back toward where the last undo started; returns (head, steps moved)."""
         with self.unit() as db:
             s = self._locked_session(db, session_id, owner)
-            head = db.get(EditNode, s.head_node_id)
-            if s.redo_node_id is None:
-                return _node_info(head), 0
-            path = self._ancestors(db, s.redo_node_id)  # redo target ... root
-            if s.head_node_id not in path:
-                return _node_info(head), 0
-            idx = path.index(s.head_node_id)
+            self._tree(db, s)
+            path = s.redo.ancestors() if s.redo is not None else []  # redo target ... original
+            if s.head not in path:
+                return _node_info(s.head), 0
+            idx = path.index(s.head)
             moved = min(steps, idx)
-            target = db.get(EditNode, path[idx - moved])
-            s.head_node_id = target.id
+            s.head = path[idx - moved]
             s.updated_at = func.now()
-            return _node_info(target), moved
+            return _node_info(s.head), moved
 
     def checkout(self, session_id: str, seq: int, owner: str | None = None) -> NodeInfo:
         """Make any node of the session the head again (later edits branch from it)."""
@@ -362,8 +389,9 @@ class Store:
             n = db.execute(select(EditNode).where(EditNode.session_id == session_id, EditNode.seq == seq)).scalar_one_or_none()
             if n is None:
                 raise NodeNotFoundError(f"session {session_id} has no node {seq}")
-            s.redo_node_id = s.head_node_id if n.id in self._ancestors(db, s.head_node_id) else None
-            s.head_node_id = n.id
+            self._tree(db, s)
+            s.redo = s.head if n in s.head.ancestors() else None
+            s.head = n
             s.updated_at = func.now()
             return _node_info(n)
 

@@ -115,3 +115,56 @@ def test_the_newest_messages_can_be_read_alone(store):
     store.add_messages(sid, [{"role": "user", "content": f"m{i}"} for i in range(30)])
     assert [m["content"] for m in store.messages(sid, last=3)] == ["m27", "m28", "m29"]
     assert len(store.messages(sid)) == 30
+
+
+def test_owners_concurrent_edits_and_seeds(store):
+    from chatface.memory.store import ConcurrentEditError
+
+    sid = store.create_session(b"x", [1, 1, 3], "p.png", "offline", owner="alice")
+    n1 = store.commit_edit(sid, action="edit", request="r", state=_state(smiling=0.6), scores={}, image_png=b"1", owner="alice")
+    with pytest.raises(SessionNotFoundError):
+        store.attempts(sid, n1.id, owner="bob")
+    with pytest.raises(ConcurrentEditError, match="nothing was stored"):
+        store.commit_edit(sid, action="edit", request="late", state=_state(smiling=0.9), scores={}, image_png=b"2",
+                          expected_head=n1.parent_id)
+    assert store.head(sid).id == n1.id and len(store.nodes(sid)) == 2
+    seeds = {store.get_session(store.create_session(b"y", [1, 1, 3], "p.png", "offline")).seed for _ in range(4)}
+    assert len(seeds) > 1 and all(0 <= s < 2**31 for s in seeds)  # a real seed per session, stored
+
+
+def test_a_database_made_by_the_first_schema_upgrades_without_loss(url):
+    """Rows written under revision 0001 survive 0002 (which rebuilds the sessions table on SQLite), and the head and
+    redo references become enforced foreign keys."""
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import IntegrityError
+
+    from chatface.memory.store import make_engine, upgrade_to
+
+    engine = make_engine(url)
+    upgrade_to(engine, "0001")
+    with engine.begin() as conn:
+        q = lambda sql, **kw: conn.execute(text(sql), kw)  # noqa: E731
+        q("INSERT INTO blobs VALUES ('k', 'image', 'uint8', '[1, 1, 3]', 'png', 1, :d, CURRENT_TIMESTAMP)", d=b"x")
+        q("INSERT INTO sessions VALUES ('s1', 'alice', 't', 'p.png', 'k', NULL, 'offline', '', 7, NULL, NULL, "
+          "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+        for i, parent in ((1, None), (2, 1), (3, 2)):
+            q("INSERT INTO edit_nodes VALUES (:i, 's1', :seq, :p, 'edit', 'r', '{}', '{}', 'k', CURRENT_TIMESTAMP)",
+              i=i, seq=i - 1, p=parent)
+        q("UPDATE sessions SET head_node_id = 2, redo_node_id = 3 WHERE id = 's1'")
+        q("INSERT INTO messages VALUES (1, 's1', 'user', 'make her smile', NULL, NULL, NULL, CURRENT_TIMESTAMP)")
+        q("INSERT INTO attempts VALUES (1, 's1', 3, 1, '{}', 0.9, 0.1, '{}', true, true, '', CURRENT_TIMESTAMP)")
+    engine.dispose()
+
+    s = Store(url)  # migrates to the newest revision
+    try:
+        assert s.head("s1").id == 2 and [n.seq for n in s.nodes("s1")] == [0, 1, 2]
+        assert s.messages("s1") == [dict(role="user", content="make her smile", tool_calls=None, tool_call_id=None, name=None)]
+        assert len(s.attempts("s1", 3)) == 1 and s.get_session("s1").seed == 7
+        assert s.redo("s1") == (s.node("s1", 2), 1)  # the redo reference survived too
+        fks = {tuple(fk["constrained_columns"]): fk["referred_table"] for fk in inspect(s.engine).get_foreign_keys("sessions")}
+        assert fks[("head_node_id",)] == "edit_nodes" and fks[("redo_node_id",)] == "edit_nodes"
+        with pytest.raises(IntegrityError):
+            with s.engine.begin() as conn:
+                conn.execute(text("UPDATE sessions SET head_node_id = 999 WHERE id = 's1'"))
+    finally:
+        s.close()
