@@ -393,7 +393,20 @@ def _eval_edits(args) -> int:
     return 0
 
 
+class MissingExtraError(Exception):
+    """A command needs a package of an optional extra that is not installed."""
+
+
+def _require(command: str, module: str, extra: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingExtraError(f"chatface {command} needs the '{module}' package, which is not installed: "
+                                f"pip install -e \".[{extra}]\" (or pip install 'chatface[{extra}]')")
+
+
 def cmd_mcp(args) -> int:
+    _require("mcp", "mcp", "serve")
     from .interfaces.mcp_server import ConnectionSessions, build_server
 
     config = _config(args)
@@ -410,6 +423,7 @@ def cmd_mcp(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    _require("serve", "gradio", "serve")
     from .agent.planners.llm import make_planner
     from .interfaces.web_app import WebBackend, build_app
 
@@ -522,7 +536,8 @@ def _is_user_error(exc: Exception) -> bool:
     from .models.registry import EngineUnavailableError
 
     return isinstance(exc, (ValueError, OSError, PlannerError, BlobCorruptedError, BlobMissingError, NodeNotFoundError,
-                            SessionNotFoundError, ConcurrentEditError, ChatfaceModelError, EngineUnavailableError))
+                            SessionNotFoundError, ConcurrentEditError, ChatfaceModelError, EngineUnavailableError,
+                            MissingExtraError))
 
 
 if __name__ == "__main__":

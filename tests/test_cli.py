@@ -73,3 +73,17 @@ def test_chat_resumes_a_session(tmp_path, photo):
     sid = r.stdout.split()[1]
     r = run(["chat", "--session", sid], tmp_path, input="reset\nquit\n")
     assert r.returncode == 0 and "Reset to the original" in r.stdout
+
+
+def test_a_missing_extra_is_named_in_one_line(monkeypatch, capsys):
+    import importlib.util
+
+    from chatface.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in ("gradio", "mcp") else real(name, *a))
+    assert main(["serve"]) == 1
+    assert capsys.readouterr().err.strip() == ("chatface: error: chatface serve needs the 'gradio' package, which is not "
+                                               "installed: pip install -e \".[serve]\" (or pip install 'chatface[serve]')")
+    assert main(["mcp"]) == 1
+    assert "pip install -e \".[serve]\"" in capsys.readouterr().err
