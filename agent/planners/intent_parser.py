@@ -17,18 +17,19 @@ from typing import Callable
 
 from ...tools.edit_state import clamp
 from ...tools.vocabulary import Vocabulary, default_vocabulary
+from .clauses import analyse, expand_lists, rewrite_from_to
 
 SLIGHT, DEFAULT, STRONG, FULL = 0.3, 0.6, 0.9, 1.0
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "once": 1, "twice": 2, "thrice": 3}
 
 ABS_FULL = r"fully|maximum|max|maxed|as much as possible|as \w+ as (?:possible|you can|it gets)|completely|totally|all the way|100 ?%|to the max"
-ABS_STRONG = r"very|a lot|lots of|much|strongly|strong|really|extremely|dramatically|dramatic|heavy|heavily|intense|intensely|super|bold|huge|massive|big|loads of|seriously|way|hugely|so much|so very|wide|widely"
+ABS_STRONG = r"bushy|thick|huge|giant|enormous|bright|vivid|very|a lot|lots of|much|strongly|strong|really|extremely|dramatically|dramatic|heavy|heavily|intense|intensely|super|bold|huge|massive|big|loads of|seriously|way|hugely|so much|so very|wide|widely"
 ABS_SLIGHT = r"slightly|slight|a little|a little bit|a tiny bit|tiny bit|a wee bit|a teeny bit|a bit|a touch|a tad|tad|subtle|subtly|light|lightly|a hint of|hint of|mild|mildly|faint|small|soft|softly|gentle|gently|barely|somewhat|kinda|kind of|a smidge"
 COMPARATIVE_MORE = r"stronger|bigger|larger|wider|longer|darker|thicker|brighter|deeper|heavier|bolder|fuller|redder|curlier"
 COMPARATIVE_LESS = r"weaker|smaller|shorter|thinner|lighter|fainter|softer|subtler|narrower|fewer|lower"
 REL_MORE = r"more|increase|intensify|boost|amp up|crank up|push|further|extra|even more|turn up|up the|" + COMPARATIVE_MORE
-REL_LESS = r"less|reduce|decrease|tone down|tone it down|dial down|dial it down|dial back|soften|turn down|too much|too strong|overdone|not so much|scale back|" + COMPARATIVE_LESS
+REL_LESS = r"less|reduce|decrease|tone down|tone (?:it|that|this|them) down|dial down|dial (?:it|that|this) (?:down|back)|dial back|soften|turn down|too much|too strong|overdone|not so much|scale back|" + COMPARATIVE_LESS
 REL_SLIGHT = r"a bit|slightly|a little|a little bit|a tiny bit|a wee bit|a touch|a tad|just a bit|somewhat"
 REL_MUCH = r"much|a lot|way|far|lots|significantly|considerably"
 REMOVAL = r"remove|removing|drop|take away|take off|take out|get rid of|lose|lose the|ditch|delete|erase|without|no more|no|not(?! (?:so|as|that|too)\b)|don't want|dont want|eliminate|clear|cancel|strip|undo the|revert the|shave off|shave"
@@ -41,6 +42,7 @@ COLOUR_WORDS = {"hair": {"black": "black_hair", "blond": "blond_hair", "blonde":
                          "silver": "gray_hair", "blue": "blue_hair", "pink": "pink_hair", "purple": "purple_hair", "violet": "purple_hair",
                          "lavender": "purple_hair", "green": "green_hair"},
                 "eyes": {"blue": "blue_eyes", "green": "green_eyes", "brown": "brown_eyes", "hazel": "brown_eyes"}}
+_GROUP_OF_COLOUR = {a: set(words.values()) for words in COLOUR_WORDS.values() for a in words.values()}
 # grammar words the typo fixer may correct to, besides the vocabulary's own words
 GRAMMAR_WORDS = ("slightly little subtle subtly extremely dramatically strongly really very more less much bigger smaller stronger "
                  "weaker please remove undo redo reset again glasses older younger lighter darker longer shorter").split()
@@ -49,9 +51,10 @@ SCAFFOLDING = (r"^(?:(?:hey|hi|ok|okay|so|now|and|well|hmm|actually|please|pls),
                r"(?:make|turn|give|render|show|transform|change|edit|have|get|let|put)? ?(?:him|her|them|it|me|the (?:face|person|guy|man|woman|girl|photo|picture|image))? ?"
                r"(?:to )?(?:look|seem|appear)? ?(?:like|as if|as though|into)? ?")
 
-UNDO = r"undo|go back|step back|revert|take (?:that|it) back|previous (?:one|version|image|state)|back a step|back one|one step back|roll back|rollback|ctrl ?z"
+UNDO = r"undo|cmd ?z|command ?z|go back|step back|revert|take (?:that|it) back|previous (?:one|version|image|state)|back a step|back one|one step back|roll back|rollback|ctrl ?z"
 REDO = r"redo|re-do|re do|bring (?:it|that) back|put (?:it|that) back|re-?apply|apply (?:it|that) again|undo the undo|forward again|go forward"
 RESET = r"start over|start again|start fresh|from scratch|reset|back to (?:the )?original|original (?:photo|image|picture|one)|revert (?:all|everything)|undo (?:all|everything)|clear (?:all|everything)|remove (?:all|every|everything)(?: the)?(?: edits| changes)?|(?:all|every) (?:the )?(?:edits|changes) (?:gone|removed)|wipe|scrap (?:it|that|everything|all)|clean slate|fresh start"
+DELEGATE = r"your call|up to you|dealer'?s choice|surprise me|you decide|you choose|your choice|whatever you (?:think|like|want)|idk|i don'?t know|dunno|anything(?: you like)?|something(?: nice| fun| cool)?|make it pop|do your thing|go wild|go crazy"
 VAGUE = r"better|nicer|prettier|improve|improved|fix|enhance|enhanced|more attractive|attractive|beautiful|beautify|good|great|cooler|cool|different|change (?:something|it|her|him|them)|do something|edit (?:it|this|her|him)|make it pop|pop|touch up|touch-up|glow up|glow-up|perfect|look good|look nice|something else|surprise me|whatever|fancier|interesting|better looking|more interesting|spice|prettify|stylish|hotter|cuter|weird"
 CHAT = r"hi|hello|hey|thanks|thank you|thx|cheers|great job|good job|nice|perfect|awesome|that's all|thats all|that is all|done|bye|goodbye|ok|okay|cool|love it|looks good|looks great|what can you do|how does|what is|what's|who|why|how are you|help|can you explain|no thanks|nothing|never ?mind|good morning|good evening|wow|lol|haha"
 SEPARATORS = r",|;|\band\b|\bthen\b|\balso\b|\bplus\b|&|\bbut\b|\bas well as\b|\bwhile\b|\bafter that\b|\. "
@@ -81,11 +84,19 @@ class _Phrase:
     comparative: bool
 
 
+SLANG = {"moar": "more", "plz": "please", "pls": "please", "plss": "please", "u": "you", "ur": "your", "sum": "some", "giv": "give",
+         "mak": "make", "abit": "a bit", "lil": "little", "gimme": "give me", "wanna": "want to", "gonna": "going to", "tho": "though",
+         "bc": "because", "rn": "now", "thnx": "thanks", "ty": "thanks", "smth": "something", "sth": "something", "w/": "with",
+         "w/o": "without", "alot": "a lot", "abt": "about", "r": "are", "pic": "photo"}
+
+
 def _normalise(text: str) -> str:
     t = text.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     t = re.sub(r"[!?\"()\[\]{}*_~`]+", " ", t)
     t = re.sub(r"\.(?!\d)", ". ", t)
     t = re.sub(r"\s+", " ", t).strip()
+    t = " ".join(SLANG.get(w, w) for w in t.split(" "))
+    t = rewrite_from_to(expand_lists(t))
     # "her eyes green", "hair to blonde" -> "green eyes", "blonde hair"
     colours = r"black|blond|blonde|brown|red|ginger|auburn|gray|grey|white|silver|blue|pink|purple|violet|green|hazel|golden|platinum"
     # "her eye colour to green" -> "green eyes"
@@ -120,7 +131,8 @@ _GRAMMAR_PROTECTED = set(re.findall(r"[a-z]+", " ".join((ABS_FULL, ABS_STRONG, A
 
 _COMMON = set("these there their where which would could should about after again other small smaller hello thanks thank maybe please great really older sweet looks little wants "
               "that this then than them they what when your make more less look like give some also just want with from have she's he's it's "
-              "lets also made love good nice cool fine wait back much very well more done okay".split())
+              "lets also made love good nice cool fine wait back much very well more done okay lighten darken complexion whiten brighten "
+              "bleach person people".split())
 
 
 def _transposed(a: str, b: str) -> bool:
@@ -222,6 +234,16 @@ class IntentParser:
         if not text:
             return Intent("none", note="empty message")
         text = _fix_typos(text, self._words)
+        clauses = analyse(text, question_mark=message.strip().endswith("?"))
+        if clauses.system:
+            return Intent(clauses.system, steps=1, note="keyboard command")
+        if clauses.photo_only:
+            return Intent("none", note="photo")
+        text = clauses.text
+        if not text:
+            return Intent("none", note="cancelled" if clauses.cancelled else "empty message")
+        if clauses.question and not _has(r"(?:" + REMOVAL + r"|make|give|add|put|turn) ", text) and not _has(UNDO + "|" + REDO + "|" + RESET, text):
+            return Intent("none", note="question")
 
         wants_undo = _has(UNDO, text) and not _has(r"undo the undo", text)
         wants_redo = _has(REDO, text)
@@ -240,6 +262,9 @@ class IntentParser:
                 return Intent("edit", changes=changes, undo_steps=_count(text))
             return Intent("undo", steps=_count(text))
         if changes:
+            colour = self._bare_colour(text, state, outside=[(s, e) for s, e, _ in matches])
+            if colour is not None and not any(c.attribute in _GROUP_OF_COLOUR[colour] for c in changes):
+                changes.append(AttributeChange(colour, round(_absolute_magnitude(text), 4)))  # "platinum and wavy" on red hair
             return Intent("edit", changes=changes)
         # no attribute named: pronouns, bare numbers, bare colours and comparatives refer to the last edit
         if last_changed and refers_back:
@@ -269,6 +294,8 @@ class IntentParser:
                                   note=f"embedding match {sim:.2f} (margin {margin:.2f})")
         if asks_about and not _has(VAGUE, text):  # a question about the system or the image, not a request
             return Intent("none")
+        if _has(DELEGATE, text):
+            return Intent("clarify")
         if _has(VAGUE, text) and _looks_like_request(text) or _has(r"fix|improve|enhance|better|prettier|nicer|touch ?up", text):
             return Intent("clarify")
         if _looks_like_request(text) and not _has(CHAT, text):
@@ -299,14 +326,15 @@ class IntentParser:
                 out.append(AttributeChange(attr, 0.0))
         return out
 
-    def _bare_colour(self, text: str, state: dict[str, float]) -> str | None:
-        """"now pink": a colour word alone goes to the colour group the state already has."""
+    def _bare_colour(self, text: str, state: dict[str, float], outside: list[tuple[int, int]] = ()) -> str | None:
+        """"now pink": a colour word alone goes to the colour group the state already has
+        (a colour word inside a matched phrase, as in "red lips", is not alone)."""
         for group, words in COLOUR_WORDS.items():
             ids = set(words.values())
             if any(a in ids for a in state):
-                for w in re.findall(r"[a-z]+", text):
-                    if w in words:
-                        return words[w]
+                for m in re.finditer(r"[a-z]+", text):
+                    if m.group(0) in words and not any(s <= m.start() < e for s, e in outside):
+                        return words[m.group(0)]
         return None
 
     # -- attributes -------------------------------------------------------
@@ -316,6 +344,7 @@ class IntentParser:
         bounds = [0] + [m.end() for m in re.finditer(SEPARATORS, text)] + [len(text)]
         out: dict[str, tuple[AttributeChange, bool]] = {}  # attribute -> (change, had an explicit modifier)
         carry_removal = False
+        prev_removal = False
         for i, (start, end, ph) in enumerate(matches):
             next_start = matches[i + 1][0] if i + 1 < len(matches) else len(text)
             if ph.text in REMOVAL_VERB_PHRASES and i + 1 < len(matches) and len(text[end:next_start].split()) <= 2:
@@ -334,7 +363,12 @@ class IntentParser:
             clause = (left + " " + right).strip()
             split_verb = (_has(r"take|get|pull", left) and re.match(r"\s*(?:off|out|away)\b", right) is not None) or \
                 re.match(r"\s*(?:(?:can|could|should|has to|have to|must|needs? to) )?(?:go|be gone|come off)\b", right) is not None
-            removal = ph.removal or _has(REMOVAL, left) or carry_removal or split_verb or (removes_them and len(matches) == 1)
+            # a removal verb reaches over a coordinated list: "lose the goatee and the mustache"
+            listed = i > 0 and re.fullmatch(r"[\s,]*(?:and|or|&|plus|as well as|also)?\s*(?:the|his|her|their|those|that|any|all)?\s*(?:too|as well)?\s*",
+                                            text[prev_end:start]) is not None
+            removal = ph.removal or _has(REMOVAL, left) or carry_removal or split_verb or (removes_them and len(matches) == 1) \
+                or (listed and prev_removal)
+            prev_removal = removal
             carry_removal = False
             rel = _relative(clause)
             if rel is None and re.search(r"\btoo\s*$", left):  # "too cheerful": less of it

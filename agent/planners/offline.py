@@ -69,6 +69,9 @@ class OfflinePlanner(BaseChatModel):
         if intent.action == "clarify":
             return intent, AIMessage(content="What would you like me to change? For example: a smile, glasses, lipstick, "
                                              "a different hair or eye colour, a tan, freckles, bigger eyes.")
+        if intent.note == "photo":
+            return intent, AIMessage(content="That is about the whole photo, not the face: chatface edits only the face "
+                                             "(expression, age, hair, eyes, make-up, accessories), so I left the photo as it is.")
         return intent, AIMessage(content=_small_talk(text))
 
     def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs) -> ChatResult:
