@@ -37,7 +37,8 @@ HAIR_ADJ = r"long|longer|short|shorter|curly|curlier|wavy|straight|" + COLOURS
 EYE_ADJ = r"bigger|big|larger|wider|smaller|narrower|" + COLOURS
 
 # who is meant, not what to change: a determiner (or possessive) before a person noun
-PERSON_NOUN = r"man|woman|guy|girl|boy|lady|gentleman|dude|bloke|chap|fellow|person|kid|child|gal|male|female|men|women|people|folks|person"
+PERSON_NOUN = r"grandpa|grandma|grandfather|grandmother|granddad|grandad|granny|dad|mom|mum|father|mother|son|daughter|wife|husband|" \
+    r"friend|boyfriend|girlfriend|bf|gf|brother|sister|uncle|aunt|cousin|boss|colleague|coworker|model|subject|man|woman|guy|girl|boy|lady|gentleman|dude|bloke|chap|fellow|person|kid|child|gal|male|female|men|women|people|folks|person"
 PERSON_REF = (r"\b(?:the|this|that|my|our|your|his|her|their)\s+(?:(?:old|older|young|younger|little|tall|short|other|first|second|"
               r"same|bald|bearded|blond|blonde|dark-haired|red-haired)\s+)*(?:" + PERSON_NOUN + r")\b"
               r"(?:\s+(?:on|in|at)\s+the\s+(?:left|right|middle|center|centre|front|back))?")
@@ -83,6 +84,9 @@ def expand_lists(text: str) -> str:
         return ", ".join(f"{w} hair" for w in words if w not in ("and", "with"))
 
     text = re.sub(r"\b((?:(?:" + HAIR_ADJ + r")(?:,? (?:and |with )?)){2,})hair\b", hair, text)
+    # "her lips red", "cheeks rosy": the adjective goes before its noun, where the synonym table has it
+    text = re.sub(r"\b(lips|cheeks) (?:(?:a (?:bit|little|touch) |very |more |really )?)(red|redder|pink|rosy|rosier|glossy|flushed)\b",
+                  lambda m: f"{m.group(2)} {m.group(1)}", text)
     text = re.sub(r"\b(?:eyes|eye) ((?:" + EYE_ADJ + r"))(?:,| and| &)+ (" + EYE_ADJ + r")\b(?! (?:eyes|hair))",
                   lambda m: f"{m.group(1)} eyes and {m.group(2)} eyes", text)
     return text
@@ -94,11 +98,12 @@ _FILL = r"(?:(?:a|an|the|her|his|their|this|that|like|kind of|kinda|bright|dark|
 def rewrite_from_to(text: str) -> str:
     """Keep the target of a change: "from black to pink" -> "to pink hair"; "swap X for Y" -> "remove X; Y"."""
     def colour_change(m: re.Match) -> str:
-        eyes = bool(m.group(2)) and m.group(2).strip().startswith("eye") or m.group(1) == "hazel"
+        before = m.string[max(0, m.start() - 16):m.start()]  # "her eyes from brown to blue"
+        eyes = bool(m.group(2)) and m.group(2).strip().startswith("eye") or m.group(1) == "hazel" or "eye" in before
         head = (m.group(5) or "").strip() or ("eyes" if eyes else "hair")
         return f" to {m.group(3)}{m.group(4)} {head}"
 
-    text = re.sub(r"\bfrom " + _FILL + r"(" + COLOURS + r")( hair| eyes?)? (?:to|into|over to) (?:(?:like|kind of|kinda|a|an|some)\s+)*((?:(?:bright|dark|light|deep|vivid|pale|really|very)\s+)*)(" + COLOURS + r")\b( hair| eyes?)?",
+    text = re.sub(r"\bfrom " + _FILL + r"(" + COLOURS + r")( hair| eyes?)? (?:to|into|over to) (?:(?:like|kind of|kinda|a|an|some|jet|pitch|ash|honey|strawberry|icy|dirty)\s+)*((?:(?:bright|dark|light|deep|vivid|pale|really|very)\s+)*)(" + COLOURS + r")\b( hair| eyes?)?",
                   colour_change, text)
     text = re.sub(r"\b(?:swap|switch|trade|exchange|replace) (?:out )?(the |her |his |their )?([a-z -]+?) (?:for|with) ", r"remove \1\2 ; ", text)
     text = re.sub(r"\b([a-z -]+?) instead of (?:the |her |his )?([a-z -]+)$", r"\1", text)
@@ -107,7 +112,7 @@ def rewrite_from_to(text: str) -> str:
 
 def rewrite_negation(text: str) -> str:
     """Negation scope: dislikes and "off her face" become removals; "don't make X" cancels its clause (see analyse)."""
-    text = re.sub(r"\b(?:" + NEGATED_LIKE + r")\s+(?:the |his |her |their |that |this |those |these )?", "remove ", text)
+    text = re.sub(r"\b(?:(?:really|truly|honestly|just|so|seriously|totally|absolutely|kinda|kind of)\s+)*(?:" + NEGATED_LIKE + r")\s+(?:the |his |her |their |that |this |those |these )?", "remove ", text)
     text = re.sub(r"\b(?:wipe|knock|slap|take|get|wipe away|scrub) (that |the |this |his |her )?([a-z -]+?) off (?:of )?(?:his|her|their|the) face\b",
                   r"remove \2", text)
     text = re.sub(r"\b(?:trim|cut|chop|shave) (?:away|off) (?:his |her |the |their )?", "remove ", text)
@@ -145,8 +150,8 @@ def rewrite_skin(text: str) -> str:
     text = re.sub(r"\b(?:darken|deepen)\s+(?:his |her |their |the )?" + skin, " tanner ", text)
     text = re.sub(r"\b(?:lighter|fairer|paler|whiter)\s+" + skin, " paler ", text)
     text = re.sub(r"\b(?:darker|deeper|browner)\s+" + skin, " darker skin ", text)
-    text = re.sub(r"\b" + skin + r"\s+(?:a (?:bit |little |touch |tad )?)?(?:lighter|fairer|paler)\b", " paler ", text)
-    text = re.sub(r"\b" + skin + r"\s+(?:a (?:bit |little |touch |tad )?)?(?:darker|deeper)\b", " darker skin ", text)
+    text = re.sub(r"\b" + skin + r"\s+((?:a (?:bit |little |touch |tad )|slightly |much |way |very |lot )?)(?:lighter|fairer|paler)\b", r" \1paler ", text)
+    text = re.sub(r"\b" + skin + r"\s+((?:a (?:bit |little |touch |tad )|slightly |much |way |very |lot )?)(?:darker|deeper)\b", r" \1darker skin ", text)
     return text
 
 

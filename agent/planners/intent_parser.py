@@ -42,6 +42,7 @@ COLOUR_WORDS = {"hair": {"black": "black_hair", "blond": "blond_hair", "blonde":
                          "silver": "gray_hair", "blue": "blue_hair", "pink": "pink_hair", "purple": "purple_hair", "violet": "purple_hair",
                          "lavender": "purple_hair", "green": "green_hair"},
                 "eyes": {"blue": "blue_eyes", "green": "green_eyes", "brown": "brown_eyes", "hazel": "brown_eyes"}}
+HAIR_ONLY_COLOURS = {"blond", "blonde", "brunette", "ginger", "auburn", "platinum", "redhead", "copper", "chestnut"}
 _GROUP_OF_COLOUR = {a: set(words.values()) for words in COLOUR_WORDS.values() for a in words.values()}
 # grammar words the typo fixer may correct to, besides the vocabulary's own words
 GRAMMAR_WORDS = ("slightly little subtle subtly extremely dramatically strongly really very more less much bigger smaller stronger "
@@ -51,11 +52,11 @@ SCAFFOLDING = (r"^(?:(?:hey|hi|ok|okay|so|now|and|well|hmm|actually|please|pls),
                r"(?:make|turn|give|render|show|transform|change|edit|have|get|let|put)? ?(?:him|her|them|it|me|the (?:face|person|guy|man|woman|girl|photo|picture|image))? ?"
                r"(?:to )?(?:look|seem|appear)? ?(?:like|as if|as though|into)? ?")
 
-UNDO = r"undo|cmd ?z|command ?z|go back|step back|revert|take (?:that|it) back|previous (?:one|version|image|state)|back a step|back one|one step back|roll back|rollback|ctrl ?z"
+UNDO = r"undo|cmd ?z|command ?z|scrap (?:that|this|it)(?! all)|go back|step back|revert|take (?:that|it) back|previous (?:one|version|image|state)|back a step|back one|one step back|roll back|rollback|ctrl ?z"
 REDO = r"redo|re-do|re do|bring (?:it|that) back|put (?:it|that) back|re-?apply|apply (?:it|that) again|undo the undo|forward again|go forward"
-RESET = r"start over|start again|start fresh|from scratch|reset|back to (?:the )?original|original (?:photo|image|picture|one)|revert (?:all|everything)|undo (?:all|everything)|clear (?:all|everything)|remove (?:all|every|everything)(?: the)?(?: edits| changes)?|(?:all|every) (?:the )?(?:edits|changes) (?:gone|removed)|wipe|scrap (?:it|that|everything|all)|clean slate|fresh start"
+RESET = r"start over|start again|start fresh|from scratch|reset|back to (?:the )?original|original (?:photo|image|picture|one)|revert (?:all|everything)|undo (?:all|everything)|clear (?:all|everything)|remove (?:all|every|everything)(?: the)?(?: edits| changes)?|(?:all|every) (?:the )?(?:edits|changes) (?:gone|removed)|wipe|scrap (?:everything|it all|all)|clean slate|fresh start"
 DELEGATE = r"your call|up to you|dealer'?s choice|surprise me|you decide|you choose|your choice|whatever you (?:think|like|want)|idk|i don'?t know|dunno|anything(?: you like)?|something(?: nice| fun| cool)?|make it pop|do your thing|go wild|go crazy"
-VAGUE = r"better|nicer|prettier|improve|improved|fix|enhance|enhanced|more attractive|attractive|beautiful|beautify|good|great|cooler|cool|different|change (?:something|it|her|him|them)|do something|edit (?:it|this|her|him)|make it pop|pop|touch up|touch-up|glow up|glow-up|perfect|look good|look nice|something else|surprise me|whatever|fancier|interesting|better looking|more interesting|spice|prettify|stylish|hotter|cuter|weird"
+VAGUE = r"amazing|stunning|gorgeous|fabulous|fantastic|incredible|awesome|hot|sexy|better|nicer|prettier|improve|improved|fix|enhance|enhanced|more attractive|attractive|beautiful|beautify|good|great|cooler|cool|different|change (?:something|it|her|him|them)|do something|edit (?:it|this|her|him)|make it pop|pop|touch up|touch-up|glow up|glow-up|perfect|look good|look nice|something else|surprise me|whatever|fancier|interesting|better looking|more interesting|spice|prettify|stylish|hotter|cuter|weird"
 CHAT = r"hi|hello|hey|thanks|thank you|thx|cheers|great job|good job|nice|perfect|awesome|that's all|thats all|that is all|done|bye|goodbye|ok|okay|cool|love it|looks good|looks great|what can you do|how does|what is|what's|who|why|how are you|help|can you explain|no thanks|nothing|never ?mind|good morning|good evening|wow|lol|haha"
 SEPARATORS = r",|;|\band\b|\bthen\b|\balso\b|\bplus\b|&|\bbut\b|\bas well as\b|\bwhile\b|\bafter that\b|\. "
 
@@ -86,7 +87,8 @@ class _Phrase:
 
 SLANG = {"moar": "more", "plz": "please", "pls": "please", "plss": "please", "u": "you", "ur": "your", "sum": "some", "giv": "give",
          "mak": "make", "abit": "a bit", "lil": "little", "gimme": "give me", "wanna": "want to", "gonna": "going to", "tho": "though",
-         "bc": "because", "rn": "now", "thnx": "thanks", "ty": "thanks", "smth": "something", "sth": "something", "w/": "with",
+         "bc": "because", "hr": "her", "hir": "her", "hes": "he's", "shes": "she's", "eys": "eyes", "eyez": "eyes", "eyse": "eyes",
+         "mor": "more", "lil'": "little", "hm": "hmm", "rn": "now", "thnx": "thanks", "ty": "thanks", "smth": "something", "sth": "something", "w/": "with",
          "w/o": "without", "alot": "a lot", "abt": "about", "r": "are", "pic": "photo"}
 
 
@@ -132,7 +134,7 @@ _GRAMMAR_PROTECTED = set(re.findall(r"[a-z]+", " ".join((ABS_FULL, ABS_STRONG, A
 _COMMON = set("these there their where which would could should about after again other small smaller hello thanks thank maybe please great really older sweet looks little wants "
               "that this then than them they what when your make more less look like give some also just want with from have she's he's it's "
               "lets also made love good nice cool fine wait back much very well more done okay lighten darken complexion whiten brighten "
-              "bleach person people".split())
+              "bleach person people amazing stunning gorgeous fabulous fantastic incredible awesome surprise".split())
 
 
 def _transposed(a: str, b: str) -> bool:
@@ -160,6 +162,13 @@ def content_of(text: str) -> str:
     """The message without its request scaffolding ("could you make her look like ..."), for embedding."""
     t = re.sub(SCAFFOLDING, "", text.strip())
     return t.strip(" ,.") or text
+
+
+def _clause_at(text: str, pos: int) -> str:
+    """The clause (between separators) around a position: where a word's strength words are."""
+    lo = max([m.end() for m in re.finditer(SEPARATORS, text) if m.end() <= pos] + [0])
+    hi = min([m.start() for m in re.finditer(SEPARATORS, text) if m.start() >= pos] + [len(text)])
+    return text[lo:hi]
 
 
 def _has(pattern: str, text: str) -> bool:
@@ -242,6 +251,8 @@ class IntentParser:
         text = clauses.text
         if not text:
             return Intent("none", note="cancelled" if clauses.cancelled else "empty message")
+        if re.fullmatch(r"(?:\W|ok|okay|so|just|hmm|um|uh|well|honestly|i mean|please)*(?:" + DELEGATE + r")(?:\W|please|then|i guess|lol)*", text):
+            return Intent("clarify", note="delegated")
         if clauses.question and not _has(r"(?:" + REMOVAL + r"|make|give|add|put|turn) ", text) and not _has(UNDO + "|" + REDO + "|" + RESET, text):
             return Intent("none", note="question")
 
@@ -252,6 +263,11 @@ class IntentParser:
         refers_back = _has(r"(?:" + REMOVAL + r") (?:" + PRONOUN + r")", text)  # "remove them", "get rid of it"
         matches = self._matches(text)
         changes = self._changes(text, matches, state, refers_back)
+        found = self._bare_colour(text, state, outside=[(s, e) for s, e, _ in matches], with_position=True)
+        if found is not None and (changes or re.match(r"[a-z]+", text[found[1]:]).group(0) in HAIR_ONLY_COLOURS):
+            colour, at = found
+            if not any(c.attribute in _GROUP_OF_COLOUR[colour] for c in changes):  # "platinum and wavy", "make her blonde"
+                changes.append(AttributeChange(colour, round(_absolute_magnitude(_clause_at(text, at)), 4)))
 
         if wants_reset and not changes:
             return Intent("reset")
@@ -262,9 +278,6 @@ class IntentParser:
                 return Intent("edit", changes=changes, undo_steps=_count(text))
             return Intent("undo", steps=_count(text))
         if changes:
-            colour = self._bare_colour(text, state, outside=[(s, e) for s, e, _ in matches])
-            if colour is not None and not any(c.attribute in _GROUP_OF_COLOUR[colour] for c in changes):
-                changes.append(AttributeChange(colour, round(_absolute_magnitude(text), 4)))  # "platinum and wavy" on red hair
             return Intent("edit", changes=changes)
         # no attribute named: pronouns, bare numbers, bare colours and comparatives refer to the last edit
         if last_changed and refers_back:
@@ -326,15 +339,19 @@ class IntentParser:
                 out.append(AttributeChange(attr, 0.0))
         return out
 
-    def _bare_colour(self, text: str, state: dict[str, float], outside: list[tuple[int, int]] = ()) -> str | None:
+    def _bare_colour(self, text: str, state: dict[str, float], outside: list[tuple[int, int]] = (), with_position: bool = False):
         """"now pink": a colour word alone goes to the colour group the state already has
         (a colour word inside a matched phrase, as in "red lips", is not alone)."""
+        for m in re.finditer(r"[a-z]+", text):  # words that only ever describe hair: "make her blonde"
+            if m.group(0) in HAIR_ONLY_COLOURS and not any(s <= m.start() < e for s, e in outside):
+                colour = COLOUR_WORDS["hair"].get(m.group(0), "red_hair")
+                return (colour, m.start()) if with_position else colour
         for group, words in COLOUR_WORDS.items():
             ids = set(words.values())
             if any(a in ids for a in state):
                 for m in re.finditer(r"[a-z]+", text):
                     if m.group(0) in words and not any(s <= m.start() < e for s, e in outside):
-                        return words[m.group(0)]
+                        return (words[m.group(0)], m.start()) if with_position else words[m.group(0)]
         return None
 
     # -- attributes -------------------------------------------------------
@@ -398,8 +415,8 @@ class IntentParser:
         if removal:
             if current != 0:  # removing an edit that is in the state
                 return AttributeChange(attr, 0.0)
-            sign = -1 if polarity > 0 else 1  # the photo's own attribute
-            return AttributeChange(attr, round(sign * _absolute_magnitude(clause), 4))
+            sign = -1 if polarity > 0 else 1  # the photo's own attribute ("way too much" says why, not how much)
+            return AttributeChange(attr, round(sign * _absolute_magnitude(_strip_too_much(clause)), 4))
         if comparative and current != 0 and current * polarity > 0:
             rel = _relative(clause) or (1, 0.2)
             step = 0.1 if _has(ABS_SLIGHT, clause) else 0.3 if _has(ABS_STRONG, clause) else rel[1]
