@@ -1,5 +1,6 @@
-"""The system prompt: the attribute vocabulary, ChatFace's (attribute, strength, step) form,
-few-shot demonstrations, and the session's current edit state."""
+"""The system prompt: the attribute vocabulary, ChatFace's (attribute, strength, step) form, the rules
+for reading a message clause by clause (the same ones the offline planner follows), few-shot
+demonstrations, and the session's current edit state."""
 
 from __future__ import annotations
 
@@ -15,38 +16,122 @@ Turn each request into tool calls. Every edit is a sequence of (attribute A, str
 A is an attribute id from the vocabulary below, S a signed strength in [-1, 1] (positive adds the
 attribute, negative its opposite), T the diffusion step from which the edit applies (lower T edits more
 steps: global attributes such as age need a low T, local ones such as eye colour a high T; omit T to use
-the default). Call apply_attribute once with all attributes of one request.
+the default). Call apply_attribute once with all attributes of one request, with mode "set" and the
+resulting absolute values.
 
-Strength words: slightly / a little / subtle = 0.3; no modifier = 0.6; very / a lot / strongly = 0.9;
-fully / maximum = 1.0; "30%" = 0.3. Relative words change the current value (see the state below):
-"a bit more" +0.1, "more" +0.2, "much more" +0.3, "less" -0.2 toward zero, "a bit less" -0.1.
-Use mode "set" with the resulting absolute values. Removing an edit that is in the state = strength 0.
-Removing something the photo itself has ("remove her glasses") = negative strength (-0.6).
-Hair colours are exclusive, and so are eye colours. "undo" -> undo(steps), "redo" -> redo, "start over"
--> reset. If the request is too vague to act on ("make it better"), ask what to change and call no tool.
-For greetings, thanks and questions, answer briefly and call no tool.
+Strength words: slightly / a little / a touch / subtle = 0.3; no modifier = 0.6; very / a lot / strongly /
+huge / bushy / thick = 0.9; fully / maximum = 1.0; "30%" = 0.3. Relative words change the current value
+(see the state below): "a bit more" +0.1, "more" +0.2, "much more" +0.3, "less" -0.2 toward zero, "a bit
+less" -0.1; a relative request for an attribute not in the state is absolute ("more X" = 0.6).
+Removing an edit that is in the state = strength 0. Removing something the photo itself has ("remove her
+glasses", "no smile") = negative strength (-0.6). Hair colours are exclusive, and so are eye colours.
+
+Read a message clause by clause, and give each clause its target before choosing attributes:
+- Person nouns only say who is meant: "put a hat on the guy" is hat only, "the lady on the left should
+  smile" is smiling only; never add masculine, feminine or age for them. "as a man", "into a woman",
+  "like an old man" describe the wanted face and do count.
+- Negation reaches what it governs: "I'm not a fan of his beard", "no more glasses", "wipe that grin off
+  his face", "trim away her fringe", "she shouldn't be smiling" remove that attribute; a removal verb
+  covers a whole list ("lose the goatee and the mustache" removes both). "don't make her older, make her
+  younger" cancels only its own clause. A strength word that describes the dislike ("I really don't like
+  the glasses", "the makeup is way too much, lose it") does not change the removal's strength.
+- From A to B keeps B: "turn her hair from black to pink" = pink_hair; "swap the sunglasses for glasses"
+  removes sunglasses and adds eyeglasses. Words that only describe hair mean hair: "make her blonde",
+  "copper", "platinum"; "bleach it" = blond_hair.
+- Lists keep every item with its own strength: "long wavy auburn hair" = long_hair, curly_hair, red_hair;
+  "eyes wider and green" = big_eyes, green_eyes; "a little freckles and very red lipstick" = 0.3 and 0.9.
+- Life stages and decades are age at 0.9: "in his eighties" = age 0.9, "as a toddler" / "a little kid" =
+  age -0.9; "a teenager" / "in her twenties" = age -0.6; "an old man" = age 0.6.
+- Skin lightness is the tanned axis: "lighten her complexion" = tanned -0.6, "a touch darker skin" = tanned 0.3.
+- "it", "them", "that" refer to the last edited attributes (listed below): "tone that down" lowers them,
+  "get rid of them" removes them.
+- Requests about the whole photo, not the face (background, other people, filters, black and white,
+  vintage film look, cropping, glare or reflections on lenses, clothes): call no tool and say that this is
+  outside what chatface edits; still do the face part of a mixed request.
+- Questions about the image or the system ("could you guess his age?", "how do the sliders work?") are
+  answered, not edited. Greetings and thanks: answer briefly, no tool.
+- "undo", "go back", "scrap that", "ctrl+z" / "cmd-z" -> undo(steps); "redo", "ctrl+y" -> redo; "start over"
+  -> reset. "undo that and add a beard instead" -> undo(1) and then apply_attribute.
+- Too vague to act on ("make it better", "make it pop", "dealer's choice", "surprise me"): ask what to
+  change and call no tool.
 After the tools ran, tell the user in one or two sentences what changed, and say plainly when an
 attribute could not be done or a check failed.
 
 Vocabulary (id: positive / negative meaning, group, default T):
 {vocabulary}
 
-Demonstrations:
-User: Hi! Can you give her a subtle smile and some glasses?
-Edits: [(smiling, 0.3, {t_smiling}), (eyeglasses, 0.6, {t_eyeglasses})]
-User: make him ten years older and a bit chubbier
-Edits: [(age, 0.6, {t_age}), (chubby, 0.3, {t_chubby})]
-User (state smiling 0.3): a bit more smile
-Edits: [(smiling, 0.4, {t_smiling})]
-User: remove her glasses
-Edits: [(eyeglasses, -0.6, {t_eyeglasses})]
-User: blonde hair, very blue eyes
-Edits: [(blond_hair, 0.6, {t_blond_hair}), (blue_eyes, 0.9, {t_blue_eyes})]
-User: undo that -> undo(steps=1).  User: make it nicer -> ask what to change.
+Demonstrations (state before the message, the message, what to do):
+{demonstrations}
 
 {state_marker} {state}
 {last_marker} {last}
 """
+
+# (state before, message, what to do). What to do is a list of (attribute, new absolute strength) for
+# apply_attribute, or ("undo", n) / ("redo", n) / ("reset",), or "none" / "clarify" (no tool).
+# These are the examples of shared/spec/intents.md and of issue 12's failure classes; tests check that
+# the offline planner does the same with each of them.
+DEMONSTRATIONS: list[tuple[dict, str, object]] = [
+    ({}, "Hi! Can you give her a subtle smile and some glasses?", [("smiling", 0.3), ("eyeglasses", 0.6)]),
+    ({"smiling": 0.3, "eyeglasses": 0.6}, "a bit more smile", [("smiling", 0.4)]),
+    ({"smiling": 0.3, "eyeglasses": 0.6}, "actually undo that", ("undo", 1)),
+    ({"smiling": 0.3}, "thanks, that's all", "none"),
+    ({}, "make him ten years older and a bit chubbier", [("age", 0.6), ("chubby", 0.3)]),
+    ({}, "remove her glasses", [("eyeglasses", -0.6)]),
+    ({"eyeglasses": 0.6}, "remove the glasses", [("eyeglasses", 0.0)]),
+    ({}, "no smile", [("smiling", -0.6)]),
+    ({}, "blonde hair, very blue eyes", [("blond_hair", 0.6), ("blue_eyes", 0.9)]),
+    ({"smiling": 0.6}, "less smile", [("smiling", 0.4)]),
+    ({}, "30% freckles", [("freckles", 0.3)]),
+    ({"smiling": 0.6}, "undo twice", ("undo", 2)),
+    ({"smiling": 0.6}, "start over", ("reset",)),
+    ({"smiling": 0.6}, "make it better", "clarify"),
+    ({}, "fix her face", "clarify"),
+    ({}, "put a party hat on the guy", [("hat", 0.6)]),
+    ({}, "the lady on the left should smile", [("smiling", 0.6)]),
+    ({}, "I'm not a fan of his beard", [("beard", -0.6)]),
+    ({}, "no more glasses please", [("eyeglasses", -0.6)]),
+    ({"smiling": 0.6}, "wipe that grin off his face", [("smiling", 0.0)]),
+    ({}, "lose the goatee and the mustache", [("goatee", -0.6), ("mustache", -0.6)]),
+    ({}, "turn her hair from black to pink", [("pink_hair", 0.6)]),
+    ({}, "long wavy auburn hair", [("long_hair", 0.6), ("curly_hair", 0.6), ("red_hair", 0.6)]),
+    ({}, "eyes wider and green", [("big_eyes", 0.6), ("green_eyes", 0.6)]),
+    ({}, "a huge bushy beard", [("beard", 0.9)]),
+    ({}, "what would he look like in his eighties", [("age", 0.9)]),
+    ({}, "show her as a toddler", [("age", -0.9)]),
+    ({}, "lighten her complexion", [("tanned", -0.6)]),
+    ({}, "a touch darker skin", [("tanned", 0.3)]),
+    ({"rosy_cheeks": 0.6}, "tone that down a bit", [("rosy_cheeks", 0.5)]),
+    ({}, "could you guess his age?", "none"),
+    ({}, "how do the sliders work?", "none"),
+    ({"smiling": 0.6}, "cmd-z", ("undo", 1)),
+    ({}, "make it pop", "clarify"),
+    ({}, "remove the people behind her", "none"),
+    ({}, "give it a vintage film look", "none"),
+    ({}, "get rid of the reflection on his lenses", "none"),
+]
+
+
+def _fmt(v: float) -> str:
+    return f"{v:g}"
+
+
+def demonstration_lines(vocab: Vocabulary | None = None) -> str:
+    """The demonstrations as the prompt shows them: one "User (state ...): message -> action" line each."""
+    vocab = vocab or default_vocabulary()
+    lines = []
+    for state, message, todo in DEMONSTRATIONS:
+        before = " (state " + ", ".join(f"{a} {_fmt(v)}" for a, v in state.items()) + ")" if state else ""
+        if isinstance(todo, list):
+            then = "apply_attribute " + ", ".join(f"({a}, {_fmt(v)}, {vocab[a].default_t_edit})" for a, v in todo)
+        elif isinstance(todo, tuple):
+            then = f"{todo[0]}({todo[1]})" if len(todo) > 1 else f"{todo[0]}()"
+        elif todo == "clarify":
+            then = "no tool; ask what to change"
+        else:
+            then = "no tool; answer"
+        lines.append(f"User{before}: {message} -> {then}")
+    return "\n".join(lines)
 
 
 def vocabulary_table(vocab: Vocabulary) -> str:
@@ -59,11 +144,10 @@ def vocabulary_table(vocab: Vocabulary) -> str:
 
 def system_prompt(state: dict, last_changed: list[str], vocab: Vocabulary | None = None) -> str:
     vocab = vocab or default_vocabulary()
-    t = {f"t_{a}": vocab[a].default_t_edit for a in vocab.ids()}
     return SYSTEM_PROMPT.format(
-        vocabulary=vocabulary_table(vocab), state_marker=STATE_MARKER, last_marker=LAST_MARKER,
-        state=json.dumps({a: v["strength"] for a, v in state.items()}, sort_keys=True),
-        last=json.dumps(last_changed), **t,
+        vocabulary=vocabulary_table(vocab), demonstrations=demonstration_lines(vocab), state_marker=STATE_MARKER,
+        last_marker=LAST_MARKER, state=json.dumps({a: v["strength"] for a, v in state.items()}, sort_keys=True),
+        last=json.dumps(last_changed),
     )
 
 

@@ -189,3 +189,64 @@ def test_embedding_fallback_runs_without_torch_and_prints_nothing(tmp_path):
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "age" and run.stderr == ""
     assert list(tmp_path.rglob("phrase-embeddings-*.npy")), "the phrase matrix was not cached"
+
+
+# -- the LLM planner gets the same rules: its demonstrations, through a real OpenAI client, agree with the offline planner --
+
+def _scripted_answer(line: str):
+    """What a model that follows the prompt's demonstration line answers (a ScriptedOpenAI step)."""
+    import re
+
+    todo = line.rsplit(" -> ", 1)[1]
+    if todo.startswith("apply_attribute "):
+        edits = [{"attribute": a, "strength": float(v), "t_edit": int(t)}
+                 for a, v, t in re.findall(r"\((\w+), (-?[\d.]+), (\d+)\)", todo)]
+        return [("apply_attribute", {"edits": edits, "mode": "set"})]
+    m = re.fullmatch(r"(undo|redo|reset)\((\d*)\)", todo)
+    if m:
+        return [(m.group(1), {"steps": int(m.group(2))} if m.group(2) else {})]
+    return "What would you like me to change?" if "ask" in todo else "Here is my answer."
+
+
+def _effect(message, state: dict):
+    """(action, state after) of a planner's answer, by the spec's arithmetic (tools/edit_state.py)."""
+    from chatface.tools.edit_state import apply_changes, strengths
+
+    if not message.tool_calls:
+        return ("clarify" if "what would you like" in message.content.lower() else "none"), state
+    call = message.tool_calls[0]
+    if call["name"] == "apply_attribute":
+        full = {a: {"strength": v, "t_edit": 450} for a, v in state.items()}
+        edits = [(e["attribute"], e["strength"], None) for e in call["args"]["edits"]]
+        return "edit", strengths(apply_changes(full, edits, call["args"].get("mode", "set")))
+    return f"{call['name']}({call['args'].get('steps', '')})", state
+
+
+def test_openai_planner_agrees_with_the_offline_planner_on_the_prompts_demonstrations():
+    from helpers import scripted_endpoint
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from chatface.agent.configuration import Configuration
+    from chatface.agent.planners.llm import make_chat_openai
+    from chatface.agent.planners.offline import OfflinePlanner
+    from chatface.agent.prompts import DEMONSTRATIONS, demonstration_lines, system_prompt
+
+    offline = OfflinePlanner(use_embeddings=False)
+    lines = demonstration_lines().splitlines()
+    assert len(lines) == len(DEMONSTRATIONS)
+    # the spec's own examples are among them
+    spec_examples = {"Hi! Can you give her a subtle smile and some glasses?", "a bit more smile", "actually undo that",
+                     "thanks, that's all", "remove her glasses", "no smile", "make it better", "fix her face", "start over"}
+    assert spec_examples <= {m for _, m, _ in DEMONSTRATIONS}
+    with scripted_endpoint() as (url, handler):
+        llm = make_chat_openai(Configuration(planner="openai", model="scripted", base_url=url, api_key="test",
+                                             llm_max_retries=0, llm_timeout_s=10))
+        for (state, text, _), line in zip(DEMONSTRATIONS, lines):
+            prompt = system_prompt({a: {"strength": v, "t_edit": 450} for a, v in state.items()}, list(state)[-1:])
+            handler.script.append(_scripted_answer(line))
+            answer = llm.invoke([SystemMessage(prompt), HumanMessage(text)])
+            assert line in handler.requests[-1]["messages"][0]["content"]  # the model saw this demonstration
+            _, ours = offline.plan(text, state, list(state)[-1:])
+            (theirs_action, theirs_state), (our_action, our_state) = _effect(answer, state), _effect(ours, state)
+            assert theirs_action == our_action, text
+            assert theirs_state == pytest.approx(our_state), text
