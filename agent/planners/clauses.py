@@ -85,8 +85,8 @@ def expand_lists(text: str) -> str:
 
     text = re.sub(r"\b((?:(?:" + HAIR_ADJ + r")(?:,? (?:and |with )?)){2,})hair\b", hair, text)
     # "her lips red", "cheeks rosy": the adjective goes before its noun, where the synonym table has it
-    text = re.sub(r"\b(lips|cheeks) (?:(?:a (?:bit|little|touch) |very |more |really )?)(red|redder|pink|rosy|rosier|glossy|flushed)\b",
-                  lambda m: f"{m.group(2)} {m.group(1)}", text)
+    text = re.sub(r"\b(lips|cheeks) ((?:a (?:bit|little|touch) |very |more |really |slightly )?)(red|redder|pink|pinker|rosy|rosier|glossy|glossier|flushed|darker)\b",
+                  lambda m: f"{m.group(2)}{'red lips' if m.group(1) == 'lips' else 'rosy cheeks'}", text)
     text = re.sub(r"\b(?:eyes|eye) ((?:" + EYE_ADJ + r"))(?:,| and| &)+ (" + EYE_ADJ + r")\b(?! (?:eyes|hair))",
                   lambda m: f"{m.group(1)} eyes and {m.group(2)} eyes", text)
     return text
@@ -106,6 +106,9 @@ def rewrite_from_to(text: str) -> str:
     text = re.sub(r"\bfrom " + _FILL + r"(" + COLOURS + r")( hair| eyes?)? (?:to|into|over to) (?:(?:like|kind of|kinda|a|an|some|jet|pitch|ash|honey|strawberry|icy|dirty)\s+)*((?:(?:bright|dark|light|deep|vivid|pale|really|very)\s+)*)(" + COLOURS + r")\b( hair| eyes?)?",
                   colour_change, text)
     text = re.sub(r"\b(?:swap|switch|trade|exchange|replace) (?:out )?(the |her |his |their )?([a-z -]+?) (?:for|with) ", r"remove \1\2 ; ", text)
+    # "change the glasses to sunglasses": an accessory or feature replaced by another (not "change her hair to red")
+    text = re.sub(r"\b(?:change|turn|make) (the |her |his |their )?(?!(?:hair|eyes?|skin|face|it|him|her|them|me|colou?r|look|expression|smile)\b)"
+                  r"([a-z]+(?: [a-z]+)?) (?:to|into) (?=(?:a |an |some )?[a-z])", r"remove \1\2 ; ", text)
     text = re.sub(r"\b([a-z -]+?) instead of (?:the |her |his )?([a-z -]+)$", r"\1", text)
     return text
 
@@ -116,8 +119,9 @@ def rewrite_negation(text: str) -> str:
     text = re.sub(r"\b(?:wipe|knock|slap|take|get|wipe away|scrub) (that |the |this |his |her )?([a-z -]+?) off (?:of )?(?:his|her|their|the) face\b",
                   r"remove \2", text)
     text = re.sub(r"\b(?:trim|cut|chop|shave) (?:away|off) (?:his |her |the |their )?", "remove ", text)
-    text = re.sub(r"\b(?:she|he|they|it) (?:shouldn'?t|should not|mustn'?t|must not|doesn'?t need to|does not need to) be ([a-z]+ing)\b", r"no \1", text)
-    text = re.sub(r"\b(?:she|he|they) (?:shouldn'?t|should not|doesn'?t need|does not need|don'?t need) (?:have |wear )?(?:a |an |the |any )?", "remove ", text)
+    text = re.sub(r"\b(?:shouldn'?t|should not|mustn'?t|must not|doesn'?t need to|does not need to|don'?t need to) (?:be wearing|have on|have|wear) (?:a |an |the |any |those |that )?", "remove ", text)
+    text = re.sub(r"\b(?:she|he|they|the person) (?:shouldn'?t|should not|doesn'?t need|does not need|don'?t need) (?:a |an |the |any )?", "remove ", text)
+    text = re.sub(r"\b(?:she|he|they|it|the person) (?:shouldn'?t|should not|mustn'?t|must not|doesn'?t need to|does not need to) be ([a-z]+ing)\b", r"no \1", text)
     text = re.sub(r"\bno more (?:of )?(?:the |his |her )?", "remove ", text)
     text = re.sub(r"\b(?:not|no) (?:with|wearing) (?:a |the |any )?", "remove ", text)
     text = re.sub(r"\b(?:stop|quit) (?:smiling|grinning)\b", "no smile", text)
@@ -130,7 +134,7 @@ def rewrite_life_stages(text: str) -> str:
     text = re.sub(r"\b(?:in|into) (?:his|her|their|the) (?:late |early |mid[- ])?" + old + r"\b", " very old ", text)
     text = re.sub(r"\b(?:in|into) (?:his|her|their|the) (?:late |early |mid[- ])?(?:fifties|sixties|50s|60s)\b", " old ", text)
     text = re.sub(r"\b(?:in|into) (?:his|her|their|the) (?:late |early |mid[- ])?(?:teens|twenties|20s)\b", " young ", text)
-    text = re.sub(r"\b(?:as|like|into) (?:a |an )?(?:little |small |tiny )?(?:toddler|baby|infant|newborn|little kid|little boy|little girl|small child|young child|kindergartner|preschooler)\b",
+    text = re.sub(r"\b(?:(?:as|like|into) |(?:him|her|them|me|it) (?=an? ))(?:a |an )?(?:little |small |tiny )?(?:toddler|baby|infant|newborn|little kid|little boy|little girl|small child|young child|kindergartner|preschooler)\b",
                   " very young ", text)
     text = re.sub(r"\b(?:as|like|into) (?:a |an )?((?:very |really )?)(?:old|elderly|ancient) (?:man|woman|lady|person|guy|grandpa|grandma)\b", r" \1old ", text)
     text = re.sub(r"\b(?:as|like|into) (?:a |an )?(?:centenarian|hundred year old|100 year old)\b", " fully old ", text)
@@ -140,7 +144,8 @@ def rewrite_life_stages(text: str) -> str:
 
 def rewrite_hair_verbs(text: str) -> str:
     """Verbs that name a hair colour: "bleach it" = blond hair."""
-    return re.sub(r"\b(?:bleach|bleached|peroxide)(?: (?:it|them|her hair|his hair|their hair|the hair))?\b", " blond hair ", text)
+    text = re.sub(r"\b(?:bleach|bleached|peroxide)(?: (?:it|them|her hair|his hair|their hair|the hair))?\b", " blond hair ", text)
+    return re.sub(r"\b(?:dye|colou?r|paint|tint) (?:it|them|that) (?:(?:a|an|some)\s+)?(" + COLOURS + r")\b(?! (?:hair|eyes))", r"\1 hair", text)
 
 
 def rewrite_skin(text: str) -> str:

@@ -24,8 +24,8 @@ SLIGHT, DEFAULT, STRONG, FULL = 0.3, 0.6, 0.9, 1.0
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "once": 1, "twice": 2, "thrice": 3}
 
 ABS_FULL = r"fully|maximum|max|maxed|as much as possible|as \w+ as (?:possible|you can|it gets)|completely|totally|all the way|100 ?%|to the max"
-ABS_STRONG = r"bushy|thick|huge|giant|enormous|bright|vivid|very|a lot|lots of|much|strongly|strong|really|extremely|dramatically|dramatic|heavy|heavily|intense|intensely|super|bold|huge|massive|big|loads of|seriously|way|hugely|so much|so very|wide|widely"
-ABS_SLIGHT = r"slightly|slight|a little|a little bit|a tiny bit|tiny bit|a wee bit|a teeny bit|a bit|a touch|a tad|tad|subtle|subtly|light|lightly|a hint of|hint of|mild|mildly|faint|small|soft|softly|gentle|gently|barely|somewhat|kinda|kind of|a smidge"
+ABS_STRONG = r"bushy|thick|huge|giant|enormous|bright|vivid|massively|enormously|incredibly|insanely|lots|very|a lot|lots of|much|strongly|strong|really|extremely|dramatically|dramatic|heavy|heavily|intense|intensely|super|bold|huge|massive|big|loads of|seriously|way|hugely|so much|so very|wide|widely"
+ABS_SLIGHT = r"little|slightly|slight|a little|a little bit|a tiny bit|tiny bit|a wee bit|a teeny bit|a bit|a touch|a tad|tad|subtle|subtly|light|lightly|a hint of|hint of|mild|mildly|faint|small|soft|softly|gentle|gently|barely|somewhat|kinda|kind of|a smidge"
 COMPARATIVE_MORE = r"stronger|bigger|larger|wider|longer|darker|thicker|brighter|deeper|heavier|bolder|fuller|redder|curlier"
 COMPARATIVE_LESS = r"weaker|smaller|shorter|thinner|lighter|fainter|softer|subtler|narrower|fewer|lower"
 REL_MORE = r"more|increase|intensify|boost|amp up|crank up|push|further|extra|even more|turn up|up the|" + COMPARATIVE_MORE
@@ -94,6 +94,7 @@ SLANG = {"moar": "more", "plz": "please", "pls": "please", "plss": "please", "u"
 
 def _normalise(text: str) -> str:
     t = text.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    t = re.sub(r"[!?]+(?=\s*\S)", ". ", t)  # a question or exclamation ends its sentence (and its strength words)
     t = re.sub(r"[!?\"()\[\]{}*_~`]+", " ", t)
     t = re.sub(r"\.(?!\d)", ". ", t)
     t = re.sub(r"\s+", " ", t).strip()
@@ -134,7 +135,7 @@ _GRAMMAR_PROTECTED = set(re.findall(r"[a-z]+", " ".join((ABS_FULL, ABS_STRONG, A
 _COMMON = set("these there their where which would could should about after again other small smaller hello thanks thank maybe please great really older sweet looks little wants "
               "that this then than them they what when your make more less look like give some also just want with from have she's he's it's "
               "lets also made love good nice cool fine wait back much very well more done okay lighten darken complexion whiten brighten "
-              "bleach person people amazing stunning gorgeous fabulous fantastic incredible awesome surprise".split())
+              "bleach person people across wearing wears amazing stunning gorgeous fabulous fantastic incredible awesome surprise".split())
 
 
 def _transposed(a: str, b: str) -> bool:
@@ -151,7 +152,8 @@ def _fix_typos(text: str, words: set[str]) -> str:
         core = tok.strip(",.;:")
         if len(core) >= 4 and core.isalpha() and core not in words and core not in _COMMON and core not in _GRAMMAR_PROTECTED:
             swapped = [w for w in words if _transposed(core, w)]
-            near = swapped[:1] or (difflib.get_close_matches(core, words, n=1, cutoff=0.84) if len(core) >= 5 else [])
+            near = swapped[:1] or (difflib.get_close_matches(core, words, n=1, cutoff=0.84) if len(core) >= 5 else
+                                   [w for w in difflib.get_close_matches(core, words, n=1, cutoff=0.88) if len(w) == 5 and w.startswith(core[:3])])
             if near:
                 tok = tok.replace(core, near[0])
         out.append(tok)
@@ -176,7 +178,10 @@ def _has(pattern: str, text: str) -> bool:
 
 
 def _count(text: str) -> int:
-    m = re.search(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:steps?|edits?|times|changes|turns|moves|levels)\b", text)
+    m = re.search(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:steps?|edits?|times|changes|turns|moves|levels)\b"
+                  r"|\bx ?(\d)\b|\b(\d) ?x\b", text)
+    if m and (m.group(2) or m.group(3)):
+        return int(m.group(2) or m.group(3))
     if m:
         v = m.group(1)
         return int(v) if v.isdigit() else NUMBER_WORDS[v]
@@ -253,14 +258,15 @@ class IntentParser:
             return Intent("none", note="cancelled" if clauses.cancelled else "empty message")
         if re.fullmatch(r"(?:\W|ok|okay|so|just|hmm|um|uh|well|honestly|i mean|please)*(?:" + DELEGATE + r")(?:\W|please|then|i guess|lol)*", text):
             return Intent("clarify", note="delegated")
-        if clauses.question and not _has(r"(?:" + REMOVAL + r"|make|give|add|put|turn) ", text) and not _has(UNDO + "|" + REDO + "|" + RESET, text):
+        if clauses.question and not _has(r"(?:" + REMOVAL + r"|make|give|add|put|turn) ", text) \
+                and not re.match(r"\s*(?:(?:can|could|would|will) you (?:please )?|please )(?:" + UNDO + "|" + REDO + "|" + RESET + r")", text):
             return Intent("none", note="question")
 
         wants_undo = _has(UNDO, text) and not _has(r"undo the undo", text)
         wants_redo = _has(REDO, text)
         wants_reset = _has(RESET, text)
 
-        refers_back = _has(r"(?:" + REMOVAL + r") (?:" + PRONOUN + r")", text)  # "remove them", "get rid of it"
+        refers_back = _has(r"(?:" + REMOVAL + r") (?:" + PRONOUN + r")|(?:take|get|pull|put) (?:" + PRONOUN + r") (?:off|away|out)", text)  # "remove them", "take it away"
         matches = self._matches(text)
         changes = self._changes(text, matches, state, refers_back)
         found = self._bare_colour(text, state, outside=[(s, e) for s, e, _ in matches], with_position=True)
@@ -449,7 +455,7 @@ _NOT_VERBS = {"no", "not", "without", "more", "less", "a", "an", "the", "full", 
 EMBEDDING_MIN_SIMILARITY = 0.55
 EMBEDDING_MIN_MARGIN = 0.08
 
-_MODIFIER_ONLY = re.compile(r"(?:\s|,|\.|please|pls|" + ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT + r"|\d+(?:\.\d+)? ?%?|percent)+")
+_MODIFIER_ONLY = re.compile(r"(?:\s|,|\.|please|pls|but|only|just|though|" + ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT + r"|\d+(?:\.\d+)? ?%?|percent)+")
 
 
 def _only_modifiers(text: str) -> bool:
