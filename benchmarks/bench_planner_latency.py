@@ -1,8 +1,9 @@
-"""Offline planner latency per turn on the development set (target: median under 20 ms on a 2-core CPU).
+"""Offline planner latency per turn on the development set (targets, issue 12: median <= 1 ms, p95 <= 5 ms).
 
 Replays evaluation/data/dialogues.jsonl through the real agent with unrendered
 sessions, as `chatface eval intents` does, after one warm-up turn that loads
-the sentence-embedding model. Prints the planner's own time per turn (every
+the sentence-embedding model (numpy MiniLM; the phrase matrix comes from the
+user cache after the first run). Prints the planner's own time per turn (every
 chat-model call of the turn) and the whole turn (graph, tools, SQLite), plus
 the bare parse time of IntentParser.
 

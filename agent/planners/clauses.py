@@ -46,7 +46,7 @@ PERSON_REF = (r"\b(?:the|this|that|my|our|your|his|her|their)\s+(?:(?:old|older|
 # parts of a picture that are not the face
 PHOTO_OBJECT = (r"background|backdrop|behind (?:her|him|them)|in the back|sky|the people|other people|person behind|photobomb\w*|"
                 r"monochrome|grayscale|greyscale|sepia|vintage|film look|film grain|grain|filter|instagram|crop|rotate|"
-                r"watermark|caption|text on|logo|frame|border|resolution|upscale|sharpen|denoise|noise|exposure|contrast|saturation|"
+                r"watermark|caption|text|writing|(?:brighten|darken|lighten|sharpen|straighten) (?:the |this )?(?:photo|picture|image|pic)|logo|frame|border|resolution|upscale|sharpen|denoise|noise|exposure|contrast|saturation|"
                 r"brightness of the (?:photo|picture|image)|lighting|the light|reflection|glare|red-?eye|lens flare|colou?r grade|"
                 r"the (?:photo|picture|image|pic|shot) (?:brighter|darker|warmer|cooler|sharper)|whole (?:photo|picture|image)|"
                 r"shirt|jacket|clothes|outfit|dress|tie|necklace|tattoos?|wall|car|dog|cat|tree|building")

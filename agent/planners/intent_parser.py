@@ -146,16 +146,33 @@ def _transposed(a: str, b: str) -> bool:
     return len(diff) == 2 and diff[1] == diff[0] + 1
 
 
+_TYPO_CACHE: dict[tuple[int, str], str | None] = {}
+
+
+def _correction(core: str, words: set[str]) -> str | None:
+    """The vocabulary or grammar word a misspelt token stands for, or None (cached per word list and token)."""
+    key = (id(words), core)
+    if key in _TYPO_CACHE:
+        return _TYPO_CACHE[key]
+    # only words of about the same length can be that close (ratio 2M/(a+b) >= 0.84)
+    pool = [w for w in sorted(words) if abs(len(w) - len(core)) <= 2]
+    swapped = [w for w in pool if _transposed(core, w)]
+    near = swapped[:1] or (difflib.get_close_matches(core, pool, n=1, cutoff=0.84) if len(core) >= 5 else
+                           [w for w in difflib.get_close_matches(core, pool, n=1, cutoff=0.88) if len(w) == 5 and w.startswith(core[:3])])
+    if len(_TYPO_CACHE) > 20000:
+        _TYPO_CACHE.clear()
+    _TYPO_CACHE[key] = near[0] if near else None
+    return _TYPO_CACHE[key]
+
+
 def _fix_typos(text: str, words: set[str]) -> str:
     out = []
     for tok in text.split(" "):
         core = tok.strip(",.;:")
         if len(core) >= 4 and core.isalpha() and core not in words and core not in _COMMON and core not in _GRAMMAR_PROTECTED:
-            swapped = [w for w in words if _transposed(core, w)]
-            near = swapped[:1] or (difflib.get_close_matches(core, words, n=1, cutoff=0.84) if len(core) >= 5 else
-                                   [w for w in difflib.get_close_matches(core, words, n=1, cutoff=0.88) if len(w) == 5 and w.startswith(core[:3])])
+            near = _correction(core, words)
             if near:
-                tok = tok.replace(core, near[0])
+                tok = tok.replace(core, near)
         out.append(tok)
     return " ".join(out)
 
@@ -303,12 +320,13 @@ class IntentParser:
         rel = _relative(text)
         if rel is not None and last_changed and len(text.split()) <= 8:
             return Intent("edit", changes=[self._relative_change(a, state, rel, None) for a in last_changed])
-        if self.embedder is not None and (_looks_like_request(text) or (len(text.split()) >= 2 and not _has(CHAT, text))):
+        vague = _has(VAGUE, text) or _has(DELEGATE, text)
+        if self.embedder is not None and not vague and (_looks_like_request(text) or (len(text.split()) >= 2 and not _has(CHAT, text))):
             guess = self.embedder(content_of(text))
             if guess:
                 attr, pol, sim = guess[0]
                 margin = sim - guess[1][2] if len(guess) > 1 else sim
-                if sim >= EMBEDDING_MIN_SIMILARITY and margin >= EMBEDDING_MIN_MARGIN and not _has(VAGUE, text):
+                if sim >= EMBEDDING_MIN_SIMILARITY and margin >= EMBEDDING_MIN_MARGIN:
                     return Intent("edit", changes=[self._absolute(attr, pol, text, state, removal=False, comparative=False)],
                                   note=f"embedding match {sim:.2f} (margin {margin:.2f})")
         if asks_about and not _has(VAGUE, text):  # a question about the system or the image, not a request

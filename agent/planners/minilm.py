@@ -67,7 +67,10 @@ class MiniLM:
         self.heads = int(config["num_attention_heads"])
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
-        self.w = {k.removeprefix("bert."): v for k, v in read_safetensors(model_dir / "model.safetensors").items()}
+        # linear weights stored transposed and contiguous: x @ W.T through a strided view takes numpy's slow path
+        self.w = {k.removeprefix("bert.") + (".T" if k.endswith(".weight") and v.ndim == 2 and "embeddings" not in k else ""):
+                  (np.ascontiguousarray(v.T) if k.endswith(".weight") and v.ndim == 2 and "embeddings" not in k else v)
+                  for k, v in read_safetensors(model_dir / "model.safetensors").items()}
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length)
         self.tokenizer.no_padding()
@@ -85,7 +88,8 @@ class MiniLM:
             p = f"encoder.layer.{i}."
 
             def lin(h, name):
-                return h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
+                flat = h.reshape(-1, h.shape[-1]) @ w[p + name + ".weight.T"] + w[p + name + ".bias"]
+                return flat.reshape(*h.shape[:-1], -1)
 
             q = lin(x, "attention.self.query").reshape(n, t, self.heads, hd).transpose(0, 2, 1, 3)
             k = lin(x, "attention.self.key").reshape(n, t, self.heads, hd).transpose(0, 2, 1, 3)

@@ -52,8 +52,18 @@ class OfflinePlanner(BaseChatModel):
             self.parser = IntentParser(embedder=embedder)
         return self.parser
 
-    def plan(self, text: str, state: dict, last: list[str]) -> tuple[Intent, AIMessage]:
+    def _parse(self, text: str, state: dict, last: list[str]) -> Intent:
+        """The parse of a message, kept for the call after the tools ran (the same message, state and last edit)."""
+        key = (text, tuple(sorted(state.items())), tuple(last))
+        cached = self.__dict__.get("_last_parse")
+        if cached is not None and cached[0] == key:
+            return cached[1]
         intent = self._parser().parse(text, state, last)
+        self.__dict__["_last_parse"] = (key, intent)
+        return intent
+
+    def plan(self, text: str, state: dict, last: list[str]) -> tuple[Intent, AIMessage]:
+        intent = self._parse(text, state, last)
         if intent.action == "edit":
             calls = []
             if intent.undo_steps:
@@ -87,7 +97,7 @@ class OfflinePlanner(BaseChatModel):
         if not after:
             return _result(self.plan(text, state, last)[1])
         # Tools have run. "undo that and add X": after the undo, make the edit on the restored state.
-        intent = self._parser().parse(text, state, last)
+        intent = self._parse(text, state, last)
         called = [c["name"] for m in after if isinstance(m, AIMessage) for c in m.tool_calls]
         if intent.action == "edit" and intent.undo_steps and "apply_attribute" not in called:
             fresh = self._parser().parse(_without_undo(text), state, last)
