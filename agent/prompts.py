@@ -155,9 +155,13 @@ def read_state(prompt: str) -> tuple[dict[str, float], list[str]]:
     """The state and last edited ids written into a system prompt by ``system_prompt``."""
     state: dict[str, float] = {}
     last: list[str] = []
-    for line in prompt.splitlines():
-        if line.startswith(STATE_MARKER):
-            state = json.loads(line[len(STATE_MARKER):].strip() or "{}")
-        elif line.startswith(LAST_MARKER):
-            last = json.loads(line[len(LAST_MARKER):].strip() or "[]")
+    for marker in (STATE_MARKER, LAST_MARKER):  # the last lines of the prompt: found from the end, not by splitting it all
+        at = prompt.rfind("\n" + marker) + 1 if not prompt.startswith(marker) else 0
+        if at or prompt.startswith(marker):
+            end = prompt.find("\n", at)
+            value = json.loads(prompt[at + len(marker): end if end >= 0 else None].strip() or ("{}" if marker == STATE_MARKER else "[]"))
+            if marker == STATE_MARKER:
+                state = value
+            else:
+                last = value
     return state, last

@@ -144,7 +144,8 @@ def test_clause_targets_and_scope(msg, state, action, expected):
     [("could you guess his age?", "none"), ("how do the sliders work?", "none"), ("is she wearing makeup?", "none"),
      ("cmd-z", "undo"), ("ctrl+z", "undo"), ("ctrl y", "redo"), ("make it pop", "clarify"), ("dealer's choice", "clarify"),
      ("surprise me", "clarify"), ("remove the people behind her", "none"), ("give it a vintage film look", "none"),
-     ("get rid of the reflection on his lenses", "none"), ("can you make the photo black and white", "none")],
+     ("get rid of the reflection on his lenses", "none"), ("can you make the photo black and white", "none"),
+     ("add some film grain", "none"), ("add a cap... no wait, just undo", "undo")],
 )
 def test_questions_system_commands_and_whole_photo_requests(msg, action):
     intent = parse(msg, {"smiling": 0.6})

@@ -73,8 +73,7 @@ class Analysis:
     cancelled: bool = False    # a clause was cancelled by "don't ..."
 
 
-def _sub(pattern: str, repl, text: str) -> str:
-    return re.sub(pattern, repl, text)
+PHOTO_WORDS = frozenset(re.findall(r"[a-z]+", PHOTO_OBJECT))  # never "corrected" into face words ("grain" is not "grin")
 
 
 def expand_lists(text: str) -> str:
@@ -188,6 +187,10 @@ def analyse(text: str, question_mark: bool = False) -> Analysis:
     if re.fullmatch(r"\s*(?:please |pls |just )?" + SYSTEM_UNDO + r"(?:\s*(?:x\s*)?(\d|twice|two times))?\W*(?:please|pls|that)?\s*", text):
         return Analysis(text, system="undo")
     text = re.sub(r"\bblack (?:and|&|n) white\b|\bb ?& ?w\b", "monochrome", text)
+    # a self-correction replaces what came before it: "add a cap... no wait, just undo"
+    parts = re.split(r"\b(?:no wait|wait,? no|actually no|no,? actually|scratch that|on second thought|second thoughts)\b[ ,.]*", text)
+    if len(parts) > 1 and parts[-1].strip(" ,."):
+        text = parts[-1]
     out = Analysis(text)
     stripped = text.strip()
     if re.match(r"\s*(?:hey |hi |ok |so |and |hmm,? )?" + QUESTION_START, stripped) and (question_mark or re.search(r"\b(?:do you think|guess|wonder)\b", stripped)) \

@@ -17,14 +17,14 @@ from typing import Callable
 
 from ...tools.edit_state import clamp
 from ...tools.vocabulary import Vocabulary, default_vocabulary
-from .clauses import analyse, expand_lists, rewrite_from_to
+from .clauses import PHOTO_WORDS, analyse, expand_lists, rewrite_from_to
 
 SLIGHT, DEFAULT, STRONG, FULL = 0.3, 0.6, 0.9, 1.0
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "once": 1, "twice": 2, "thrice": 3}
 
 ABS_FULL = r"fully|maximum|max|maxed|as much as possible|as \w+ as (?:possible|you can|it gets)|completely|totally|all the way|100 ?%|to the max"
-ABS_STRONG = r"bushy|thick|huge|giant|enormous|bright|vivid|massively|enormously|incredibly|insanely|lots|very|a lot|lots of|much|strongly|strong|really|extremely|dramatically|dramatic|heavy|heavily|intense|intensely|super|bold|huge|massive|big|loads of|seriously|way|hugely|so much|so very|wide|widely"
+ABS_STRONG = r"bushy|thick|huge|giant|gigantic|ginormous|colossal|whopping|enormous|bright|vivid|massively|enormously|incredibly|insanely|lots|very|a lot|lots of|much|strongly|strong|really|extremely|dramatically|dramatic|heavy|heavily|intense|intensely|super|bold|huge|massive|big|loads of|seriously|way|hugely|so much|so very|wide|widely"
 ABS_SLIGHT = r"little|slightly|slight|a little|a little bit|a tiny bit|tiny bit|a wee bit|a teeny bit|a bit|a touch|a tad|tad|subtle|subtly|light|lightly|a hint of|hint of|mild|mildly|faint|small|soft|softly|gentle|gently|barely|somewhat|kinda|kind of|a smidge"
 COMPARATIVE_MORE = r"stronger|bigger|larger|wider|longer|darker|thicker|brighter|deeper|heavier|bolder|fuller|redder|curlier"
 COMPARATIVE_LESS = r"weaker|smaller|shorter|thinner|lighter|fainter|softer|subtler|narrower|fewer|lower"
@@ -169,7 +169,8 @@ def _fix_typos(text: str, words: set[str]) -> str:
     out = []
     for tok in text.split(" "):
         core = tok.strip(",.;:")
-        if len(core) >= 4 and core.isalpha() and core not in words and core not in _COMMON and core not in _GRAMMAR_PROTECTED:
+        if len(core) >= 4 and core.isalpha() and core not in words and core not in _COMMON and core not in _GRAMMAR_PROTECTED \
+                and core not in PHOTO_WORDS:
             near = _correction(core, words)
             if near:
                 tok = tok.replace(core, near)
