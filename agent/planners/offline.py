@@ -96,10 +96,11 @@ class OfflinePlanner(BaseChatModel):
         after = messages[last_human + 1:]
         if not after:
             return _result(self.plan(text, state, last)[1])
-        # Tools have run. "undo that and add X": after the undo, make the edit on the restored state.
-        intent = self._parse(text, state, last)
+        # Tools have run. "undo that and add X": after the undo, make the edit on the restored state
+        # (only a turn whose tools undid and applied nothing can be that; any other turn is reported at once).
         called = [c["name"] for m in after if isinstance(m, AIMessage) for c in m.tool_calls]
-        if intent.action == "edit" and intent.undo_steps and "apply_attribute" not in called:
+        intent = self._parse(text, state, last) if "undo" in called and "apply_attribute" not in called else None
+        if intent is not None and intent.action == "edit" and intent.undo_steps:
             fresh = self._parser().parse(_without_undo(text), state, last)
             if fresh.changes:
                 edits = [{"attribute": c.attribute, "strength": c.strength} for c in fresh.changes]
