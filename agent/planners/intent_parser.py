@@ -146,14 +146,15 @@ def _transposed(a: str, b: str) -> bool:
     return len(diff) == 2 and diff[1] == diff[0] + 1
 
 
-_TYPO_CACHE: dict[tuple[int, str], str | None] = {}
+_TYPO_CACHE: dict[tuple[int, str], tuple[set[str], str | None]] = {}  # (id of the word set, token) -> (that set, fix)
 
 
 def _correction(core: str, words: set[str]) -> str | None:
     """The vocabulary or grammar word a misspelt token stands for, or None (cached per word list and token)."""
     key = (id(words), core)
-    if key in _TYPO_CACHE:
-        return _TYPO_CACHE[key]
+    hit = _TYPO_CACHE.get(key)
+    if hit is not None and hit[0] is words:  # the entry holds its set, so the id cannot belong to another one
+        return hit[1]
     # only words of about the same length can be that close (ratio 2M/(a+b) >= 0.84)
     pool = [w for w in sorted(words) if abs(len(w) - len(core)) <= 2]
     swapped = [w for w in pool if _transposed(core, w)]
@@ -161,8 +162,8 @@ def _correction(core: str, words: set[str]) -> str | None:
                            [w for w in difflib.get_close_matches(core, pool, n=1, cutoff=0.88) if len(w) == 5 and w.startswith(core[:3])])
     if len(_TYPO_CACHE) > 20000:
         _TYPO_CACHE.clear()
-    _TYPO_CACHE[key] = near[0] if near else None
-    return _TYPO_CACHE[key]
+    _TYPO_CACHE[key] = (words, near[0] if near else None)
+    return _TYPO_CACHE[key][1]
 
 
 def _fix_typos(text: str, words: set[str]) -> str:
