@@ -24,7 +24,7 @@ of phrasings instead of one sentence each:
 - life stages and decades ("as a toddler", "in his eighties") and skin lightness ("lighten her
   complexion") are mapped to the age and tanned axes with their strengths.
 
-All of it is regular expressions over short strings, so a message is analysed in microseconds.
+All of it is regular expressions over short strings: a message is analysed in about 0.1 ms.
 """
 
 from __future__ import annotations

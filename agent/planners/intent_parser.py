@@ -1,6 +1,8 @@
 """The offline planner's understanding of a message: action, attributes, strengths.
 
-Works from the vocabulary (ids and synonyms), the grammar of editing requests
+The message first goes through clauses.py (targets of its clauses: face, whole photo, system,
+question; person nouns, negation scope, from-A-to-B, lists, life stages rewritten into canonical
+form). The face clauses are then read from the vocabulary (ids and synonyms), the grammar of editing requests
 (strength words, relative changes, removal, undo/redo/reset, chit-chat, vague
 requests) and, for paraphrases the synonym table does not hold, sentence
 embeddings. The arithmetic is shared/spec/intents.md's. It is a pure function
