@@ -443,6 +443,7 @@ def cmd_tools(args) -> int:
 
 
 def cmd_models(args) -> int:
+    _require(f"models {args.models_command}", "torch", "diffusion")
     if args.models_command == "make-tiny":
         from .models.tiny import make_tiny
 
@@ -482,6 +483,7 @@ def cmd_models(args) -> int:
 
 
 def cmd_train_direction(args) -> int:
+    _require("train-direction", "torch", "diffusion")
     from .models.diffusion_loading import load_unet, resolve_sources
     from .models.train_mapping import TrainSettings, train_direction
     from .tools.vocabulary import default_vocabulary
