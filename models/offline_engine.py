@@ -34,6 +34,10 @@ HAIR_COLOURS = {
     "green_hair": (40, 150, 72),
 }
 EYE_COLOURS = {"blue_eyes": (70, 130, 215), "green_eyes": (70, 155, 90), "brown_eyes": (105, 62, 30)}
+# Drawn by this module but withdrawn (issue 11): they did not pass for a photograph.
+WITHDRAWN = frozenset({"mouth_open", "big_eyes", "chubby", "eyeglasses", "sunglasses", "makeup",
+                       "rosy_cheeks", "tanned", "freckles", *EYE_COLOURS, *HAIR_COLOURS})
+WITHDRAWN_REASON = "needs the diffusion engine (the offline engine's version does not pass for a photograph)"
 LIPSTICK = (175, 22, 45)
 BLUSH = (230, 95, 115)
 EYESHADOW = (120, 70, 95)
@@ -91,22 +95,20 @@ class OfflineEngine(Generator):
 
     # -- what it can do -------------------------------------------------
     def supported_attributes(self) -> dict[str, tuple[bool, bool]]:
-        sup = {
-            "smiling": (True, True),
-            "mouth_open": (True, True),
-            "big_eyes": (True, True),
-            "chubby": (True, True),
-            "eyeglasses": (True, False),
-            "sunglasses": (True, False),
-            "lipstick": (True, True),
-            "makeup": (True, True),
-            "rosy_cheeks": (True, False),
-            "tanned": (True, True),
-            "freckles": (True, True),
-        }
-        sup.update({a: (True, False) for a in EYE_COLOURS})
-        sup.update({a: (True, False) for a in HAIR_COLOURS})
-        return sup
+        """Only the edits that pass for a photograph (issue 11): a smile and lipstick.
+
+        The other edits this module can draw (mouth_open, big_eyes, chubby, glasses, makeup, blush,
+        tan, freckles, eye and hair colour) were graded as not looking like a real photograph, so
+        they are withdrawn and reported as needing the diffusion engine, never drawn badly.
+        """
+        return {"smiling": (True, False), "lipstick": (True, True)}
+
+    def check_supported(self, edits: EditState) -> None:
+        """As Generator.check_supported, but a withdrawn attribute says it needs the diffusion engine."""
+        try:
+            super().check_supported(edits)
+        except UnsupportedAttributeError as exc:
+            raise UnsupportedAttributeError({a: (WITHDRAWN_REASON if a in WITHDRAWN else r) for a, r in exc.unsupported.items()}) from None
 
     # -- inversion --------------------------------------------------------
     def invert(self, image: np.ndarray) -> Latent:
