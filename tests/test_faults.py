@@ -31,7 +31,7 @@ def _agent(editor, tmp_path, url, **overrides):
     return ChatAgent(SessionToolkit(editor, tmp_path / "exports"), make_chat_openai(config), config)
 
 
-GLASSES = [("apply_attribute", {"edits": [{"attribute": "eyeglasses", "strength": 0.6}]})]
+GLASSES = [("apply_attribute", {"edits": [{"attribute": "lipstick", "strength": 0.6}]})]
 
 
 @pytest.mark.parametrize("fault,retries,requests", [("sleep:3", 0, 1), ("500", 2, 3), ("malformed", 0, 1)])
@@ -47,7 +47,7 @@ def test_endpoint_faults_are_one_clear_error_and_the_session_stays_usable(editor
     time.sleep(0.1 if not fault.startswith("sleep") else 2.5)  # let a slow handler finish its sleep
     handler.script[:] = [GLASSES, "Glasses added."]
     reply = agent.send("add glasses")
-    assert reply.text == "Glasses added." and reply.head.strengths() == {"eyeglasses": 0.6}
+    assert reply.text == "Glasses added." and reply.head.strengths() == {"lipstick": 0.6}
 
 
 def test_rate_limits_are_retried_with_backoff(editor, tmp_path, endpoint):
@@ -55,7 +55,7 @@ def test_rate_limits_are_retried_with_backoff(editor, tmp_path, endpoint):
     agent = _agent(editor, tmp_path, url, llm_max_retries=3)
     handler.script += ["429", "429", GLASSES, "Done."]
     reply = agent.send("add glasses")
-    assert reply.text == "Done." and reply.head.strengths() == {"eyeglasses": 0.6}
+    assert reply.text == "Done." and reply.head.strengths() == {"lipstick": 0.6}
     assert len(handler.requests) == 4
 
 
@@ -86,7 +86,7 @@ def test_an_endless_tool_loop_is_cut_by_the_recursion_limit(editor, tmp_path, en
     assert "kept calling tools" in reply.text
     assert len(handler.requests) < 10
     handler.script[:] = [GLASSES, "Glasses on."]
-    assert agent.send("add glasses").head.strengths() == {"eyeglasses": 0.6}
+    assert agent.send("add glasses").head.strengths() == {"lipstick": 0.6}
 
 
 def test_hostile_instructions_cannot_leave_the_session(store, parts, photo, tmp_path, endpoint):

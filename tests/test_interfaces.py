@@ -45,7 +45,7 @@ def test_a_foreign_langgraph_agent_edits_with_our_toolkit(photo, db_url, tmp_pat
 
     kit = ChatfaceToolkit.from_photo(photo, database_url=db_url, export_dir=tmp_path / "exports")
     model = ScriptedModel(script=[
-        [("apply_attribute", {"edits": [{"attribute": "smiling", "strength": 0.3}, {"attribute": "eyeglasses", "strength": 0.6}]})],
+        [("apply_attribute", {"edits": [{"attribute": "smiling", "strength": 0.3}, {"attribute": "lipstick", "strength": 0.6}]})],
         "She now smiles a little and wears glasses.",
         [("undo", {"steps": 1})],
         "Undone.",
@@ -54,7 +54,7 @@ def test_a_foreign_langgraph_agent_edits_with_our_toolkit(photo, db_url, tmp_pat
     ], seen=[])
     agent = create_react_agent(model, kit.get_tools())
     out = agent.invoke({"messages": [("user", "a subtle smile and glasses please")]})
-    assert kit.head().strengths() == {"smiling": 0.3, "eyeglasses": 0.6}
+    assert kit.head().strengths() == {"smiling": 0.3, "lipstick": 0.6}
     tool_result = [m for m in out["messages"] if m.type == "tool"][0]
     assert "identity" in tool_result.content and "same person" in tool_result.content  # scores reach the foreign agent
     out = agent.invoke({"messages": out["messages"] + [("user", "undo that")]})
@@ -109,7 +109,7 @@ def test_mcp_server_over_stdio_edits_undoes_and_stores(photo, tmp_path, astronau
             sid = _text(opened).split("Session ")[1].rstrip(".")
             assert any(c.type == "image" and c.mime_type == "image/png" for c in opened.content)
             edited = await client.call_tool("apply_attribute", {"edits": [{"attribute": "smiling", "strength": 0.6},
-                                                                          {"attribute": "eyeglasses", "strength": 0.6}]})
+                                                                          {"attribute": "lipstick", "strength": 0.6}]})
             assert not edited.is_error and "same person" in _text(edited)
             bad = await client.call_tool("apply_attribute", {"edits": [{"attribute": "wings", "strength": 0.6}]})
             assert bad.is_error
@@ -127,7 +127,7 @@ def test_mcp_server_over_stdio_edits_undoes_and_stores(photo, tmp_path, astronau
 
     sid = anyio.run(scenario)
     store = Store(db)
-    assert store.head(sid).strengths() == {"smiling": 0.6, "eyeglasses": 0.6}
+    assert store.head(sid).strengths() == {"smiling": 0.6, "lipstick": 0.6}
     assert [n.seq for n in store.nodes(sid)] == [0, 1]
     assert store.get_session(sid).latent_blob is not None
     assert (tmp_path / "exports" / "mcp.png").exists() and not (tmp_path / "escape.png").exists()
@@ -166,7 +166,7 @@ def test_mcp_over_http_gives_each_connection_its_own_session(photo, tmp_path):
                 return sid
 
         async def both():
-            return [await one("lipstick"), await one("blue_eyes")]
+            return [await one("lipstick"), await one("smiling")]
 
         first, second = anyio.run(both)
     finally:
@@ -174,7 +174,7 @@ def test_mcp_over_http_gives_each_connection_its_own_session(photo, tmp_path):
         proc.wait(timeout=30)
     assert first != second
     store = Store(db)
-    assert store.head(first).strengths() == {"lipstick": 0.6} and store.head(second).strengths() == {"blue_eyes": 0.6}
+    assert store.head(first).strengths() == {"lipstick": 0.6} and store.head(second).strengths() == {"smiling": 0.6}
 
 
 def test_the_graph_for_the_langgraph_server_and_as_a_subgraph(photo, db_url):
@@ -194,10 +194,10 @@ def test_the_graph_for_the_langgraph_server_and_as_a_subgraph(photo, db_url):
     make_graph = getattr(module, attr)
 
     graph = make_graph({"configurable": {"photo": str(photo), "database_url": db_url, "use_embeddings": False}})
-    out = graph.invoke({"messages": [("user", "give her green eyes")]})
-    assert "green_eyes" in out["messages"][-1].content
+    out = graph.invoke({"messages": [("user", "give her red lipstick")]})
+    assert "lipstick" in out["messages"][-1].content
     sid = graph.session_id
-    assert Store(db_url).head(sid).strengths() == {"green_eyes": 0.6}
+    assert Store(db_url).head(sid).strengths() == {"lipstick": 0.6}
 
     # the same session, reopened by id, as one node of a foreign graph
     sub = make_graph({"configurable": {"session_id": sid, "database_url": db_url, "use_embeddings": False}})
