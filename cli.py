@@ -217,6 +217,9 @@ def cmd_edit(args) -> int:
     agent = _agent(config, editor, None)
     reply = agent.send(args.request)
     print(reply.text)
+    if reply.head.seq == 0:  # a fresh session still at the original photo: nothing was applied
+        print(f"session {editor.session_id}: nothing was applied, no file written", file=sys.stderr)
+        return 1
     _save(editor, reply.head, out)
     print(f"session {editor.session_id}, node {reply.head.seq}: wrote {out}")
     return 0

@@ -68,7 +68,7 @@ def test_edit_history_export(tmp_path, photo):
 
 
 def test_chat_resumes_a_session(tmp_path, photo):
-    r = run(["chat", str(photo)], tmp_path, input="add glasses\nmore\nundo\nquit\n")
+    r = run(["chat", str(photo)], tmp_path, input="add red lipstick\nmore\nundo\nquit\n")
     assert r.returncode == 0, r.stderr
     sid = r.stdout.split()[1]
     r = run(["chat", "--session", sid], tmp_path, input="reset\nquit\n")

@@ -1,0 +1,30 @@
+"""Issue 11's honest outcomes: partial requests apply what works and name the rest; `chatface edit` fails when nothing was applied."""
+
+from chatface.agent.session import ChatAgent
+from chatface.agent.planners.offline import OfflinePlanner
+from chatface.tools.toolkit import SessionToolkit
+
+from test_cli import run
+
+
+def test_edit_exits_non_zero_and_writes_nothing_when_nothing_was_applied(tmp_path, photo):
+    out = tmp_path / "glasses.png"
+    r = run(["edit", str(photo), "add glasses", "-o", str(out)], tmp_path)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert not out.exists()
+    assert "diffusion engine" in r.stdout and "nothing was applied" in r.stderr
+
+
+def test_edit_applies_the_parts_that_work_and_exits_zero(tmp_path, photo):
+    out = tmp_path / "partial.png"
+    r = run(["edit", str(photo), "red lipstick and glasses", "-o", str(out)], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert out.exists()
+    assert "eyeglasses" in r.stdout and "diffusion engine" in r.stdout
+
+
+def test_a_failed_part_never_throws_away_the_rest(editor, tmp_path):
+    agent = ChatAgent(SessionToolkit(editor, tmp_path), OfflinePlanner(use_embeddings=False))
+    r = agent.send("give her red lipstick and blue eyes")
+    assert r.head.strengths() == {"lipstick": 0.6}
+    assert "blue_eyes" in r.text and "diffusion engine" in r.text
