@@ -194,12 +194,13 @@ def test_cli_eval_intents_and_edits(tmp_path, astronaut):
     Image.fromarray(astronaut).save(photos / "astronaut.png")
     Image.fromarray(np.full((120, 120, 3), 200, np.uint8)).save(photos / "wall.png")
     (photos / "notes.txt").write_text("not a photo")
-    run = subprocess.run([sys.executable, "-m", "chatface.cli", "eval", "edits", str(photos), "--attributes", "smiling,-smiling,age",
+    run = subprocess.run([sys.executable, "-m", "chatface.cli", "eval", "edits", str(photos), "--attributes", "smiling,-smiling,lipstick,age",
                           "--strengths", "0.3,0.9", "--out", str(tmp_path / "ee"), "--no-progress"], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     report = json.loads((tmp_path / "ee" / "report.json").read_text())
     assert [s["photo"].endswith("wall.png") for s in report["photos_skipped"]] == [True]
-    assert "age" in report["unsupported"] and set(report["per_attribute"]) == {"smiling", "-smiling"}
+    # a withdrawn direction is reported as unsupported, never scored as if it had been drawn
+    assert {"age", "-smiling"} <= set(report["unsupported"]) and set(report["per_attribute"]) == {"smiling", "lipstick"}
     row = report["per_attribute"]["smiling"]["+0.90"]
     assert row["same_person_rate"] == 1.0 and row["direction"] > 0.1 and row["ssim_outside"] == 1.0
     assert report["per_attribute"]["smiling"]["+0.90"]["identity"] < report["per_attribute"]["smiling"]["+0.30"]["identity"]

@@ -69,14 +69,20 @@ def test_upload_chat_undo_and_history_in_a_real_browser(web_server, photo):
         expect(page.locator("#after img")).to_be_visible()
         expect(page.locator("#history img")).to_have_count(2)
 
-        page.locator("#message textarea").fill("add glasses")
+        page.locator("#message textarea").fill("add glasses")  # withdrawn from the offline engine: said, and nothing stored
+        page.locator("#send").click()
+        expect(page.locator("#chat")).to_contain_text("diffusion engine", timeout=120_000)
+        expect(status).to_contain_text("Node 1")
+
+        page.locator("#message textarea").fill("a bit more smile")
         page.locator("#send").click()
         expect(status).to_contain_text("Node 2", timeout=120_000)
+        expect(status).to_contain_text("smiling +0.40")
         page.screenshot(path=str(ARTIFACTS / "web-app.png"), full_page=True)
 
         page.locator("#undo").click()
         expect(status).to_contain_text("Node 1", timeout=60_000)
-        expect(status).not_to_contain_text("eyeglasses")
+        expect(status).to_contain_text("smiling +0.30")
         page.locator("#history img").nth(0).click()  # back to the original through the gallery
         expect(status).to_contain_text("Node 0", timeout=60_000)
         page.locator("#redo").click()
