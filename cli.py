@@ -179,7 +179,7 @@ def _agent(config, editor, export_dir):
     from .tools.editor import Thresholds
     from .tools.toolkit import SessionToolkit
 
-    editor.thresholds = Thresholds(identity_distance=config.identity_distance, direction=config.direction_threshold)
+    editor.thresholds = Thresholds(identity_distance=config.identity_distance, direction=config.direction_threshold, max_attempts=config.max_attempts)
     return ChatAgent(SessionToolkit(editor, export_dir), make_planner(config), config)
 
 

@@ -1,14 +1,15 @@
 """The agent as a LangGraph StateGraph, top to bottom:
 
-    plan -> tools -> self_check -> plan ... -> respond
+    plan -> tools -> plan ... -> respond
 
 plan: the planner (an LLM or the offline planner) sees the system prompt with
 the session's current edit state and the conversation, and answers with tool
 calls or text. tools: the calls run in order (undo before the edit that
-follows it). self_check: every apply_attribute result that failed identity or
-direction is re-edited by the bounded search of selfcheck.py. respond: the
-planner's final words, plus what the self-check traded off and what could not
-be done, so the user is always told.
+follows it); ``apply_attribute`` checks its own result and re-edits when a
+check fails (tools/selfcheck.py), so every client of the tools gets that.
+respond: the planner's final words, opened by what could not be done and
+followed by what the self-check traded off, so the user is always told even
+when an LLM leaves it out.
 """
 
 from __future__ import annotations
@@ -18,23 +19,11 @@ from typing import Literal
 from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
 from langgraph.graph import END, START, StateGraph
 
-from ..tools.toolkit import SessionToolkit, unsupported_message
+from ..tools.toolkit import SessionToolkit
 from .configuration import Configuration
 from .errors import PlannerError
 from .prompts import system_prompt
-from .selfcheck import run_self_check
 from .state import AgentState
-
-
-def _turn_tool_messages(messages) -> list[ToolMessage]:
-    """The tool results after the newest AI message with tool calls."""
-    out = []
-    for m in reversed(messages):
-        if isinstance(m, ToolMessage):
-            out.append(m)
-        else:
-            break
-    return list(reversed(out))
 
 
 def build_graph(planner, toolkit: SessionToolkit, config: Configuration | None = None):
@@ -70,37 +59,26 @@ def build_graph(planner, toolkit: SessionToolkit, config: Configuration | None =
                                            tool_call_id=call["id"], name=call["name"], status="error"))
                 continue
             results.append(tool.invoke({**call, "type": "tool_call"}))
-        return {"messages": results}
-
-    def self_check(state: AgentState) -> dict:
-        notes = []
-        for msg in _turn_tool_messages(state.messages):
-            art = getattr(msg, "artifact", None) or {}
-            if art.get("tool") != "apply_attribute":
-                continue
-            if art.get("unsupported"):
-                notes.append(unsupported_message(editor.engine_name, art["unsupported"]))
-            result = run_self_check(editor, art, config.max_attempts)
-            if result is not None:
-                notes.append(result.note)
-        return {"notes": notes}
+        # what the user must be told whatever the planner writes: parts not done, limits, the self-check's trade-offs
+        notes = [n for m in results for n in ((getattr(m, "artifact", None) or {}).get("notes") or [])]
+        return {"messages": results, "notes": notes}
 
     def respond(state: AgentState) -> dict:
         final = state.messages[-1]
         text = final.content if isinstance(final.content, str) else str(final.content)
-        extra = [n for n in state.notes if n not in text]
-        if not extra:
+        missing = [n for n in dict.fromkeys(state.notes) if n not in text]
+        if not missing:
             return {}
-        return {"messages": [AIMessage(content=(text + "\n" if text else "") + "\n".join(extra), id=final.id)]}
+        not_done = [n for n in missing if not n.startswith("Self-check")]
+        after = [n for n in missing if n.startswith("Self-check")]
+        return {"messages": [AIMessage(content="\n".join([*not_done, *([text] if text else []), *after]), id=final.id)]}
 
     graph = StateGraph(AgentState)
     graph.add_node("plan", plan)
     graph.add_node("tools", run_tools)
-    graph.add_node("self_check", self_check)
     graph.add_node("respond", respond)
     graph.add_edge(START, "plan")
     graph.add_conditional_edges("plan", route_after_plan)
-    graph.add_edge("tools", "self_check")
-    graph.add_edge("self_check", "plan")
+    graph.add_edge("tools", "plan")
     graph.add_edge("respond", END)
     return graph.compile(name="chatface")

@@ -1,4 +1,4 @@
-"""The graph's state: the conversation, and what the self-check found this turn."""
+"""The graph's state: the conversation, and what the tools said the user must be told this turn."""
 
 from __future__ import annotations
 
@@ -13,5 +13,5 @@ from langgraph.graph import add_messages
 @dataclass
 class AgentState:
     messages: Annotated[Sequence[AnyMessage], add_messages] = field(default_factory=list)
-    # Notes for the user from the self-check and from unsupported attributes, this turn.
+    # Notes the tools said the user must be told (parts not done, limits, the self-check), this turn.
     notes: Annotated[list[str], operator.add] = field(default_factory=list)

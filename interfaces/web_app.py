@@ -52,7 +52,8 @@ class WebBackend:
 
     def editor(self, session_id: str) -> SessionEditor:
         ed = SessionEditor(self.store, self.parts, session_id, owner=self.owner)
-        ed.thresholds = Thresholds(identity_distance=self.config.identity_distance, direction=self.config.direction_threshold)
+        ed.thresholds = Thresholds(identity_distance=self.config.identity_distance, direction=self.config.direction_threshold,
+                                    max_attempts=self.config.max_attempts)
         return ed
 
     def image(self, ed: SessionEditor, node) -> np.ndarray:

@@ -121,6 +121,7 @@ class Attempt(Base):
     identity: Mapped[float | None] = mapped_column(Float)
     identity_distance: Mapped[float | None] = mapped_column(Float)
     direction: Mapped[dict] = mapped_column(JSON, default=dict)
+    realism: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # seam, texture, gamut, visible, problems
     passed: Mapped[bool] = mapped_column(Boolean, default=False)
     kept: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -161,7 +161,7 @@ class AttemptRecord:
     passed: bool
     kept: bool = False
     note: str = ""
-    extra: dict = field(default_factory=dict)
+    realism: dict | None = None
 
 
 def _node_info(n: EditNode) -> NodeInfo:
@@ -341,14 +341,15 @@ class Store:
                 old.kept = False
         for i, a in enumerate(attempts, start=start + 1):
             db.add(Attempt(session_id=session_id, node_id=node_id, number=i, state=a.state, identity=a.identity,
-                           identity_distance=a.identity_distance, direction=a.direction, passed=a.passed, kept=a.kept, note=a.note))
+                           identity_distance=a.identity_distance, direction=a.direction, realism=a.realism, passed=a.passed, kept=a.kept,
+                           note=a.note))
 
     def attempts(self, session_id: str, node_id: int, owner: str | None = None) -> list[dict]:
         with self.unit(read=True) as db:
             self._locked_session(db, session_id, owner, lock=False)
             rows = db.execute(select(Attempt).where(Attempt.session_id == session_id, Attempt.node_id == node_id).order_by(Attempt.number)).scalars()
             return [dict(number=a.number, state=a.state, identity=a.identity, identity_distance=a.identity_distance,
-                         direction=a.direction, passed=a.passed, kept=a.kept, note=a.note) for a in rows]
+                         direction=a.direction, realism=a.realism, passed=a.passed, kept=a.kept, note=a.note) for a in rows]
 
     @staticmethod
     def _tree(db: Session, s: ChatSession) -> None:

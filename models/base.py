@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .realism import RealismScorer
 
 
 class ChatfaceModelError(Exception):
@@ -149,6 +152,12 @@ class DirectionScorer(ABC):
     ) -> float: ...
 
 
+def _default_realism():
+    from .realism import RealismScorer
+
+    return RealismScorer()
+
+
 @dataclass
 class EngineParts:
     """An engine's generator with the scorers that check its edits."""
@@ -157,3 +166,4 @@ class EngineParts:
     identity: IdentityScorer
     direction: DirectionScorer
     model_id: str = ""
+    realism: "RealismScorer" = field(default_factory=lambda: _default_realism())

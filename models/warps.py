@@ -35,23 +35,6 @@ class DisplacementField:
         self.d[y0:y1, x0:x1, 0] += wgt * float(move[0])
         self.d[y0:y1, x0:x1, 1] += wgt * float(move[1])
 
-    def add_radial(self, centre: np.ndarray, radius: float, amount: float) -> None:
-        """Magnify (amount > 0) or shrink (amount < 0) the disc around ``centre``."""
-        if radius <= 1 or amount == 0:
-            return
-        h, w = self.d.shape[:2]
-        c = np.asarray(centre, np.float64)
-        x0, x1 = int(max(0, np.floor(c[0] - radius))), int(min(w, np.ceil(c[0] + radius) + 1))
-        y0, y1 = int(max(0, np.floor(c[1] - radius))), int(min(h, np.ceil(c[1] + radius) + 1))
-        if x0 >= x1 or y0 >= y1:
-            return
-        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-        dx, dy = xs - c[0], ys - c[1]
-        r2 = (dx**2 + dy**2) / (radius**2)
-        wgt = np.clip(1.0 - r2, 0.0, None) ** 2 * amount
-        self.d[y0:y1, x0:x1, 0] += wgt * dx
-        self.d[y0:y1, x0:x1, 1] += wgt * dy
-
     def is_zero(self) -> bool:
         return not np.any(self.d)
 

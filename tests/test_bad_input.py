@@ -3,7 +3,6 @@ or (odd but valid photos) is handled correctly."""
 
 from __future__ import annotations
 
-import io
 import math
 import os
 

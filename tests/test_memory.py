@@ -133,8 +133,8 @@ def test_owners_concurrent_edits_and_seeds(store):
 
 
 def test_a_database_made_by_the_first_schema_upgrades_without_loss(url):
-    """Rows written under revision 0001 survive 0002 (which rebuilds the sessions table on SQLite), and the head and
-    redo references become enforced foreign keys."""
+    """Rows written under revision 0001 survive 0002 (which rebuilds the sessions table on SQLite) and 0003, and the
+    head and redo references become enforced foreign keys."""
     from sqlalchemy import inspect
     from sqlalchemy.exc import IntegrityError
 
@@ -159,7 +159,8 @@ def test_a_database_made_by_the_first_schema_upgrades_without_loss(url):
     try:
         assert s.head("s1").id == 2 and [n.seq for n in s.nodes("s1")] == [0, 1, 2]
         assert s.messages("s1") == [dict(role="user", content="make her smile", tool_calls=None, tool_call_id=None, name=None)]
-        assert len(s.attempts("s1", 3)) == 1 and s.get_session("s1").seed == 7
+        (old_attempt,) = s.attempts("s1", 3)
+        assert old_attempt["realism"] is None and s.get_session("s1").seed == 7  # 0003: attempts before it have no realism
         assert s.redo("s1") == (s.node("s1", 2), 1)  # the redo reference survived too
         fks = {tuple(fk["constrained_columns"]): fk["referred_table"] for fk in inspect(s.engine).get_foreign_keys("sessions")}
         assert fks[("head_node_id",)] == "edit_nodes" and fks[("redo_node_id",)] == "edit_nodes"

@@ -16,6 +16,7 @@ from ..memory import blobs
 from ..memory.store import AttemptRecord, NodeInfo, Store
 from ..models.base import EditSpec, Latent, UnsupportedAttributeError
 from ..models.images import decode_image_bytes, encode_png, load_image
+from ..models.realism import RealismScore
 from ..models.registry import EngineParts
 from .edit_state import strengths
 from .vocabulary import default_vocabulary
@@ -25,6 +26,7 @@ from .vocabulary import default_vocabulary
 class Thresholds:
     identity_distance: float | None = None  # None: the identity scorer's own criterion
     direction: float = 0.1
+    max_attempts: int = 4  # the self-check's re-edits per edit (0: check and report, never re-edit)
 
 
 @dataclass
@@ -36,10 +38,25 @@ class Evaluation:
     direction_ok: dict[str, bool]
     identity_criterion: str = ""
     direction_threshold: float = 0.0
+    realism: RealismScore | None = None  # None: not measured (nothing changed on the pixels' side)
+
+    @property
+    def realistic(self) -> bool:
+        """No artefact (seam, texture, gamut); a change too weak to see is not an artefact (see ``visible``)."""
+        return not self.artefacts
+
+    @property
+    def visible(self) -> bool:
+        return self.realism is None or not self.realism.invisible
+
+    @property
+    def artefacts(self) -> dict[str, str]:
+        """What makes the edit look unlike a photograph (seam, texture, gamut); invisibility is not an artefact."""
+        return {k: v for k, v in (self.realism.problems if self.realism else {}).items() if k != "visible"}
 
     @property
     def passed(self) -> bool:
-        return self.same_person and all(self.direction_ok.values())
+        return self.same_person and all(self.direction_ok.values()) and self.realistic and self.visible
 
     def as_dict(self) -> dict:
         return {
@@ -51,6 +68,7 @@ class Evaluation:
             "passed": self.passed,
             "identity_criterion": self.identity_criterion,
             "direction_threshold": self.direction_threshold,
+            "realism": self.realism.as_dict() if self.realism is not None else None,
         }
 
 
@@ -168,7 +186,16 @@ class SessionEditor:
             ok[attr] = d >= self.thresholds.direction
         rule = (self.parts.identity.criterion if self.thresholds.identity_distance is None
                 else f"{self.parts.identity.name} distance < {self.thresholds.identity_distance} (configured)")
-        return Evaluation(ident.similarity, ident.distance, same, direction, ok, rule, self.thresholds.direction)
+        realism = self.parts.realism.score(self.source, image, self.face_region()) if direction else None
+        return Evaluation(ident.similarity, ident.distance, same, direction, ok, rule, self.thresholds.direction, realism)
+
+    def face_region(self) -> tuple[int, int, int, int] | None:
+        """The bounding box of the engine's edit region (where realism is judged); None for the whole photo."""
+        mask = self.parts.generator.edit_region(self.source, self.latent())
+        if mask is None or not mask.any():
+            return None
+        ys, xs = np.nonzero(mask)
+        return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
     # -- memory -------------------------------------------------------------
     def head(self) -> NodeInfo:
@@ -203,7 +230,8 @@ class SessionEditor:
         attempts = []
         if evaluation is not None:
             attempts.append(AttemptRecord(state=state, identity=evaluation.identity, identity_distance=evaluation.identity_distance,
-                                          direction=evaluation.direction, passed=evaluation.passed, kept=True, note=note or "first render"))
+                                          direction=evaluation.direction, passed=evaluation.passed, kept=True, note=note or "first render",
+                                          realism=evaluation.realism.as_dict() if evaluation.realism is not None else None))
         return self.store.commit_edit(
             self.session_id, action=action, request=request, state=state, scores=scores,
             image_png=encode_png(image) if image is not None else None, image_key=None if image is not None else self.info.source_blob,

@@ -16,8 +16,9 @@ from pydantic import ValidationError
 
 from ..memory.store import NodeNotFoundError
 from ..models.base import ChatfaceModelError
-from .edit_state import apply_changes, describe, strengths, tree_rows
-from .editor import SessionEditor
+from .edit_state import apply_changes, describe, tree_rows
+from .editor import Evaluation, SessionEditor
+from .selfcheck import run_self_check
 from .schemas import (
     ApplyAttributeArgs,
     AttributeEdit,
@@ -49,7 +50,38 @@ def _scores_text(scores: dict) -> str:
              f"{'same person' if scores['same_person'] else 'IDENTITY CHECK FAILED'})"]
     for a, d in scores.get("direction", {}).items():
         parts.append(f"{a} direction {d:+.2f}{'' if scores['direction_ok'].get(a) else ' (too weak)'}")
+    realism = scores.get("realism")
+    if realism:
+        parts.append("looks like a photograph" if realism["ok"] else "realism: " + "; ".join(realism["problems"].values()))
     return "; ".join(parts)
+
+
+def _at_limit(state: dict, edits: list[AttributeEdit], mode: str) -> list[str]:
+    """"a lot more smile" at +1.00: the value cannot go further, and the user is told."""
+    out = []
+    for e in edits:
+        current = float(state.get(e.attribute, {}).get("strength", 0.0))
+        asked = current + e.strength if mode == "change" else e.strength
+        if abs(asked) > 1.0 + 1e-9:
+            limit = 1.0 if asked > 0 else -1.0
+            out.append(f"{e.attribute} is at its limit ({limit:+.2f})" + (" already" if current == limit else "")
+                       + f"; it cannot go to {asked:+.2f}.")
+    return out
+
+
+def _outcome(seq: int, state: dict, ev: Evaluation) -> str:
+    """The first words about a rendered edit: "Applied" only when the change is visible and passed its direction check."""
+    weak = [a for a, ok in ev.direction_ok.items() if not ok]
+    if not ev.visible or weak:
+        what = ", ".join(weak) if weak else "the"
+        return (f"Not visible: {what} change is too weak to see in this photo; it is stored as history node {seq} "
+                f"({describe(state)}), so it can be undone or made stronger.")
+    if ev.artefacts:
+        return (f"Stored as history node {seq} ({describe(state)}), but it does not look like a photograph: "
+                f"{'; '.join(ev.artefacts.values())}.")
+    if not ev.same_person:
+        return f"Stored as history node {seq} ({describe(state)}), but the face no longer matches the original."
+    return f"Applied (history node {seq}): now {describe(state)}."
 
 
 class SessionToolkit:
@@ -66,7 +98,7 @@ class SessionToolkit:
                 {"tool": "invert", "engine": lat.engine, "box": box})
 
     def apply_attribute(self, edits: list[AttributeEdit], mode: str = "set", request: str = "") -> tuple[str, dict]:
-        """Set or change one or more attributes; renders, checks and stores the result as a new history node."""
+        """Set or change one or more attributes; renders, checks (re-editing when a check fails) and stores the result as a new history node."""
         ed = self.editor
         head = ed.head()
         wanted = apply_changes(head.state, [(e.attribute, e.strength, e.t_edit) for e in edits], mode,
@@ -79,26 +111,39 @@ class SessionToolkit:
                 state[a] = head.state[a]
             else:
                 state.pop(a, None)
+        # What was not done opens the reply: unsupported parts, values already at their limit.
+        not_done = [unsupported_message(ed.engine_name, unsupported)] if unsupported else []
+        not_done += _at_limit(head.state, edits, mode)
         if state == head.state:
-            msg = "Nothing was changed."
-            if unsupported:
-                msg = unsupported_message(ed.engine_name, unsupported) + " Tell the user."
-            return msg, {"tool": "apply_attribute", "node_seq": head.seq, "changed": [], "unsupported": unsupported,
-                         "state": head.state, "parent_state": head.state, "scores": {}, "passed": True}
-        if ed.render_images:
-            image = ed.render(state)
-            evaluation = ed.evaluate(image, state, head.state)
-        else:
-            image, evaluation = None, None
+            msg = " ".join(not_done) or "Nothing was changed."
+            return msg + (" Tell the user." if not_done else ""), {
+                "tool": "apply_attribute", "node_seq": head.seq, "changed": [], "unsupported": unsupported, "notes": not_done,
+                "state": head.state, "parent_state": head.state, "scores": {}, "passed": True, "applied": False}
+        if not ed.render_images:
+            node = ed.commit(action="edit", request=request, state=state, image=None, evaluation=None, expected_head=head.id)
+            text = " ".join([*not_done, f"Recorded (history node {node.seq}, not rendered: this session records edits only): now {describe(state)}."])
+            return text, {"tool": "apply_attribute", "node_seq": node.seq, "node_id": node.id, "state": state, "parent_state": head.state,
+                          "changed": sorted(changed - set(unsupported)), "unsupported": unsupported, "notes": not_done, "scores": {},
+                          "passed": True, "applied": True, "request": request}
+
+        image = ed.render(state)
+        evaluation = ed.evaluate(image, state, head.state)
         node = ed.commit(action="edit", request=request, state=state, image=image, evaluation=evaluation, expected_head=head.id)
-        check = f"Check: {_scores_text(node.scores)}." if evaluation is not None else "(Not rendered: this session records edits only.)"
-        text = f"Applied (history node {node.seq}): now {describe(state)}. {check}"
-        if unsupported:
-            text += " " + unsupported_message(ed.engine_name, unsupported) + " Tell the user."
+        done = sorted(changed - set(unsupported))
+        result = run_self_check(ed, node, head.state, evaluation, done, ed.thresholds.max_attempts)
+        notes = list(not_done)
+        if result is not None:
+            state, evaluation = result.kept_state, result.evaluation
+            node = ed.node(node.seq)
+            notes.append(result.note)
+        outcome = _outcome(node.seq, state, evaluation)
+        text = " ".join([*not_done, outcome, f"Check: {_scores_text(node.scores)}.", *([result.note] if result else [])])
+        if not_done:
+            text += " Tell the user."
         return text, {
             "tool": "apply_attribute", "node_seq": node.seq, "node_id": node.id, "state": state, "parent_state": head.state,
-            "changed": sorted(changed - set(unsupported)), "unsupported": unsupported, "scores": node.scores,
-            "passed": evaluation.passed if evaluation is not None else True, "request": request,
+            "changed": done, "unsupported": unsupported, "notes": notes, "scores": node.scores,
+            "passed": evaluation.passed, "applied": evaluation.visible and all(evaluation.direction_ok.values()), "request": request,
         }
 
     def verify_identity(self, node: int | None = None) -> tuple[str, dict]:

@@ -1,14 +1,18 @@
 """The self-check's re-edit policy: a bounded search over strength and T_edit.
 
-After an apply_attribute whose result fails a check, the change from the
+It runs inside the ``apply_attribute`` tool, so every client of the tools (the
+chatface agent, an MCP client, a LangChain agent) gets its edits checked and
+corrected. After an edit whose result fails a check, the change from the
 previous state is scaled by a factor alpha (and T_edit lowered to edit more
 steps where the direction is too weak):
 
-- identity failed: identity falls as the edit grows, so bisect alpha in
-  (0, 1) for the largest change that still passes identity;
-- direction too weak (identity fine): grow the weak attributes' strength
-  toward the limit of 1 in even steps and lower their T_edit, stopping at the
-  first candidate that passes, or bisecting back when identity breaks.
+- identity failed, or the edit shows artefacts (a seam, texture lost or added,
+  colours the photo never had): both grow with the edit, so bisect alpha in
+  (0, 1) for the largest change that passes;
+- direction too weak or the change invisible (identity and realism fine):
+  grow the weak attributes' strength toward the limit of 1 in even steps and
+  lower their T_edit, stopping at the first candidate that passes, or
+  bisecting back when identity or realism breaks.
 
 At most ``max_attempts`` renders. Every attempt is stored with its scores; the
 best one is kept (passing both checks, nearest to what was asked), and the
@@ -19,9 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..memory.store import AttemptRecord
-from ..tools.edit_state import clamp
-from ..tools.editor import Evaluation, SessionEditor
+from ..memory.store import AttemptRecord, NodeInfo
+from .edit_state import clamp
+from .editor import Evaluation, SessionEditor
 
 
 @dataclass
@@ -38,6 +42,7 @@ class SelfCheckResult:
     passed: bool
     attempts: int
     note: str
+    evaluation: Evaluation  # of the kept result
 
 
 def _scaled(parent: dict, target: dict, attrs: list[str], alpha: float, t_scale: float, t_min: int) -> dict:
@@ -55,15 +60,14 @@ def _fmt(state: dict, attrs: list[str]) -> str:
     return ", ".join(f"{a} {state[a]['strength']:+.2f}" for a in attrs if a in state)
 
 
-def run_self_check(editor: SessionEditor, artifact: dict, max_attempts: int = 4) -> SelfCheckResult | None:
-    """Search for a better edit than the committed one; revise the node when one is found."""
-    if artifact.get("passed", True) or not artifact.get("changed"):
+def run_self_check(editor: SessionEditor, node: NodeInfo, parent: dict, first: Evaluation, changed: list[str],
+                   max_attempts: int = 4) -> SelfCheckResult | None:
+    """Search for a better edit than the committed ``node`` (whose checks gave ``first``); revise the node when one is found."""
+    target = node.state
+    changed = [a for a in changed if a in target]
+    if first.passed or not changed or max_attempts <= 0:
         return None
-    parent, target = artifact["parent_state"], artifact["state"]
-    scores = artifact["scores"]
-    changed = [a for a in artifact["changed"] if a in target]
-    if not changed:
-        return None
+    scores = first.as_dict()
     t_min = editor.vocab.t_edit_range[0]
     tried: list[Candidate] = []
 
@@ -74,13 +78,19 @@ def run_self_check(editor: SessionEditor, artifact: dict, max_attempts: int = 4)
         tried.append(c)
         return c
 
-    identity_failed = not scores.get("same_person", True)
-    if identity_failed:
+    identity_failed = not first.same_person
+    artefacts = first.artefacts
+    shrink = identity_failed or bool(artefacts)
+
+    def acceptable(ev: Evaluation) -> bool:
+        return ev.same_person and ev.realistic
+
+    if shrink:
         lo, hi = 0.0, 1.0
         for _ in range(max_attempts):
             mid = (lo + hi) / 2
             c = attempt(mid, changed)
-            if c.evaluation.same_person:
+            if acceptable(c.evaluation):
                 lo = mid
                 if c.evaluation.passed and hi - lo < 0.2:
                     break
@@ -88,6 +98,8 @@ def run_self_check(editor: SessionEditor, artifact: dict, max_attempts: int = 4)
                 hi = mid
     else:
         weak = [a for a, ok in scores.get("direction_ok", {}).items() if not ok and a in target]
+        if not first.visible:
+            weak = changed
         # the largest alpha that keeps every weak strength within [-1, 1]
         limits = []
         for a in weak:
@@ -104,7 +116,7 @@ def run_self_check(editor: SessionEditor, artifact: dict, max_attempts: int = 4)
             c = attempt(alpha, weak, t_scale=0.8**k)
             if c.evaluation.passed:
                 break
-            if not c.evaluation.same_person:
+            if not acceptable(c.evaluation):
                 bad_alpha = alpha
             else:
                 good_alpha = alpha
@@ -116,35 +128,39 @@ def run_self_check(editor: SessionEditor, artifact: dict, max_attempts: int = 4)
 
     def rank(c: Candidate):
         ev = c.evaluation
-        return (ev.passed, ev.same_person, min(ev.direction.values() or [0.0]), -abs(1.0 - c.alpha))
+        return (ev.passed, acceptable(ev), ev.visible, min(ev.direction.values() or [0.0]), -abs(1.0 - c.alpha))
 
     best = max(tried, key=rank)
     records = [
         AttemptRecord(state=c.state, identity=c.evaluation.identity, identity_distance=c.evaluation.identity_distance,
                       direction=c.evaluation.direction, passed=c.evaluation.passed, kept=c is best,
+                      realism=c.evaluation.realism.as_dict() if c.evaluation.realism else None,
                       note=f"self-check alpha={c.alpha:.3f}")
         for c in tried
     ]
     # The first render (already stored) stays kept when nothing beats it.
-    original_rank = (False, scores.get("same_person", True), min(scores.get("direction", {}).values() or [0.0]), 0.0)
+    original_rank = (False, acceptable(first), first.visible, min(scores.get("direction", {}).values() or [0.0]), 0.0)
     if rank(best) <= original_rank:
         for r in records:
             r.kept = False
-        editor.store.add_attempts(editor.session_id, artifact["node_id"], records, owner=editor.owner)
-        what = "identity" if identity_failed else "the effect strength"
+        editor.store.add_attempts(editor.session_id, node.id, records, owner=editor.owner)
+        what = "identity" if identity_failed else ("the artefacts" if artefacts else "the effect strength")
         return SelfCheckResult(target, False, len(tried) + 1,
                                f"Self-check: {what} could not be improved in {len(tried)} more attempt(s); kept the first result "
-                               f"({_fmt(target, changed)}).")
-    node = editor.node(artifact["node_seq"])
+                               f"({_fmt(target, changed)}).", first)
     editor.revise(node, best.state, best.image, best.evaluation, records)
     ev = best.evaluation
     if identity_failed:
         note = (f"Self-check: at {_fmt(target, changed)} the face no longer matched the original "
                 f"(identity distance {scores.get('identity_distance', 0):.2f}); kept {_fmt(best.state, changed)} "
                 f"(distance {ev.identity_distance:.2f}) after {len(tried)} more attempt(s).")
+    elif artefacts:
+        note = (f"Self-check: at {_fmt(target, changed)} the edit did not look like a photograph "
+                f"({'; '.join(artefacts.values())}); kept {_fmt(best.state, changed)} after {len(tried)} more attempt(s)")
+        note += "." if ev.passed else f", which still shows {', '.join(ev.artefacts) or 'a failed check'}."
     else:
-        weak = [a for a, ok in scores.get("direction_ok", {}).items() if not ok]
+        weak = [a for a, ok in scores.get("direction_ok", {}).items() if not ok] or changed
         note = (f"Self-check: the {', '.join(weak)} change was too weak at {_fmt(target, weak)}; "
                 f"kept {_fmt(best.state, weak)} after {len(tried)} more attempt(s)")
         note += "." if ev.passed else f", still below the direction threshold (scores {', '.join(f'{a} {d:+.2f}' for a, d in ev.direction.items())})."
-    return SelfCheckResult(best.state, ev.passed, len(tried) + 1, note)
+    return SelfCheckResult(best.state, ev.passed, len(tried) + 1, note, ev)
