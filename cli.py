@@ -15,10 +15,10 @@ from pathlib import Path
 
 DEMO_TURNS = [
     "Hi! Can you give her a subtle smile and red lipstick?",
-    "add glasses",
     "a bit more smile",
+    "add glasses",  # the offline engine withdrew glasses: the reply says so and nothing changes
     "undo",
-    "make her eyes green and give her rosy cheeks",
+    "much more lipstick",
     "thanks, that's all",
 ]
 
@@ -219,6 +219,12 @@ def cmd_edit(args) -> int:
     print(reply.text)
     if reply.head.seq == 0:  # a fresh session still at the original photo: nothing was applied
         print(f"session {editor.session_id}: nothing was applied, no file written", file=sys.stderr)
+        return 1
+    scores = reply.head.scores
+    realism = scores.get("realism") or {}
+    if "visible" in realism.get("problems", {}) or (scores.get("direction_ok") and not any(scores["direction_ok"].values())):
+        print(f"session {editor.session_id}, node {reply.head.seq}: the change is too weak to see, no file written",
+              file=sys.stderr)
         return 1
     _save(editor, reply.head, out)
     print(f"session {editor.session_id}, node {reply.head.seq}: wrote {out}")

@@ -29,7 +29,7 @@ from ..memory.store import SessionNotFoundError, Store
 from ..models.base import ChatfaceModelError
 from ..models.images import decode_image_bytes
 from ..tools.editor import SessionEditor, open_photo
-from ..tools.schemas import AttributeEdit
+from ..tools.schemas import AttributeEdit, UndoArgs
 from ..tools.toolkit import SessionToolkit
 from ..tools.toolkit import ToolError as ChatfaceToolError
 from .lazy import Lazy
@@ -84,6 +84,15 @@ class ConnectionSessions:
                             "(over HTTP, pass the session_id it returns to every call)")
         return tk
 
+
+
+def _check_steps(steps: int) -> None:
+    """The same bounds as the tools' own schema (UndoArgs), so MCP allows exactly what the tools do."""
+    field = UndoArgs.model_fields["steps"]
+    low = next(m.ge for m in field.metadata if hasattr(m, "ge"))
+    high = next(m.le for m in field.metadata if hasattr(m, "le"))
+    if not low <= steps <= high:
+        raise ToolError(f"Error: steps must be between {low} and {high}")
 
 def _image(tk: SessionToolkit, node=None) -> Image:
     ed = tk.editor
@@ -158,16 +167,14 @@ def build_server(sessions: ConnectionSessions) -> MCPServer:
     @server.tool(structured_output=False)
     async def undo(ctx: Context, steps: int = 1, session_id: str | None = None) -> list:
         """Go back ``steps`` edits."""
-        if steps < 1:
-            raise ToolError("Error: steps must be at least 1")
+        _check_steps(steps)
         tk = sessions.of(key(ctx), session_id)
         return [(await run(tk.undo, steps))[0], _image(tk)]
 
     @server.tool(structured_output=False)
     async def redo(ctx: Context, steps: int = 1, session_id: str | None = None) -> list:
         """Re-apply edits that were undone."""
-        if steps < 1:
-            raise ToolError("Error: steps must be at least 1")
+        _check_steps(steps)
         tk = sessions.of(key(ctx), session_id)
         return [(await run(tk.redo, steps))[0], _image(tk)]
 

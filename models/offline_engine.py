@@ -27,7 +27,7 @@ from .warps import DisplacementField
 WITHDRAWN = frozenset({"mouth_open", "big_eyes", "chubby", "eyeglasses", "sunglasses", "makeup", "rosy_cheeks", "tanned",
                        "freckles", "blue_eyes", "green_eyes", "brown_eyes", "black_hair", "blond_hair", "brown_hair",
                        "red_hair", "gray_hair", "blue_hair", "pink_hair", "purple_hair", "green_hair"})
-WITHDRAWN_REASON = "needs the diffusion engine (the offline engine's version does not pass for a photograph)"
+WITHDRAWN_REASON = "it needs the diffusion engine: the offline version did not pass for a photograph"
 LIPSTICK = (175, 22, 45)
 
 

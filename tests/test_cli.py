@@ -7,8 +7,8 @@ import sys
 import pytest
 
 
-def run(args, tmp_path, **kw):
-    env = {**os.environ, "CHATFACE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "CHATFACE_EMBEDDINGS": "0"}
+def run(args, tmp_path, env_extra=None, **kw):
+    env = {**os.environ, "CHATFACE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "CHATFACE_EMBEDDINGS": "0", **(env_extra or {})}
     return subprocess.run([sys.executable, "-m", "chatface.cli", *args], capture_output=True, text=True, env=env, timeout=300, **kw)
 
 

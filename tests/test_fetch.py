@@ -187,7 +187,11 @@ def test_the_fetched_directory_edits_through_the_engine(mirror, tmp_path, astron
     from chatface.tools.schemas import AttributeEdit
     from chatface.tools.toolkit import SessionToolkit
 
-    kit = SessionToolkit(open_photo(store, parts, str(photo)))
+    from chatface.tools.editor import Thresholds
+
+    editor = open_photo(store, parts, str(photo))
+    editor.thresholds = Thresholds(max_attempts=0)  # the state asked for, not the self-check's re-edit of random weights
+    kit = SessionToolkit(editor)
     _, artifact = kit.apply_attribute([AttributeEdit(attribute="smiling", strength=0.6)])
     assert artifact["state"]["smiling"] == {"strength": 0.6, "t_edit": 500}
     _, artifact = kit.apply_attribute([AttributeEdit(attribute="smiling", strength=0.3, t_edit=700)])
