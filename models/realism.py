@@ -114,11 +114,10 @@ class RealismScorer:
         # per separate area of change, so a patch beside an honest edit is judged on its own rim (where the
         # two touch, the honest rim still dilutes it: a limit of this measure)
         count, labels = cv2.connectedComponents(cv2.dilate(changed.astype(np.uint8), np.ones((3, 3), np.uint8)))
-        seam = 0.0
-        for k in range(1, count):
-            area_rim = rim & (labels == k)
-            if area_rim.sum() >= 20:
-                seam = max(seam, float((seam_px & (labels == k)).sum() / area_rim.sum()))
+        rim_per_area = np.bincount(labels[rim], minlength=count)[1:]
+        seam_per_area = np.bincount(labels[seam_px], minlength=count)[1:]
+        judged = rim_per_area >= 20
+        seam = float((seam_per_area[judged] / rim_per_area[judged]).max()) if judged.any() else 0.0
 
         # texture: fine-detail energy inside the changed area
         def detail(lightness):
