@@ -166,4 +166,4 @@ class EngineParts:
     identity: IdentityScorer
     direction: DirectionScorer
     model_id: str = ""
-    realism: "RealismScorer" = field(default_factory=lambda: _default_realism())
+    realism: "RealismScorer" = field(default_factory=_default_realism)

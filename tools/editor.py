@@ -71,6 +71,12 @@ class Evaluation:
             "realism": self.realism.as_dict() if self.realism is not None else None,
         }
 
+    def attempt(self, state: dict, *, kept: bool, note: str) -> AttemptRecord:
+        """This evaluation of the render of ``state``, as a stored attempt."""
+        return AttemptRecord(state=state, identity=self.identity, identity_distance=self.identity_distance, direction=self.direction,
+                             passed=self.passed, kept=kept, note=note,
+                             realism=self.realism.as_dict() if self.realism is not None else None)
+
 
 def open_photo(store: Store, parts: EngineParts, image_path: str, *, owner: str = "local", title: str = "",
                image: np.ndarray | None = None) -> "SessionEditor":
@@ -190,12 +196,18 @@ class SessionEditor:
         return Evaluation(ident.similarity, ident.distance, same, direction, ok, rule, self.thresholds.direction, realism)
 
     def face_region(self) -> tuple[int, int, int, int] | None:
-        """The bounding box of the engine's edit region (where realism is judged); None for the whole photo."""
-        mask = self.parts.generator.edit_region(self.source, self.latent())
-        if mask is None or not mask.any():
-            return None
-        ys, xs = np.nonzero(mask)
-        return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+        """The bounding box of the engine's edit region (where realism is judged); None for the whole photo.
+
+        It depends only on the photo and its one inversion, so it is computed once per editor.
+        """
+        if not hasattr(self, "_face_region"):
+            mask = self.parts.generator.edit_region(self.source, self.latent())
+            if mask is None or not mask.any():
+                self._face_region = None
+            else:
+                ys, xs = np.nonzero(mask)
+                self._face_region = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+        return self._face_region
 
     # -- memory -------------------------------------------------------------
     def head(self) -> NodeInfo:
@@ -227,11 +239,7 @@ class SessionEditor:
                expected_head: int | None = None, note: str = "") -> NodeInfo:
         """Store an edit as the new head; ``image`` None (an unrendered session) points the node at the source."""
         scores = evaluation.as_dict() if evaluation is not None else {}
-        attempts = []
-        if evaluation is not None:
-            attempts.append(AttemptRecord(state=state, identity=evaluation.identity, identity_distance=evaluation.identity_distance,
-                                          direction=evaluation.direction, passed=evaluation.passed, kept=True, note=note or "first render",
-                                          realism=evaluation.realism.as_dict() if evaluation.realism is not None else None))
+        attempts = [evaluation.attempt(state, kept=True, note=note or "first render")] if evaluation is not None else []
         return self.store.commit_edit(
             self.session_id, action=action, request=request, state=state, scores=scores,
             image_png=encode_png(image) if image is not None else None, image_key=None if image is not None else self.info.source_blob,

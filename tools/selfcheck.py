@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..memory.store import AttemptRecord, NodeInfo
+from ..memory.store import NodeInfo
 from .edit_state import clamp
 from .editor import Evaluation, SessionEditor
 
@@ -131,13 +131,7 @@ def run_self_check(editor: SessionEditor, node: NodeInfo, parent: dict, first: E
         return (ev.passed, acceptable(ev), ev.visible, min(ev.direction.values() or [0.0]), -abs(1.0 - c.alpha))
 
     best = max(tried, key=rank)
-    records = [
-        AttemptRecord(state=c.state, identity=c.evaluation.identity, identity_distance=c.evaluation.identity_distance,
-                      direction=c.evaluation.direction, passed=c.evaluation.passed, kept=c is best,
-                      realism=c.evaluation.realism.as_dict() if c.evaluation.realism else None,
-                      note=f"self-check alpha={c.alpha:.3f}")
-        for c in tried
-    ]
+    records = [c.evaluation.attempt(c.state, kept=c is best, note=f"self-check alpha={c.alpha:.3f}") for c in tried]
     # The first render (already stored) stays kept when nothing beats it.
     original_rank = (False, acceptable(first), first.visible, min(scores.get("direction", {}).values() or [0.0]), 0.0)
     if rank(best) <= original_rank:
