@@ -150,46 +150,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# -- wiring ---------------------------------------------------------------
+# -- wiring: every command builds one Configuration and goes through the one factory ----------------
 def _config(args):
-    from .agent.configuration import Configuration
+    from .configuration import Configuration
 
     return Configuration().with_overrides(engine=getattr(args, "engine", None), planner=getattr(args, "planner", None),
                                           model=getattr(args, "model", None), database_url=getattr(args, "database_url", None),
                                           models_dir=getattr(args, "models", None), device=getattr(args, "device", None),
-                                          dtype=getattr(args, "dtype", None), steps=getattr(args, "steps", None))
+                                          dtype=getattr(args, "dtype", None), steps=getattr(args, "steps", None),
+                                          face_index=getattr(args, "face_index", None))
 
 
-def _load_parts(config, face_index: int = 0):
-    from .models.registry import load_engine
+def _chats(config):
+    from .agent.session import ChatService
 
-    options = {"device": config.device, "dtype": config.dtype, "steps": config.steps}
-    return load_engine(config.engine, face_index=face_index, models_dir=config.models_dir, diffusion_options=options)
-
-
-def _store(config):
-    from .memory.store import Store
-
-    return Store(config.database_url)
+    return ChatService(config)
 
 
-def _agent(config, editor, export_dir):
-    from .agent.planners.llm import make_planner
-    from .agent.session import ChatAgent
-    from .tools.editor import Thresholds
-    from .tools.toolkit import SessionToolkit
+def _service(config):
+    from .tools.service import EditService
 
-    editor.thresholds = Thresholds(identity_distance=config.identity_distance, direction=config.direction_threshold, max_attempts=config.max_attempts)
-    return ChatAgent(SessionToolkit(editor, export_dir), make_planner(config), config)
+    return EditService(config)
 
 
-def _open(config, args, photo):
-    from .tools.editor import open_photo
-
-    store = _store(config)
-    _say(f"Loading the {config.engine} engine and inverting the face...")
-    parts = _load_parts(config, args.face_index)
-    return open_photo(store, parts, photo)
+def _open(chats, photo, export_dir=None):
+    _say(f"Loading the {chats.config.engine} engine and inverting the face...")
+    return chats.open_photo(photo, export_dir=export_dir)
 
 
 def _check_output(path: str, force: bool) -> Path:
@@ -203,48 +189,37 @@ def _check_output(path: str, force: bool) -> Path:
     return out
 
 
-def _save(editor, node, out: Path) -> None:
-    from .models.images import save_image
-
-    save_image(editor.image_of(node), out)
+def _save(agent, node, out: Path) -> None:
+    agent.chats.service.export_node(agent.editor.session_id, node.seq, out, owner=agent.editor.owner)
 
 
 # -- commands -------------------------------------------------------------
 def cmd_edit(args) -> int:
-    config = _config(args)
     out = _check_output(args.output, args.force)
-    editor = _open(config, args, args.photo)
-    agent = _agent(config, editor, None)
+    agent = _open(_chats(_config(args)), args.photo)
     reply = agent.send(args.request)
     print(reply.text)
+    sid = agent.editor.session_id
     if reply.head.seq == 0:  # a fresh session still at the original photo: nothing was applied
-        print(f"session {editor.session_id}: nothing was applied, no file written", file=sys.stderr)
+        print(f"session {sid}: nothing was applied, no file written", file=sys.stderr)
         return 1
-    scores = reply.head.scores
-    realism = scores.get("realism") or {}
-    if "visible" in realism.get("problems", {}) or (scores.get("direction_ok") and not any(scores["direction_ok"].values())):
-        print(f"session {editor.session_id}, node {reply.head.seq}: the change is too weak to see, no file written",
-              file=sys.stderr)
+    if reply.edits and not reply.applied:  # stored, but too weak to see or going the wrong way (EditOutcome.applied)
+        print(f"session {sid}, node {reply.head.seq}: the change is too weak to see, no file written", file=sys.stderr)
         return 1
-    _save(editor, reply.head, out)
-    print(f"session {editor.session_id}, node {reply.head.seq}: wrote {out}")
+    _save(agent, reply.head, out)
+    print(f"session {sid}, node {reply.head.seq}: wrote {out}")
     return 0
 
 
 def cmd_chat(args) -> int:
-    config = _config(args)
+    chats = _chats(_config(args))
     if args.session:
-        from .tools.editor import SessionEditor
-
-        store = _store(config)
-        info = store.get_session(args.session, owner="local")
-        config = config.with_overrides(engine=info.engine)
-        editor = SessionEditor(store, _load_parts(config, args.face_index), args.session)
+        agent = chats.resume(args.session, export_dir=Path(args.out_dir))  # with the engine that made the session
     elif args.photo:
-        editor = _open(config, args, args.photo)
+        agent = _open(chats, args.photo, Path(args.out_dir))
     else:
         raise ValueError("give a photo, or --session ID to resume one")
-    agent = _agent(config, editor, Path(args.out_dir))
+    editor = agent.editor
     print(f"session {editor.session_id} (resume with: chatface chat --session {editor.session_id})")
     print("Type a request; 'save FILE' writes the current image, 'quit' ends.")
     while True:
@@ -256,18 +231,21 @@ def cmd_chat(args) -> int:
         if line.lower() in ("quit", "exit", ":q"):
             return 0
         if line.lower().startswith("save "):
-            out = _check_output(line[5:].strip(), False)
-            _save(editor, editor.head(), out)
+            try:
+                out = _check_output(line[5:].strip(), False)
+            except ValueError as exc:
+                print(f"chatface: error: {exc}", file=sys.stderr)
+                continue
+            _save(agent, editor.head(), out)
             print(f"wrote {out}")
             continue
         start = time.perf_counter()
         try:
             reply = agent.send(line)
         except Exception as exc:  # keep the conversation going on a failed turn
-            from .agent.session import PlannerError
-            from .models.base import ChatfaceModelError
+            from .errors import ChatfaceError
 
-            if isinstance(exc, (PlannerError, ChatfaceModelError)):
+            if isinstance(exc, ChatfaceError):
                 print(f"chatface: error: {exc}", file=sys.stderr)
                 continue
             raise
@@ -278,58 +256,62 @@ def cmd_demo(args) -> int:
     from PIL import Image
     from skimage import data
 
-    config = _config(args)
+    chats = _chats(_config(args))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     photo = out / "astronaut.png"
     Image.fromarray(data.astronaut()).save(photo)
     t0 = time.perf_counter()
-    editor = _open(config, args, str(photo))
-    agent = _agent(config, editor, out)
-    Image.fromarray(editor.source).save(out / "before.png")
+    agent = _open(chats, str(photo), out)
+    sid = agent.editor.session_id
+    _save(agent, agent.editor.node(0), out / "before.png")
     transcript = []
     for i, turn in enumerate(DEMO_TURNS, start=1):
         start = time.perf_counter()
         reply = agent.send(turn)
         dt = time.perf_counter() - start
         print(f"you> {turn}\nchatface> {reply.text}  [{dt:.2f}s]")
-        _save(editor, reply.head, out / f"turn{i:02d}.png")
+        _save(agent, reply.head, out / f"turn{i:02d}.png")
         transcript.append({"user": turn, "reply": reply.text, "node": reply.head.seq, "state": reply.head.strengths(), "seconds": round(dt, 3)})
-    head = editor.head()
-    _save(editor, head, out / "after.png")
-    nodes = editor.store.nodes(editor.session_id)
-    history = {"session": editor.session_id, "head": head.seq, "turns": transcript,
-               "nodes": [{"seq": n.seq, "parent_id": n.parent_id, "action": n.action, "request": n.request,
-                          "state": n.state, "scores": n.scores} for n in nodes]}
+    stored = chats.service.history(sid)
+    _save(agent, stored.head, out / "after.png")
+    history = {"session": sid, "head": stored.head.seq, "turns": transcript,
+               "nodes": [{"seq": n.seq, "parent": parent, "action": n.action, "request": n.request, "state": n.state, "scores": n.scores}
+                         for n, parent, _ in _tree_rows(stored)]}
     (out / "history.json").write_text(json.dumps(history, indent=2))
     print(f"wrote {out}/before.png, {out}/after.png, {out}/turnNN.png and {out}/history.json "
-          f"(session {editor.session_id}, {time.perf_counter() - t0:.1f}s)")
+          f"(session {sid}, {time.perf_counter() - t0:.1f}s)")
     return 0
 
 
+def _tree_rows(stored):
+    """(node, its parent's node number or "-", is current) of a stored session: node numbers, never database ids."""
+    from .tools.edit_state import tree_rows
+
+    return tree_rows(stored.nodes, stored.head.id)
+
+
 def cmd_sessions(args) -> int:
-    store = _store(_config(args))
-    rows = store.list_sessions(owner="local")
+    rows = _service(_config(args)).sessions(owner="local")
     if not rows:
         print("no sessions yet")
-    for s in rows:
-        head = store.head(s.id)
+    for s, head in rows:
         print(f"{s.id}  {s.updated_at[:19]}  {s.engine:8s} node {head.seq:3d}  {s.title}")
     return 0
 
 
 def cmd_history(args) -> int:
-    from .tools.edit_state import describe, tree_rows
+    from .tools.edit_state import describe
 
-    store = _store(_config(args))
-    info = store.get_session(args.session, owner="local")
-    head = store.head(info.id)
-    nodes = store.nodes(info.id)
+    stored = _service(_config(args)).history(args.session, owner="local")
+    info, head = stored.info, stored.head
     if args.json:
-        print(json.dumps({"session": info.id, "head": head.seq, "nodes": [n.__dict__ for n in nodes], "messages": store.messages(info.id)}, indent=2, default=str))
+        nodes = [{"node": n.seq, "parent": parent, "current": current, "action": n.action, "request": n.request, "state": n.state,
+                  "scores": n.scores} for n, parent, current in _tree_rows(stored)]
+        print(json.dumps({"session": info.id, "head": head.seq, "nodes": nodes, "messages": stored.messages}, indent=2, default=str))
         return 0
     print(f"session {info.id}: {info.source_name} ({info.engine})")
-    for n, parent, is_head in tree_rows(nodes, head.id):
+    for n, parent, is_head in _tree_rows(stored):
         mark = "*" if is_head else " "
         ident = n.scores.get("identity")
         extra = f"  identity {ident:.3f}" if ident is not None else ""
@@ -338,15 +320,8 @@ def cmd_history(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .models.images import decode_image_bytes, save_image
-
     out = _check_output(args.output, args.force)
-    store = _store(_config(args))
-    store.get_session(args.session, owner="local")
-    node = store.node(args.session, args.node, owner="local")
-    if node.image_blob is None:
-        raise ValueError(f"node {args.node} has no stored image")
-    save_image(decode_image_bytes(store.read_blob(node.image_blob), f"node {node.seq}"), out)
+    _service(_config(args)).export_node(args.session, args.node, out, owner="local")
     print(f"wrote {out}")
     return 0
 
@@ -358,7 +333,7 @@ def cmd_eval(args) -> int:
 
 
 def _eval_intents(args) -> int:
-    from .agent.configuration import Configuration
+    from .configuration import Configuration
     from .evaluation.dialogues import load_dialogues
     from .evaluation.intents import evaluate_intents
 
@@ -392,22 +367,19 @@ def _eval_edits(args) -> int:
         raise ValueError("--strengths must be magnitudes in (0, 1]")
     if not photo_paths(args.photos):
         raise ValueError(f"{args.photos}: no photos (.png, .jpg, .jpeg, .webp, .bmp, .tif)")
-    config = _config(args)
+    service = _service(_config(args))
     _say("Loading the engine...")
-    parts = _load_parts(config)
-    report = evaluate_edits(args.photos, requests, parts, args.out, strengths=strengths, progress=not args.no_progress)
+    report = evaluate_edits(args.photos, requests, service.parts(), args.out, strengths=strengths, progress=not args.no_progress)
     done = sum(1 for r in report["rows"] if "error" not in r)
     print(f"{done} edits scored on {report['photos'] - len(report['photos_skipped'])} photo(s); "
           f"{len(report['photos_skipped'])} skipped; report: {Path(args.out) / 'report.md'}")
     return 0
 
 
-class MissingExtraError(Exception):
-    """A command needs a package of an optional extra that is not installed."""
-
-
 def _require(command: str, module: str, extra: str) -> None:
     import importlib.util
+
+    from .errors import MissingExtraError
 
     if importlib.util.find_spec(module) is None:
         raise MissingExtraError(f"chatface {command} needs the '{module}' package, which is not installed: "
@@ -418,8 +390,7 @@ def cmd_mcp(args) -> int:
     _require("mcp", "mcp", "serve")
     from .interfaces.mcp_server import ConnectionSessions, build_server
 
-    config = _config(args)
-    sessions = ConnectionSessions(_store(config), lambda: _load_parts(config, args.face_index), owner=args.owner,
+    sessions = ConnectionSessions(_service(_config(args)), owner=args.owner,
                                   allowed_dirs=[Path(d) for d in (args.allow_dir or ["."])],
                                   export_dir=Path(args.export_dir) if args.export_dir else None)
     server = build_server(sessions)
@@ -433,11 +404,10 @@ def cmd_mcp(args) -> int:
 
 def cmd_serve(args) -> int:
     _require("serve", "gradio", "serve")
-    from .agent.planners.llm import make_planner
     from .interfaces.web_app import WebBackend, build_app
 
     config = _config(args)
-    backend = WebBackend(config, lambda: _load_parts(config, args.face_index), make_planner, owner=args.owner)
+    backend = WebBackend(_chats(config), owner=args.owner)
     app = build_app(backend)
     _say(f"chatface web app on http://{args.host}:{args.port} ({config.engine} engine, {config.planner} planner)")
     app.queue().launch(server_name=args.host, server_port=args.port, show_error=True, quiet=True)
@@ -475,7 +445,9 @@ def cmd_models(args) -> int:
     from .models.hspace import MappingRegistry
     from .models.unet_identity import unet_id
 
-    src = resolve_sources(args.models)
+    config = _config(args)
+    src = resolve_sources(config.models_dir, unet=config.unet, mappings=config.mappings, clip=config.clip,
+                          clip_pretrained=config.clip_pretrained, arcface=config.arcface)
     print(f"unet:     {src.unet}" + (f" (id {unet_id(src.unet)})" if unet_id(src.unet) != src.unet else ""))
     print(f"clip:     {src.clip}" + (f" ({src.clip_pretrained})" if src.clip_pretrained else ""))
     print(f"arcface:  {src.arcface or 'buffalo_l in ~/.insightface/models'}")
@@ -508,7 +480,8 @@ def cmd_train_direction(args) -> int:
     from .models.unet_identity import unet_id
 
     config = _config(args)
-    src = resolve_sources(config.models_dir)
+    src = resolve_sources(config.models_dir, unet=config.unet, mappings=config.mappings, clip=config.clip,
+                          clip_pretrained=config.clip_pretrained, arcface=config.arcface)
     device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
     unet, scheduler = load_unet(src.unet, device)
     attr = default_vocabulary()[args.attribute]
@@ -540,15 +513,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _is_user_error(exc: Exception) -> bool:
-    from .agent.session import PlannerError
-    from .memory.blobs import BlobCorruptedError, BlobMissingError
-    from .memory.store import ConcurrentEditError, NodeNotFoundError, SessionNotFoundError
-    from .models.base import ChatfaceModelError
-    from .models.registry import EngineUnavailableError
+    from .errors import ChatfaceError
 
-    return isinstance(exc, (ValueError, OSError, PlannerError, BlobCorruptedError, BlobMissingError, NodeNotFoundError,
-                            SessionNotFoundError, ConcurrentEditError, ChatfaceModelError, EngineUnavailableError,
-                            MissingExtraError))
+    return isinstance(exc, (ValueError, OSError, ChatfaceError))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..errors import ChatfaceError
 
-class PlannerError(Exception):
+
+class PlannerError(ChatfaceError):
     """The planner could not be reached, timed out, or answered with something that is not a chat completion."""

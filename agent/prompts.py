@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 
+from ..tools.edit_state import EditContext
 from ..tools.vocabulary import Vocabulary, default_vocabulary
-
-STATE_MARKER = "Current edit state (JSON):"
-LAST_MARKER = "Last edited attributes (JSON):"
 
 SYSTEM_PROMPT = """You are chatface, an assistant that edits a real face photo through tools.
 Turn each request into tool calls. Every edit is a sequence of (attribute A, strength S, step T):
@@ -51,7 +49,8 @@ Read a message clause by clause, and give each clause its target before choosing
 - Questions about the image or the system ("could you guess his age?", "how do the sliders work?") are
   answered, not edited. Greetings and thanks: answer briefly, no tool.
 - "undo", "go back", "scrap that", "ctrl+z" / "cmd-z" -> undo(steps); "redo", "ctrl+y" -> redo; "start over"
-  -> reset. "undo that and add a beard instead" -> undo(1) and then apply_attribute.
+  -> reset. "undo that and add a beard instead" -> undo(1) and then apply_attribute. "go back to the version
+  with lipstick" / "the one before the glasses" -> checkout(node) with that node from the history below.
 - Too vague to act on ("make it better", "make it pop", "dealer's choice", "surprise me"): ask what to
   change and call no tool.
 After the tools ran, tell the user in one or two sentences what changed, and say plainly when an
@@ -63,8 +62,9 @@ Vocabulary (id: positive / negative meaning, group, default T):
 Demonstrations (state before the message, the message, what to do):
 {demonstrations}
 
-{state_marker} {state}
-{last_marker} {last}
+Current edit state (JSON): {state}
+Last edited attributes (JSON): {last}
+Current history node: {head}. History nodes (number action: state): {versions}
 """
 
 # (state before, message, what to do). What to do is a list of (attribute, new absolute strength) for
@@ -142,26 +142,12 @@ def vocabulary_table(vocab: Vocabulary) -> str:
     return "\n".join(lines)
 
 
-def system_prompt(state: dict, last_changed: list[str], vocab: Vocabulary | None = None) -> str:
+def system_prompt(context: EditContext, vocab: Vocabulary | None = None) -> str:
+    """The prompt an LLM planner gets; the offline planner gets ``context`` itself (see graph.py)."""
     vocab = vocab or default_vocabulary()
+    versions = "; ".join(f"{v.seq} {v.action}: {json.dumps(v.strengths, sort_keys=True)}" for v in context.versions[-20:]) or "-"
     return SYSTEM_PROMPT.format(
-        vocabulary=vocabulary_table(vocab), demonstrations=demonstration_lines(vocab), state_marker=STATE_MARKER,
-        last_marker=LAST_MARKER, state=json.dumps({a: v["strength"] for a, v in state.items()}, sort_keys=True),
-        last=json.dumps(last_changed),
+        vocabulary=vocabulary_table(vocab), demonstrations=demonstration_lines(vocab),
+        state=json.dumps(context.strengths, sort_keys=True), last=json.dumps(list(context.last_changed)),
+        head=context.head, versions=versions,
     )
-
-
-def read_state(prompt: str) -> tuple[dict[str, float], list[str]]:
-    """The state and last edited ids written into a system prompt by ``system_prompt``."""
-    state: dict[str, float] = {}
-    last: list[str] = []
-    for marker in (STATE_MARKER, LAST_MARKER):  # the last lines of the prompt: found from the end, not by splitting it all
-        at = prompt.rfind("\n" + marker) + 1 if not prompt.startswith(marker) else 0
-        if at or prompt.startswith(marker):
-            end = prompt.find("\n", at)
-            value = json.loads(prompt[at + len(marker): end if end >= 0 else None].strip() or ("{}" if marker == STATE_MARKER else "[]"))
-            if marker == STATE_MARKER:
-                state = value
-            else:
-                last = value
-    return state, last

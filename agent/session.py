@@ -1,19 +1,27 @@
-"""A conversation about one photo: the compiled graph plus the session's stored messages.
+"""Chats about photos: the one factory every chat entry point uses, and one conversation's turns.
 
-``ChatAgent.send`` replays the stored conversation into the graph, runs one
-turn and stores the new messages. A failing LLM endpoint raises PlannerError
-and stores nothing, so the session stays as it was.
+``ChatService(config)`` holds the edit-session service (store, engine,
+thresholds), the planner and the compiled graph, each built once per
+process; ``open_photo`` / ``resume`` / ``unrendered`` give a ChatAgent for
+one session. ``ChatAgent.send`` replays the stored conversation into the
+graph, runs one turn and stores the new messages. A failing LLM endpoint
+raises PlannerError and stores nothing, so the session stays as it was.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
+from pathlib import Path
+
+from ..configuration import Configuration
 from ..memory.store import NodeInfo
+from ..tools.editor import SessionEditor
+from ..tools.lazy import Lazy
+from ..tools.service import EditService
 from ..tools.toolkit import SessionToolkit
-from .configuration import Configuration
 from .errors import PlannerError
 from .graph import build_graph
 
@@ -27,6 +35,12 @@ class Reply:
     text: str
     head: NodeInfo
     tool_calls: list[dict]
+    edits: list[dict] = field(default_factory=list)  # the artifacts (EditOutcome) of this turn's apply_attribute calls
+
+    @property
+    def applied(self) -> bool:
+        """Some edit of this turn is visible and goes the asked way (EditOutcome.applied)."""
+        return any(e.get("applied") for e in self.edits)
 
 
 def _to_lc(rows: list[dict]) -> list[BaseMessage]:
@@ -60,14 +74,48 @@ def _to_rows(messages: list[BaseMessage]) -> list[dict]:
     return rows
 
 
-class ChatAgent:
-    def __init__(self, toolkit: SessionToolkit, planner, config: Configuration | None = None) -> None:
-        self.toolkit = toolkit
+class ChatService:
+    """The factory of chats: the edit-session service, the planner and the graph, each built once."""
+
+    def __init__(self, config: Configuration | None = None, *, service: EditService | None = None, planner=None) -> None:
+        from .planners.llm import make_planner
+
         self.config = config or Configuration()
-        self.graph = build_graph(planner, toolkit, self.config)
+        self.service = service or EditService(self.config)
+        self._planner = Lazy(lambda: planner if planner is not None else make_planner(self.config))
+        self._graph = Lazy(lambda: build_graph(self.planner, self.service))
 
     @property
-    def editor(self):
+    def planner(self):
+        return self._planner.get()
+
+    @property
+    def graph(self):
+        return self._graph.get()
+
+    def agent(self, editor: SessionEditor, export_dir: str | Path | None = None) -> "ChatAgent":
+        return ChatAgent(self, self.service.toolkit(editor, export_dir))
+
+    def open_photo(self, photo: str | Path, *, owner: str = "local", image=None, export_dir: str | Path | None = None) -> "ChatAgent":
+        return self.agent(self.service.open_photo(photo, owner=owner, image=image), export_dir)
+
+    def resume(self, session_id: str, *, owner: str = "local", export_dir: str | Path | None = None) -> "ChatAgent":
+        return self.agent(self.service.open_session(session_id, owner=owner), export_dir)
+
+    def unrendered(self, *, owner: str = "local", title: str = "planner evaluation") -> "ChatAgent":
+        return self.agent(self.service.open_unrendered(owner=owner, title=title))
+
+
+class ChatAgent:
+    """One session's conversation, run through its ChatService's graph."""
+
+    def __init__(self, chats: ChatService, toolkit: SessionToolkit) -> None:
+        self.chats = chats
+        self.toolkit = toolkit
+        self.config = chats.config
+
+    @property
+    def editor(self) -> SessionEditor:
         return self.toolkit.editor
 
     def send(self, text: str, *, callbacks: list | None = None) -> Reply:
@@ -80,7 +128,9 @@ class ChatAgent:
         store, sid, owner = self.editor.store, self.editor.session_id, self.editor.owner
         history = _to_lc(store.messages(sid, owner=owner, last=HISTORY_MESSAGES))
         try:
-            result = self.graph.invoke({"messages": [*history, HumanMessage(text)]}, {"recursion_limit": self.config.recursion_limit, "callbacks": callbacks or []})
+            result = self.chats.graph.invoke({"messages": [*history, HumanMessage(text)], "session_id": sid},
+                                             {"recursion_limit": self.config.recursion_limit, "callbacks": callbacks or [],
+                                              "configurable": {"toolkit": self.toolkit, "owner": owner}})
             new = list(result["messages"][len(history):])
         except Exception as exc:  # noqa: BLE001 - sorted below
             from langgraph.errors import GraphRecursionError
@@ -97,7 +147,9 @@ class ChatAgent:
         store.add_messages(sid, _to_rows(new), owner=owner)
         final = next((m for m in reversed(new) if isinstance(m, AIMessage)), None)
         calls = [c for m in new if isinstance(m, AIMessage) for c in m.tool_calls]
-        return Reply(final.content if final is not None else "", self.editor.head(), calls)
+        edits = [m.artifact for m in new if isinstance(m, ToolMessage) and isinstance(getattr(m, "artifact", None), dict)
+                 and m.artifact.get("tool") == "apply_attribute"]
+        return Reply(final.content if final is not None else "", self.editor.head(), calls, edits)
 
 
 def _is_endpoint_error(exc: Exception) -> bool:

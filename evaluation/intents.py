@@ -24,11 +24,8 @@ from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler
 
-from ..agent.configuration import Configuration
-from ..agent.session import ChatAgent, PlannerError
-from ..memory.store import Store
-from ..tools.editor import open_unrendered
-from ..tools.toolkit import SessionToolkit
+from ..agent.session import ChatService, PlannerError
+from ..configuration import Configuration
 from .dialogues import Dialogue
 from .scoring import confusion, latency_summary, per_tag, summarize, turn_correct
 
@@ -48,6 +45,8 @@ def predicted_action(tool_names: list[str], reply: str) -> str:
     for name in ("reset", "undo", "redo"):
         if name in tool_names:
             return name
+    if "checkout" in tool_names:  # "go back to the version with lipstick": a step back in the spec's actions
+        return "undo"
     return "clarify" if asks_to_clarify(reply) else "none"
 
 
@@ -85,10 +84,10 @@ def planner_label(config: Configuration) -> str:
     return "offline" + ("" if config.use_embeddings else " (no embeddings)")
 
 
-def run_dialogue(dialogue: Dialogue, planner, config: Configuration, store: Store, timer: PlannerTimer) -> list[dict]:
+def run_dialogue(dialogue: Dialogue, chats: ChatService, timer: PlannerTimer) -> list[dict]:
     """Play one dialogue in a fresh unrendered session; one record per turn."""
-    editor = open_unrendered(store, title=f"eval {dialogue.id}")
-    agent = ChatAgent(SessionToolkit(editor), planner, config)
+    agent = chats.unrendered(title=f"eval {dialogue.id}")
+    editor = agent.editor
     records = []
     gold_prev: dict[str, float] = {}
     pred_prev: dict[str, float] = {}
@@ -142,19 +141,18 @@ def build_report(records: list[dict], *, planner: str, dataset: str, n_dialogues
 def evaluate_intents(dialogues: list[Dialogue], config: Configuration, out_dir: str | Path, *, dataset: str = "",
                      planner=None, progress: bool = True) -> dict:
     """Run every dialogue, write report.json, predictions.jsonl and report.md into ``out_dir``; returns the report."""
-    from ..agent.planners.llm import make_planner
     from .report import write_markdown
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    planner = planner if planner is not None else make_planner(config)
     label = planner_label(config)
     timer = PlannerTimer()
     records: list[dict] = []
     interrupted = False
     total_turns = sum(len(d.turns) for d in dialogues)
     with tempfile.TemporaryDirectory(prefix="chatface-eval-") as tmp, open(out / "predictions.jsonl", "w", encoding="utf-8") as pred_file:
-        store = Store(f"sqlite:///{Path(tmp) / 'eval.db'}")
+        # a throw-away database; the planner and the graph are built once for all dialogues
+        chats = ChatService(config.with_overrides(database_url=f"sqlite:///{Path(tmp) / 'eval.db'}"), planner=planner)
         bar = None
         if progress:
             from tqdm import tqdm
@@ -162,7 +160,7 @@ def evaluate_intents(dialogues: list[Dialogue], config: Configuration, out_dir: 
             bar = tqdm(total=total_turns, unit="turn", desc=f"eval {label}", dynamic_ncols=True)
         try:
             for d in dialogues:
-                for r in run_dialogue(d, planner, config, store, timer):
+                for r in run_dialogue(d, chats, timer):
                     records.append(r)
                     pred_file.write(json.dumps({k: r[k] for k in PREDICTION_KEYS}, ensure_ascii=False) + "\n")
                     pred_file.flush()
@@ -182,7 +180,7 @@ def evaluate_intents(dialogues: list[Dialogue], config: Configuration, out_dir: 
         finally:
             if bar is not None:
                 bar.close()
-            store.close()
+            chats.service.close()
     if interrupted:  # rewrite predictions without the partial dialogue
         with open(out / "predictions.jsonl", "w", encoding="utf-8") as pred_file:
             for r in records:

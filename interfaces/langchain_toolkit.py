@@ -9,9 +9,11 @@
 
 The tools are the same objects our own agent uses (typed arguments, errors
 returned to the model as messages, every edit stored in the session memory);
-they can reach only their own session and export directory. Re-edits by the
-self-check are part of our graph, not of the bare tools: a foreign agent sees
-the identity and direction scores in each tool result and decides itself.
+they can reach only their own session and export directory. ``apply_attribute``
+checks its own result (identity, direction, realism) and re-edits when a check
+fails, with the thresholds of chatface's configuration (CHATFACE_IDENTITY_DISTANCE,
+...), so a foreign agent gets checked edits and reads the trade-off in the
+tool's text.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from pathlib import Path
 from langchain_core.tools import BaseTool, BaseToolkit
 from pydantic import ConfigDict
 
-from ..memory.store import NodeInfo, Store
-from ..tools.editor import SessionEditor, open_photo
+from ..configuration import Configuration
+from ..memory.store import NodeInfo
+from ..tools.service import EditService
 from ..tools.toolkit import SessionToolkit
 
 
@@ -33,26 +36,22 @@ class ChatfaceToolkit(BaseToolkit):
     session_toolkit: SessionToolkit
 
     @classmethod
-    def from_photo(cls, photo: str | Path, *, owner: str = "local", engine: str = "offline", database_url: str | None = None,
-                   export_dir: str | Path | None = None, models_dir: str | None = None, face_index: int = 0) -> "ChatfaceToolkit":
-        """Open a new session on ``photo`` (the face is found and inverted now, so a bad photo fails here)."""
-        from ..models.registry import load_engine
+    def from_photo(cls, photo: str | Path, *, owner: str = "local", export_dir: str | Path | None = None,
+                   config: Configuration | None = None, service: EditService | None = None, **overrides) -> "ChatfaceToolkit":
+        """Open a new session on ``photo`` (the face is found and inverted now, so a bad photo fails here).
 
-        parts = load_engine(engine, face_index=face_index, models_dir=models_dir)
-        editor = open_photo(Store(database_url), parts, str(photo), owner=owner)
-        return cls(session_toolkit=SessionToolkit(editor, export_dir))
+        ``config`` (default: the environment's) with ``overrides`` (engine, database_url, models_dir, face_index,
+        identity_distance, ...) builds the service; pass ``service`` to share one engine between toolkits.
+        """
+        service = service or _service(config, overrides)
+        return cls(session_toolkit=service.toolkit(service.open_photo(photo, owner=owner), export_dir))
 
     @classmethod
-    def from_session(cls, session_id: str, *, owner: str = "local", database_url: str | None = None,
-                     export_dir: str | Path | None = None, models_dir: str | None = None) -> "ChatfaceToolkit":
-        """Go on with a stored session (it must belong to ``owner``)."""
-        from ..models.registry import load_engine
-
-        store = Store(database_url)
-        info = store.get_session(session_id, owner=owner)
-        # a session stores the name of the engine that made it, which is the name load_engine takes (as `chat --session` does)
-        editor = SessionEditor(store, load_engine(info.engine, models_dir=models_dir), session_id, owner=owner)
-        return cls(session_toolkit=SessionToolkit(editor, export_dir))
+    def from_session(cls, session_id: str, *, owner: str = "local", export_dir: str | Path | None = None,
+                     config: Configuration | None = None, service: EditService | None = None, **overrides) -> "ChatfaceToolkit":
+        """Go on with a stored session (it must belong to ``owner``), with the engine that made it."""
+        service = service or _service(config, overrides)
+        return cls(session_toolkit=service.toolkit(service.open_session(session_id, owner=owner), export_dir))
 
     @property
     def session_id(self) -> str:
@@ -63,6 +62,15 @@ class ChatfaceToolkit(BaseToolkit):
 
     def get_tools(self) -> list[BaseTool]:
         return self.session_toolkit.langchain_tools()
+
+
+def _service(config: Configuration | None, overrides: dict) -> EditService:
+    from dataclasses import fields
+
+    unknown = sorted(set(overrides) - {f.name for f in fields(Configuration)})
+    if unknown:
+        raise TypeError(f"unknown configuration {', '.join(unknown)}; see chatface.configuration.Configuration")
+    return EditService((config or Configuration()).with_overrides(**overrides))
 
 
 def tool_schemas(fmt: str = "openai") -> list[dict]:

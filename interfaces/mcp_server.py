@@ -1,7 +1,8 @@
 """chatface's tools over the Model Context Protocol (official ``mcp`` SDK), on stdio or streamable HTTP.
 
 ``chatface mcp`` serves invert, apply_attribute, verify_identity, undo, redo,
-reset, history and export. ``invert`` opens a new chat session on a photo (a
+checkout, reset, history and export; apply_attribute checks and re-edits
+its result with the configured thresholds, as for every other client. ``invert`` opens a new chat session on a photo (a
 file path inside an allowed directory, or the image itself, base64) or
 attaches to a stored session the server's owner owns, and returns its id.
 On stdio the connection keeps that session, so later calls need no id. Over
@@ -25,32 +26,23 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.types import Image
 
-from ..memory.store import SessionNotFoundError, Store
-from ..models.base import ChatfaceModelError
-from ..models.images import decode_image_bytes
-from ..tools.editor import SessionEditor, open_photo
+from ..errors import ChatfaceError
 from ..tools.schemas import AttributeEdit, UndoArgs
+from ..tools.service import EditService, SessionNotFoundError
 from ..tools.toolkit import SessionToolkit
-from ..tools.toolkit import ToolError as ChatfaceToolError
-from .lazy import Lazy
 
 MAX_IMAGE_BYTES = 40 * 1024 * 1024
 
 
 class ConnectionSessions:
-    """Which chat session each MCP connection works on; the engine is loaded once, on first use."""
+    """Which chat session each MCP connection works on, over one EditService (the engine is loaded once, on first use)."""
 
-    def __init__(self, store: Store, load_parts, *, owner: str, allowed_dirs: list[Path], export_dir: Path | None):
-        self.store = store
-        self._parts = Lazy(load_parts)
+    def __init__(self, service: EditService, *, owner: str, allowed_dirs: list[Path], export_dir: Path | None):
+        self.service = service
         self.owner = owner
         self.allowed_dirs = [d.resolve() for d in allowed_dirs]
         self.export_dir = export_dir
         self._by_connection: dict[str, SessionToolkit] = {}
-
-    @property
-    def parts(self):
-        return self._parts.get()
 
     def allowed(self, path: str) -> Path:
         p = Path(path).expanduser().resolve()
@@ -66,8 +58,8 @@ class ConnectionSessions:
         return toolkit
 
     def attach(self, session_id: str) -> SessionToolkit:
-        editor = SessionEditor(self.store, self.parts, session_id, owner=self.owner)  # SessionNotFoundError if not ours
-        return SessionToolkit(editor, self.export_dir)
+        editor = self.service.open_session(session_id, owner=self.owner)  # SessionNotFoundError if not ours
+        return self.service.toolkit(editor, self.export_dir)
 
     def of(self, key: str, session_id: str | None = None) -> SessionToolkit:
         if session_id:
@@ -101,7 +93,7 @@ def _image(tk: SessionToolkit, node=None) -> Image:
 
 def build_server(sessions: ConnectionSessions) -> MCPServer:
     server = MCPServer("chatface", instructions="Edit the face in a photo: call invert once with the photo, then apply_attribute, "
-                                               "undo, redo, reset, history, verify_identity and export. Attribute ids and strengths "
+                                               "undo, redo, checkout, reset, history, verify_identity and export. Attribute ids and strengths "
                                                "in [-1, 1] are described in apply_attribute's schema.")
 
     def key(ctx: Context) -> str:
@@ -114,7 +106,7 @@ def build_server(sessions: ConnectionSessions) -> MCPServer:
     async def run(fn, *args):
         try:
             return await anyio.to_thread.run_sync(lambda: fn(*args))
-        except (ChatfaceToolError, ChatfaceModelError, ValueError, SessionNotFoundError) as exc:
+        except (ChatfaceError, ValueError) as exc:
             raise ToolError(f"Error: {exc}") from None
 
     @server.tool(structured_output=False)
@@ -127,7 +119,7 @@ def build_server(sessions: ConnectionSessions) -> MCPServer:
         elif image_path or image_base64:
             if image_path:
                 path = sessions.allowed(image_path)
-                name, image = str(path), None
+                data, name = None, str(path)
             else:
                 try:
                     data = base64.b64decode(image_base64, validate=True)
@@ -135,11 +127,12 @@ def build_server(sessions: ConnectionSessions) -> MCPServer:
                     raise ToolError("Error: image_base64 is not valid base64") from None
                 if len(data) > MAX_IMAGE_BYTES:
                     raise ToolError(f"Error: the image is larger than {MAX_IMAGE_BYTES // 2**20} MB")
-                name, image = "(uploaded over MCP)", await run(decode_image_bytes, data, "uploaded image")
+                name = "(uploaded over MCP)"
 
             def open_new():
-                ed = open_photo(sessions.store, sessions.parts, name, owner=sessions.owner, image=image)
-                tk = SessionToolkit(ed, sessions.export_dir)
+                service = sessions.service
+                ed = service.open_photo(name, owner=sessions.owner) if data is None else service.open_upload(data, owner=sessions.owner, name=name)
+                tk = service.toolkit(ed, sessions.export_dir)
                 sessions.bind(f"id:{ed.session_id}", tk)
                 return sessions.bind(k, tk)
             tk = await run(open_new)
@@ -177,6 +170,12 @@ def build_server(sessions: ConnectionSessions) -> MCPServer:
         _check_steps(steps)
         tk = sessions.of(key(ctx), session_id)
         return [(await run(tk.redo, steps))[0], _image(tk)]
+
+    @server.tool(structured_output=False)
+    async def checkout(ctx: Context, node: int, session_id: str | None = None) -> list:
+        """Go to history node ``node`` (an earlier version, as history numbers it); redo still reaches the others."""
+        tk = sessions.of(key(ctx), session_id)
+        return [(await run(tk.checkout, node))[0], _image(tk)]
 
     @server.tool(structured_output=False)
     async def reset(ctx: Context, session_id: str | None = None) -> list:

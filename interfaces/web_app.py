@@ -16,45 +16,33 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from ..agent.configuration import Configuration
-from ..agent.errors import PlannerError
-from ..agent.session import ChatAgent
-from ..memory.store import Store
-from ..models.base import ChatfaceModelError
+from ..agent.session import ChatAgent, ChatService
+from ..errors import ChatfaceError
 from ..tools.edit_state import describe, tree_rows
-from ..tools.editor import SessionEditor, Thresholds, open_photo
-from ..tools.toolkit import SessionToolkit
-from .lazy import Lazy
+from ..tools.editor import SessionEditor
 
 
 DECODED_IMAGES_KEPT = 256
 
 
 class WebBackend:
-    """What the app's callbacks share: the store, the engine (loaded once) and the planner."""
+    """What the app's callbacks share: one ChatService (store, engine and planner, each loaded once)."""
 
-    def __init__(self, config: Configuration, load_parts, make_planner, *, owner: str = "web"):
-        self.config = config
-        self.store = Store(config.database_url)
-        self._parts = Lazy(load_parts)
-        self._planner = Lazy(lambda: make_planner(config))
+    def __init__(self, chats: ChatService, *, owner: str = "web"):
+        self.chats = chats
+        self.config = chats.config
         self.owner = owner
         self.downloads = Path(tempfile.mkdtemp(prefix="chatface-web-"))
         self._decoded: dict[str, np.ndarray] = {}  # blob key -> image; blobs are content-addressed, so never stale
 
-    @property
-    def parts(self):
-        return self._parts.get()
-
-    @property
-    def planner(self):
-        return self._planner.get()
+    def open_photo(self, image: np.ndarray) -> SessionEditor:
+        return self.chats.service.open_photo("(uploaded in the browser)", owner=self.owner, image=image)
 
     def editor(self, session_id: str) -> SessionEditor:
-        ed = SessionEditor(self.store, self.parts, session_id, owner=self.owner)
-        ed.thresholds = Thresholds(identity_distance=self.config.identity_distance, direction=self.config.direction_threshold,
-                                    max_attempts=self.config.max_attempts)
-        return ed
+        return self.chats.service.open_session(session_id, owner=self.owner)
+
+    def tools(self, session_id: str):
+        return self.chats.service.toolkit(self.editor(session_id))
 
     def image(self, ed: SessionEditor, node) -> np.ndarray:
         """A node's image, decoded once per stored blob (the gallery shows every node after every action)."""
@@ -67,7 +55,7 @@ class WebBackend:
         return self._decoded[node.image_blob]
 
     def agent(self, session_id: str) -> ChatAgent:
-        return ChatAgent(SessionToolkit(self.editor(session_id)), self.planner, self.config)
+        return self.chats.resume(session_id, owner=self.owner)
 
 
 def _view(backend: WebBackend, session_id: str | None):
@@ -75,8 +63,8 @@ def _view(backend: WebBackend, session_id: str | None):
     if not session_id:
         return None, None, [], [], "Upload a photo to start.", None
     ed = backend.editor(session_id)
-    head = ed.head()
-    nodes = ed.store.nodes(session_id, owner=ed.owner)
+    stored = backend.chats.service.history(session_id, owner=backend.owner)
+    head, nodes = stored.head, stored.nodes
     gallery, rows = [], []
     current = None
     for n, parent, is_head in tree_rows(nodes, head.id):
@@ -127,8 +115,8 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             progress(0.1, desc="Loading the engine and finding the face")
             try:
                 img = np.ascontiguousarray(image[..., :3]).astype(np.uint8)
-                ed = open_photo(backend.store, backend.parts, "(uploaded in the browser)", owner=backend.owner, image=img)
-            except ChatfaceModelError as exc:
+                ed = backend.open_photo(img)
+            except ChatfaceError as exc:
                 raise gr.Error(str(exc)) from None
             progress(1.0)
             return ed.session_id, [], *_view(backend, ed.session_id)
@@ -141,7 +129,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             try:
                 reply = backend.agent(session_id).send(text or "")
                 answer = reply.text
-            except (PlannerError, ChatfaceModelError) as exc:
+            except ChatfaceError as exc:
                 answer = f"Sorry, that did not work: {exc}"
             history += [{"role": "user", "content": text or ""}, {"role": "assistant", "content": answer}]
             return "", history, *_view(backend, session_id)
@@ -149,14 +137,14 @@ def build_app(backend: WebBackend) -> gr.Blocks:
         def on_move(session_id, which):
             if not session_id:
                 raise gr.Error("Upload a photo first.")
-            getattr(backend.store, which)(session_id, 1, owner=backend.owner)
+            getattr(backend.tools(session_id), which)(1)
             return _view(backend, session_id)
 
         def on_select(session_id, evt: gr.SelectData):
             if not session_id:
                 raise gr.Error("Upload a photo first.")
-            nodes = backend.store.nodes(session_id, owner=backend.owner)
-            backend.store.checkout(session_id, nodes[evt.index].seq, owner=backend.owner)
+            nodes = backend.chats.service.history(session_id, owner=backend.owner).nodes
+            backend.tools(session_id).checkout(nodes[evt.index].seq)
             return _view(backend, session_id)
 
         upload.upload(on_upload, [upload], [session, chat, *outputs])

@@ -14,16 +14,18 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..errors import ChatfaceError
 from sqlalchemy.orm import Session
 
 from .schema import Blob
 
 
-class BlobCorruptedError(Exception):
+class BlobCorruptedError(ChatfaceError):
     pass
 
 
-class BlobMissingError(Exception):
+class BlobMissingError(ChatfaceError):
     pass
 
 

@@ -11,7 +11,6 @@ old one.
 
 from __future__ import annotations
 
-import os
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,33 +21,20 @@ from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..errors import ChatfaceError
 from . import blobs
 from .schema import Attempt, ChatSession, EditNode, Message
 
-ENV_URL = "CHATFACE_DATABASE_URL"
-
-
-class SessionNotFoundError(Exception):
+class SessionNotFoundError(ChatfaceError):
     """No such session for this owner (the message never says which of the two)."""
 
 
-class NodeNotFoundError(Exception):
+class NodeNotFoundError(ChatfaceError):
     pass
 
 
-class ConcurrentEditError(RuntimeError):
+class ConcurrentEditError(ChatfaceError):
     """The session's head moved (another edit, undo or checkout) while this edit was rendered; nothing was stored."""
-
-
-def default_database_url() -> str:
-    url = os.environ.get(ENV_URL)
-    if url:
-        return url
-    from platformdirs import user_data_dir
-
-    data_dir = Path(os.environ.get("CHATFACE_HOME") or user_data_dir("chatface", appauthor=False))
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{data_dir / 'chatface.db'}"
 
 
 def make_engine(url: str) -> Engine:
@@ -186,8 +172,11 @@ def new_session_id() -> str:
 class Store:
     """The memory. Every public method is one unit of work (one transaction)."""
 
-    def __init__(self, url: str | None = None, *, run_migrations: bool = True) -> None:
-        self.url = url or default_database_url()
+    def __init__(self, url: str, *, run_migrations: bool = True) -> None:
+        """``url``: a SQLAlchemy URL (Configuration.resolved_database_url gives the default one)."""
+        if not url:
+            raise ValueError("Store needs a database URL")
+        self.url = url
         self.engine = make_engine(self.url)
         if run_migrations:
             migrate(self.engine)
@@ -391,7 +380,14 @@ class Store:
             if n is None:
                 raise NodeNotFoundError(f"session {session_id} has no node {seq}")
             self._tree(db, s)
-            s.redo = s.head if n in s.head.ancestors() else None
+            if n is s.head:  # nothing moves, and what redo would re-apply stays
+                return _node_info(n)
+            if s.redo is not None and n in s.redo.ancestors():
+                pass  # still on the undone path: redo keeps walking toward where the undo started
+            elif n in s.head.ancestors():
+                s.redo = s.head
+            else:
+                s.redo = None
             s.head = n
             s.updated_at = func.now()
             return _node_info(n)

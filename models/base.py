@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
+from ..errors import ChatfaceError
+
 if TYPE_CHECKING:
     from .realism import RealismScorer
 
 
-class ChatfaceModelError(Exception):
+class ChatfaceModelError(ChatfaceError):
     """Base of the errors that models raise for bad input; their message is shown to users."""
 
 

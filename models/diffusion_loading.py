@@ -1,6 +1,7 @@
 """Loading the diffusion engine's real weights (hub ids or local paths), with one code path for all sizes.
 
-Where each part comes from, first match wins:
+Where each part comes from, first match wins (the CHATFACE_* variables are read by
+chatface.configuration, which passes them in as arguments):
 
 - U-Net and scheduler: ``unet`` argument, CHATFACE_UNET, ``MODELS/unet``, else
   the hub id ``google/ddpm-ema-celebahq-256`` (diffusers downloads it once). A
@@ -25,7 +26,6 @@ through this same code.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,8 +44,7 @@ class DiffusionSources:
 
 def resolve_sources(models_dir: str | None = None, *, unet: str | None = None, mappings: str | None = None,
                     clip: str | None = None, clip_pretrained: str | None = None, arcface: str | None = None) -> DiffusionSources:
-    env = os.environ.get
-    root = Path(models_dir or env("CHATFACE_MODELS") or "").expanduser() if (models_dir or env("CHATFACE_MODELS")) else None
+    root = Path(models_dir).expanduser() if models_dir else None
     if root is not None and not root.is_dir():
         raise FileNotFoundError(f"models directory {root} does not exist")
 
@@ -54,11 +53,11 @@ def resolve_sources(models_dir: str | None = None, *, unet: str | None = None, m
 
     clip_dir = local("clip")
     return DiffusionSources(
-        unet=unet or env("CHATFACE_UNET") or local("unet") or DEFAULT_UNET,
-        mappings=mappings or env("CHATFACE_MAPPINGS") or local("mappings"),
-        clip=clip or env("CHATFACE_CLIP") or (f"local-dir:{clip_dir}" if clip_dir else DEFAULT_CLIP[0]),
-        clip_pretrained=clip_pretrained or env("CHATFACE_CLIP_PRETRAINED") or (None if clip_dir else DEFAULT_CLIP[1]),
-        arcface=arcface or env("CHATFACE_ARCFACE") or local("arcface.onnx"),
+        unet=unet or local("unet") or DEFAULT_UNET,
+        mappings=mappings or local("mappings"),
+        clip=clip or (f"local-dir:{clip_dir}" if clip_dir else DEFAULT_CLIP[0]),
+        clip_pretrained=clip_pretrained or (None if clip_dir else DEFAULT_CLIP[1]),
+        arcface=arcface or local("arcface.onnx"),
     )
 
 
@@ -99,11 +98,11 @@ def load_diffusion_engine(models_dir: str | None = None, *, face_index: int = 0,
     from .unet_identity import read_identity, unet_id
 
     src = resolve_sources(models_dir, unet=unet, mappings=mappings, clip=clip, clip_pretrained=clip_pretrained, arcface=arcface)
-    device = device or os.environ.get("CHATFACE_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
-    dtype_name = dtype or os.environ.get("CHATFACE_DTYPE") or ("float16" if str(device).startswith("cuda") else "float32")
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    dtype_name = dtype or ("float16" if str(device).startswith("cuda") else "float32")
     torch_dtype = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[dtype_name]
     identity = read_identity(src.unet) or {}
-    steps = steps or int(os.environ.get("CHATFACE_STEPS") or identity.get("steps") or 20)
+    steps = steps or int(identity.get("steps") or 20)
     net, scheduler = load_unet(src.unet, device, torch_dtype)
     registry = MappingRegistry(src.mappings, channels=net.config.block_out_channels[-1],
                                temb_channels=net.time_embedding.linear_2.out_features, base_model=unet_id(src.unet),

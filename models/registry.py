@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from ..errors import ChatfaceError
 from .base import EngineParts
 
 ENGINES = ("offline", "diffusion")
 
 
-class EngineUnavailableError(Exception):
+class EngineUnavailableError(ChatfaceError):
     pass
 
 

@@ -7,9 +7,37 @@ exclusive group (hair colours, eye colours) drops the others.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .vocabulary import Vocabulary, default_vocabulary
 
 EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Version:
+    """One node of a session's edit tree, as a planner sees it."""
+
+    seq: int
+    action: str
+    strengths: dict[str, float]
+
+
+@dataclass(frozen=True)
+class EditContext:
+    """What a planner knows of the session it plans for, handed to it as data (never parsed back out of a prompt)."""
+
+    strengths: dict[str, float]  # the current node's attribute -> strength
+    last_changed: tuple[str, ...] = ()  # what the current node's edit set or changed ("more" and "less" refer to these)
+    head: int = 0  # the current node's number
+    versions: tuple[Version, ...] = ()  # every node, in order
+
+    def with_attributes(self, wanted: dict[str, float]) -> Version | None:
+        """The newest version, other than the current one, that has every attribute of ``wanted`` in its direction."""
+        for v in sorted(self.versions, key=lambda v: v.seq, reverse=True):
+            if v.seq != self.head and all(v.strengths.get(a, 0.0) * s > 0 for a, s in wanted.items()):
+                return v
+        return None
 
 
 def strengths(state: dict) -> dict[str, float]:

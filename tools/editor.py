@@ -55,6 +55,11 @@ class Evaluation:
         return {k: v for k, v in (self.realism.problems if self.realism else {}).items() if k != "visible"}
 
     @property
+    def applied(self) -> bool:
+        """The change can be seen and goes the asked way: the one rule for saying an edit was applied."""
+        return self.visible and all(self.direction_ok.values())
+
+    @property
     def passed(self) -> bool:
         return self.same_person and all(self.direction_ok.values()) and self.realistic and self.visible
 

@@ -84,6 +84,12 @@ class RedoArgs(BaseModel):
     steps: int = Field(default=1, ge=1, le=100, description="How many undone edits to re-apply.")
 
 
+class CheckoutArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    node: int = Field(ge=0, description="The history node to go to (its number, as history shows it).")
+
+
 class ResetArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -10,18 +10,21 @@ crash of the graph.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from ..errors import ChatfaceError
 from ..memory.store import NodeNotFoundError
 from ..models.base import ChatfaceModelError
-from .edit_state import apply_changes, describe, tree_rows
+from .edit_state import EditContext, Version, apply_changes, describe, strengths, tree_rows
 from .editor import Evaluation, SessionEditor
 from .selfcheck import run_self_check
 from .schemas import (
     ApplyAttributeArgs,
     AttributeEdit,
+    CheckoutArgs,
     ExportArgs,
     HistoryArgs,
     InvertArgs,
@@ -31,11 +34,40 @@ from .schemas import (
     VerifyIdentityArgs,
 )
 
-TOOL_NAMES = ("invert", "apply_attribute", "verify_identity", "undo", "redo", "reset", "history", "export")
+TOOL_NAMES = ("invert", "apply_attribute", "verify_identity", "undo", "redo", "checkout", "reset", "history", "export")
 
 
-class ToolError(Exception):
+class ToolError(ChatfaceError):
     """An error the model should read and act on."""
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    """What one apply_attribute did: the typed result every client reads (its ``artifact``).
+
+    ``not_done`` opens the reply to the user (parts the engine cannot do, values
+    at their limit); ``self_check`` is what the self-check traded off, or None
+    when the first render passed. ``applied``: the change is visible and goes
+    the asked way (Evaluation.applied); ``passed``: also the same person and
+    no artefact.
+    """
+
+    node_seq: int
+    state: dict
+    parent_state: dict
+    changed: list[str]
+    applied: bool
+    passed: bool
+    scores: dict = field(default_factory=dict)
+    unsupported: dict[str, str] = field(default_factory=dict)
+    not_done: list[str] = field(default_factory=list)
+    self_check: str | None = None
+    attempts: int = 0  # renders stored for this node (1 without a re-edit, 0 when nothing was rendered)
+    node_id: int | None = None
+    request: str = ""
+
+    def artifact(self) -> dict:
+        return {"tool": "apply_attribute", **asdict(self)}
 
 
 def unsupported_message(engine: str, unsupported: dict[str, str]) -> str:
@@ -72,7 +104,7 @@ def _at_limit(state: dict, edits: list[AttributeEdit], mode: str) -> list[str]:
 def _outcome(seq: int, state: dict, ev: Evaluation) -> str:
     """The first words about a rendered edit: "Applied" only when the change is visible and passed its direction check."""
     weak = [a for a, ok in ev.direction_ok.items() if not ok]
-    if not ev.visible or weak:
+    if not ev.applied:
         what = ", ".join(weak) if weak else "the"
         return (f"Not visible: {what} change is too weak to see in this photo; it is stored as history node {seq} "
                 f"({describe(state)}), so it can be undone or made stronger.")
@@ -116,35 +148,31 @@ class SessionToolkit:
         not_done += _at_limit(head.state, edits, mode)
         if state == head.state:
             msg = " ".join(not_done) or "Nothing was changed."
-            return msg + (" Tell the user." if not_done else ""), {
-                "tool": "apply_attribute", "node_seq": head.seq, "changed": [], "unsupported": unsupported, "notes": not_done,
-                "state": head.state, "parent_state": head.state, "scores": {}, "passed": True, "applied": False}
+            return msg + (" Tell the user." if not_done else ""), EditOutcome(
+                head.seq, head.state, head.state, [], applied=False, passed=True, unsupported=unsupported, not_done=not_done,
+                request=request).artifact()
         if not ed.render_images:
             node = ed.commit(action="edit", request=request, state=state, image=None, evaluation=None, expected_head=head.id)
             text = " ".join([*not_done, f"Recorded (history node {node.seq}, not rendered: this session records edits only): now {describe(state)}."])
-            return text, {"tool": "apply_attribute", "node_seq": node.seq, "node_id": node.id, "state": state, "parent_state": head.state,
-                          "changed": sorted(changed - set(unsupported)), "unsupported": unsupported, "notes": not_done, "scores": {},
-                          "passed": True, "applied": True, "request": request}
+            return text, EditOutcome(node.seq, state, head.state, sorted(changed - set(unsupported)), applied=True, passed=True,
+                                     unsupported=unsupported, not_done=not_done, node_id=node.id, request=request).artifact()
 
         image = ed.render(state)
         evaluation = ed.evaluate(image, state, head.state)
         node = ed.commit(action="edit", request=request, state=state, image=image, evaluation=evaluation, expected_head=head.id)
         done = sorted(changed - set(unsupported))
         result = run_self_check(ed, node, head.state, evaluation, done, ed.thresholds.max_attempts)
-        notes = list(not_done)
         if result is not None:
             state, evaluation = result.kept_state, result.evaluation
             node = ed.node(node.seq)
-            notes.append(result.note)
         outcome = _outcome(node.seq, state, evaluation)
         text = " ".join([*not_done, outcome, f"Check: {_scores_text(node.scores)}.", *([result.note] if result else [])])
         if not_done:
             text += " Tell the user."
-        return text, {
-            "tool": "apply_attribute", "node_seq": node.seq, "node_id": node.id, "state": state, "parent_state": head.state,
-            "changed": done, "unsupported": unsupported, "notes": notes, "scores": node.scores,
-            "passed": evaluation.passed, "applied": evaluation.visible and all(evaluation.direction_ok.values()), "request": request,
-        }
+        return text, EditOutcome(node.seq, state, head.state, done, applied=evaluation.applied, passed=evaluation.passed,
+                                 scores=node.scores, unsupported=unsupported, not_done=not_done,
+                                 self_check=result.note if result is not None else None,
+                                 attempts=result.attempts if result is not None else 1, node_id=node.id, request=request).artifact()
 
     def verify_identity(self, node: int | None = None) -> tuple[str, dict]:
         """Compare the face of a history node (default: current) with the original photo."""
@@ -169,6 +197,14 @@ class SessionToolkit:
         node, moved = self.editor.store.redo(self.editor.session_id, steps, owner=self.editor.owner)
         text = f"Re-applied {moved} step(s), now node {node.seq}: {describe(node.state)}." if moved else "Nothing to redo."
         return text, {"tool": "redo", "node_seq": node.seq, "moved": moved, "state": node.state}
+
+    def checkout(self, node: int) -> tuple[str, dict]:
+        """Go to history node ``node`` (an earlier version); the other nodes stay, so redo and later checkouts still reach them."""
+        before = self.editor.head()
+        n = self.editor.store.checkout(self.editor.session_id, node, owner=self.editor.owner)
+        if n.id == before.id:
+            return f"Node {n.seq} is already the current one: {describe(n.state)}.", {"tool": "checkout", "node_seq": n.seq, "moved": 0, "state": n.state}
+        return f"Went to node {n.seq}: {describe(n.state)}.", {"tool": "checkout", "node_seq": n.seq, "moved": 1, "state": n.state}
 
     def reset(self) -> tuple[str, dict]:
         """Back to the original photo (as a new history node, so it can be undone)."""
@@ -209,6 +245,15 @@ class SessionToolkit:
         save_image(self.editor.image_of(n), target)
         return f"Saved node {n.seq} to {target}.", {"tool": "export", "node_seq": n.seq, "path": str(target)}
 
+    # -- what a planner knows of the session -----------------------------------
+    def context(self) -> EditContext:
+        """The session's edit state, what the last edit changed, and every version (node) with its state."""
+        ed = self.editor
+        head = ed.head()
+        nodes = ed.store.nodes(ed.session_id, owner=ed.owner)
+        return EditContext(strengths=strengths(head.state), last_changed=tuple(ed.last_changed(head)), head=head.seq,
+                           versions=tuple(Version(n.seq, n.action, strengths(n.state)) for n in nodes))
+
     # -- as LangChain tools ---------------------------------------------------
     def langchain_tools(self) -> list:
         from langchain_core.tools import StructuredTool
@@ -219,6 +264,7 @@ class SessionToolkit:
             ("verify_identity", self.verify_identity, VerifyIdentityArgs),
             ("undo", self.undo, UndoArgs),
             ("redo", self.redo, RedoArgs),
+            ("checkout", self.checkout, CheckoutArgs),
             ("reset", self.reset, ResetArgs),
             ("history", self.history, HistoryArgs),
             ("export", self.export, ExportArgs),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..configuration import Configuration
+from ...configuration import Configuration
 
 
 def make_chat_openai(config: Configuration):

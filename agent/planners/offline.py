@@ -1,23 +1,26 @@
 """The offline planner: a LangChain chat model with tool calling that needs no network.
 
-It reads the session's state from the system prompt (the same one an LLM gets),
-parses the newest user message with IntentParser, and answers with tool calls
-(apply_attribute / undo / redo / reset) or with text (chit-chat, a question
-back when a request is too vague). After the tools ran it reports their
-results. Because it is a real BaseChatModel, the graph cannot tell it from
-ChatOpenAI.
+The graph hands it the session's edit state as data (``edit_context``, an
+EditContext: the strengths, the last edited attributes and every version);
+an LLM reads the same facts from its system prompt. It parses the newest user
+message with IntentParser and answers with tool calls (apply_attribute / undo
+/ redo / reset, checkout for "go back to the version with lipstick") or with
+text (chit-chat, a question back when a request is too vague). After the
+tools ran it reports their results. Because it is a real BaseChatModel, the
+graph calls it as it calls ChatOpenAI.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from ..prompts import read_state
+from ...tools.edit_state import EditContext
 from .intent_parser import Intent, IntentParser
 
 HELP = ("I edit the face in your photo. Ask for things like a smile, glasses or sunglasses, lipstick or makeup, "
@@ -29,9 +32,18 @@ def _call(name: str, args: dict) -> dict:
     return {"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:16]}", "type": "tool_call"}
 
 
+# "go back to the version with lipstick", "return to the one where she had glasses", "go back to node 3"
+_TO_VERSION = re.compile(r"\b(?:go(?:ing)?\s+back|get\s+back|return|revert|switch\s+back|back|restore)\s+to\s+(?:the\s+)?"
+                         r"(?:earlier\s+|previous\s+|old\s+)?(?:version|one|image|picture|photo|edit|look)\s+"
+                         r"(?:with|where|that\s+had|which\s+had|when\s+\w+\s+had)\s+(?P<what>[^.!?;]+)", re.I)
+_TO_NODE = re.compile(r"\b(?:go(?:ing)?\s+back|get\s+back|return|revert|switch|back|jump|go)\s+to\s+(?:history\s+)?"
+                      r"(?:node|version|step)\s+(?:#|number\s+)?(?P<n>\d+)\b", re.I)
+
+
 class OfflinePlanner(BaseChatModel):
     use_embeddings: bool = True
     parser: Any = None
+    reads_edit_context: ClassVar[bool] = True  # the graph passes the session's EditContext to _generate
 
     @property
     def _llm_type(self) -> str:
@@ -62,7 +74,31 @@ class OfflinePlanner(BaseChatModel):
         self.__dict__["_last_parse"] = (key, intent)
         return intent
 
-    def plan(self, text: str, state: dict, last: list[str]) -> tuple[Intent, AIMessage]:
+    def to_version(self, text: str, context: EditContext) -> AIMessage | None:
+        """A checkout for "go back to the version with X" / "go back to node N"; None when the message is not that."""
+        m = _TO_NODE.search(text)
+        if m is not None:
+            seq = int(m.group("n"))
+            if not any(v.seq == seq for v in context.versions):
+                return AIMessage(content=f"There is no node {seq} in this session's history.")
+            return AIMessage(content="", tool_calls=[_call("checkout", {"node": seq})])
+        m = _TO_VERSION.search(text)
+        if m is None:
+            return None
+        described = self._parser().parse(f"add {m.group('what')}", {}, [])
+        wanted = {c.attribute: c.strength for c in described.changes if c.strength}
+        if not wanted:
+            return None
+        version = context.with_attributes(wanted)
+        if version is None:
+            return AIMessage(content=f"No earlier version has {', '.join(wanted)}; nothing was changed.")
+        return AIMessage(content="", tool_calls=[_call("checkout", {"node": version.seq})])
+
+    def plan(self, text: str, state: dict, last: list[str], context: EditContext | None = None) -> tuple[Intent, AIMessage]:
+        if context is not None:
+            back = self.to_version(text, context)
+            if back is not None:
+                return Intent("undo" if back.tool_calls else "none", note="version"), back
         intent = self._parse(text, state, last)
         if intent.action == "edit":
             calls = []
@@ -86,16 +122,17 @@ class OfflinePlanner(BaseChatModel):
                                              "(expression, age, hair, eyes, make-up, accessories), so I left the photo as it is.")
         return intent, AIMessage(content=_small_talk(text))
 
-    def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs) -> ChatResult:
-        system = next((m.content for m in messages if isinstance(m, SystemMessage)), "")
-        state, last = read_state(system if isinstance(system, str) else "")
+    def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, edit_context: EditContext | None = None,
+                  **kwargs) -> ChatResult:
+        context = edit_context or EditContext(strengths={})  # called outside the graph: a fresh session
+        state, last = dict(context.strengths), list(context.last_changed)
         last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=None)
         if last_human is None:
             return _result(AIMessage(content=HELP))
         text = messages[last_human].content if isinstance(messages[last_human].content, str) else str(messages[last_human].content)
         after = messages[last_human + 1:]
         if not after:
-            return _result(self.plan(text, state, last)[1])
+            return _result(self.plan(text, state, last, context)[1])
         # Tools have run. "undo that and add X": after the undo, make the edit on the restored state
         # (only a turn whose tools undid and applied nothing can be that; any other turn is reported at once).
         called = [c["name"] for m in after if isinstance(m, AIMessage) for c in m.tool_calls]

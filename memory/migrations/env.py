@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection the Store hands over (or the URL in the environment)."""
+"""Alembic environment: runs on the connection the Store hands over (or the configured database, when run by the alembic command)."""
 
 from alembic import context
 from sqlalchemy import create_engine
@@ -16,9 +16,9 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    from chatface.memory.store import default_database_url
+    from chatface.configuration import Configuration  # run by the alembic command: the configured database
 
-    engine = create_engine(default_database_url())
+    engine = create_engine(Configuration().resolved_database_url())
     with engine.begin() as c:
         context.configure(connection=c, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():

@@ -1,0 +1,130 @@
+"""The edit-session service: one per process, built from one Configuration, used by every entry point.
+
+The CLI, the web app, the MCP server, the LangChain toolkit, the LangGraph
+server and the evaluator all open and resume sessions here, so they all get
+the same store, the same engine (loaded once per engine name, on first use,
+with the configured device, precision, steps and face index) and the same
+self-check thresholds. What happens to a session (apply, check, re-edit,
+store) is in the tools bound to it (toolkit.py); this module only wires them.
+
+    service = EditService(Configuration())
+    editor = service.open_photo("portrait.jpg")          # finds and inverts the face, stores the session
+    tools = service.toolkit(editor)                      # invert, apply_attribute, ... bound to that session
+    tools.apply_attribute([AttributeEdit(attribute="smiling", strength=0.5)])
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..configuration import Configuration
+from ..memory.store import NodeInfo, SessionInfo, SessionNotFoundError, Store
+from ..models.base import EngineParts
+from ..models.images import decode_image_bytes, save_image
+from .editor import UNRENDERED_ENGINE, SessionEditor, Thresholds, open_photo, open_unrendered
+from .lazy import Lazy
+from .toolkit import SessionToolkit
+
+__all__ = ["EditService", "SessionHistory", "SessionNotFoundError"]
+
+EDITORS_KEPT = 64  # resumed sessions kept open (their decoded photo and inversion), least recently used dropped first
+
+
+@dataclass(frozen=True)
+class SessionHistory:
+    """A stored session as the history views show it; reading it loads no engine."""
+
+    info: SessionInfo
+    head: NodeInfo
+    nodes: list[NodeInfo]
+    messages: list[dict]
+
+
+class EditService:
+    def __init__(self, config: Configuration | None = None, *, store: Store | None = None) -> None:
+        self.config = config or Configuration()
+        self.store = store if store is not None else Store(self.config.resolved_database_url())
+        self.thresholds = Thresholds(identity_distance=self.config.identity_distance, direction=self.config.direction_threshold,
+                                     max_attempts=self.config.max_attempts)
+        self._engines: dict[str, Lazy[EngineParts]] = {}
+        self._editors: OrderedDict[tuple[str, str], SessionEditor] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- engines ----------------------------------------------------------------
+    def parts(self, engine: str | None = None) -> EngineParts:
+        """The engine ``engine`` (default: the configured one), loaded once per process."""
+        from ..models.registry import load_engine
+
+        name = engine or self.config.engine
+        cfg = self.config
+        with self._lock:
+            lazy = self._engines.setdefault(name, Lazy(lambda: load_engine(
+                name, face_index=cfg.face_index, models_dir=cfg.models_dir, diffusion_options=cfg.diffusion_options())))
+        return lazy.get()
+
+    # -- sessions ---------------------------------------------------------------
+    def open_photo(self, photo: str | Path, *, owner: str = "local", image: np.ndarray | None = None, title: str = "") -> SessionEditor:
+        """A new session on ``photo`` (or on ``image``, which ``photo`` then only names): the face is found and inverted now."""
+        editor = open_photo(self.store, self.parts(), str(photo), owner=owner, title=title, image=image)
+        editor.thresholds = self.thresholds
+        return self._keep(editor)
+
+    def open_upload(self, data: bytes, *, owner: str = "local", name: str = "(uploaded image)") -> SessionEditor:
+        """A new session on image file bytes (PNG, JPEG, ...) sent by a client; a clear error for anything else."""
+        return self.open_photo(name, owner=owner, image=decode_image_bytes(data, name))
+
+    def open_session(self, session_id: str, *, owner: str = "local") -> SessionEditor:
+        """A stored session of ``owner``, with the engine that made it (SessionNotFoundError for anyone else's)."""
+        key = (session_id, owner)
+        with self._lock:
+            editor = self._editors.get(key)
+            if editor is not None:
+                self._editors.move_to_end(key)
+                return editor
+        info = self.store.get_session(session_id, owner=owner)
+        if info.engine == UNRENDERED_ENGINE:
+            editor = SessionEditor(self.store, None, session_id, owner=owner, thresholds=self.thresholds, render_images=False)
+        else:
+            editor = SessionEditor(self.store, self.parts(info.engine), session_id, owner=owner, thresholds=self.thresholds)
+        return self._keep(editor)
+
+    def open_unrendered(self, *, owner: str = "local", title: str = "planner evaluation") -> SessionEditor:
+        """A session that records edits without rendering them (planner evaluation: no engine is loaded)."""
+        return self._keep(open_unrendered(self.store, owner=owner, title=title))
+
+    def toolkit(self, editor: SessionEditor, export_dir: str | Path | None = None) -> SessionToolkit:
+        return SessionToolkit(editor, export_dir)
+
+    def _keep(self, editor: SessionEditor) -> SessionEditor:
+        with self._lock:
+            self._editors[(editor.session_id, editor.owner)] = editor
+            self._editors.move_to_end((editor.session_id, editor.owner))
+            while len(self._editors) > EDITORS_KEPT:
+                self._editors.popitem(last=False)
+        return editor
+
+    # -- reading stored sessions (no engine) ------------------------------------
+    def sessions(self, *, owner: str = "local") -> list[tuple[SessionInfo, NodeInfo]]:
+        """Every session of ``owner`` with its current node, newest first."""
+        return [(s, self.store.head(s.id, owner=owner)) for s in self.store.list_sessions(owner=owner)]
+
+    def history(self, session_id: str, *, owner: str = "local") -> SessionHistory:
+        info = self.store.get_session(session_id, owner=owner)
+        return SessionHistory(info, self.store.head(info.id, owner=owner), self.store.nodes(info.id, owner=owner),
+                              self.store.messages(info.id, owner=owner))
+
+    def export_node(self, session_id: str, seq: int, path: str | Path, *, owner: str = "local") -> Path:
+        """Write the stored image of node ``seq`` to ``path`` (PNG or JPEG by its suffix)."""
+        node = self.store.node(session_id, seq, owner=owner)
+        if node.image_blob is None:
+            raise ValueError(f"node {seq} has no stored image")
+        save_image(decode_image_bytes(self.store.read_blob(node.image_blob), f"node {node.seq}"), Path(path))
+        return Path(path)
+
+    def close(self) -> None:
+        self.store.close()
