@@ -203,7 +203,7 @@ def cmd_edit(args) -> int:
     if reply.head.seq == 0:  # a fresh session still at the original photo: nothing was applied
         print(f"session {sid}: nothing was applied, no file written", file=sys.stderr)
         return 1
-    if reply.edits and not reply.applied:  # stored, but too weak to see or going the wrong way (EditOutcome.applied)
+    if reply.edits and not reply.visible_changes and not reply.removed:  # stored, but too weak to see or the wrong way
         print(f"session {sid}, node {reply.head.seq}: the change is too weak to see, no file written", file=sys.stderr)
         return 1
     _save(agent, reply.head, out)

@@ -38,9 +38,13 @@ class Reply:
     edits: list[dict] = field(default_factory=list)  # the artifacts (EditOutcome) of this turn's apply_attribute calls
 
     @property
-    def applied(self) -> bool:
-        """Some edit of this turn is visible and goes the asked way (EditOutcome.applied)."""
-        return any(e.get("applied") for e in self.edits)
+    def visible_changes(self) -> list[str]:
+        """The attributes this turn changed visibly and the asked way (EditOutcome.visible_changes)."""
+        return sorted({a for e in self.edits for a in e.get("visible_changes") or []})
+
+    @property
+    def removed(self) -> list[str]:
+        return sorted({a for e in self.edits for a in e.get("removed") or []})
 
 
 def _to_lc(rows: list[dict]) -> list[BaseMessage]:

@@ -22,22 +22,16 @@ def main() -> None:
     from PIL import Image
     from skimage import data
 
-    from chatface.agent.planners.offline import OfflinePlanner
-    from chatface.agent.session import ChatAgent
-    from chatface.memory.store import Store
-    from chatface.models.registry import load_engine
-    from chatface.tools.editor import open_photo
-    from chatface.tools.toolkit import SessionToolkit
+    from chatface.agent.session import ChatService
+    from chatface.configuration import Configuration
 
     tmp = Path(tempfile.mkdtemp())
     img = cv2.resize(data.astronaut(), (1024, 1024), interpolation=cv2.INTER_CUBIC)
     Image.fromarray(img).save(tmp / "photo.png")
     t = time.perf_counter()
-    parts = load_engine("offline")
-    store = Store(f"sqlite:///{tmp / 'bench.db'}")
-    editor = open_photo(store, parts, str(tmp / "photo.png"))
+    chats = ChatService(Configuration(engine="offline", planner="offline", use_embeddings=False, database_url=f"sqlite:///{tmp / 'bench.db'}"))
+    agent = chats.open_photo(tmp / "photo.png", export_dir=tmp)
     print(f"open + invert (models loaded on first use): {time.perf_counter() - t:.2f}s")
-    agent = ChatAgent(SessionToolkit(editor, tmp), OfflinePlanner(use_embeddings=False))
     requests = ["give her a subtle smile and red lipstick", "add glasses", "more smile", "make her eyes green",
                 "a bit of blush", "undo", "some freckles", "make her tanned", "less tan", "blonde hair"]
     times = []

@@ -30,7 +30,7 @@ def main() -> int:
     ap.add_argument("--no-embeddings", action="store_true")
     args = ap.parse_args()
 
-    from chatface.agent.configuration import Configuration
+    from chatface.configuration import Configuration
     from chatface.agent.planners.offline import OfflinePlanner
     from chatface.evaluation.dialogues import load_dialogues
     from chatface.evaluation.intents import evaluate_intents

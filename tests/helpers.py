@@ -83,3 +83,14 @@ def scripted_endpoint():
         yield f"http://127.0.0.1:{server.server_address[1]}/v1", ScriptedOpenAI
     finally:
         server.shutdown()
+
+
+def chat_agent(editor, planner, export_dir=None, config=None):
+    """A ChatAgent on an already open editor (a fixture's), through the same factory the entry points use."""
+    from chatface.agent.session import ChatService
+    from chatface.configuration import Configuration
+    from chatface.tools.service import EditService
+
+    config = config or Configuration()
+    chats = ChatService(config, service=EditService(config, store=editor.store), planner=planner)
+    return chats.agent(editor, export_dir)

@@ -141,12 +141,11 @@ def test_bad_tool_arguments_are_messages_and_store_nothing(edit, words, editor, 
 
 @pytest.mark.parametrize("text", ["", "   ", "x" * 100_000, "😀🎉 make her smile 😀", "добавь очки", "ｍａｋｅ ｈｅｒ ｏｌｄｅｒ", "\x00\x1b[2J"])
 def test_any_message_gets_an_answer(text, editor, tmp_path):
-    from chatface.agent.configuration import Configuration
+    from chatface.configuration import Configuration
     from chatface.agent.planners.offline import OfflinePlanner
-    from chatface.agent.session import ChatAgent
-    from chatface.tools.toolkit import SessionToolkit
+    from helpers import chat_agent
 
-    agent = ChatAgent(SessionToolkit(editor, tmp_path), OfflinePlanner(use_embeddings=False), Configuration())
+    agent = chat_agent(editor, OfflinePlanner(use_embeddings=False), tmp_path, Configuration())
     reply = agent.send(text)
     assert isinstance(reply.text, str) and reply.text
     if not text.strip() or len(text) > 4000:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chatface.agent.configuration import Configuration
+from chatface.configuration import Configuration
 from chatface.evaluation import gold
 from chatface.evaluation.dialogues import DialogueFormatError, load_dialogues
 from chatface.evaluation.intents import asks_to_clarify, evaluate_intents

@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers import scripted_endpoint
+from helpers import chat_agent, scripted_endpoint
 
-from chatface.agent.configuration import Configuration
+from chatface.configuration import Configuration
 from chatface.agent.session import ChatAgent, PlannerError
 from chatface.tools.toolkit import SessionToolkit
 
@@ -28,7 +28,7 @@ def _agent(editor, tmp_path, url, **overrides):
 
     config = Configuration(planner="openai", model="faulty", base_url=url, api_key="test", llm_max_retries=0, llm_timeout_s=5,
                            recursion_limit=12).with_overrides(**overrides)
-    return ChatAgent(SessionToolkit(editor, tmp_path / "exports"), make_chat_openai(config), config)
+    return chat_agent(editor, make_chat_openai(config), tmp_path / "exports", config)
 
 
 GLASSES = [("apply_attribute", {"edits": [{"attribute": "lipstick", "strength": 0.6}]})]

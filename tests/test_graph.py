@@ -2,16 +2,16 @@
 pointed at a scripted OpenAI-compatible server on 127.0.0.1."""
 
 import pytest
-from helpers import scripted_endpoint
+from helpers import chat_agent, scripted_endpoint
 
-from chatface.agent.configuration import Configuration
+from chatface.configuration import Configuration
 from chatface.agent.planners.offline import OfflinePlanner
 from chatface.agent.session import ChatAgent, PlannerError
 from chatface.tools.toolkit import SessionToolkit
 
 
 def test_multi_turn_with_the_offline_planner(editor, tmp_path):
-    agent = ChatAgent(SessionToolkit(editor, tmp_path), OfflinePlanner(use_embeddings=False))
+    agent = chat_agent(editor, OfflinePlanner(use_embeddings=False), tmp_path)
     r = agent.send("give her a subtle smile and red lipstick")
     assert r.head.strengths() == {"smiling": 0.3, "lipstick": 0.6}
     assert "identity" in r.text
@@ -30,7 +30,7 @@ def test_multi_turn_with_the_offline_planner(editor, tmp_path):
     msgs = editor.store.messages(editor.session_id)
     assert sum(m["role"] == "user" for m in msgs) == 8
     assert any(m["tool_calls"] for m in msgs if m["role"] == "assistant")
-    again = ChatAgent(SessionToolkit(editor, tmp_path), OfflinePlanner(use_embeddings=False))
+    again = chat_agent(editor, OfflinePlanner(use_embeddings=False), tmp_path)
     assert again.send("undo").head.strengths() == {"smiling": 0.5, "lipstick": 0.6}
 
 
@@ -38,7 +38,7 @@ def test_self_check_re_edits_when_identity_fails(editor, tmp_path):
     from chatface.tools.editor import Thresholds
 
     editor.thresholds = Thresholds(identity_distance=0.06, direction=0.1)
-    agent = ChatAgent(SessionToolkit(editor, tmp_path), OfflinePlanner(use_embeddings=False))
+    agent = chat_agent(editor, OfflinePlanner(use_embeddings=False), tmp_path)
     r = agent.send("give her a very big smile")
     assert "Self-check" in r.text
     kept = r.head.strengths()["smiling"]
@@ -59,7 +59,7 @@ def test_chat_openai_against_a_scripted_endpoint(editor, tmp_path, scripted_serv
 
     url, handler = scripted_server
     config = Configuration(planner="openai", model="scripted", base_url=url, api_key="test", llm_max_retries=0, llm_timeout_s=10)
-    agent = ChatAgent(SessionToolkit(editor, tmp_path), make_chat_openai(config), config)
+    agent = chat_agent(editor, make_chat_openai(config), tmp_path, config)
     handler.script += [
         [("apply_attribute", {"edits": [{"attribute": "smiling", "strength": 0.3, "t_edit": 450}, {"attribute": "lipstick", "strength": 0.6}]})],
         "Done: a subtle smile and red lipstick.",
@@ -88,7 +88,7 @@ def test_failing_endpoint_is_a_clear_error_and_stores_nothing(editor, tmp_path, 
     url, handler = scripted_server
     handler.script += ["500"]
     config = Configuration(planner="openai", model="scripted", base_url=url, api_key="test", llm_max_retries=0, llm_timeout_s=10)
-    agent = ChatAgent(SessionToolkit(editor, tmp_path), make_chat_openai(config), config)
+    agent = chat_agent(editor, make_chat_openai(config), tmp_path, config)
     with pytest.raises(PlannerError):
         agent.send("add glasses")
     assert editor.store.messages(editor.session_id) == []

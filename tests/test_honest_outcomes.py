@@ -1,8 +1,8 @@
 """Issue 11's honest outcomes: partial requests apply what works and name the rest; `chatface edit` fails when nothing was applied."""
 
-from chatface.agent.session import ChatAgent
+from helpers import chat_agent
+
 from chatface.agent.planners.offline import OfflinePlanner
-from chatface.tools.toolkit import SessionToolkit
 
 from test_cli import run
 
@@ -24,7 +24,7 @@ def test_edit_applies_the_parts_that_work_and_exits_zero(tmp_path, photo):
 
 
 def test_a_failed_part_never_throws_away_the_rest(editor, tmp_path):
-    agent = ChatAgent(SessionToolkit(editor, tmp_path), OfflinePlanner(use_embeddings=False))
+    agent = chat_agent(editor, OfflinePlanner(use_embeddings=False), tmp_path)
     r = agent.send("give her red lipstick and blue eyes")
     assert r.head.strengths() == {"lipstick": 0.6}
     assert "blue_eyes" in r.text and "diffusion engine" in r.text

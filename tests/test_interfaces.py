@@ -70,7 +70,7 @@ def test_openai_tool_schemas_from_the_cli():
     run = subprocess.run([sys.executable, "-m", "chatface.cli", "tools", "--format", "openai"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     tools = json.loads(run.stdout)
-    assert [t["function"]["name"] for t in tools] == ["invert", "apply_attribute", "verify_identity", "undo", "redo", "reset", "history", "export"]
+    assert [t["function"]["name"] for t in tools] == ["invert", "apply_attribute", "verify_identity", "undo", "redo", "checkout", "reset", "history", "export"]
     apply = tools[1]["function"]["parameters"]
     edit = apply["properties"]["edits"]["items"]
     assert edit["properties"]["strength"]["minimum"] == -1.0 and edit["properties"]["strength"]["maximum"] == 1.0
@@ -99,7 +99,7 @@ def test_mcp_server_over_stdio_edits_undoes_and_stores(photo, tmp_path, astronau
     async def scenario():
         async with Client(params, read_timeout_seconds=120) as client:
             names = [t.name for t in (await client.list_tools()).tools]
-            assert names == ["invert", "apply_attribute", "verify_identity", "undo", "redo", "reset", "history", "export"]
+            assert names == ["invert", "apply_attribute", "verify_identity", "undo", "redo", "checkout", "reset", "history", "export"]
             refused = await client.call_tool("invert", {"image_path": str(outside)})
             assert refused.is_error and "outside the directories" in _text(refused)
             early = await client.call_tool("undo", {})
@@ -179,13 +179,9 @@ def test_mcp_over_http_gives_each_connection_its_own_session(photo, tmp_path):
     assert store.head(first).strengths() == {"lipstick": 0.6} and store.head(second).strengths() == {"smiling": 0.6}
 
 
-def test_the_graph_for_the_langgraph_server_and_as_a_subgraph(photo, db_url):
+def _server_graph_module():
     import importlib.util
     from pathlib import Path
-
-    from langgraph.graph import START, MessagesState, StateGraph
-
-    from chatface.memory.store import Store
 
     spec = json.loads((Path(__file__).resolve().parents[1] / "langgraph.json").read_text())
     module_path, attr = spec["graphs"]["chatface"].split(":")
@@ -193,19 +189,39 @@ def test_the_graph_for_the_langgraph_server_and_as_a_subgraph(photo, db_url):
     mod_spec = importlib.util.spec_from_file_location("chatface_server_graph", file)  # loaded by path, as the server does
     module = importlib.util.module_from_spec(mod_spec)
     mod_spec.loader.exec_module(module)
-    make_graph = getattr(module, attr)
+    return getattr(module, attr)
 
-    graph = make_graph({"configurable": {"photo": str(photo), "database_url": db_url, "use_embeddings": False}})
-    out = graph.invoke({"messages": [("user", "give her red lipstick")]})
+
+def test_the_graph_for_the_langgraph_server_and_as_a_subgraph(photo, db_url, monkeypatch):
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.graph import START, MessagesState, StateGraph
+
+    from chatface.memory.store import Store
+
+    monkeypatch.setenv("CHATFACE_DATABASE_URL", db_url)  # the server process's configuration: its environment
+    monkeypatch.setenv("CHATFACE_EMBEDDINGS", "0")
+    make_graph = _server_graph_module()
+    graph = make_graph({"configurable": {"photo": str(photo)}})
+    assert make_graph({}) is graph  # compiled once per process, engine and planner loaded once
+
+    out = graph.invoke({"messages": [("user", "give her red lipstick")]}, {"configurable": {"photo": str(photo)}})
     assert "lipstick" in out["messages"][-1].content
-    sid = graph.session_id
+    sid = out["session_id"]
     assert Store(db_url).head(sid).strengths() == {"lipstick": 0.6}
 
     # the same session, reopened by id, as one node of a foreign graph
-    sub = make_graph({"configurable": {"session_id": sid, "database_url": db_url, "use_embeddings": False}})
     parent = StateGraph(MessagesState)
-    parent.add_node("face_editor", sub)
+    parent.add_node("face_editor", graph)
     parent.add_edge(START, "face_editor")
-    result = parent.compile().invoke({"messages": [("user", "undo")]})
+    result = parent.compile().invoke({"messages": [("user", "undo")]}, {"configurable": {"session_id": sid}})
     assert result["messages"][-1].type == "ai"
     assert Store(db_url).head(sid).seq == 0
+
+    # on a checkpointed thread (as the server runs it) the session opened by the first run is kept, and notes do not pile up
+    threaded = graph.builder.compile(checkpointer=InMemorySaver())
+    thread = {"configurable": {"thread_id": "t1", "photo": str(photo)}}
+    first = threaded.invoke({"messages": [("user", "add glasses")]}, thread)
+    second = threaded.invoke({"messages": [("user", "give her a big smile")]}, {"configurable": {"thread_id": "t1"}})
+    assert first["session_id"] == second["session_id"]
+    assert "eyeglasses" in first["messages"][-1].content and "eyeglasses" not in second["messages"][-1].content
+    assert Store(db_url).head(second["session_id"]).strengths() == {"smiling": 0.9}

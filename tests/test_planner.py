@@ -227,10 +227,11 @@ def test_openai_planner_agrees_with_the_offline_planner_on_the_prompts_demonstra
     from helpers import scripted_endpoint
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    from chatface.agent.configuration import Configuration
+    from chatface.configuration import Configuration
     from chatface.agent.planners.llm import make_chat_openai
     from chatface.agent.planners.offline import OfflinePlanner
     from chatface.agent.prompts import DEMONSTRATIONS, demonstration_lines, system_prompt
+    from chatface.tools.edit_state import EditContext
 
     offline = OfflinePlanner(use_embeddings=False)
     lines = demonstration_lines().splitlines()
@@ -243,7 +244,7 @@ def test_openai_planner_agrees_with_the_offline_planner_on_the_prompts_demonstra
         llm = make_chat_openai(Configuration(planner="openai", model="scripted", base_url=url, api_key="test",
                                              llm_max_retries=0, llm_timeout_s=10))
         for (state, text, _), line in zip(DEMONSTRATIONS, lines):
-            prompt = system_prompt({a: {"strength": v, "t_edit": 450} for a, v in state.items()}, list(state)[-1:])
+            prompt = system_prompt(EditContext(strengths=dict(state), last_changed=tuple(list(state)[-1:])))
             handler.script.append(_scripted_answer(line))
             answer = llm.invoke([SystemMessage(prompt), HumanMessage(text)])
             assert line in handler.requests[-1]["messages"][0]["content"]  # the model saw this demonstration

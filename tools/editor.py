@@ -56,8 +56,13 @@ class Evaluation:
 
     @property
     def applied(self) -> bool:
-        """The change can be seen and goes the asked way: the one rule for saying an edit was applied."""
+        """Every change can be seen and goes the asked way: the one rule for saying an edit was applied."""
         return self.visible and all(self.direction_ok.values())
+
+    @property
+    def visible_changes(self) -> list[str]:
+        """The attributes whose change can be seen and goes the asked way (some of a request can pass, some not)."""
+        return sorted(a for a, ok in self.direction_ok.items() if ok) if self.visible else []
 
     @property
     def passed(self) -> bool:

@@ -47,9 +47,9 @@ class EditOutcome:
 
     ``not_done`` opens the reply to the user (parts the engine cannot do, values
     at their limit); ``self_check`` is what the self-check traded off, or None
-    when the first render passed. ``applied``: the change is visible and goes
-    the asked way (Evaluation.applied); ``passed``: also the same person and
-    no artefact.
+    when the first render passed. ``applied``: every change is visible and goes
+    the asked way (Evaluation.applied); ``visible_changes``: the attributes for
+    which that holds; ``passed``: also the same person and no artefact.
     """
 
     node_seq: int
@@ -62,6 +62,8 @@ class EditOutcome:
     unsupported: dict[str, str] = field(default_factory=dict)
     not_done: list[str] = field(default_factory=list)
     self_check: str | None = None
+    visible_changes: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # attributes taken away (not scored: there is no direction to check)
     attempts: int = 0  # renders stored for this node (1 without a re-edit, 0 when nothing was rendered)
     node_id: int | None = None
     request: str = ""
@@ -154,7 +156,8 @@ class SessionToolkit:
         if not ed.render_images:
             node = ed.commit(action="edit", request=request, state=state, image=None, evaluation=None, expected_head=head.id)
             text = " ".join([*not_done, f"Recorded (history node {node.seq}, not rendered: this session records edits only): now {describe(state)}."])
-            return text, EditOutcome(node.seq, state, head.state, sorted(changed - set(unsupported)), applied=True, passed=True,
+            done = sorted(changed - set(unsupported))
+            return text, EditOutcome(node.seq, state, head.state, done, applied=True, passed=True, visible_changes=done,
                                      unsupported=unsupported, not_done=not_done, node_id=node.id, request=request).artifact()
 
         image = ed.render(state)
@@ -170,7 +173,7 @@ class SessionToolkit:
         if not_done:
             text += " Tell the user."
         return text, EditOutcome(node.seq, state, head.state, done, applied=evaluation.applied, passed=evaluation.passed,
-                                 scores=node.scores, unsupported=unsupported, not_done=not_done,
+                                 visible_changes=evaluation.visible_changes, removed=[a for a in done if a not in state], scores=node.scores, unsupported=unsupported, not_done=not_done,
                                  self_check=result.note if result is not None else None,
                                  attempts=result.attempts if result is not None else 1, node_id=node.id, request=request).artifact()
 
