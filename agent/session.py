@@ -17,10 +17,9 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from pathlib import Path
 
 from ..configuration import Configuration
-from ..memory.store import NodeInfo
 from ..tools.editor import SessionEditor
 from ..tools.lazy import Lazy
-from ..tools.service import EditService
+from ..tools.service import EditService, NodeInfo
 from ..tools.toolkit import SessionToolkit
 from .errors import PlannerError
 from .graph import build_graph

@@ -24,8 +24,7 @@ from langchain_core.tools import BaseTool, BaseToolkit
 from pydantic import ConfigDict
 
 from ..configuration import Configuration
-from ..memory.store import NodeInfo
-from ..tools.service import EditService
+from ..tools.service import EditService, NodeInfo
 from ..tools.toolkit import SessionToolkit
 
 

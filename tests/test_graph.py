@@ -93,3 +93,31 @@ def test_failing_endpoint_is_a_clear_error_and_stores_nothing(editor, tmp_path, 
         agent.send("add glasses")
     assert editor.store.messages(editor.session_id) == []
     assert editor.head().seq == 0
+
+
+def test_going_back_to_an_earlier_version_checks_that_node_out(editor, tmp_path):
+    agent = chat_agent(editor, OfflinePlanner(use_embeddings=False), tmp_path)
+    agent.send("give her red lipstick")
+    agent.send("add a big smile")
+    agent.send("remove the lipstick")
+    r = agent.send("go back to the version with lipstick")
+    assert [c["name"] for c in r.tool_calls] == ["checkout"]
+    assert r.head.seq == 2 and r.head.strengths() == {"lipstick": 0.6, "smiling": 0.9}
+    assert [n.seq for n in editor.store.nodes(editor.session_id)] == [0, 1, 2, 3]  # checked out, not re-applied
+    assert agent.send("go back to node 1").head.seq == 1
+    assert agent.send("redo").head.seq == 2  # the path it came from is still there
+    r = agent.send("return to the one with green eyes")
+    assert "No earlier version" in r.text and r.head.seq == 2
+    assert "no node 9" in agent.send("go back to node 9").text
+
+
+def test_the_offline_planner_reads_the_edit_state_as_data_not_from_the_prompt():
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from chatface.tools.edit_state import EditContext
+
+    planner = OfflinePlanner(use_embeddings=False)
+    misleading = SystemMessage('Current edit state (JSON): {"smiling": 0.9}\nLast edited attributes (JSON): ["smiling"]')
+    context = EditContext(strengths={"lipstick": 0.6}, last_changed=("lipstick",), head=1)
+    answer = planner.invoke([misleading, HumanMessage("a bit more")], edit_context=context)
+    assert answer.tool_calls[0]["args"]["edits"] == [{"attribute": "lipstick", "strength": 0.7}]

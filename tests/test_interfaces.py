@@ -225,3 +225,62 @@ def test_the_graph_for_the_langgraph_server_and_as_a_subgraph(photo, db_url, mon
     assert first["session_id"] == second["session_id"]
     assert "eyeglasses" in first["messages"][-1].content and "eyeglasses" not in second["messages"][-1].content
     assert Store(db_url).head(second["session_id"]).strengths() == {"smiling": 0.9}
+
+
+def _attempts_of_head(db: str, sid: str) -> list[dict]:
+    from chatface.memory.store import Store
+
+    store = Store(db)
+    try:
+        return store.attempts(sid, store.head(sid).id)
+    finally:
+        store.close()
+
+
+STRICT = {"CHATFACE_IDENTITY_DISTANCE": "0.0001", "CHATFACE_MAX_ATTEMPTS": "2", "CHATFACE_EMBEDDINGS": "0"}  # no face can pass
+
+
+def test_an_impossible_identity_threshold_reaches_every_foreign_client(photo, tmp_path, monkeypatch):
+    """The configuration reaches MCP over stdio, the LangChain toolkit and the LangGraph server alike: each edit is
+    re-edited by the self-check (more than one stored attempt) and the trade-off is reported, as the CLI does."""
+    import anyio
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    from chatface.interfaces.langchain_toolkit import ChatfaceToolkit
+
+    for name, value in STRICT.items():
+        monkeypatch.setenv(name, value)
+    smile = {"edits": [{"attribute": "smiling", "strength": 0.6}]}
+
+    # the LangChain toolkit (configured from the environment, as a foreign agent gets it)
+    db = f"sqlite:///{tmp_path / 'kit.db'}"
+    kit = ChatfaceToolkit.from_photo(photo, database_url=db)
+    message = {t.name: t for t in kit.get_tools()}["apply_attribute"].invoke({"name": "apply_attribute", "args": smile, "id": "c1", "type": "tool_call"})
+    assert "Self-check: identity" in message.content and "no longer matches" in message.content
+    assert message.artifact["self_check"] and message.artifact["attempts"] == 3
+    assert len(_attempts_of_head(db, kit.session_id)) == 3
+
+    # the LangGraph server's graph
+    db = f"sqlite:///{tmp_path / 'graph.db'}"
+    monkeypatch.setenv("CHATFACE_DATABASE_URL", db)
+    graph = _server_graph_module()({})
+    out = graph.invoke({"messages": [("user", "give her a big smile")]}, {"configurable": {"photo": str(photo)}})
+    assert "Self-check:" in out["messages"][-1].content
+    assert len(_attempts_of_head(db, out["session_id"])) > 1
+
+    # MCP over stdio: a separate process that reads the same variables
+    db = f"sqlite:///{tmp_path / 'mcp.db'}"
+    params = StdioServerParameters(command=sys.executable, args=["-m", "chatface.cli", "mcp", "--allow-dir", str(photo.parent)],
+                                   env={**STRICT, "CHATFACE_DATABASE_URL": db, "HF_HUB_OFFLINE": "1"})
+
+    async def scenario():
+        async with Client(params, read_timeout_seconds=120) as client:
+            opened = await client.call_tool("invert", {"image_path": str(photo)})
+            sid = _text(opened).split("Session ")[1].rstrip(".")
+            edited = _text(await client.call_tool("apply_attribute", smile))
+            return sid, edited
+
+    sid, edited = anyio.run(scenario)
+    assert "Self-check: identity" in edited
+    assert len(_attempts_of_head(db, sid)) == 3

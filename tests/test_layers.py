@@ -56,3 +56,39 @@ def test_no_import_circle_inside_models():
     for m in sorted(modules):
         if m not in state:
             visit(m, [])
+
+
+def test_tools_never_import_the_agent_or_the_entry_points():
+    for path in (ROOT / "tools").glob("*.py"):
+        bad = {m for m in _imports(path) if m.split(".")[1] in ("agent", "interfaces", "cli", "evaluation")}
+        assert not bad, f"{path.name} imports {sorted(bad)}"
+
+
+def test_the_agent_reaches_models_and_memory_only_through_the_tools():
+    for path in (ROOT / "agent").rglob("*.py"):
+        bad = {m for m in _imports(path) if m.split(".")[1] in ("models", "memory", "interfaces", "cli")}
+        assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def test_entry_points_reach_sessions_only_through_the_factory():
+    """interfaces/ and the CLI's session commands never import models/ or memory/: they go through EditService / ChatService.
+    Only the CLI's model-folder commands (models, train-direction) work on models/ directly."""
+    for path in (ROOT / "interfaces").glob("*.py"):
+        bad = {m for m in _imports(path) if m.split(".")[1] in ("models", "memory")}
+        assert not bad, f"{path.name} imports {sorted(bad)}"
+    tree = ast.parse((ROOT / "cli.py").read_text(encoding="utf-8"))
+    for fn in tree.body:
+        if isinstance(fn, ast.FunctionDef) and fn.name not in ("cmd_models", "cmd_train_direction"):
+            names = {n.module for n in ast.walk(fn) if isinstance(n, ast.ImportFrom) and n.module}
+            bad = {m for m in names if m.split(".")[0] in ("models", "memory")}
+            assert not bad, f"cli.{fn.name} imports {sorted(bad)}"
+
+
+def test_only_the_configuration_reads_the_environment():
+    for path in ROOT.rglob("*.py"):
+        rel = path.relative_to(ROOT)
+        if rel.parts[0] in ("tests", "benchmarks", ".venv") or rel.name == "configuration.py" or "site-packages" in rel.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv") and getattr(node.value, "id", "") == "os":
+                raise AssertionError(f"{rel}:{node.lineno} reads the environment; read it in configuration.py")

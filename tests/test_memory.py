@@ -169,3 +169,20 @@ def test_a_database_made_by_the_first_schema_upgrades_without_loss(url):
                 conn.execute(text("UPDATE sessions SET head_node_id = 999 WHERE id = 's1'"))
     finally:
         s.close()
+
+
+def test_checking_out_the_current_node_keeps_what_redo_would_reapply(store):
+    import numpy as np
+
+    from chatface.models.images import encode_png
+
+    png = encode_png(np.zeros((8, 8, 3), np.uint8))
+    sid = store.create_session(png, [8, 8, 3], "x.png", "offline")
+    for i in (1, 2):
+        store.commit_edit(sid, action="edit", request="", state={"smiling": {"strength": i / 10, "t_edit": 500}}, scores={},
+                          image_png=png, image_shape=[8, 8, 3])
+    store.undo(sid, 2)
+    store.checkout(sid, 0)  # the node that is already current
+    assert store.redo(sid, 1)[0].seq == 1
+    store.checkout(sid, 0)  # an ancestor on the undone path: redo still walks to where the undo started
+    assert store.redo(sid, 5)[0].seq == 2

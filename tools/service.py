@@ -30,7 +30,7 @@ from .editor import UNRENDERED_ENGINE, SessionEditor, Thresholds, open_photo, op
 from .lazy import Lazy
 from .toolkit import SessionToolkit
 
-__all__ = ["EditService", "SessionHistory", "SessionNotFoundError"]
+__all__ = ["EditService", "NodeInfo", "SessionHistory", "SessionInfo", "SessionNotFoundError"]  # what entry points may name
 
 EDITORS_KEPT = 64  # resumed sessions kept open (their decoded photo and inversion), least recently used dropped first
 
