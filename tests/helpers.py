@@ -94,3 +94,43 @@ def chat_agent(editor, planner, export_dir=None, config=None):
     config = config or Configuration()
     chats = ChatService(config, service=EditService(config, store=editor.store), planner=planner)
     return chats.agent(editor, export_dir)
+
+
+def run_cli(args, env: dict | None = None, input: str | None = None, timeout=None):
+    """``chatface ARGS`` in this process (torch, dlib and the models are imported once per test run, not per call).
+
+    Returns what subprocess.run would: returncode, stdout, stderr. ``env`` is laid over os.environ for the call
+    (the configuration reads it then); ``input`` is the standard input. An unexpected exception shows as a
+    traceback on stderr with status 1, as it would in a real process.
+    """
+    import contextlib
+    import io
+    import os
+    import subprocess
+    import sys
+    import traceback
+
+    from chatface.cli import main
+
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update({k: str(v) for k, v in (env or {}).items()})
+    out, err = io.StringIO(), io.StringIO()
+    old_stdin = sys.stdin
+    sys.stdin = io.StringIO(input or "")
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as exc:  # argparse: --help and argument errors
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            except Exception:  # noqa: BLE001 - what a real process would print
+                traceback.print_exc()
+                code = 1
+    finally:
+        sys.stdin = old_stdin
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return subprocess.CompletedProcess(["chatface", *map(str, args)], code, out.getvalue(), err.getvalue())

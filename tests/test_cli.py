@@ -1,15 +1,29 @@
-"""The CLI as a user runs it: fast help, clear one-line errors, nothing stored on bad input."""
+"""The CLI as a user runs it: fast help, clear one-line errors, nothing stored on bad input.
+
+The commands run in this process (helpers.run_cli: the same main(), stdout, stderr and exit status);
+one smoke test runs the installed module as a real process.
+"""
 
 import os
 import subprocess
 import sys
 
 import pytest
+from helpers import run_cli
 
 
-def run(args, tmp_path, env_extra=None, **kw):
-    env = {**os.environ, "CHATFACE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "CHATFACE_EMBEDDINGS": "0", **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "chatface.cli", *args], capture_output=True, text=True, env=env, timeout=300, **kw)
+def run(args, tmp_path, env_extra=None, input=None):
+    env = {"CHATFACE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "CHATFACE_EMBEDDINGS": "0", **(env_extra or {})}
+    return run_cli(args, env=env, input=input)
+
+
+def test_a_real_process_edits_and_exits_zero(photo, tmp_path):
+    env = {**os.environ, "CHATFACE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "CHATFACE_EMBEDDINGS": "0"}
+    out = tmp_path / "smoke.png"
+    r = subprocess.run([sys.executable, "-m", "chatface.cli", "edit", str(photo), "red lipstick", "-o", str(out)],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "lipstick +0.60" in r.stdout and out.stat().st_size > 10_000
 
 
 def test_help_does_not_import_torch_or_models():

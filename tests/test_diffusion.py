@@ -7,11 +7,10 @@ by the same code as ``chatface models make-tiny``; their edits are meaningless.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from helpers import run_cli
 import torch
 
 from chatface.models import ddim
@@ -188,10 +187,10 @@ def test_train_direction_writes_a_loadable_network_and_resumes(tiny_dir, tmp_pat
     Image.fromarray(astronaut).save(images / "a.png")
     Image.fromarray(np.full((64, 64, 3), 120, np.uint8)).save(images / "blank.png")
     out = tmp_path / "trained"
-    cmd = [sys.executable, "-m", "chatface.cli", "train-direction", "smiling", "--images", str(images), "--out", str(out),
+    cmd = ["train-direction", "smiling", "--images", str(images), "--out", str(out),
            "--models", str(tiny_dir), "--iterations", "2", "--steps", "10", "--t-edit", "800", "--hidden", "16",
            "--checkpoint-every", "1", "--no-progress", "--device", "cpu"]
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    run = run_cli(cmd)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "skipped blank.png" in run.stderr
     from chatface.models.hspace import MappingRegistry, load_mapping
@@ -203,7 +202,7 @@ def test_train_direction_writes_a_loadable_network_and_resumes(tiny_dir, tmp_pat
     assert meta["training"]["iterations_done"] == 2 and meta["training"]["t_edit"] == 800
     assert any(float(p.abs().sum()) > 0 for p in net.conv_out.parameters())  # it learned something from the zero start
     cmd[cmd.index("--iterations") + 1] = "3"
-    run = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=600)
+    run = run_cli(cmd + ["--resume"])
     assert run.returncode == 0, run.stderr[-2000:]
     assert "resuming at iteration 2" in run.stderr
     assert load_mapping(out / "smiling.safetensors")[1]["training"]["iterations_done"] == 3
@@ -213,13 +212,13 @@ def test_train_direction_writes_a_loadable_network_and_resumes(tiny_dir, tmp_pat
 def test_cli_edit_with_the_diffusion_engine_end_to_end(tiny_dir, photo, tmp_path):
     out = tmp_path / "out.png"
     env = {**__import__("os").environ, "CHATFACE_HOME": str(tmp_path / "home")}
-    run = subprocess.run([sys.executable, "-m", "chatface.cli", "edit", str(photo), "add glasses and make her older", "--engine", "diffusion",
-                          "--models", str(tiny_dir), "--steps", "8", "-o", str(out)], capture_output=True, text=True, timeout=600, env=env)
+    run = run_cli(["edit", str(photo), "add glasses and make her older", "--engine", "diffusion",
+                          "--models", str(tiny_dir), "--steps", "8", "-o", str(out)], env={"CHATFACE_HOME": env["CHATFACE_HOME"]})
     assert run.returncode == 0, run.stderr[-2000:]
     assert "age +0.60" in run.stdout and "eyeglasses +0.60" in run.stdout and out.exists()
     from PIL import Image
 
     assert Image.open(out).size == (512, 512)
-    run = subprocess.run([sys.executable, "-m", "chatface.cli", "edit", str(photo), "smile", "--engine", "diffusion",
-                          "--models", str(tmp_path / "nope"), "-o", str(tmp_path / "x.png")], capture_output=True, text=True, timeout=120, env=env)
+    run = run_cli(["edit", str(photo), "smile", "--engine", "diffusion",
+                          "--models", str(tmp_path / "nope"), "-o", str(tmp_path / "x.png")], env={"CHATFACE_HOME": env["CHATFACE_HOME"]})
     assert run.returncode == 1 and "does not exist" in run.stderr and "Traceback" not in run.stderr

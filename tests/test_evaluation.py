@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
 
 from chatface.configuration import Configuration
 from chatface.evaluation import gold
@@ -178,15 +177,14 @@ def test_cli_eval_intents_and_edits(tmp_path, astronaut):
     from PIL import Image
 
     path = _write(tmp_path, [SPEC_EXAMPLE])
-    run = subprocess.run([sys.executable, "-m", "chatface.cli", "eval", "intents", str(path), "--out", str(tmp_path / "ei"),
-                          "--no-embeddings", "--no-progress"], capture_output=True, text=True, timeout=300)
+    run = run_cli(["eval", "intents", str(path), "--out", str(tmp_path / "ei"),
+                          "--no-embeddings", "--no-progress"])
     assert run.returncode == 0, run.stderr
     assert "turn accuracy 1.0" in run.stdout and (tmp_path / "ei" / "report.json").exists()
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": 1}\n')
-    run = subprocess.run([sys.executable, "-m", "chatface.cli", "eval", "intents", str(bad), "--out", str(tmp_path / "eb")],
-                         capture_output=True, text=True, timeout=120)
+    run = run_cli(["eval", "intents", str(bad), "--out", str(tmp_path / "eb")])
     assert run.returncode == 1 and "line 1" in run.stderr and "Traceback" not in run.stderr
 
     photos = tmp_path / "photos"
@@ -194,8 +192,8 @@ def test_cli_eval_intents_and_edits(tmp_path, astronaut):
     Image.fromarray(astronaut).save(photos / "astronaut.png")
     Image.fromarray(np.full((120, 120, 3), 200, np.uint8)).save(photos / "wall.png")
     (photos / "notes.txt").write_text("not a photo")
-    run = subprocess.run([sys.executable, "-m", "chatface.cli", "eval", "edits", str(photos), "--attributes", "smiling,-smiling,lipstick,age",
-                          "--strengths", "0.3,0.9", "--out", str(tmp_path / "ee"), "--no-progress"], capture_output=True, text=True, timeout=300)
+    run = run_cli(["eval", "edits", str(photos), "--attributes", "smiling,-smiling,lipstick,age",
+                          "--strengths", "0.3,0.9", "--out", str(tmp_path / "ee"), "--no-progress"])
     assert run.returncode == 0, run.stderr
     report = json.loads((tmp_path / "ee" / "report.json").read_text())
     assert [s["photo"].endswith("wall.png") for s in report["photos_skipped"]] == [True]
@@ -207,6 +205,5 @@ def test_cli_eval_intents_and_edits(tmp_path, astronaut):
     assert "lpips" in report["not_computed"]
     assert (tmp_path / "ee" / "scores_vs_strength.png").exists() and (tmp_path / "ee" / "contact_astronaut.png").exists()
 
-    run = subprocess.run([sys.executable, "-m", "chatface.cli", "eval", "edits", str(photos), "--attributes", "wings", "--out", str(tmp_path / "x")],
-                         capture_output=True, text=True, timeout=60)
+    run = run_cli(["eval", "edits", str(photos), "--attributes", "wings", "--out", str(tmp_path / "x")])
     assert run.returncode == 1 and "unknown attribute 'wings'" in run.stderr

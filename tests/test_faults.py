@@ -13,7 +13,7 @@ import pytest
 from helpers import chat_agent, scripted_endpoint
 
 from chatface.configuration import Configuration
-from chatface.agent.session import ChatAgent, PlannerError
+from chatface.agent.session import PlannerError
 from chatface.tools.toolkit import SessionToolkit
 
 

@@ -6,8 +6,7 @@ from helpers import chat_agent, scripted_endpoint
 
 from chatface.configuration import Configuration
 from chatface.agent.planners.offline import OfflinePlanner
-from chatface.agent.session import ChatAgent, PlannerError
-from chatface.tools.toolkit import SessionToolkit
+from chatface.agent.session import PlannerError
 
 
 def test_multi_turn_with_the_offline_planner(editor, tmp_path):

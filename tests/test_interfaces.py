@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from helpers import run_cli
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage
@@ -67,7 +68,7 @@ def test_a_foreign_langgraph_agent_edits_with_our_toolkit(photo, db_url, tmp_pat
 
 
 def test_openai_tool_schemas_from_the_cli():
-    run = subprocess.run([sys.executable, "-m", "chatface.cli", "tools", "--format", "openai"], capture_output=True, text=True, timeout=120)
+    run = run_cli(["tools", "--format", "openai"])
     assert run.returncode == 0, run.stderr
     tools = json.loads(run.stdout)
     assert [t["function"]["name"] for t in tools] == ["invert", "apply_attribute", "verify_identity", "undo", "redo", "checkout", "reset", "history", "export"]

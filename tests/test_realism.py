@@ -13,7 +13,6 @@ import pytest
 from helpers import chat_agent
 
 from chatface.agent.planners.offline import OfflinePlanner
-from chatface.agent.session import ChatAgent
 from chatface.models import face_regions as fr
 from chatface.models.base import EditSpec, EngineParts
 from chatface.models.offline_engine import OfflineEngine
