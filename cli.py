@@ -28,7 +28,9 @@ def _say(msg: str) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", choices=["offline", "diffusion"], default=None, help="image engine (default: offline, or CHATFACE_ENGINE)")
+    p.add_argument("--engine", choices=["offline", "diffusion", "ledits"], default=None,
+                   help="image engine: offline, diffusion (Asyrp / trained h-space networks) or ledits (LEDITS++, text-driven; "
+                        "default: offline, or CHATFACE_ENGINE)")
     p.add_argument("--planner", choices=["offline", "openai"], default=None, help="planner (default: offline, or CHATFACE_PLANNER)")
     p.add_argument("--model", default=None, help="LLM name for --planner openai (or CHATFACE_MODEL)")
     p.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: CHATFACE_DATABASE_URL or a SQLite file in the user data dir)")
@@ -95,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("photos", help="a folder of photos, or one photo")
     q.add_argument("--attributes", required=True, help="comma-separated ids; a leading '-' means the negative direction (-age = younger)")
     q.add_argument("--strengths", default="0.3,0.6,0.9", help="comma-separated magnitudes in (0, 1] (default: 0.3,0.6,0.9)")
-    q.add_argument("--engine", choices=["offline", "diffusion"], default=None)
+    q.add_argument("--engine", choices=["offline", "diffusion", "ledits"], default=None)
     q.add_argument("--out", required=True)
     q.add_argument("--no-progress", action="store_true")
     _engine_options(q)
@@ -122,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     mv = p.add_subparsers(dest="models_command", required=True, metavar="WHAT")
     q = mv.add_parser("make-tiny", help="write random-weight models of every real architecture (meaningless edits, real plumbing)")
     q.add_argument("dir")
+    q.add_argument("--engine", choices=["diffusion", "ledits"], default="diffusion",
+                   help="diffusion: U-Net, mapping networks, CLIP, ArcFace; ledits: a Stable Diffusion pipeline, CLIP, ArcFace")
     q.add_argument("--seed", type=int, default=0)
     q = mv.add_parser("fetch", help="download, check and convert real weights into a models directory")
     q.add_argument("what", choices=["asyrp"], help="asyrp: SDEdit's CelebA-HQ U-Net and Asyrp's published h-space networks")
@@ -423,6 +427,13 @@ def cmd_tools(args) -> int:
 
 def cmd_models(args) -> int:
     _require(f"models {args.models_command}", "torch", "diffusion")
+    if args.models_command == "make-tiny" and args.engine == "ledits":
+        from .models.tiny import make_tiny_ledits
+
+        root = make_tiny_ledits(args.dir, seed=args.seed)
+        print(f"wrote a random-weight Stable Diffusion pipeline to {root} (sd/, clip/, arcface.onnx).")
+        print("Its edits are MEANINGLESS: it tests the plumbing. Use it with --engine ledits --models " + str(root))
+        return 0
     if args.models_command == "make-tiny":
         from .models.tiny import make_tiny
 

@@ -135,3 +135,63 @@ def make_tiny(directory: str | Path, attributes: dict[str, dict], seed: int = 0)
     make_arcface(root / "arcface.onnx", seed)
     (root / "README.txt").write_text(TINY_README)
     return root
+
+
+# -- LEDITS++ (Stable Diffusion) components ------------------------------------------------------
+TINY_SD_README = TINY_README.replace("diffusers UNet2DModel + DDIM scheduler, ChatFace\nmapping networks",
+                                     "a Stable Diffusion pipeline for LEDITS++: UNet2DConditionModel, AutoencoderKL,\nCLIP text encoder and tokenizer")
+
+
+def _byte_symbols() -> list[str]:
+    """The 256 printable symbols byte-level BPE uses for bytes (GPT-2's table)."""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    out, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            out[b] = chr(b)
+        else:
+            out[b] = chr(256 + extra)
+            extra += 1
+    return [out[b] for b in range(256)]
+
+
+def make_clip_tokenizer():
+    """A CLIPTokenizer built here: every byte as a token and as a word end (no merges, nothing from the hub)."""
+    from transformers import CLIPTokenizer
+
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for c in _byte_symbols():
+        vocab.setdefault(c, len(vocab))
+        vocab.setdefault(c + "</w>", len(vocab))
+    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
+
+
+def make_tiny_ledits(directory: str | Path, seed: int = 0) -> Path:
+    """A tiny random Stable Diffusion pipeline (``sd/``, 64x64 images) for the LEDITS++ engine, with ``clip/`` and
+    ``arcface.onnx`` for its scorers, in ``directory``."""
+    import torch
+    from diffusers import AutoencoderKL, DPMSolverMultistepScheduler, LEditsPPPipelineStableDiffusion, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    tokenizer = make_clip_tokenizer()
+    torch.manual_seed(seed)
+    # cross-attention at a quarter of the latent size, where LEDITS++ reads its attention masks (as in SD's 64 -> 16)
+    unet = UNet2DConditionModel(block_out_channels=(32, 32, 64), layers_per_block=1, sample_size=16, in_channels=4, out_channels=4,
+                                down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+                                up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+                                cross_attention_dim=32, norm_num_groups=8, attention_head_dim=8)
+    vae = AutoencoderKL(block_out_channels=(16, 32, 32), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=8,
+                        down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3)
+    text = CLIPTextModel(CLIPTextConfig(bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=32, intermediate_size=37,
+                                        num_attention_heads=4, num_hidden_layers=2, vocab_size=len(tokenizer), max_position_embeddings=77))
+    scheduler = DPMSolverMultistepScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                                            algorithm_type="sde-dpmsolver++", solver_order=2)
+    pipe = LEditsPPPipelineStableDiffusion(vae=vae, text_encoder=text, tokenizer=tokenizer, unet=unet, scheduler=scheduler,
+                                           safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    pipe.save_pretrained(str(root / "sd"))
+    make_clip(root / "clip", seed)
+    make_arcface(root / "arcface.onnx", seed)
+    (root / "README.txt").write_text(TINY_SD_README)
+    return root

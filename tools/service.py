@@ -29,6 +29,7 @@ from ..models.images import decode_image_bytes, save_image
 from .editor import UNRENDERED_ENGINE, SessionEditor, Thresholds, open_photo, open_unrendered
 from .lazy import Lazy
 from .toolkit import SessionToolkit
+from .vocabulary import default_vocabulary
 
 __all__ = ["EditService", "NodeInfo", "SessionHistory", "SessionInfo", "SessionNotFoundError"]  # what entry points may name
 
@@ -64,7 +65,8 @@ class EditService:
         cfg = self.config
         with self._lock:
             lazy = self._engines.setdefault(name, Lazy(lambda: load_engine(
-                name, face_index=cfg.face_index, models_dir=cfg.models_dir, diffusion_options=cfg.diffusion_options())))
+                name, face_index=cfg.face_index, models_dir=cfg.models_dir, diffusion_options=cfg.diffusion_options(),
+                concepts=default_vocabulary().concepts())))
         return lazy.get()
 
     # -- sessions ---------------------------------------------------------------

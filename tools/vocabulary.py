@@ -66,6 +66,10 @@ class Vocabulary:
         """attribute id -> its CLIP texts (what models that learn or fake a direction per attribute are given)."""
         return {a.id: a.texts() for a in self.attributes.values()}
 
+    def concepts(self) -> dict[str, dict[str, str | None]]:
+        """attribute id -> its texts and group: the editing prompts of a text-driven engine (LEDITS++)."""
+        return {a.id: {**a.texts(), "group": a.group} for a in self.attributes.values()}
+
     def exclusive_rivals(self, attribute_id: str) -> list[str]:
         """The other ids of ``attribute_id``'s exclusive group (empty when not exclusive)."""
         attr = self.attributes[attribute_id]
