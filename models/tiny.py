@@ -187,7 +187,7 @@ def make_tiny_ledits(directory: str | Path, seed: int = 0) -> Path:
     text = CLIPTextModel(CLIPTextConfig(bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=32, intermediate_size=37,
                                         num_attention_heads=4, num_hidden_layers=2, vocab_size=len(tokenizer), max_position_embeddings=77))
     scheduler = DPMSolverMultistepScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                                            algorithm_type="sde-dpmsolver++", solver_order=2)
+                                            algorithm_type="sde-dpmsolver++", solver_order=2, steps_offset=1)
     pipe = LEditsPPPipelineStableDiffusion(vae=vae, text_encoder=text, tokenizer=tokenizer, unet=unet, scheduler=scheduler,
                                            safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     pipe.save_pretrained(str(root / "sd"))
