@@ -80,6 +80,17 @@ class Generator(ABC):
         Raises UnsupportedAttributeError for attributes it cannot render.
         """
 
+    def active_edits(self, image: np.ndarray, latent: Latent, edits: EditState) -> dict[str, EditSpec]:
+        """The non-zero edits of ``edits``, after checking this engine can render them and ``latent`` is this photo's.
+
+        An empty result means the render is the photo itself.
+        """
+        self.check_supported(edits)
+        active = {a: s for a, s in edits.items() if s.strength != 0}
+        if active and latent.meta.get("image_size") != [image.shape[1], image.shape[0]]:
+            raise NoFaceError("the latent was computed for a different photo")
+        return active
+
     def edit_region(self, image: np.ndarray, latent: Latent) -> np.ndarray | None:
         """Boolean mask (H, W) of the pixels an edit may change; None when an edit may change any pixel."""
         return None

@@ -26,7 +26,7 @@ import torch
 
 from . import ddim, unet_split
 from .alignment import Alignment, align_face, blend_mask, paste_back
-from .base import EditSpec, Generator, Latent, NoFaceError, UnsupportedAttributeError
+from .base import EditSpec, Generator, Latent, UnsupportedAttributeError
 from .faces import find_face
 from .hspace import ActiveEdit, MappingRegistry, hspace_shift
 
@@ -148,12 +148,9 @@ class DiffusionGenerator(Generator):
         return to_image(x0)
 
     def decode(self, image: np.ndarray, latent: Latent, edits: dict[str, EditSpec]) -> np.ndarray:
-        self.check_supported(edits)
-        active = {a: s for a, s in edits.items() if s.strength != 0}
+        active = self.active_edits(image, latent, edits)
         if not active:
             return image.copy()
-        if latent.meta.get("image_size") != [image.shape[1], image.shape[0]]:
-            raise NoFaceError("the latent was computed for a different photo")
         crop = self.render_aligned(latent, active)
         out, _ = paste_back(image, crop, Alignment.from_meta(latent.meta), self.feather)
         return out

@@ -30,8 +30,8 @@ import threading
 import cv2
 import numpy as np
 
-from .alignment import Alignment, align_face, paste_back
-from .base import EditSpec, Generator, Latent, NoFaceError, UnsupportedAttributeError
+from .alignment import Alignment, align_face, crop_aligned, paste_back
+from .base import EditSpec, Generator, Latent, UnsupportedAttributeError
 from .faces import find_face
 
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
@@ -183,15 +183,12 @@ class LeditsGenerator(Generator):
         return edited, region
 
     def decode(self, image: np.ndarray, latent: Latent, edits: dict[str, EditSpec]) -> np.ndarray:
-        self.check_supported(edits)
-        active = {a: s for a, s in edits.items() if s.strength != 0}
+        active = self.active_edits(image, latent, edits)
         if not active:
             return image.copy()
-        if latent.meta.get("image_size") != [image.shape[1], image.shape[0]]:
-            raise NoFaceError("the latent was computed for a different photo")
         al = Alignment.from_meta(latent.meta)
         edited, region = self.render_aligned(latent, active)
-        original = cv2.warpAffine(image, al.matrix, (al.size, al.size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+        original = crop_aligned(image, al)
         if edited.shape[:2] != original.shape[:2]:
             edited = cv2.resize(edited, original.shape[1::-1], interpolation=cv2.INTER_CUBIC)
         m = region[..., None]

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from . import face_regions as fr
-from .base import EditState, Generator, Latent, NoFaceError, UnsupportedAttributeError
+from .base import EditState, Generator, Latent, UnsupportedAttributeError
 from .faces import find_face
 from .warps import DisplacementField
 
@@ -117,12 +117,9 @@ class OfflineEngine(Generator):
 
     # -- decoding ---------------------------------------------------------
     def decode(self, image: np.ndarray, latent: Latent, edits: EditState) -> np.ndarray:
-        self.check_supported(edits)
-        active = {a: float(s.strength) for a, s in edits.items() if s.strength != 0}
+        active = {a: float(s.strength) for a, s in self.active_edits(image, latent, edits).items()}
         if not active:
             return image.copy()
-        if latent.meta.get("image_size") != [image.shape[1], image.shape[0]]:
-            raise NoFaceError("the latent was computed for a different photo")
         x0, y0, x1, y1 = latent.meta["roi"]
         img = image[y0:y1, x0:x1].astype(np.float32)
         lm = latent.arrays["landmarks"].astype(np.float64) - np.array([x0, y0])
