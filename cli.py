@@ -457,8 +457,7 @@ def cmd_models(args) -> int:
     from .models.unet_identity import unet_id
 
     config = _config(args)
-    src = resolve_sources(config.models_dir, unet=config.unet, mappings=config.mappings, clip=config.clip,
-                          clip_pretrained=config.clip_pretrained, arcface=config.arcface)
+    src = resolve_sources(config.models_dir, **config.model_sources())
     print(f"unet:     {src.unet}" + (f" (id {unet_id(src.unet)})" if unet_id(src.unet) != src.unet else ""))
     print(f"clip:     {src.clip}" + (f" ({src.clip_pretrained})" if src.clip_pretrained else ""))
     print(f"arcface:  {src.arcface or 'buffalo_l in ~/.insightface/models'}")
@@ -491,8 +490,7 @@ def cmd_train_direction(args) -> int:
     from .models.unet_identity import unet_id
 
     config = _config(args)
-    src = resolve_sources(config.models_dir, unet=config.unet, mappings=config.mappings, clip=config.clip,
-                          clip_pretrained=config.clip_pretrained, arcface=config.arcface)
+    src = resolve_sources(config.models_dir, **config.model_sources())
     device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
     unet, scheduler = load_unet(src.unet, device)
     attr = default_vocabulary()[args.attribute]

@@ -25,20 +25,20 @@ def _env(name: str, default: str | None = None) -> str | None:
     return v if v not in (None, "") else default
 
 
-def _env_float(name: str, default: float | None) -> float | None:
+def _env_number(name: str, default, kind: type, what: str):
     v = _env(name)
     try:
-        return float(v) if v is not None else default
+        return kind(v) if v is not None else default
     except ValueError:
-        raise ValueError(f"{name}={v!r} is not a number") from None
+        raise ValueError(f"{name}={v!r} is not {what}") from None
+
+
+def _env_float(name: str, default: float | None) -> float | None:
+    return _env_number(name, default, float, "a number")
 
 
 def _env_int(name: str, default: int | None) -> int | None:
-    v = _env(name)
-    try:
-        return int(v) if v is not None else default
-    except ValueError:
-        raise ValueError(f"{name}={v!r} is not a whole number") from None
+    return _env_number(name, default, int, "a whole number")
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,11 @@ class Configuration:
         data_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{data_dir / 'chatface.db'}"
 
+    def model_sources(self) -> dict:
+        """The single parts of the diffusion engines given over the models folder's (resolve_sources' keywords)."""
+        return {"unet": self.unet, "mappings": self.mappings, "clip": self.clip, "clip_pretrained": self.clip_pretrained,
+                "arcface": self.arcface}
+
     def diffusion_options(self) -> dict:
-        """What the diffusion engine's loader takes from this configuration."""
-        return {"device": self.device, "dtype": self.dtype, "steps": self.steps, "unet": self.unet, "mappings": self.mappings,
-                "clip": self.clip, "clip_pretrained": self.clip_pretrained, "arcface": self.arcface}
+        """What the diffusion engines' loaders take from this configuration."""
+        return {"device": self.device, "dtype": self.dtype, "steps": self.steps, **self.model_sources()}

@@ -264,14 +264,6 @@ class Store:
                 raise NodeNotFoundError(f"session {session_id} has no node {seq}")
             return _node_info(n)
 
-    def node_by_id(self, session_id: str, node_id: int, owner: str | None = None) -> NodeInfo:
-        with self.unit(read=True) as db:
-            self._locked_session(db, session_id, owner, lock=False)
-            n = db.get(EditNode, node_id)
-            if n is None or n.session_id != session_id:
-                raise NodeNotFoundError(f"session {session_id} has no node with id {node_id}")
-            return _node_info(n)
-
     def nodes(self, session_id: str, owner: str | None = None) -> list[NodeInfo]:
         with self.unit(read=True) as db:
             self._locked_session(db, session_id, owner, lock=False)

@@ -146,11 +146,19 @@ class LeditsGenerator(Generator):
 
     # -- decoding -------------------------------------------------------------------
     def mask(self, latent: Latent, attributes) -> np.ndarray:
-        """The soft region (aligned square) that the edits of ``attributes`` may change."""
+        """The soft region (aligned square) that the edits of ``attributes`` may change: the face, the head, or both."""
         lm = latent.arrays["crop_landmarks"]
         size = int(latent.meta["size"])
-        masks = [region_mask(size, lm, self.concepts[a].get("group") in HAIR_GROUPS) for a in attributes]
-        return np.maximum.reduce(masks) if masks else np.zeros((size, size), np.float32)
+        kinds = {self.concepts[a].get("group") in HAIR_GROUPS for a in attributes}
+        return np.maximum.reduce([region_mask(size, lm, hair) for hair in kinds]) if kinds else np.zeros((size, size), np.float32)
+
+    @staticmethod
+    def _in_photo(region: np.ndarray, al: Alignment, shape) -> np.ndarray:
+        """The pixels of a photo of ``shape`` that the aligned-square ``region`` covers."""
+        h, w = shape[:2]
+        back = cv2.warpAffine(region, cv2.invertAffineTransform(al.matrix), (w, h), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return back > 1e-3
 
     def render_aligned(self, latent: Latent, edits: dict[str, EditSpec]) -> tuple[np.ndarray, np.ndarray]:
         """The aligned face square after one LEDITS++ pass with every concept of ``edits``, and the region it may change."""
@@ -195,21 +203,14 @@ class LeditsGenerator(Generator):
         crop = np.clip(np.rint(original * (1 - m) + edited * m), 0, 255).astype(np.uint8)
         out, _ = paste_back(image, crop, al, self.feather)
         # outside the region the photo is the photo, bit for bit (the warp there and back is not exact)
-        keep = self.edit_region(image, latent, list(active)) == 0
+        keep = ~self._in_photo(region, al, image.shape)
         out[keep] = image[keep]
         return out
 
     def edit_region(self, image: np.ndarray, latent: Latent, attributes=None) -> np.ndarray:
         """The pixels of the photo an edit may change (for ``attributes``, or any attribute's region when None)."""
-        al = Alignment.from_meta(latent.meta)
         names = list(attributes) if attributes is not None else [a for a in self.concepts if self.concepts[a].get("positive")]
-        groups = {self.concepts[a].get("group") in HAIR_GROUPS for a in names}
-        lm = latent.arrays["crop_landmarks"]
-        region = np.maximum.reduce([region_mask(al.size, lm, hair) for hair in groups]) if groups else np.zeros((al.size, al.size), np.float32)
-        h, w = image.shape[:2]
-        back = cv2.warpAffine(region, cv2.invertAffineTransform(al.matrix), (w, h), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        return back > 1e-3
+        return self._in_photo(self.mask(latent, names), Alignment.from_meta(latent.meta), image.shape)
 
     def check_supported(self, edits) -> None:
         try:

@@ -226,14 +226,6 @@ class SessionEditor:
     def node(self, seq: int | None) -> NodeInfo:
         return self.head() if seq is None else self.store.node(self.session_id, seq, owner=self.owner)
 
-    def last_changed(self, node: NodeInfo | None = None) -> list[str]:
-        """Attributes the head's edit set or changed (what "more" and "less" refer to)."""
-        node = node or self.head()
-        if node.parent_id is None:
-            return []
-        before = self.store.node_by_id(self.session_id, node.parent_id, owner=self.owner).state
-        return sorted(a for a in node.state if node.state[a] != before.get(a))
-
     def image_of(self, node: NodeInfo) -> np.ndarray:
         if node.image_blob is None and self.render_images:
             return self.render(node.state)

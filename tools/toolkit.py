@@ -254,7 +254,10 @@ class SessionToolkit:
         ed = self.editor
         head = ed.head()
         nodes = ed.store.nodes(ed.session_id, owner=ed.owner)
-        return EditContext(strengths=strengths(head.state), last_changed=tuple(ed.last_changed(head)), head=head.seq,
+        parent = next((n for n in nodes if n.id == head.parent_id), None)
+        # what the current node's edit set or changed ("more" and "less" refer to these)
+        last = sorted(a for a in head.state if parent is not None and head.state[a] != parent.state.get(a))
+        return EditContext(strengths=strengths(head.state), last_changed=tuple(last), head=head.seq,
                            versions=tuple(Version(n.seq, n.action, strengths(n.state)) for n in nodes))
 
     # -- as LangChain tools ---------------------------------------------------
