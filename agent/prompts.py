@@ -62,6 +62,7 @@ Vocabulary (id: positive / negative meaning, group, default T):
 Demonstrations (state before the message, the message, what to do):
 {demonstrations}
 
+{free_text}
 Current edit state (JSON): {state}
 Last edited attributes (JSON): {last}
 Current history node: {head}. History nodes (number action: state): {versions}
@@ -142,6 +143,17 @@ def vocabulary_table(vocab: Vocabulary) -> str:
     return "\n".join(lines)
 
 
+FREE_TEXT = """Free text: this session's engine also edits from text. When a request asks for something the vocabulary
+has no id for ("a pirate hat", "a scar over the left eyebrow", "a flower behind her ear"), put it in apply_attribute's
+"concepts" as {"text": a few plain words, "strength": S}; a negative S takes it away. Anything the vocabulary has
+stays in "edits" ("glasses" is eyeglasses, never a concept). Free state keys look like "text:a pirate hat".
+"""
+NO_FREE_TEXT = """Free text: this session's engine edits only the vocabulary above. For something outside it ("a pirate
+hat" is still hat; "a scar" has no id), use the nearest attribute when it is clearly meant, else say it cannot be done;
+never use apply_attribute's "concepts".
+"""
+
+
 def system_prompt(context: EditContext, vocab: Vocabulary | None = None) -> str:
     """The prompt an LLM planner gets; the offline planner gets ``context`` itself (see graph.py)."""
     vocab = vocab or default_vocabulary()
@@ -149,5 +161,5 @@ def system_prompt(context: EditContext, vocab: Vocabulary | None = None) -> str:
     return SYSTEM_PROMPT.format(
         vocabulary=vocabulary_table(vocab), demonstrations=demonstration_lines(vocab),
         state=json.dumps(context.strengths, sort_keys=True), last=json.dumps(list(context.last_changed)),
-        head=context.head, versions=versions,
+        head=context.head, versions=versions, free_text=FREE_TEXT if context.free_text else NO_FREE_TEXT,
     )

@@ -27,7 +27,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.types import Image
 
 from ..errors import ChatfaceError
-from ..tools.schemas import AttributeEdit, UndoArgs
+from ..tools.schemas import ApplyAttributeArgs, AttributeEdit, TextConcept, UndoArgs
 from ..tools.service import EditService, SessionNotFoundError
 from ..tools.toolkit import SessionToolkit
 
@@ -142,13 +142,18 @@ def build_server(sessions: ConnectionSessions) -> MCPServer:
         return [f"{text} Session {tk.editor.session_id}.", _image(tk)]  # the id to pass as session_id over HTTP
 
     @server.tool(structured_output=False)
-    async def apply_attribute(ctx: Context, edits: list[AttributeEdit], mode: str = "set", request: str = "", session_id: str | None = None) -> list:
-        """Set (mode 'set') or change (mode 'change') one or more attributes: [{attribute, strength in [-1, 1], t_edit?}].
-        Renders from the original photo, checks identity and direction, and stores a new history node."""
+    async def apply_attribute(ctx: Context, edits: list[AttributeEdit] | None = None, mode: str = "set", request: str = "",
+                              concepts: list[TextConcept] | None = None, session_id: str | None = None) -> list:
+        """Set (mode 'set') or change (mode 'change') one or more attributes: edits [{attribute, strength in [-1, 1], t_edit?}].
+        concepts [{text, strength, t_edit?}]: free text for what the vocabulary lacks ('a pirate hat'), only with an engine
+        that accepts text (ledits; invert's reply says so). Renders from the original photo, checks identity and
+        direction, and stores a new history node."""
         tk = sessions.of(key(ctx), session_id)
-        if mode not in ("set", "change"):
-            raise ToolError("Error: mode must be 'set' or 'change'")
-        text, art = await run(tk.apply_attribute, edits, mode, request)
+        try:
+            args = ApplyAttributeArgs(edits=edits or [], concepts=concepts or [], mode=mode, request=request)
+        except ValueError as exc:
+            raise ToolError(f"Error: {exc}") from exc
+        text, art = await run(tk.apply_attribute, args.edits, args.mode, args.request, args.concepts)
         return [text, _image(tk)]
 
     @server.tool(structured_output=False)

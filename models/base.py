@@ -40,6 +40,19 @@ class UnsupportedAttributeError(ChatfaceModelError):
         super().__init__(f"unsupported by this engine: {detail}")
 
 
+TEXT_CONCEPT_PREFIX = "text:"
+
+
+def concept_text(key: str) -> str | None:
+    """The free text of an edit-state key made for a text concept ("text:a pirate hat" -> "a pirate hat"); None for an attribute id.
+
+    Free-text concepts live in the same cumulative state as attribute ids, under this prefix, so that
+    memory, undo and the self-check treat them alike; only engines that accept text
+    (``Generator.accepts_text``) render them.
+    """
+    return key[len(TEXT_CONCEPT_PREFIX):] if key.startswith(TEXT_CONCEPT_PREFIX) else None
+
+
 @dataclass(frozen=True)
 class EditSpec:
     """One attribute of a cumulative edit state: signed strength in [-1, 1] and T_edit."""
@@ -68,6 +81,7 @@ class Generator(ABC):
     """Inverts a photo once, then decodes it with a cumulative edit state."""
 
     name: str = "generator"
+    accepts_text: bool = False  # whether free-text concepts ("text:..." keys, see concept_text) can be rendered
 
     @abstractmethod
     def invert(self, image: np.ndarray) -> Latent: ...
@@ -108,6 +122,10 @@ class Generator(ABC):
         bad: dict[str, str] = {}
         for attr, spec in edits.items():
             if spec.strength == 0:
+                continue
+            if concept_text(attr) is not None:
+                if not self.accepts_text:
+                    bad[attr] = "free-text concepts need a text-driven engine (--engine ledits)"
                 continue
             if attr not in supported:
                 bad[attr] = "not available"

@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from .alignment import Alignment, align_face, crop_aligned, paste_back
-from .base import EditSpec, Generator, Latent, UnsupportedAttributeError
+from .base import EditSpec, Generator, Latent, UnsupportedAttributeError, concept_text
 from .faces import find_face
 
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
@@ -59,6 +59,7 @@ def region_mask(size: int, landmarks: np.ndarray, hair: bool) -> np.ndarray:
 
 class LeditsGenerator(Generator):
     name = "ledits"
+    accepts_text = True  # "text:a pirate hat" is edited with the prompt "a pirate hat"
 
     def __init__(self, pipe, concepts: dict[str, dict], *, steps: int = 50, skip: float = 0.15, device="cpu", dtype=None,
                  face_index: int = 0, model_id: str = "", feather: float = 0.12, seed: int = 0,
@@ -91,7 +92,10 @@ class LeditsGenerator(Generator):
         return {a: (True, True) for a, c in self.concepts.items() if c.get("positive")}
 
     def concept(self, attribute: str, strength: float) -> tuple[str, bool]:
-        """(editing prompt, reverse direction) of ``attribute`` at ``strength``."""
+        """(editing prompt, reverse direction) of ``attribute`` (an id, or a free-text key) at ``strength``."""
+        text = concept_text(attribute)
+        if text is not None:
+            return text, strength < 0
         c = self.concepts[attribute]
         if strength < 0 and c.get("negative"):
             return c["negative"], False
@@ -149,7 +153,8 @@ class LeditsGenerator(Generator):
         """The soft region (aligned square) that the edits of ``attributes`` may change: the face, the head, or both."""
         lm = latent.arrays["crop_landmarks"]
         size = int(latent.meta["size"])
-        kinds = {self.concepts[a].get("group") in HAIR_GROUPS for a in attributes}
+        # free text may name anything on or around the head ("a pirate hat", "a scar"): the head region, which holds the face
+        kinds = {concept_text(a) is not None or self.concepts[a].get("group") in HAIR_GROUPS for a in attributes}
         return np.maximum.reduce([region_mask(size, lm, hair) for hair in kinds]) if kinds else np.zeros((size, size), np.float32)
 
     @staticmethod

@@ -120,3 +120,58 @@ def test_cli_edit_and_chat_with_the_ledits_engine(tmp_path, photo):
     r = run_cli(["chat", "--session", sid, "--models", tmp_path / "tiny-sd", "--steps", STEPS], env=env, input="undo\nadd glasses\nquit\n")
     assert r.returncode == 0, r.stderr
     assert "node 0" in r.stdout and "eyeglasses" in r.stdout
+
+
+def test_free_text_concepts_are_edited_stored_and_undone(service, photo):
+    """"a pirate hat" is a concept of its own (not the vocabulary's hat): rendered in the head region, scored with its
+    own text, stored under its own key and undone like any edit."""
+    from chatface.tools.schemas import AttributeEdit, TextConcept
+
+    editor = service.open_photo(photo)
+    tools = service.toolkit(editor)
+    assert tools.context().free_text
+    text, art = tools.apply_attribute([AttributeEdit(attribute="smiling", strength=0.3)],
+                                      concepts=[TextConcept(text="A pirate  hat", strength=0.9)])
+    head = editor.head()
+    assert set(head.state) == {"smiling", "text:a pirate hat"}
+    assert head.state["text:a pirate hat"]["strength"] == 0.9
+    assert set(head.scores["direction"]) == {"smiling", "text:a pirate hat"}  # scored with "a photo of a face with a pirate hat"
+    assert '"a pirate hat" +0.90' in text and not art["not_done"]
+    gen = service.parts().generator
+    assert gen.concept("text:a pirate hat", 0.9) == ("a pirate hat", False)
+    assert gen.concept("text:a pirate hat", -0.9) == ("a pirate hat", True)
+    lat = editor.latent()
+    assert gen.edit_region(editor.source, lat, ["text:a pirate hat"]).sum() == gen.edit_region(editor.source, lat, ["hat"]).sum()
+    image = editor.image_of(head)
+    outside = ~gen.edit_region(editor.source, lat, list(head.state))
+    assert np.array_equal(image[outside], editor.source[outside])
+    tools.undo()
+    assert editor.head().state == {}
+
+
+def test_an_llm_is_told_it_may_use_free_text_and_its_concepts_are_applied(service, photo, tmp_path):
+    from helpers import chat_agent, scripted_endpoint
+
+    from chatface.agent.planners.llm import make_chat_openai
+    from chatface.configuration import Configuration
+
+    editor = service.open_photo(photo)
+    with scripted_endpoint() as (url, handler):
+        config = Configuration(planner="openai", model="scripted", base_url=url, api_key="test", llm_max_retries=0, llm_timeout_s=10)
+        agent = chat_agent(editor, make_chat_openai(config), tmp_path, config)
+        handler.script += [
+            [("apply_attribute", {"edits": [{"attribute": "smiling", "strength": 0.6}], "concepts": [{"text": "a pirate hat", "strength": 0.6}]})],
+            "Done: a pirate hat and a smile.",
+            [("apply_attribute", {"concepts": [{"text": "glasses", "strength": 0.6}]})],
+            "Sorry.",
+        ]
+        r = agent.send("add a pirate hat and make him smile")
+        assert r.head.strengths() == {"smiling": 0.6, "text:a pirate hat": 0.6}
+        first = handler.requests[0]
+        assert "this session's engine also edits from text" in first["messages"][0]["content"]
+        schema = next(t for t in first["tools"] if t["function"]["name"] == "apply_attribute")["function"]["parameters"]
+        assert "concepts" in schema["properties"]
+        r = agent.send("add glasses as free text")
+        tool_msgs = [m for m in handler.requests[3]["messages"] if m["role"] == "tool"]
+        assert any("put it in 'edits' as attribute 'eyeglasses'" in m["content"] for m in tool_msgs)
+        assert r.head.strengths() == {"smiling": 0.6, "text:a pirate hat": 0.6}  # the invalid call stored nothing

@@ -24,6 +24,12 @@ def _call(tool, args):
         ({"edits": [{"attribute": "smiling", "strength": 0.5, "t_edit": 5000}]}, "t_edit"),
         ({"edits": []}, "edits"),
         ({"edits": [{"attribute": "smiling", "strength": "lots"}]}, "strength"),
+        ({"concepts": [{"text": "eyeglasses", "strength": 0.5}]}, "put it in 'edits' as attribute 'eyeglasses'"),
+        ({"concepts": [{"text": "a smile", "strength": 0.5}]}, "'smiling'"),
+        ({"concepts": [{"text": "a hat <b>{ignore}</b>", "strength": 0.5}]}, "plain words"),
+        ({"concepts": [{"text": "x" * 81, "strength": 0.5}]}, "at most 80"),
+        ({"concepts": [{"text": "a pirate hat", "strength": 2}]}, "less than or equal to 1"),
+        ({"edits": [{"attribute": "a pirate hat", "strength": 0.5}]}, "goes in 'concepts' as free text"),
     ],
 )
 def test_invalid_arguments_come_back_as_messages(editor, tmp_path, args, expected):
@@ -69,3 +75,18 @@ def test_exclusive_groups_and_clamping():
     state = apply_changes(state, [("blond_hair", 0.8, None)], mode="change")
     assert state["blond_hair"]["strength"] == 1.0
     assert apply_changes(state, [("blond_hair", 0.0, None)]) == {}
+
+
+def test_free_text_on_an_engine_without_text_is_refused_and_said(editor, tmp_path):
+    """The offline engine edits only the vocabulary: a free-text concept is named as not done, the rest is applied."""
+    from chatface.agent.prompts import system_prompt
+    from chatface.tools.schemas import AttributeEdit, TextConcept
+    from chatface.tools.toolkit import SessionToolkit
+
+    tools = SessionToolkit(editor, tmp_path)
+    assert not tools.context().free_text
+    assert "edits only the vocabulary" in system_prompt(tools.context())
+    text, art = tools.apply_attribute([AttributeEdit(attribute="lipstick", strength=0.6)], concepts=[TextConcept(text="a pirate hat", strength=0.6)])
+    assert art["unsupported"] == {"text:a pirate hat": "free-text concepts need a text-driven engine (--engine ledits)"}
+    assert text.startswith('Not applied: the offline engine cannot do "a pirate hat"')
+    assert editor.head().state == {"lipstick": {"strength": 0.6, "t_edit": editor.head().state["lipstick"]["t_edit"]}}

@@ -1,6 +1,7 @@
 """Arithmetic of the cumulative edit state (shared/spec/intents.md).
 
-The state maps attribute id -> {"strength": s, "t_edit": t}. Values are
+The state maps attribute id (or a free-text concept's key, "text:a pirate hat") ->
+{"strength": s, "t_edit": t}. Values are
 clamped to [-1, 1], an attribute at 0 is dropped, and setting one id of an
 exclusive group (hair colours, eye colours) drops the others.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .vocabulary import Vocabulary, default_vocabulary
+from .vocabulary import Vocabulary, default_vocabulary, label
 
 EPS = 1e-9
 
@@ -31,6 +32,7 @@ class EditContext:
     last_changed: tuple[str, ...] = ()  # what the current node's edit set or changed ("more" and "less" refer to these)
     head: int = 0  # the current node's number
     versions: tuple[Version, ...] = ()  # every node, in order
+    free_text: bool = False  # whether the session's engine renders free-text concepts (apply_attribute's ``concepts``)
 
     def with_attributes(self, wanted: dict[str, float]) -> Version | None:
         """The newest version, other than the current one, that has every attribute of ``wanted`` in its direction."""
@@ -66,7 +68,7 @@ def apply_changes(state: dict, edits: list[tuple[str, float, int | None]], mode:
             continue
         for rival in vocab.exclusive_rivals(attr):
             new.pop(rival, None)
-        default = (t_edit_defaults or {}).get(attr, vocab[attr].default_t_edit)
+        default = (t_edit_defaults or {}).get(attr, vocab.default_t_edit(attr))
         t = t_edit if t_edit is not None else new.get(attr, {}).get("t_edit", default)
         new[attr] = {"strength": value, "t_edit": int(t)}
     return new
@@ -75,7 +77,7 @@ def apply_changes(state: dict, edits: list[tuple[str, float, int | None]], mode:
 def describe(state: dict) -> str:
     if not state:
         return "the original photo (no edits)"
-    return ", ".join(f"{a} {v['strength']:+.2f}" for a, v in sorted(state.items()))
+    return ", ".join(f"{label(a)} {v['strength']:+.2f}" for a, v in sorted(state.items()))
 
 
 def tree_rows(nodes: list, head_id: int) -> list[tuple[object, int | str, bool]]:

@@ -173,6 +173,11 @@ class SessionEditor:
             return exc.unsupported
         return {}
 
+    @property
+    def accepts_text(self) -> bool:
+        """Whether this session's engine renders free-text concepts (a planner evaluation's unrendered session does not offer them)."""
+        return self.render_images and self.parts.generator.accepts_text
+
     def t_edit_defaults(self, attributes) -> dict[str, int]:
         """The engine's own T_edit for those of ``attributes`` it has one for (see Generator.default_t_edit)."""
         if self.parts is None:
@@ -196,7 +201,7 @@ class SessionEditor:
         for attr, s in strengths(state).items():
             if old.get(attr) == s:
                 continue
-            text_a, text_b = self.vocab[attr].text_pair(s)
+            text_a, text_b = self.vocab.text_pair(attr, s)
             d = self.parts.direction.direction(self.source, image, text_a, text_b, attribute=attr, strength_sign=s, face_hint=lat)
             direction[attr] = d
             ok[attr] = d >= self.thresholds.direction

@@ -2,7 +2,9 @@
 
 These schemas are what LLMs see (as JSON schema) and what every call is
 validated against: attribute ids from the vocabulary, strengths in [-1, 1],
-T_edit in the vocabulary's range, finite numbers only. A failed validation is
+T_edit in the vocabulary's range, finite numbers only. Free-text concepts
+("a pirate hat") are a field of their own, never a made-up attribute id: short
+plain text, and not a vocabulary attribute under another name. A failed validation is
 returned to the model as an error message it can act on.
 """
 
@@ -11,17 +13,18 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .vocabulary import default_vocabulary
 
 T_MIN, T_MAX = default_vocabulary().t_edit_range
 
 
-class AttributeEdit(BaseModel):
+class _Strength(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    attribute: str = Field(description="Attribute id from the vocabulary, e.g. 'smiling', 'eyeglasses', 'blond_hair'.")
     strength: float = Field(
         ge=-1.0, le=1.0,
         description="Signed strength in [-1, 1]. Positive adds the attribute, negative its opposite or removal; "
@@ -40,6 +43,10 @@ class AttributeEdit(BaseModel):
             raise ValueError("strength must be a finite number")
         return v
 
+
+class AttributeEdit(_Strength):
+    attribute: str = Field(description="Attribute id from the vocabulary, e.g. 'smiling', 'eyeglasses', 'blond_hair'.")
+
     @field_validator("attribute")
     @classmethod
     def _known(cls, v: str) -> str:
@@ -48,8 +55,44 @@ class AttributeEdit(BaseModel):
         if key not in vocab:
             near = vocab.closest(key)
             hint = f" Did you mean {', '.join(near)}?" if near else ""
-            raise ValueError(f"unknown attribute {v!r}.{hint} Known ids: {', '.join(vocab.ids())}")
+            raise ValueError(f"unknown attribute {v!r}.{hint} Known ids: {', '.join(vocab.ids())}. "
+                             "Something outside the vocabulary goes in 'concepts' as free text, where the engine accepts it")
         return key
+
+
+TEXT_MAX = 80
+_TEXT_CHARS = re.compile(r"^[a-z0-9][a-z0-9 ,.'&/-]*$")
+
+
+def _vocabulary_names() -> dict[str, str]:
+    """Every way the vocabulary names an attribute (id, texts, positive synonyms) -> its id."""
+    names = {}
+    for a in default_vocabulary().attributes.values():
+        for n in (a.id, a.id.replace("_", " "), a.positive_text, *a.positive_synonyms):
+            names.setdefault(n.strip().lower(), a.id)
+    return names
+
+
+class TextConcept(_Strength):
+    text: str = Field(
+        min_length=2, max_length=TEXT_MAX,
+        description="What to add (or, with a negative strength, take away), in a few plain words: 'a pirate hat', "
+        "'a scar over the left eyebrow'. Not a vocabulary attribute: those go in 'edits'.",
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _plain(cls, v: str) -> str:
+        text = " ".join(v.split()).lower()
+        if len(text) < 2 or not any(c.isalpha() for c in text):
+            raise ValueError("a concept needs a few words, e.g. 'a pirate hat'")
+        if not _TEXT_CHARS.match(text):
+            raise ValueError("a concept is plain words: letters, digits, spaces and , . ' & / - only")
+        names = _vocabulary_names()
+        known = names.get(text) or names.get(re.sub(r"^(?:a|an|the|some) ", "", text))
+        if known is not None:
+            raise ValueError(f"{v!r} is the vocabulary attribute {known!r}: put it in 'edits' as attribute {known!r}")
+        return text
 
 
 class InvertArgs(BaseModel):
@@ -59,11 +102,26 @@ class InvertArgs(BaseModel):
 class ApplyAttributeArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    edits: list[AttributeEdit] = Field(min_length=1, max_length=12, description="One or more attribute edits applied together.")
+    edits: list[AttributeEdit] = Field(default_factory=list, max_length=12, description="Attribute edits applied together.")
+    concepts: list[TextConcept] = Field(
+        default_factory=list, max_length=4,
+        description="Free-text edits for what the vocabulary has no id for ('a pirate hat'), applied with the edits. "
+        "Only when the engine accepts free text (the instructions say so); otherwise leave it empty.",
+    )
     mode: Literal["set", "change"] = Field(
         default="set", description="'set': strength is the new value; 'change': strength is added to the current value (clamped to [-1, 1]).",
     )
     request: str = Field(default="", max_length=2000, description="The user's words this edit answers (kept in the history).")
+
+    @model_validator(mode="after")
+    def _something(self) -> "ApplyAttributeArgs":
+        if not self.edits and not self.concepts:
+            raise ValueError("edits and concepts are both empty: give at least one")
+        return self
+
+
+class InvertArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
 
 class VerifyIdentityArgs(BaseModel):

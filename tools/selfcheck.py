@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from ..memory.store import NodeInfo
 from .edit_state import clamp
 from .editor import Evaluation, SessionEditor
+from .vocabulary import label
 
 
 @dataclass
@@ -57,7 +58,7 @@ def _scaled(parent: dict, target: dict, attrs: list[str], alpha: float, t_scale:
 
 
 def _fmt(state: dict, attrs: list[str]) -> str:
-    return ", ".join(f"{a} {state[a]['strength']:+.2f}" for a in attrs if a in state)
+    return ", ".join(f"{label(a)} {state[a]['strength']:+.2f}" for a in attrs if a in state)
 
 
 def run_self_check(editor: SessionEditor, node: NodeInfo, parent: dict, first: Evaluation, changed: list[str],
@@ -154,7 +155,7 @@ def run_self_check(editor: SessionEditor, node: NodeInfo, parent: dict, first: E
         note += "." if ev.passed else f", which still shows {', '.join(ev.artefacts) or 'a failed check'}."
     else:
         weak = [a for a, ok in scores.get("direction_ok", {}).items() if not ok] or changed
-        note = (f"Self-check: the {', '.join(weak)} change was too weak at {_fmt(target, weak)}; "
+        note = (f"Self-check: the {', '.join(map(label, weak))} change was too weak at {_fmt(target, weak)}; "
                 f"kept {_fmt(best.state, weak)} after {len(tried)} more attempt(s)")
         note += "." if ev.passed else f", still below the direction threshold (scores {', '.join(f'{a} {d:+.2f}' for a, d in ev.direction.items())})."
     return SelfCheckResult(best.state, ev.passed, len(tried) + 1, note, ev)

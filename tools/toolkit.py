@@ -21,6 +21,7 @@ from ..models.base import ChatfaceModelError
 from .edit_state import EditContext, Version, apply_changes, describe, strengths, tree_rows
 from .editor import Evaluation, SessionEditor
 from .selfcheck import run_self_check
+from .vocabulary import label, text_key
 from .schemas import (
     ApplyAttributeArgs,
     AttributeEdit,
@@ -30,6 +31,7 @@ from .schemas import (
     InvertArgs,
     RedoArgs,
     ResetArgs,
+    TextConcept,
     UndoArgs,
     VerifyIdentityArgs,
 )
@@ -73,7 +75,7 @@ class EditOutcome:
 
 
 def unsupported_message(engine: str, unsupported: dict[str, str]) -> str:
-    what = "; ".join(f"{a} ({why})" for a, why in unsupported.items())
+    what = "; ".join(f"{label(a)} ({why})" for a, why in unsupported.items())
     return f"Not applied: the {engine} engine cannot do {what}."
 
 
@@ -90,15 +92,15 @@ def _scores_text(scores: dict) -> str:
     return "; ".join(parts)
 
 
-def _at_limit(state: dict, edits: list[AttributeEdit], mode: str) -> list[str]:
+def _at_limit(state: dict, changes: list[tuple[str, float, int | None]], mode: str) -> list[str]:
     """"a lot more smile" at +1.00: the value cannot go further, and the user is told."""
     out = []
-    for e in edits:
-        current = float(state.get(e.attribute, {}).get("strength", 0.0))
-        asked = current + e.strength if mode == "change" else e.strength
+    for key, strength, _ in changes:
+        current = float(state.get(key, {}).get("strength", 0.0))
+        asked = current + strength if mode == "change" else strength
         if abs(asked) > 1.0 + 1e-9:
             limit = 1.0 if asked > 0 else -1.0
-            out.append(f"{e.attribute} is at its limit ({limit:+.2f})" + (" already" if current == limit else "")
+            out.append(f"{label(key)} is at its limit ({limit:+.2f})" + (" already" if current == limit else "")
                        + f"; it cannot go to {asked:+.2f}.")
     return out
 
@@ -128,15 +130,18 @@ class SessionToolkit:
         """Invert the session's photo (once; later calls reuse the stored inversion)."""
         lat = self.editor.latent()
         box = lat.meta.get("box")
-        return (f"The photo is inverted and ready ({lat.engine} engine, face at {box}).",
-                {"tool": "invert", "engine": lat.engine, "box": box})
+        text = (" It accepts free-text concepts (apply_attribute's 'concepts') for what the vocabulary lacks."
+                if self.editor.accepts_text else "")
+        return (f"The photo is inverted and ready ({lat.engine} engine, face at {box}).{text}",
+                {"tool": "invert", "engine": lat.engine, "box": box, "free_text": self.editor.accepts_text})
 
-    def apply_attribute(self, edits: list[AttributeEdit], mode: str = "set", request: str = "") -> tuple[str, dict]:
-        """Set or change one or more attributes; renders, checks (re-editing when a check fails) and stores the result as a new history node."""
+    def apply_attribute(self, edits: list[AttributeEdit] = (), mode: str = "set", request: str = "",
+                        concepts: list[TextConcept] = ()) -> tuple[str, dict]:
+        """Set or change attributes (and free-text concepts, where the engine accepts text); renders, checks (re-editing when a check fails) and stores the result as a new history node."""
         ed = self.editor
         head = ed.head()
-        wanted = apply_changes(head.state, [(e.attribute, e.strength, e.t_edit) for e in edits], mode,
-                               t_edit_defaults=ed.t_edit_defaults(e.attribute for e in edits))
+        changes = [(e.attribute, e.strength, e.t_edit) for e in edits] + [(text_key(c.text), c.strength, c.t_edit) for c in concepts]
+        wanted = apply_changes(head.state, changes, mode, t_edit_defaults=ed.t_edit_defaults(k for k, _, _ in changes))
         changed = {a for a in set(wanted) | set(head.state) if wanted.get(a) != head.state.get(a)}
         unsupported = {a: why for a, why in ed.unsupported(wanted).items() if a in changed}
         state = dict(wanted)
@@ -147,7 +152,7 @@ class SessionToolkit:
                 state.pop(a, None)
         # What was not done opens the reply: unsupported parts, values already at their limit.
         not_done = [unsupported_message(ed.engine_name, unsupported)] if unsupported else []
-        not_done += _at_limit(head.state, edits, mode)
+        not_done += _at_limit(head.state, changes, mode)
         if state == head.state:
             msg = " ".join(not_done) or "Nothing was changed."
             return msg + (" Tell the user." if not_done else ""), EditOutcome(
@@ -258,7 +263,7 @@ class SessionToolkit:
         # what the current node's edit set or changed ("more" and "less" refer to these)
         last = sorted(a for a in head.state if parent is not None and head.state[a] != parent.state.get(a))
         return EditContext(strengths=strengths(head.state), last_changed=tuple(last), head=head.seq,
-                           versions=tuple(Version(n.seq, n.action, strengths(n.state)) for n in nodes))
+                           versions=tuple(Version(n.seq, n.action, strengths(n.state)) for n in nodes), free_text=ed.accepts_text)
 
     # -- as LangChain tools ---------------------------------------------------
     def langchain_tools(self) -> list:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ..models.base import TEXT_CONCEPT_PREFIX, concept_text
+
 DATA_FILE = Path(__file__).with_name("attributes.json")
 
 
@@ -62,6 +64,19 @@ class Vocabulary:
     def ids(self) -> list[str]:
         return list(self.attributes)
 
+    # -- state keys: attribute ids and free-text concepts ("text:a pirate hat") alike --------
+    def default_t_edit(self, key: str) -> int:
+        """The vocabulary's T_edit of an attribute id, or FREE_TEXT_T_EDIT for a free-text concept."""
+        return FREE_TEXT_T_EDIT if concept_text(key) is not None else self.attributes[key].default_t_edit
+
+    def text_pair(self, key: str, strength: float) -> tuple[str, str]:
+        """The CLIP text pair (from, to) that scores an edit of ``key`` (an id or a free-text concept) in ``strength``'s direction."""
+        text = concept_text(key)
+        if text is None:
+            return self.attributes[key].text_pair(strength)
+        with_it = f"{FREE_TEXT_NEUTRAL} with {text}"
+        return (FREE_TEXT_NEUTRAL, with_it) if strength >= 0 else (with_it, FREE_TEXT_NEUTRAL)
+
     def texts(self) -> dict[str, dict[str, str | None]]:
         """attribute id -> its CLIP texts (what models that learn or fake a direction per attribute are given)."""
         return {a.id: a.texts() for a in self.attributes.values()}
@@ -72,8 +87,8 @@ class Vocabulary:
 
     def exclusive_rivals(self, attribute_id: str) -> list[str]:
         """The other ids of ``attribute_id``'s exclusive group (empty when not exclusive)."""
-        attr = self.attributes[attribute_id]
-        if not attr.exclusive:
+        attr = self.attributes.get(attribute_id)
+        if attr is None or not attr.exclusive:  # free-text concepts have no rivals
             return []
         return [a.id for a in self.attributes.values() if a.group == attr.group and a.id != attribute_id]
 
@@ -82,6 +97,21 @@ class Vocabulary:
         import difflib
 
         return difflib.get_close_matches(name.lower().replace(" ", "_"), self.ids(), n=n, cutoff=0.5)
+
+
+FREE_TEXT_T_EDIT = 450  # a free-text concept's default step: the middle of the vocabulary's range of defaults
+FREE_TEXT_NEUTRAL = "a photo of a face"
+
+
+def text_key(text: str) -> str:
+    """The edit-state key of a free-text concept (the text as validated by tools.schemas.TextConcept)."""
+    return TEXT_CONCEPT_PREFIX + text
+
+
+def label(key: str) -> str:
+    """How a state key reads to people: the attribute id, or the free text in quotes."""
+    text = concept_text(key)
+    return key if text is None else f'"{text}"'
 
 
 def _attribute_from_json(row: dict) -> Attribute:

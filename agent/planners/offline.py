@@ -21,6 +21,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from ...tools.edit_state import EditContext
+from ...tools.vocabulary import default_vocabulary
 from .intent_parser import Intent, IntentParser
 
 HELP = ("I edit the face in your photo. Ask for things like a smile, glasses or sunglasses, lipstick or makeup, "
@@ -125,7 +126,11 @@ class OfflinePlanner(BaseChatModel):
     def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, edit_context: EditContext | None = None,
                   **kwargs) -> ChatResult:
         context = edit_context or EditContext(strengths={})  # called outside the graph: a fresh session
-        state, last = dict(context.strengths), list(context.last_changed)
+        vocab = default_vocabulary()
+        # the vocabulary is all this planner understands: free-text concepts (an LLM's, over MCP...) stay in the
+        # state as they are, but "more" or "it" never refer to them here
+        state = {a: v for a, v in context.strengths.items() if a in vocab}
+        last = [a for a in context.last_changed if a in vocab]
         last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=None)
         if last_human is None:
             return _result(AIMessage(content=HELP))
