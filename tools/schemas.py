@@ -120,10 +120,6 @@ class ApplyAttributeArgs(BaseModel):
         return self
 
 
-class InvertArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class VerifyIdentityArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
