@@ -408,13 +408,18 @@ def cmd_mcp(args) -> int:
 
 def cmd_serve(args) -> int:
     _require("serve", "gradio", "serve")
-    from .interfaces.web_app import WebBackend, build_app
+    import threading
+
+    from .interfaces.web_app import WebBackend, build_app, launch
 
     config = _config(args)
-    backend = WebBackend(_chats(config), owner=args.owner)
+    chats = _chats(config)
+    backend = WebBackend(chats, owner=args.owner)
     app = build_app(backend)
+    # the engine and the planner load while the page is already up: the first request does not wait for them
+    threading.Thread(target=chats.warm, name="chatface-warm-up", daemon=True).start()
     _say(f"chatface web app on http://{args.host}:{args.port} ({config.engine} engine, {config.planner} planner)")
-    app.queue().launch(server_name=args.host, server_port=args.port, show_error=True, quiet=True)
+    launch(app, args.host, args.port)
     return 0
 
 

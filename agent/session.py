@@ -96,6 +96,26 @@ class ChatService:
     def graph(self):
         return self._graph.get()
 
+    def warm(self) -> None:
+        """Load the engine, the planner (with its sentence model) and the graph now, not on the first request.
+
+        A server calls it in the background at start, so the first message of the first user does not wait.
+        A part that fails to load is left for the first request, which then reports the error to its user.
+        """
+        import logging
+
+        try:
+            self._warm()
+        except Exception as exc:  # noqa: BLE001 - reported again, to the user, by the first request that needs it
+            logging.getLogger(__name__).warning("warm-up failed (%s: %s); the first request will report it", type(exc).__name__, exc)
+
+    def _warm(self) -> None:
+        self.service.parts()
+        warm = getattr(self.planner, "warm", None)
+        if warm is not None:
+            warm()
+        _ = self.graph
+
     def agent(self, editor: SessionEditor, export_dir: str | Path | None = None) -> "ChatAgent":
         return ChatAgent(self, self.service.toolkit(editor, export_dir))
 

@@ -1,48 +1,72 @@
-"""The browser interface: a Gradio app on 127.0.0.1 over the same agent, tools and memory.
+"""The browser editor: a Gradio app on 127.0.0.1 over the same session service, agent, tools and memory.
 
-Upload a photo (the face is found and inverted once), chat, and see the
-original and the current image side by side. The edit history is a gallery
-of every node, labelled with its parent so branches are visible; clicking
-one makes it the current node. Undo and redo buttons, a download of the
-current image, and a table of each node's identity and direction scores.
-Every browser tab has its own chat session; slow steps show progress.
+What a person sees:
+
+- a before/after slider zoomed on the edited face (the whole photo one click away);
+- a chat, with example requests to click, that answers in plain words (the numbers in a detail to open);
+- one slider per attribute of the current edit state, and "add an attribute" from the vocabulary: moving a
+  slider is an ``apply_attribute`` through the same session tools, checked and stored like a chat turn;
+- undo, redo, and a history gallery that marks the current node; clicking a node goes back to it;
+- example photos (the astronaut, portraits from insightface's group photo, the group photo itself); in a photo
+  with several faces, the person clicks the face to edit.
+
+Every browser tab has its own session. Errors (no face, not an image, nothing to redo) are one line in the
+status and the chat, never an exception on the page; controls stay disabled until a photo is in; slow steps
+show what the engine is doing.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import tempfile
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 
-from ..agent.session import ChatAgent, ChatService
+from ..agent.session import ChatService
 from ..errors import ChatfaceError
 from ..tools.edit_state import describe, tree_rows
 from ..tools.editor import SessionEditor
+from ..tools.examples import GROUP_PHOTO, REQUESTS, portrait_crop, write_example_photos
+from ..tools.schemas import AttributeEdit, TextConcept
+from ..tools.vocabulary import default_vocabulary, label
+from .web_replies import plain_reply
 
+log = logging.getLogger(__name__)
 
 DECODED_IMAGES_KEPT = 256
+SLIDERS = 8  # attributes adjustable at once (the edit state rarely holds more)
+FACE = "Face"
+WHOLE = "Whole photo"
+CSS = """
+#status { min-height: 1.6em; }
+#history .caption-label { white-space: normal !important; overflow: visible !important; font-size: 0.8em; }
+"""
 
 
 class WebBackend:
     """What the app's callbacks share: one ChatService (store, engine and planner, each loaded once)."""
 
-    def __init__(self, chats: ChatService, *, owner: str = "web"):
+    def __init__(self, chats: ChatService, *, owner: str = "web", examples_dir: str | Path | None = None):
         self.chats = chats
+        self.service = chats.service
         self.config = chats.config
         self.owner = owner
         self.downloads = Path(tempfile.mkdtemp(prefix="chatface-web-"))
+        self.examples_dir = Path(examples_dir) if examples_dir else self.downloads / "examples"
         self._decoded: dict[str, np.ndarray] = {}  # blob key -> image; blobs are content-addressed, so never stale
 
-    def open_photo(self, image: np.ndarray) -> SessionEditor:
-        return self.chats.service.open_photo("(uploaded in the browser)", owner=self.owner, image=image)
+    # -- sessions --------------------------------------------------------------------
+    def open_image(self, image: np.ndarray, name: str, face_index: int | None = None) -> SessionEditor:
+        return self.service.open_photo(name, owner=self.owner, image=image, face_index=face_index)
 
     def editor(self, session_id: str) -> SessionEditor:
-        return self.chats.service.open_session(session_id, owner=self.owner)
+        return self.service.open_session(session_id, owner=self.owner)
 
     def tools(self, session_id: str):
-        return self.chats.service.toolkit(self.editor(session_id))
+        return self.service.toolkit(self.editor(session_id))
 
     def image(self, ed: SessionEditor, node) -> np.ndarray:
         """A node's image, decoded once per stored blob (the gallery shows every node after every action)."""
@@ -54,103 +78,338 @@ class WebBackend:
             self._decoded[node.image_blob] = ed.image_of(node)
         return self._decoded[node.image_blob]
 
-    def agent(self, session_id: str) -> ChatAgent:
-        return self.chats.resume(session_id, owner=self.owner)
+    def examples(self) -> list[Path]:
+        return write_example_photos(self.examples_dir)
 
 
-def _view(backend: WebBackend, session_id: str | None):
-    """(before, after, gallery items, score rows, status, download path) of a session's current state."""
-    if not session_id:
-        return None, None, [], [], "Upload a photo to start.", None
-    ed = backend.editor(session_id)
-    stored = backend.chats.service.history(session_id, owner=backend.owner)
-    head, nodes = stored.head, stored.nodes
-    gallery, rows = [], []
-    current = None
-    for n, parent, is_head in tree_rows(nodes, head.id):
-        mark = "▶ " if is_head else ""
-        image = backend.image(ed, n)
-        if is_head:
-            current = image
-        gallery.append((image, f"{mark}node {n.seq} (from {parent}) {n.action}: {describe(n.state)}"))
-        s = n.scores or {}
-        rows.append([n.seq, parent, n.action, describe(n.state), s.get("identity", ""), s.get("identity_distance", ""),
-                     ", ".join(f"{a} {d:+.2f}" for a, d in (s.get("direction") or {}).items())])
-    target = backend.downloads / f"chatface-{session_id[:8]}-node{head.seq}.png"
-    if not target.exists():
-        target.write_bytes(ed.png_of(head))
-    scores = head.scores or {}
-    check = ""
-    if scores:
-        check = f" · identity {scores['identity']:.3f} ({'same person' if scores['same_person'] else 'identity check failed'})"
-    status = f"**Node {head.seq}**: {describe(head.state)}{check}"
-    return backend.image(ed, nodes[0]), current, gallery, rows, status, str(target)
+def _changed(node, parent_state: dict) -> str:
+    """What a node changed from its parent, in a few words ("smiling +0.30, lipstick +0.60", "reset")."""
+    if node.action == "reset":
+        return "reset to the original"
+    if node.seq == 0:
+        return "original photo"
+    parts = []
+    for a in sorted(set(node.state) | set(parent_state)):
+        new, old = node.state.get(a, {}).get("strength"), parent_state.get(a, {}).get("strength")
+        if new != old:
+            parts.append(f"{label(a)} removed" if new is None else f"{label(a)} {float(new):+.2f}")
+    return ", ".join(parts) or node.action
+
+
+def _ancestors(nodes, node) -> set[int]:
+    """The ids on the path from the original photo to ``node`` (both included)."""
+    by_id = {n.id: n for n in nodes}
+    ids = set()
+    while node is not None:
+        ids.add(node.id)
+        node = by_id.get(node.parent_id)
+    return ids
+
+
+def _where(nodes, n, head) -> str:
+    """How a node relates to the current one: "▶ current", "" (an earlier step of it), "undone" (redo reaches it), "other branch"."""
+    if n.id == head.id:
+        return "▶ current · "
+    if n.id in _ancestors(nodes, head):
+        return ""
+    if head.id in _ancestors(nodes, n):
+        return "undone · "
+    return "other branch · "
+
+
+def _moved(text: str, artifact: dict) -> str:
+    """An undo / redo / checkout result in the page's words (versions, not nodes)."""
+    if not artifact.get("moved"):
+        return text.replace("node", "version")
+    return f"Now at version {artifact['node_seq']}: {describe(artifact.get('state') or {})}."
+
+
+def _slider_keys(state: dict, extra) -> list[str]:
+    """Which attribute each slider shows: the state's, in name order, then those just added."""
+    return (sorted(state) + [a for a in extra if a not in state])[:SLIDERS]
+
+
+def _face_view(image: np.ndarray, box) -> np.ndarray:
+    return portrait_crop(image, tuple(box), scale=2.2) if box else image
+
+
+def _boxes_drawn(image: np.ndarray, boxes) -> np.ndarray:
+    """The photo with each face's box and number, for picking one."""
+    import cv2
+
+    out = image.copy()
+    thick = max(2, image.shape[1] // 400)
+    for i, (x0, y0, x1, y1) in enumerate(boxes):
+        cv2.rectangle(out, (x0, y0), (x1, y1), (255, 210, 0), thick)
+        cv2.putText(out, str(i + 1), (x0, max(0, y0 - 6)), cv2.FONT_HERSHEY_SIMPLEX, max(0.6, thick / 2), (255, 210, 0), thick)
+    return out
+
+
+def launch(app: gr.Blocks, host: str, port: int) -> None:
+    """Serve the app (queued, so slow edits show progress) with the page's style."""
+    app.queue().launch(server_name=host, server_port=port, show_error=False, quiet=True, css=CSS)
 
 
 def build_app(backend: WebBackend) -> gr.Blocks:
+    vocab = default_vocabulary()
     with gr.Blocks(title="chatface") as app:
-        gr.Markdown("# chatface\nUpload a face photo, then say what to change: *a subtle smile and glasses*, *more*, *undo*, *start over*.")
-        session = gr.State(None)
-        with gr.Row():
-            upload = gr.Image(type="numpy", label="Photo", sources=["upload"], elem_id="photo-upload", height=320)
-            before = gr.Image(label="Before", interactive=False, elem_id="before", height=320)
-            after = gr.Image(label="After", interactive=False, elem_id="after", height=320)
+        gr.Markdown("# chatface\nUpload a face photo or click an example, then say what to change, or move a slider.")
+        session = gr.State(None)  # this tab's session id
+        added = gr.State([])  # attributes added with "add an attribute", not yet moved
+        pending = gr.State(None)  # (image, name, face boxes) of a photo with several faces, until one is clicked
         status = gr.Markdown("Upload a photo to start.", elem_id="status")
-        chat = gr.Chatbot(label="Conversation", elem_id="chat", height=260)
-        with gr.Row():
-            message = gr.Textbox(placeholder="e.g. give her a subtle smile and red lipstick", show_label=False, scale=5, elem_id="message")
-            send = gr.Button("Send", variant="primary", scale=1, elem_id="send")
-        with gr.Row():
-            undo = gr.Button("Undo", elem_id="undo")
-            redo = gr.Button("Redo", elem_id="redo")
-            download = gr.DownloadButton("Download current image", elem_id="download")
-        gallery = gr.Gallery(label="History: click a node to go back to it", columns=6, height=220, elem_id="history", allow_preview=False)
-        scores = gr.Dataframe(headers=["node", "from", "action", "state", "identity", "distance", "direction"], label="Scores",
-                              interactive=False, elem_id="scores")
-        outputs = [before, after, gallery, scores, status, download]
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=300):
+                compare = gr.ImageSlider(label="Before | After", elem_id="compare", type="numpy", interactive=False, max_height=560,
+                                         buttons=["fullscreen"])
+                picker = gr.Image(label="This photo has several faces: click the one to edit", visible=False, interactive=False,
+                                  elem_id="face-picker", type="numpy")
+                zoom = gr.Radio([FACE, WHOLE], value=FACE, show_label=False, elem_id="zoom", interactive=False)
+                with gr.Row():
+                    upload = gr.UploadButton("Upload a photo", file_types=["image"], type="filepath", elem_id="upload", variant="primary")
+                    download = gr.DownloadButton("Download", elem_id="download", interactive=False)
+                example_photo = gr.Image(visible=False, type="filepath", elem_id="example-photo")
+                gr.Examples([[str(p)] for p in backend.examples()], inputs=[example_photo], label="Or start from an example photo",
+                            elem_id="example-photos", examples_per_page=12)
+            with gr.Column(scale=2, min_width=300):
+                chat = gr.Chatbot(show_label=False, elem_id="chat", height=320, feedback_options=None,
+                                  placeholder="Say what to change: *a subtle smile and red lipstick*, *more*, *undo*.")
+                with gr.Row():
+                    message = gr.Textbox(placeholder="e.g. give her a subtle smile and red lipstick", show_label=False, scale=5,
+                                         elem_id="message", interactive=False)
+                    send = gr.Button("Send", variant="primary", scale=1, elem_id="send", interactive=False, min_width=70)
+                gr.Examples([[r] for r in REQUESTS], inputs=[message], label="Try saying", elem_id="example-requests")
+                with gr.Row():
+                    undo = gr.Button("↶ Undo", elem_id="undo", interactive=False)
+                    redo = gr.Button("↷ Redo", elem_id="redo", interactive=False)
+                with gr.Group(elem_id="sliders"):
+                    sliders = [gr.Slider(-1, 1, value=0, step=0.05, visible=False, elem_id=f"slider-{i}", interactive=True)
+                               for i in range(SLIDERS)]
+                add = gr.Dropdown(choices=vocab.ids(), value=None, label="Add an attribute", elem_id="add-attribute", interactive=False)
+        gallery = gr.Gallery(label="History: click a version to go back to it (▶ marks the current one)", columns=6, height=260,
+                             elem_id="history", allow_preview=False, object_fit="contain", fit_columns=False)
+        with gr.Accordion("Checks of every version", open=False):
+            scores = gr.Dataframe(headers=["version", "from", "change", "same person", "visible in the asked direction", "looks like a photo"],
+                                  interactive=False, elem_id="scores", wrap=True)
 
-        def on_upload(image, progress=gr.Progress()):
-            if image is None:
-                return None, [], *_view(backend, None)
-            progress(0.1, desc="Loading the engine and finding the face")
+        controls = [zoom, download, message, send, undo, redo, add]
+        view_outputs = [compare, picker, gallery, scores, status, download, *controls, *sliders, added]
+
+        # -- the view of a session -------------------------------------------------------
+        def view(session_id, extra=(), zoom_value=FACE, note: str | None = None) -> dict:
+            if not session_id:
+                off = {c: gr.update(interactive=False) for c in controls}
+                return {compare: None, picker: gr.update(visible=False), gallery: [], scores: [], status: note or "Upload a photo to start.",
+                        **off, **{s: gr.update(visible=False) for s in sliders}, added: []}
+            ed = backend.editor(session_id)
+            stored = backend.service.history(session_id, owner=backend.owner)
+            head, nodes = stored.head, stored.nodes
+            by_id = {n.id: n for n in nodes}
+            items, rows, head_index = [], [], 0
+            for n, parent, is_head in tree_rows(nodes, head.id):
+                head_index = len(items) if is_head else head_index
+                parent_state = by_id[n.parent_id].state if n.parent_id in by_id else {}
+                what = _changed(n, parent_state)
+                mark = _where(nodes, n, head)
+                items.append((backend.image(ed, n), f"{mark}{n.seq}: {what}"))
+                s = n.scores or {}
+                if s:
+                    same = f"{'yes' if s.get('same_person') else 'NO'} (distance {s.get('identity_distance', 0):.2f}; {s.get('identity_criterion', '')})"
+                    ok = s.get("direction_ok") or {}
+                    seen = ", ".join(f"{label(a)} {'yes' if ok.get(a) else 'no'} ({d:+.2f}, needs {s.get('direction_threshold', 0):+.2f})"
+                                     for a, d in (s.get("direction") or {}).items())
+                    realism = s.get("realism") or {}
+                    looks = "-" if not realism else ("yes" if realism.get("ok") else "no: " + "; ".join(realism.get("problems", {}).values()))
+                else:
+                    same, seen, looks = "-", "-", "-"
+                rows.append([n.seq, parent, what, same, seen or "-", looks])
+            current, source = backend.image(ed, head), backend.image(ed, nodes[0])
+            box = ed.latent().meta.get("box")
+            pair = (_face_view(source, box), _face_view(current, box)) if zoom_value == FACE else (source, current)
+            target = backend.downloads / f"chatface-{session_id[:8]}-version{head.seq}.png"
+            if not target.exists():
+                target.write_bytes(ed.png_of(head))
+            keys = _slider_keys(head.state, extra)
+            slider_updates = {}
+            for i, s in enumerate(sliders):
+                if i < len(keys):
+                    a = keys[i]
+                    value = float(head.state[a]["strength"]) if a in head.state else 0.0
+                    slider_updates[s] = gr.update(visible=True, value=value, label=label(a),
+                                                  info="move to apply" if a not in head.state else None)
+                else:
+                    slider_updates[s] = gr.update(visible=False, value=0)
+            line = f"**Version {head.seq}**: {describe(head.state)}"
+            return {compare: pair, picker: gr.update(visible=False), gallery: gr.update(value=items, selected_index=head_index),
+                    scores: rows, status: f"{note}  \n{line}" if note else line, download: gr.update(value=str(target), interactive=True),
+                    **{c: gr.update(interactive=True) for c in controls if c is not download},
+                    **slider_updates, added: [a for a in extra if a not in head.state][: SLIDERS - len(head.state)]}
+
+        def safe(fn):
+            """Run a callback; a ChatfaceError (or any failure) becomes one line in the status, never a page-wide error."""
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                try:
+                    return fn(*args, **kwargs)
+                except ChatfaceError as exc:
+                    return {status: f"⚠️ {exc}"}
+                except Exception as exc:  # noqa: BLE001 - a bug must still not leave the page in an error state
+                    log.exception("web callback failed")
+                    return {status: f"⚠️ Something went wrong on the server ({type(exc).__name__}); the history shows what is stored."}
+            return wrapper
+
+        def say(history, user: str, answer: str, details: str = "") -> list:
+            out = [*(history or []), {"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+            if details:
+                out.append({"role": "assistant", "content": details, "metadata": {"title": "Details: checks and attempts", "status": "done"}})
+            return out
+
+        # -- opening a photo ------------------------------------------------------------------
+        def open_image(image, name, session_id, history, zoom_value, face_index=None, progress=None):
+            if progress is not None:
+                progress(0.2, desc="Finding the face and inverting it (once per photo)")
+            ed = backend.open_image(image, name, face_index)
+            history = [{"role": "assistant", "content": f"New photo ({Path(name).name}). What would you like to change?"}]
+            return {session: ed.session_id, chat: history, pending: None, **view(ed.session_id, (), zoom_value)}
+
+        def start(path, session_id, history, zoom_value, progress, pick: bool = True):
+            if not path:
+                return {}
+            name = Path(path).name
             try:
-                img = np.ascontiguousarray(image[..., :3]).astype(np.uint8)
-                ed = backend.open_photo(img)
+                image = backend.service.read_upload(Path(path).read_bytes(), name)
+                boxes = backend.service.faces(image)
             except ChatfaceError as exc:
-                raise gr.Error(str(exc)) from None
-            progress(1.0)
-            return ed.session_id, [], *_view(backend, ed.session_id)
+                keep = "; the current photo stays" if session_id else ""
+                return {status: f"⚠️ {exc}{keep}."}
+            if not boxes:
+                return {status: f"⚠️ No face found in {name} (a clear, frontal face is needed)" + ("; the current photo stays." if session_id else ".")}
+            if len(boxes) > 1 and pick:
+                return {pending: (image, name, boxes), picker: gr.update(visible=True, value=_boxes_drawn(image, boxes)),
+                        status: f"{name} has {len(boxes)} faces: click the one to edit."}
+            return open_image(image, name, session_id, history, zoom_value, progress=progress)
 
-        def on_send(text, history, session_id, progress=gr.Progress()):
+        @safe
+        def on_upload(path, session_id, history, zoom_value, progress=gr.Progress()):
+            return start(path, session_id, history, zoom_value, progress)
+
+        @safe
+        def on_example(path, session_id, history, zoom_value, progress=gr.Progress()):
+            # the portraits open on their main face; the group photo asks which face
+            return start(path, session_id, history, zoom_value, progress, pick=Path(path or "").name == GROUP_PHOTO)
+
+        @safe
+        def on_pick(held, session_id, history, zoom_value, evt: gr.SelectData, progress=gr.Progress()):
+            if not held:
+                return {}
+            image, name, boxes = held
+            x, y = evt.index
+            inside = [i for i, (x0, y0, x1, y1) in enumerate(boxes) if x0 <= x <= x1 and y0 <= y <= y1]
+            if inside:
+                index = inside[0]
+            else:
+                index = int(np.argmin([((x0 + x1) / 2 - x) ** 2 + ((y0 + y1) / 2 - y) ** 2 for x0, y0, x1, y1 in boxes]))
+            return open_image(image, name, session_id, history, zoom_value, face_index=index, progress=progress)
+
+        # -- chatting ---------------------------------------------------------------------------
+        @safe
+        def on_send(text, history, session_id, extra, zoom_value, progress=gr.Progress()):
+            text = (text or "").strip()
             if not session_id:
-                raise gr.Error("Upload a photo first.")
-            history = list(history or [])
-            progress(0.2, desc="Planning and editing")
+                return {chat: say(history, text, "Upload a photo (or click an example) first: there is nothing to edit yet."),
+                        status: "⚠️ Upload a photo first."}
+            if not text:
+                return {}
+            ed = backend.editor(session_id)
+            steps = [0]
+
+            def stage(what: str) -> None:
+                steps[0] += 1
+                progress(min(0.95, 0.15 + 0.15 * steps[0]), desc=what)
+
+            progress(0.1, desc="Reading the request")
+            ed.on_stage = stage
             try:
-                reply = backend.agent(session_id).send(text or "")
-                answer = reply.text
+                reply = backend.chats.resume(session_id, owner=backend.owner).send(text)
             except ChatfaceError as exc:
-                answer = f"Sorry, that did not work: {exc}"
-            history += [{"role": "user", "content": text or ""}, {"role": "assistant", "content": answer}]
-            return "", history, *_view(backend, session_id)
+                return {chat: say(history, text, f"That did not work: {exc}. Nothing was changed."), status: f"⚠️ {exc}"}
+            finally:
+                ed.on_stage = None
+            attempts = {e["node_seq"]: backend.service.attempts(session_id, e["node_seq"], owner=backend.owner)
+                        for e in reply.edits if e.get("node_id") is not None}
+            plain = plain_reply(reply.text, reply.edits, attempts)
+            return {**view(session_id, extra, zoom_value), message: gr.update(value="", interactive=True),
+                    chat: say(history, text, plain.text, plain.details)}
 
-        def on_move(session_id, which):
+        # -- sliders ----------------------------------------------------------------------------
+        def on_slider(index):
+            @safe
+            def moved(value, history, session_id, extra, zoom_value, progress=gr.Progress()):
+                if not session_id:
+                    return {}
+                ed = backend.editor(session_id)
+                keys = _slider_keys(ed.head().state, extra)
+                if index >= len(keys):
+                    return {}
+                key = keys[index]
+                progress(0.1, desc=f"Setting {label(key)} to {float(value):+.2f}")
+                ed.on_stage = lambda what: progress(None, desc=what)
+                tools = backend.service.toolkit(ed)
+                request = f"slider: {label(key)} {float(value):+.2f}"
+                try:
+                    if key.startswith("text:"):
+                        _, art = tools.apply_attribute([], "set", request, [TextConcept(text=key[5:], strength=float(value))])
+                    else:
+                        _, art = tools.apply_attribute([AttributeEdit(attribute=key, strength=float(value))], "set", request)
+                finally:
+                    ed.on_stage = None
+                attempts = {art["node_seq"]: backend.service.attempts(session_id, art["node_seq"], owner=backend.owner)} if art.get("node_id") else {}
+                plain = plain_reply("", [art], attempts)
+                return {chat: say(history, f"🎚 {label(key)} → {float(value):+.2f}", plain.text, plain.details),
+                        **view(session_id, extra, zoom_value)}
+            return moved
+
+        @safe
+        def on_add(attribute, session_id, extra, zoom_value):
+            if not attribute or not session_id:
+                return {add: gr.update(value=None)}
+            extra = [*extra, attribute] if attribute not in extra else list(extra)
+            out = view(session_id, extra, zoom_value, note=f"Move the new **{label(attribute)}** slider to apply it.")
+            return {**out, add: gr.update(value=None, interactive=True)}
+
+        # -- history ----------------------------------------------------------------------------
+        @safe
+        def on_move(which, history, session_id, extra, zoom_value):
             if not session_id:
-                raise gr.Error("Upload a photo first.")
-            getattr(backend.tools(session_id), which)(1)
-            return _view(backend, session_id)
+                return {status: "⚠️ Upload a photo first."}
+            text, artifact = getattr(backend.tools(session_id), which)(1)
+            user = {"undo": "↶ Undo", "redo": "↷ Redo"}[which]
+            return {chat: say(history, user, _moved(text, artifact)), **view(session_id, extra, zoom_value)}
 
-        def on_select(session_id, evt: gr.SelectData):
+        @safe
+        def on_select(history, session_id, extra, zoom_value, evt: gr.SelectData):
             if not session_id:
-                raise gr.Error("Upload a photo first.")
-            nodes = backend.chats.service.history(session_id, owner=backend.owner).nodes
-            backend.tools(session_id).checkout(nodes[evt.index].seq)
-            return _view(backend, session_id)
+                return {}
+            nodes = backend.service.history(session_id, owner=backend.owner).nodes
+            seq = nodes[evt.index].seq
+            text, artifact = backend.tools(session_id).checkout(seq)
+            return {chat: say(history, f"Go to version {seq}", _moved(text, artifact)), **view(session_id, extra, zoom_value)}
 
-        upload.upload(on_upload, [upload], [session, chat, *outputs])
-        send.click(on_send, [message, chat, session], [message, chat, *outputs])
-        message.submit(on_send, [message, chat, session], [message, chat, *outputs])
-        undo.click(lambda sid: on_move(sid, "undo"), [session], outputs)
-        redo.click(lambda sid: on_move(sid, "redo"), [session], outputs)
-        gallery.select(on_select, [session], outputs)
+        @safe
+        def on_zoom(zoom_value, session_id, extra):
+            return view(session_id, extra, zoom_value) if session_id else {}
+
+        every = [session, chat, pending, *view_outputs]
+        upload.upload(on_upload, [upload, session, chat, zoom], every)
+        example_photo.change(on_example, [example_photo, session, chat, zoom], every)
+        picker.select(on_pick, [pending, session, chat, zoom], every)
+        send.click(on_send, [message, chat, session, added, zoom], every)
+        message.submit(on_send, [message, chat, session, added, zoom], every)
+        undo.click(lambda h, s, e, z: on_move("undo", h, s, e, z), [chat, session, added, zoom], every)
+        redo.click(lambda h, s, e, z: on_move("redo", h, s, e, z), [chat, session, added, zoom], every)
+        gallery.select(on_select, [chat, session, added, zoom], every)
+        zoom.change(on_zoom, [zoom, session, added], every)
+        add.input(on_add, [add, session, added, zoom], every)
+        for i, s in enumerate(sliders):
+            s.release(on_slider(i), [s, chat, session, added, zoom], every)
     return app

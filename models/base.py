@@ -84,7 +84,8 @@ class Generator(ABC):
     accepts_text: bool = False  # whether free-text concepts ("text:..." keys, see concept_text) can be rendered
 
     @abstractmethod
-    def invert(self, image: np.ndarray) -> Latent: ...
+    def invert(self, image: np.ndarray, face_index: int | None = None) -> Latent:
+        """Find the face (``face_index`` in size order, largest first; None: the engine's configured one) and invert it once."""
 
     @abstractmethod
     def decode(self, image: np.ndarray, latent: Latent, edits: EditState) -> np.ndarray:

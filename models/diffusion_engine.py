@@ -124,8 +124,8 @@ class DiffusionGenerator(Generator):
         return lambda i: self.progress(stage, i + 1, total)
 
     # -- inversion ------------------------------------------------------------
-    def invert(self, image: np.ndarray) -> Latent:
-        face = find_face(image, self.face_index)
+    def invert(self, image: np.ndarray, face_index: int | None = None) -> Latent:
+        face = find_face(image, self.face_index if face_index is None else face_index)
         crop, al = align_face(image, face.landmarks, self.size)
         x_t = ddim.invert(self._plain_noise, self.scheduler, to_tensor(crop, self.device, self.dtype), self.steps,
                           self._tick("invert", self.steps))

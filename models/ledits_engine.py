@@ -110,10 +110,10 @@ class LeditsGenerator(Generator):
 
         return torch.Generator(device="cpu").manual_seed(self.seed)
 
-    def invert(self, image: np.ndarray) -> Latent:
+    def invert(self, image: np.ndarray, face_index: int | None = None) -> Latent:
         from PIL import Image
 
-        face = find_face(image, self.face_index)
+        face = find_face(image, self.face_index if face_index is None else face_index)
         crop, al = align_face(image, face.landmarks, self.size)
         crop_landmarks = cv2.transform(face.landmarks.reshape(-1, 1, 2).astype(np.float64), al.matrix).reshape(-1, 2)
         with self._lock:

@@ -91,8 +91,8 @@ class OfflineEngine(Generator):
             raise UnsupportedAttributeError({a: (WITHDRAWN_REASON if a in WITHDRAWN else r) for a, r in exc.unsupported.items()}) from None
 
     # -- inversion --------------------------------------------------------
-    def invert(self, image: np.ndarray) -> Latent:
-        face = find_face(image, self.face_index)
+    def invert(self, image: np.ndarray, face_index: int | None = None) -> Latent:
+        face = find_face(image, self.face_index if face_index is None else face_index)
         h, w = image.shape[:2]
         size = face.size
         cx, cy = (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2

@@ -9,6 +9,7 @@ from a previous edit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from ..models.base import EditSpec, Latent, UnsupportedAttributeError
 from ..models.images import decode_image_bytes, encode_png, load_image
 from ..models.realism import RealismScore
 from ..models.registry import EngineParts
-from .edit_state import strengths
+from .edit_state import describe, strengths
 from .vocabulary import default_vocabulary
 
 
@@ -89,14 +90,15 @@ class Evaluation:
 
 
 def open_photo(store: Store, parts: EngineParts, image_path: str, *, owner: str = "local", title: str = "",
-               image: np.ndarray | None = None) -> "SessionEditor":
+               image: np.ndarray | None = None, face_index: int | None = None) -> "SessionEditor":
     """Read the photo, find the face and invert it, then create the session with both, in one transaction.
 
-    ``image`` (RGB uint8), when given, is used instead of reading ``image_path`` (which then only names it).
+    ``image`` (RGB uint8), when given, is used instead of reading ``image_path`` (which then only names it);
+    ``face_index`` picks a face of a photo with several (see ``faces_in``), else the engine's configured one.
     Any failure (not an image, no face...) happens before anything is written.
     """
     image = load_image(image_path) if image is None else image
-    latent = parts.generator.invert(image)
+    latent = parts.generator.invert(image, face_index)
     latent_bytes = blobs.pack_arrays(latent.arrays, {"engine": latent.engine, **latent.meta})
     sid = store.create_session(
         encode_png(image), list(image.shape), str(image_path), parts.generator.name, owner=owner,
@@ -138,6 +140,11 @@ class SessionEditor:
         self.vocab = default_vocabulary()
         self._image: np.ndarray | None = None
         self._latent: Latent | None = None
+        self.on_stage: Callable[[str], None] | None = None  # told what an edit is doing now (a web page shows it as progress)
+
+    def stage(self, what: str) -> None:
+        if self.on_stage is not None:
+            self.on_stage(what)
 
     # -- source and inversion ---------------------------------------------
     @property
@@ -189,10 +196,12 @@ class SessionEditor:
         return {a: EditSpec(float(v["strength"]), int(v["t_edit"])) for a, v in state.items()}
 
     def render(self, state: dict) -> np.ndarray:
+        self.stage(f"Rendering {describe(state)}")
         return self.parts.generator.decode(self.source, self.latent(), self._specs(state))
 
     def evaluate(self, image: np.ndarray, state: dict, parent_state: dict) -> Evaluation:
         """Identity against the source; direction for every attribute this edit set or changed."""
+        self.stage("Checking identity, direction and realism")
         lat = self.latent()
         ident = self.parts.identity.score(self.source, image, lat)
         same = ident.same_person if self.thresholds.identity_distance is None else ident.distance < self.thresholds.identity_distance

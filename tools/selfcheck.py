@@ -73,6 +73,7 @@ def run_self_check(editor: SessionEditor, node: NodeInfo, parent: dict, first: E
     tried: list[Candidate] = []
 
     def attempt(alpha: float, attrs: list[str], t_scale: float = 1.0) -> Candidate:
+        editor.stage(f"Self-check: re-editing (attempt {len(tried) + 2} of at most {max_attempts + 1})")
         state = _scaled(parent, target, attrs, alpha, t_scale, t_min)
         image = editor.render(state)
         c = Candidate(alpha, state, editor.evaluate(image, state, parent), image)

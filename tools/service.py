@@ -70,15 +70,32 @@ class EditService:
         return lazy.get()
 
     # -- sessions ---------------------------------------------------------------
-    def open_photo(self, photo: str | Path, *, owner: str = "local", image: np.ndarray | None = None, title: str = "") -> SessionEditor:
-        """A new session on ``photo`` (or on ``image``, which ``photo`` then only names): the face is found and inverted now."""
-        editor = open_photo(self.store, self.parts(), str(photo), owner=owner, title=title, image=image)
+    def open_photo(self, photo: str | Path, *, owner: str = "local", image: np.ndarray | None = None, title: str = "",
+                   face_index: int | None = None) -> SessionEditor:
+        """A new session on ``photo`` (or on ``image``, which ``photo`` then only names): the face is found and inverted now.
+
+        ``face_index`` picks one of several faces (in the order of ``faces``), else the configured one.
+        """
+        editor = open_photo(self.store, self.parts(), str(photo), owner=owner, title=title, image=image, face_index=face_index)
         editor.thresholds = self.thresholds
         return self._keep(editor)
 
-    def open_upload(self, data: bytes, *, owner: str = "local", name: str = "(uploaded image)") -> SessionEditor:
+    def open_upload(self, data: bytes, *, owner: str = "local", name: str = "(uploaded image)", face_index: int | None = None) -> SessionEditor:
         """A new session on image file bytes (PNG, JPEG, ...) sent by a client; a clear error for anything else."""
-        return self.open_photo(name, owner=owner, image=decode_image_bytes(data, name))
+        return self.open_photo(name, owner=owner, image=decode_image_bytes(data, name), face_index=face_index)
+
+    # -- photos before a session ----------------------------------------------------
+    @staticmethod
+    def read_upload(data: bytes, name: str = "(uploaded image)") -> np.ndarray:
+        """Image file bytes as RGB uint8, or a clear ImageError (not an image, truncated, too large...)."""
+        return decode_image_bytes(data, name)
+
+    @staticmethod
+    def faces(image: np.ndarray) -> list[tuple[int, int, int, int]]:
+        """The boxes (x0, y0, x1, y1) of the faces in ``image``, largest first: ``face_index`` counts in this order."""
+        from ..models.faces import detect_faces
+
+        return [tuple(int(v) for v in f.box) for f in detect_faces(image)]
 
     def open_session(self, session_id: str, *, owner: str = "local") -> SessionEditor:
         """A stored session of ``owner``, with the engine that made it (SessionNotFoundError for anyone else's)."""
@@ -119,6 +136,11 @@ class EditService:
         info = self.store.get_session(session_id, owner=owner)
         return SessionHistory(info, self.store.head(info.id, owner=owner), self.store.nodes(info.id, owner=owner),
                               self.store.messages(info.id, owner=owner))
+
+    def attempts(self, session_id: str, seq: int, *, owner: str = "local") -> list[dict]:
+        """The renders stored for node ``seq`` (the first one and the self-check's), with their scores and which one is kept."""
+        node = self.store.node(session_id, seq, owner=owner)
+        return self.store.attempts(session_id, node.id, owner=owner)
 
     def export_node(self, session_id: str, seq: int, path: str | Path, *, owner: str = "local") -> Path:
         """Write the stored image of node ``seq`` to ``path`` (PNG or JPEG by its suffix)."""

@@ -67,6 +67,7 @@ class EditOutcome:
     visible_changes: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # attributes taken away (not scored: there is no direction to check)
     attempts: int = 0  # renders stored for this node (1 without a re-edit, 0 when nothing was rendered)
+    asked: dict[str, float] = field(default_factory=dict)  # the strengths asked for, of the attributes set or changed (the self-check may keep others)
     node_id: int | None = None
     request: str = ""
 
@@ -163,12 +164,14 @@ class SessionToolkit:
             text = " ".join([*not_done, f"Recorded (history node {node.seq}, not rendered: this session records edits only): now {describe(state)}."])
             done = sorted(changed - set(unsupported))
             return text, EditOutcome(node.seq, state, head.state, done, applied=True, passed=True, visible_changes=done,
-                                     unsupported=unsupported, not_done=not_done, node_id=node.id, request=request).artifact()
+                                     unsupported=unsupported, not_done=not_done, node_id=node.id, request=request,
+                                     asked={a: float(state[a]["strength"]) if a in state else 0.0 for a in done}).artifact()
 
         image = ed.render(state)
         evaluation = ed.evaluate(image, state, head.state)
         node = ed.commit(action="edit", request=request, state=state, image=image, evaluation=evaluation, expected_head=head.id)
         done = sorted(changed - set(unsupported))
+        asked = {a: float(state[a]["strength"]) if a in state else 0.0 for a in done}
         result = run_self_check(ed, node, head.state, evaluation, done, ed.thresholds.max_attempts)
         if result is not None:
             state, evaluation = result.kept_state, result.evaluation
@@ -180,7 +183,8 @@ class SessionToolkit:
         return text, EditOutcome(node.seq, state, head.state, done, applied=evaluation.applied, passed=evaluation.passed,
                                  visible_changes=evaluation.visible_changes, removed=[a for a in done if a not in state], scores=node.scores, unsupported=unsupported, not_done=not_done,
                                  self_check=result.note if result is not None else None,
-                                 attempts=result.attempts if result is not None else 1, node_id=node.id, request=request).artifact()
+                                 attempts=result.attempts if result is not None else 1, node_id=node.id, request=request,
+                                 asked=asked).artifact()
 
     def verify_identity(self, node: int | None = None) -> tuple[str, dict]:
         """Compare the face of a history node (default: current) with the original photo."""

@@ -13,6 +13,7 @@ graph calls it as it calls ChatOpenAI.
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from typing import Any, ClassVar
 
@@ -41,6 +42,9 @@ _TO_NODE = re.compile(r"\b(?:go(?:ing)?\s+back|get\s+back|return|revert|switch|b
                       r"(?:node|version|step)\s+(?:#|number\s+)?(?P<n>\d+)\b", re.I)
 
 
+_PARSER_LOCK = threading.Lock()  # one parser is built, even when a warm-up and a first message race
+
+
 class OfflinePlanner(BaseChatModel):
     use_embeddings: bool = True
     parser: Any = None
@@ -53,7 +57,15 @@ class OfflinePlanner(BaseChatModel):
     def bind_tools(self, tools, **kwargs):
         return self.bind(**kwargs)
 
+    def warm(self) -> None:
+        """Build the parser now (with its sentence model, when used), so the first message does not wait for it."""
+        self._parser()
+
     def _parser(self) -> IntentParser:
+        with _PARSER_LOCK:
+            return self._build_parser()
+
+    def _build_parser(self) -> IntentParser:
         if self.parser is None:
             embedder = None
             if self.use_embeddings:

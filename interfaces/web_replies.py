@@ -1,0 +1,121 @@
+"""What the web page says after an edit: plain words first, the numbers in a detail to open.
+
+The tools' replies are written for a planner and for logs ("Check: identity
+0.938 (distance 0.513, same person); eyeglasses direction +1.00"). A person
+editing a photo wants "Done: smile (subtle) and lipstick. It still looks like
+the same person." This module turns an edit's typed outcomes (EditOutcome
+artifacts) and the attempts the self-check stored into those two parts. When
+the self-check kept a strength other than the one asked for ("a subtle
+smile" ending at +0.65), the plain part says so and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..tools.vocabulary import default_vocabulary, label
+
+
+@dataclass(frozen=True)
+class PlainReply:
+    text: str  # plain words, shown as the reply
+    details: str  # markdown: the check's numbers and every attempt with its thresholds ("" when there are none)
+
+
+def strength_word(strength: float) -> str:
+    s = abs(strength)
+    return "subtle" if s <= 0.35 else "medium" if s <= 0.7 else "strong"
+
+
+def name_of(key: str, strength: float) -> str:
+    """A short name for an attribute at ``strength``: "smile", "serious", "younger", "glasses", '"a pirate hat"'."""
+    vocab = default_vocabulary()
+    if key not in vocab:
+        return label(key)
+    attr = vocab[key]
+    names = attr.positive_synonyms if strength >= 0 or not attr.negative_synonyms else attr.negative_synonyms
+    return names[0] if names else key.replace("_", " ")
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _why_kept(self_check: str) -> str:
+    if "no longer matched" in self_check:
+        return "stronger, the face no longer looked like the same person"
+    if "did not look like a photograph" in self_check:
+        return "stronger, it did not look like a photograph"
+    if "too weak" in self_check:
+        return "weaker, the change could not be seen on this photo"
+    return "the self-check found it worked better"
+
+
+def edit_sentences(outcome: dict) -> list[str]:
+    """Plain sentences about one apply_attribute outcome."""
+    out = list(outcome.get("not_done") or [])
+    state = {a: float(v["strength"]) for a, v in (outcome.get("state") or {}).items()}
+    asked = outcome.get("asked") or {}
+    changed = outcome.get("changed") or []
+    visible = outcome.get("visible_changes") or []
+    removed = outcome.get("removed") or []
+    if not changed:
+        return out or ["Nothing changed."]
+    shown = [f"{name_of(a, state[a])} ({strength_word(state[a])})" for a in visible if a in state]
+    if shown:
+        out.append(f"Done: {_and(shown)}.")
+    if removed:
+        out.append(f"Removed: {_and([label(a) for a in removed])}.")
+    weak = [a for a in changed if a in state and a not in visible]
+    if weak:
+        out.append(f"The {_and([name_of(a, state[a]) for a in weak])} change is too weak to see on this photo; it is kept in the "
+                   "history, so you can make it stronger or undo it.")
+    kept_other = [a for a in changed if a in state and a in asked and abs(state[a] - float(asked[a])) > 0.005]
+    if kept_other and outcome.get("self_check"):
+        why = _why_kept(outcome["self_check"])
+        parts = [f"{name_of(a, state[a])} {state[a]:+.2f} instead of the {strength_word(float(asked[a]))} {float(asked[a]):+.2f} "
+                 f"you asked for" for a in kept_other]
+        out.append(f"I kept {_and(parts)}: {why}. Move its slider or say so to change it.")
+    scores = outcome.get("scores") or {}
+    if scores and (visible or weak):
+        if scores.get("same_person"):
+            out.append("It still looks like the same person.")
+        else:
+            out.append("Careful: the face no longer matches the original person closely.")
+        realism = scores.get("realism") or {}
+        problems = [p for k, p in (realism.get("problems") or {}).items() if k != "visible"]
+        if problems:
+            out.append("It does not quite look like a photograph: " + "; ".join(problems) + ".")
+    return out
+
+
+def _check_rows(attempts: list[dict], scores: dict) -> list[str]:
+    criterion = scores.get("identity_criterion") or "the identity scorer's own rule"
+    threshold = scores.get("direction_threshold")
+    rows = [f"Same person when: {criterion}. A change counts as visible in the asked direction when its direction score is "
+            f"at least {threshold if threshold is not None else '(the configured threshold)'}.", "",
+            "| attempt | strengths | identity distance | direction | realism | all checks passed | kept |", "|---|---|---|---|---|---|---|"]
+    for a in attempts:
+        strengths = ", ".join(f"{label(k)} {float(v['strength']):+.2f}" for k, v in sorted((a.get("state") or {}).items())) or "-"
+        direction = ", ".join(f"{label(k)} {d:+.2f}" for k, d in (a.get("direction") or {}).items()) or "-"
+        realism = a.get("realism") or {}
+        looks = "-" if not realism else ("looks like a photo" if realism.get("ok") else "; ".join((realism.get("problems") or {}).values()))
+        rows.append(f"| {a.get('number', '')} | {strengths} | {float(a.get('identity_distance') or 0):.3f} | {direction} | "
+                    f"{looks} | {'yes' if a.get('passed') else 'no'} | {'**kept**' if a.get('kept') else ''} |")
+    return rows
+
+
+def plain_reply(text: str, outcomes: list[dict], attempts: dict[int, list[dict]] | None = None) -> PlainReply:
+    """The reply to show for a turn: ``text`` as the planner wrote it, ``outcomes`` its apply_attribute artifacts,
+    ``attempts`` node number -> the attempts stored for it (the self-check's tries)."""
+    if not outcomes:
+        return PlainReply(text, "")
+    sentences = [s for o in outcomes for s in edit_sentences(o)]
+    details = [f"**What the tools reported:** {text}"] if text else []
+    for o in outcomes:
+        tries = (attempts or {}).get(o.get("node_seq"), [])
+        if tries:
+            details += ["", f"**Checks of node {o.get('node_seq')}** ({len(tries)} attempt{'s' if len(tries) != 1 else ''}, "
+                            "the kept one first)", ""]
+            details += _check_rows(sorted(tries, key=lambda a: not a.get("kept")), o.get("scores") or {})
+    return PlainReply(" ".join(sentences), "\n".join(details))

@@ -1,0 +1,44 @@
+"""The web page's plain replies: what was done in words, what the self-check kept and why, the numbers folded away."""
+
+from chatface.interfaces.web_replies import plain_reply
+
+
+def _outcome(**kw):
+    base = dict(node_seq=1, state={"smiling": {"strength": 0.3, "t_edit": 450}}, parent_state={}, changed=["smiling"], applied=True,
+                passed=True, scores={"same_person": True, "identity_distance": 0.3, "realism": {"ok": True, "problems": {}}},
+                unsupported={}, not_done=[], self_check=None, visible_changes=["smiling"], removed=[], attempts=1,
+                asked={"smiling": 0.3})
+    return {**base, **kw}
+
+
+def test_a_plain_edit_reads_as_done_and_same_person():
+    r = plain_reply("Applied (history node 1): now smiling +0.30. Check: identity 0.9 ...", [_outcome()])
+    assert r.text == "Done: smile (subtle). It still looks like the same person."
+    assert "identity 0.9" in r.details
+
+
+def test_a_subtle_request_kept_stronger_says_so_and_why():
+    o = _outcome(state={"smiling": {"strength": 0.65, "t_edit": 300}}, asked={"smiling": 0.3}, attempts=3,
+                 self_check="Self-check: the smiling change was too weak at smiling +0.30; kept smiling +0.65 after 2 more attempt(s).")
+    attempts = {1: [{"number": 1, "state": {"smiling": {"strength": 0.3}}, "identity_distance": 0.2, "direction": {"smiling": 0.02},
+                     "realism": {"ok": True}, "passed": False, "kept": False},
+                    {"number": 3, "state": {"smiling": {"strength": 0.65}}, "identity_distance": 0.3, "direction": {"smiling": 0.4},
+                     "realism": {"ok": True}, "passed": True, "kept": True}]}
+    r = plain_reply("technical", [o], attempts)
+    assert "smile +0.65 instead of the subtle +0.30 you asked for: weaker, the change could not be seen on this photo" in r.text
+    rows = [line for line in r.details.splitlines() if line.startswith("| 3") or line.startswith("| 1")]
+    assert rows[0].startswith("| 3") and "**kept**" in rows[0]  # the kept attempt first
+    assert "needs" not in r.text and "2 attempts" in r.details
+
+
+def test_what_could_not_be_done_and_a_failed_identity_are_said():
+    o = _outcome(not_done=['Not applied: the offline engine cannot do "a pirate hat" (free-text concepts need a text-driven engine (--engine ledits)).'],
+                 scores={"same_person": False, "identity_distance": 0.7, "realism": {"ok": False, "problems": {"seam": "a visible seam"}}},
+                 visible_changes=[], changed=["smiling"])
+    r = plain_reply("x", [o])
+    assert r.text.startswith('Not applied: the offline engine cannot do "a pirate hat"')
+    assert "too weak to see" in r.text and "no longer matches the original person" in r.text and "a visible seam" in r.text
+
+
+def test_a_reply_without_edits_is_the_planner_text():
+    assert plain_reply("What would you like to change?", []).text == "What would you like to change?"
