@@ -109,12 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-dir", action="append", default=None, help="a directory whose photos clients may name by path (repeatable; default: the current directory)")
     p.add_argument("--export-dir", default=None, help="where the export tool writes (default: no exports)")
     p.add_argument("--owner", default="local", help="owner of the sessions this server opens (a client can attach only to these)")
+    _ray_options(p)
     _common(p)
 
     p = sub.add_parser("serve", help="the web app (Gradio) on 127.0.0.1: upload, chat, history gallery, undo/redo, download")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--owner", default="web", help="owner of the sessions the app opens")
+    _ray_options(p)
     _common(p)
 
     p = sub.add_parser("tools", help="print the tool definitions for function-calling clients")
@@ -155,6 +157,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- wiring: every command builds one Configuration and goes through the one factory ----------------
+def _ray_options(p) -> None:
+    g = p.add_argument_group("engines on a Ray cluster (pip install -e \".[ray]\")")
+    g.add_argument("--ray", default=None, metavar="ADDRESS",
+                   help="run the engine as a Ray Serve deployment on this cluster ('auto', 'ray://HOST:10001', or 'local'); "
+                        "or CHATFACE_RAY_ADDRESS. Sessions should then live in PostgreSQL (--database-url) for several front ends")
+    g.add_argument("--replicas", type=int, default=1, help="engine replicas (the minimum, with --max-replicas)")
+    g.add_argument("--max-replicas", type=int, default=None, help="autoscale up to this many replicas on load")
+    g.add_argument("--gpus-per-replica", type=float, default=None, help="GPUs each replica holds (default: 1 for the diffusion engines, 0 offline)")
+    g.add_argument("--no-deploy", action="store_true", help="attach to the engine already deployed on the cluster (another front end)")
+
+
+def _deploy(args, service) -> None:
+    """With --ray: start (or update in place) the engine's deployment, unless --no-deploy."""
+    if not service.config.ray_address or getattr(args, "no_deploy", False):
+        return
+    _require("--ray", "ray", "ray")
+    if args.replicas < 1 or (args.max_replicas is not None and args.max_replicas < args.replicas):
+        raise ValueError("--replicas must be at least 1, and --max-replicas at least --replicas")
+    gpus = args.gpus_per_replica if args.gpus_per_replica is not None else (0.0 if service.config.engine == "offline" else 1.0)
+    _say(f"Deploying the {service.config.engine} engine on Ray ({service.config.ray_address}): {args.replicas}"
+         f"{f'-{args.max_replicas}' if args.max_replicas else ''} replica(s), {gpus:g} GPU each...")
+    service.deploy(replicas=args.replicas, max_replicas=args.max_replicas, gpus=gpus)
+
+
 def _config(args):
     from .configuration import Configuration
 
@@ -162,7 +188,7 @@ def _config(args):
                                           model=getattr(args, "model", None), database_url=getattr(args, "database_url", None),
                                           models_dir=getattr(args, "models", None), device=getattr(args, "device", None),
                                           dtype=getattr(args, "dtype", None), steps=getattr(args, "steps", None),
-                                          face_index=getattr(args, "face_index", None))
+                                          face_index=getattr(args, "face_index", None), ray_address=getattr(args, "ray", None))
 
 
 def _chats(config):
@@ -394,7 +420,9 @@ def cmd_mcp(args) -> int:
     _require("mcp", "mcp", "serve")
     from .interfaces.mcp_server import ConnectionSessions, build_server
 
-    sessions = ConnectionSessions(_service(_config(args)), owner=args.owner,
+    service = _service(_config(args))
+    _deploy(args, service)
+    sessions = ConnectionSessions(service, owner=args.owner,
                                   allowed_dirs=[Path(d) for d in (args.allow_dir or ["."])],
                                   export_dir=Path(args.export_dir) if args.export_dir else None)
     server = build_server(sessions)
@@ -414,6 +442,7 @@ def cmd_serve(args) -> int:
 
     config = _config(args)
     chats = _chats(config)
+    _deploy(args, chats.service)
     backend = WebBackend(chats, owner=args.owner)
     app = build_app(backend)
     # the engine and the planner load while the page is already up: the first request does not wait for them

@@ -65,6 +65,8 @@ class Configuration:
     clip: str | None = field(default_factory=lambda: _env("CHATFACE_CLIP"))
     clip_pretrained: str | None = field(default_factory=lambda: _env("CHATFACE_CLIP_PRETRAINED"))
     arcface: str | None = field(default_factory=lambda: _env("CHATFACE_ARCFACE"))
+    # engines on a Ray cluster (Ray Serve deployments) instead of in this process: "auto", "ray://host:10001", "local"
+    ray_address: str | None = field(default_factory=lambda: _env("CHATFACE_RAY_ADDRESS"))
     # the session memory
     database_url: str | None = field(default_factory=lambda: _env("CHATFACE_DATABASE_URL"))  # None: SQLite in home
     home: str | None = field(default_factory=lambda: _env("CHATFACE_HOME"))  # None: the user data dir

@@ -154,7 +154,10 @@ def build_app(backend: WebBackend) -> gr.Blocks:
     vocab = default_vocabulary()
     with gr.Blocks(title="chatface") as app:
         gr.Markdown("# chatface\nUpload a face photo or click an example, then say what to change, or move a slider.")
-        session = gr.State(None)  # this tab's session id
+        # the session id lives in the browser, not in this process: any front end (a restarted one, another
+        # replica behind a load balancer) serves the page; the value is the session's id, nothing more, so a
+        # fixed key to encode it is enough
+        session = gr.BrowserState(None, storage_key="chatface-session", secret="chatface-session-id")
         added = gr.State([])  # attributes added with "add an attribute", not yet moved
         pending = gr.State(None)  # (image, name, face boxes) of a photo with several faces, until one is clicked
         status = gr.Markdown("Upload a photo to start.", elem_id="status")
@@ -400,6 +403,21 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             return view(session_id, extra, zoom_value) if session_id else {}
 
         every = [session, chat, pending, *view_outputs]
+
+        @safe
+        def on_load(session_id, zoom_value):
+            """A page (re)opened: the session its browser holds, from the database, with its conversation."""
+            if not session_id:
+                return view(None)
+            try:
+                stored = backend.service.history(session_id, owner=backend.owner)
+            except ChatfaceError:
+                return {session: None, **view(None)}
+            history = [{"role": m["role"], "content": m["content"]} for m in stored.messages
+                       if m["role"] in ("user", "assistant") and m["content"]]
+            return {chat: history, **view(session_id, (), zoom_value, note="Welcome back: this is where you left off.")}
+
+        app.load(on_load, [session, zoom], every)
         upload.upload(on_upload, [upload, session, chat, zoom], every)
         example_photo.change(on_example, [example_photo, session, chat, zoom], every)
         picker.select(on_pick, [pending, session, chat, zoom], every)

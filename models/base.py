@@ -39,6 +39,9 @@ class UnsupportedAttributeError(ChatfaceModelError):
         detail = "; ".join(f"{a}: {why}" for a, why in self.unsupported.items())
         super().__init__(f"unsupported by this engine: {detail}")
 
+    def __reduce__(self):  # pickled whole (an engine on a Ray replica raises it to its caller)
+        return (type(self), (self.unsupported,))
+
 
 TEXT_CONCEPT_PREFIX = "text:"
 

@@ -165,7 +165,7 @@ def test_inversion_is_computed_once_per_photo_and_reused(store, dparts, photo, m
 
     calls = []
     original = dparts.generator.invert
-    monkeypatch.setattr(dparts.generator, "invert", lambda image: calls.append(1) or original(image))
+    monkeypatch.setattr(dparts.generator, "invert", lambda image, face_index=None: calls.append(1) or original(image, face_index))
     editor = open_photo(store, dparts, str(photo))
     tk = SessionToolkit(editor)
     tk.apply_attribute([AttributeEdit(attribute="eyeglasses", strength=0.6)])

@@ -34,8 +34,8 @@ def _need_chromium():
 
 
 @contextmanager
-def _serve(tmp: Path, *args: str, env: dict | None = None):
-    port = free_port()
+def _serve(tmp: Path, *args: str, env: dict | None = None, port: int | None = None):
+    port = port or free_port()
     env = {**os.environ, "CHATFACE_DATABASE_URL": f"sqlite:///{tmp / 'web.db'}", "CHATFACE_EMBEDDINGS": "0", "CHATFACE_HOME": str(tmp / "home"),
            "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "NO_PROXY": "127.0.0.1,localhost", **(env or {})}
     log_path = tmp / "server.log"
@@ -267,3 +267,27 @@ def test_the_ledits_engine_behind_the_same_page(browser, tmp_path):
         session = Store(f"sqlite:///{db}").list_sessions()[0]
         assert session.engine == "ledits"
         assert "Traceback" not in log.read_text()
+
+
+def test_a_restarted_front_end_keeps_the_session(browser, tmp_path):
+    """The page keeps nothing in the server's memory: after a restart, a reload shows the same session and conversation."""
+    from playwright.sync_api import expect
+
+    port = free_port()
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # one browser profile across both servers
+    page = context.new_page()
+    with _serve(tmp_path, port=port) as (url, _, _):
+        page.goto(url, wait_until="domcontentloaded")
+        page.locator("#example-photos img").nth(0).click()
+        expect(page.locator("#status")).to_contain_text("Version 0", timeout=SLOW)
+        _send(page, "add a bit of lipstick")
+        expect(page.locator("#status")).to_contain_text("Version 1", timeout=SLOW)
+    with _serve(tmp_path, port=port) as (url, _, log):
+        page.reload(wait_until="domcontentloaded")
+        expect(page.locator("#status")).to_contain_text("Version 1", timeout=SLOW)
+        expect(page.locator("#status")).to_contain_text("where you left off")
+        expect(page.locator("#chat")).to_contain_text("add a bit of lipstick")
+        _send(page, "undo")
+        expect(page.locator("#status")).to_contain_text("Version 0", timeout=SLOW)
+        assert "Traceback" not in log.read_text()
+    context.close()

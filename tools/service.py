@@ -57,17 +57,39 @@ class EditService:
         self._lock = threading.Lock()
 
     # -- engines ----------------------------------------------------------------
+    def engine_options(self) -> dict:
+        """What loading an engine takes from the configuration (load_engine's keywords), here or in a Ray replica."""
+        cfg = self.config
+        return {"face_index": cfg.face_index, "models_dir": cfg.models_dir, "diffusion_options": cfg.diffusion_options(),
+                "concepts": default_vocabulary().concepts()}
+
     def parts(self, engine: str | None = None) -> EngineParts:
-        """The engine ``engine`` (default: the configured one), loaded once per process."""
+        """The engine ``engine`` (default: the configured one), loaded once per process, or its deployment on the
+        configured Ray cluster (``ray_address``), reached through the same interfaces."""
+        name = engine or self.config.engine
+        with self._lock:
+            lazy = self._engines.setdefault(name, Lazy(lambda: self._load(name)))
+        return lazy.get()
+
+    def _load(self, name: str) -> EngineParts:
+        if self.config.ray_address:
+            from ..models import remote
+
+            remote.connect(self.config.ray_address)
+            return remote.remote_parts(name)
         from ..models.registry import load_engine
 
-        name = engine or self.config.engine
-        cfg = self.config
-        with self._lock:
-            lazy = self._engines.setdefault(name, Lazy(lambda: load_engine(
-                name, face_index=cfg.face_index, models_dir=cfg.models_dir, diffusion_options=cfg.diffusion_options(),
-                concepts=default_vocabulary().concepts())))
-        return lazy.get()
+        return load_engine(name, **self.engine_options())
+
+    def deploy(self, *, replicas: int = 1, max_replicas: int | None = None, gpus: float = 0.0, cpus: float = 1.0) -> None:
+        """Start (or update) the configured engine as a Ray Serve deployment on the configured cluster."""
+        from ..models import remote
+
+        if not self.config.ray_address:
+            raise ValueError("deploying needs a Ray cluster: set ray_address (--ray ADDRESS or CHATFACE_RAY_ADDRESS)")
+        remote.connect(self.config.ray_address)
+        remote.deploy(self.config.engine, self.engine_options(),
+                      remote.Scaling(replicas=replicas, max_replicas=max_replicas, gpus=gpus, cpus=cpus))
 
     # -- sessions ---------------------------------------------------------------
     def open_photo(self, photo: str | Path, *, owner: str = "local", image: np.ndarray | None = None, title: str = "",
