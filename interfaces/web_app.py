@@ -31,7 +31,7 @@ from ..tools.edit_state import describe, tree_rows
 from ..tools.editor import SessionEditor
 from ..tools.examples import GROUP_PHOTO, REQUESTS, portrait_crop, write_example_photos
 from ..tools.schemas import AttributeEdit, TextConcept
-from ..tools.vocabulary import default_vocabulary, label
+from ..tools.vocabulary import concept_text, default_vocabulary, label
 from .web_replies import plain_reply
 
 log = logging.getLogger(__name__)
@@ -205,8 +205,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 return {compare: None, picker: gr.update(visible=False), gallery: [], scores: [], status: note or "Upload a photo to start.",
                         **off, **{s: gr.update(visible=False) for s in sliders}, added: []}
             ed = backend.editor(session_id)
-            stored = backend.service.history(session_id, owner=backend.owner)
-            head, nodes = stored.head, stored.nodes
+            head, nodes = backend.service.tree(session_id, owner=backend.owner)
             by_id = {n.id: n for n in nodes}
             items, rows, head_index = [], [], 0
             for n, parent, is_head in tree_rows(nodes, head.id):
@@ -360,8 +359,8 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 tools = backend.service.toolkit(ed)
                 request = f"slider: {label(key)} {float(value):+.2f}"
                 try:
-                    if key.startswith("text:"):
-                        _, art = tools.apply_attribute([], "set", request, [TextConcept(text=key[5:], strength=float(value))])
+                    if concept_text(key) is not None:
+                        _, art = tools.apply_attribute([], "set", request, [TextConcept(text=concept_text(key), strength=float(value))])
                     else:
                         _, art = tools.apply_attribute([AttributeEdit(attribute=key, strength=float(value))], "set", request)
                 finally:
@@ -393,7 +392,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
         def on_select(history, session_id, extra, zoom_value, evt: gr.SelectData):
             if not session_id:
                 return {}
-            nodes = backend.service.history(session_id, owner=backend.owner).nodes
+            _, nodes = backend.service.tree(session_id, owner=backend.owner)
             seq = nodes[evt.index].seq
             text, artifact = backend.tools(session_id).checkout(seq)
             return {chat: say(history, f"Go to version {seq}", _moved(text, artifact)), **view(session_id, extra, zoom_value)}

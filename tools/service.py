@@ -154,6 +154,10 @@ class EditService:
         """Every session of ``owner`` with its current node, newest first."""
         return [(s, self.store.head(s.id, owner=owner)) for s in self.store.list_sessions(owner=owner)]
 
+    def tree(self, session_id: str, *, owner: str = "local") -> tuple[NodeInfo, list[NodeInfo]]:
+        """(current node, every node) of a session: what a history view redraws after each action, without the conversation."""
+        return self.store.head(session_id, owner=owner), self.store.nodes(session_id, owner=owner)
+
     def history(self, session_id: str, *, owner: str = "local") -> SessionHistory:
         info = self.store.get_session(session_id, owner=owner)
         return SessionHistory(info, self.store.head(info.id, owner=owner), self.store.nodes(info.id, owner=owner),
