@@ -165,6 +165,8 @@ def _ray_options(p) -> None:
     g.add_argument("--replicas", type=int, default=1, help="engine replicas (the minimum, with --max-replicas)")
     g.add_argument("--max-replicas", type=int, default=None, help="autoscale up to this many replicas on load")
     g.add_argument("--gpus-per-replica", type=float, default=None, help="GPUs each replica holds (default: 1 for the diffusion engines, 0 offline)")
+    g.add_argument("--max-batch", type=int, default=None,
+                   help="decodes a replica gathers into one batched pass (default: 8 for the diffusion engine, which batches; else 1)")
     g.add_argument("--no-deploy", action="store_true", help="attach to the engine already deployed on the cluster (another front end)")
 
 
@@ -176,9 +178,12 @@ def _deploy(args, service) -> None:
     if args.replicas < 1 or (args.max_replicas is not None and args.max_replicas < args.replicas):
         raise ValueError("--replicas must be at least 1, and --max-replicas at least --replicas")
     gpus = args.gpus_per_replica if args.gpus_per_replica is not None else (0.0 if service.config.engine == "offline" else 1.0)
+    max_batch = args.max_batch if args.max_batch is not None else (8 if service.config.engine == "diffusion" else 1)
+    if max_batch < 1:
+        raise ValueError("--max-batch must be at least 1")
     _say(f"Deploying the {service.config.engine} engine on Ray ({service.config.ray_address}): {args.replicas}"
-         f"{f'-{args.max_replicas}' if args.max_replicas else ''} replica(s), {gpus:g} GPU each...")
-    service.deploy(replicas=args.replicas, max_replicas=args.max_replicas, gpus=gpus)
+         f"{f'-{args.max_replicas}' if args.max_replicas else ''} replica(s), {gpus:g} GPU each, batches of up to {max_batch}...")
+    service.deploy(replicas=args.replicas, max_replicas=args.max_replicas, gpus=gpus, max_batch=max_batch)
 
 
 def _config(args):

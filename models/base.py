@@ -98,6 +98,19 @@ class Generator(ABC):
         Raises UnsupportedAttributeError for attributes it cannot render.
         """
 
+    batches: bool = False  # whether decode_batch shares work between requests (else it decodes them one by one)
+
+    def decode_batch(self, requests: list[tuple[np.ndarray, "Latent", EditState]]) -> list:
+        """``decode`` of each (image, latent, edits); a request's own error is returned in its place, so one bad
+        request does not fail the others. Engines that can share work between photos override it."""
+        out = []
+        for image, latent, edits in requests:
+            try:
+                out.append(self.decode(image, latent, edits))
+            except ChatfaceModelError as exc:
+                out.append(exc)
+        return out
+
     def active_edits(self, image: np.ndarray, latent: Latent, edits: EditState) -> dict[str, EditSpec]:
         """The non-zero edits of ``edits``, after checking this engine can render them and ``latent`` is this photo's.
 

@@ -26,7 +26,7 @@ import torch
 
 from . import ddim, unet_split
 from .alignment import Alignment, align_face, blend_mask, paste_back
-from .base import EditSpec, Generator, Latent, UnsupportedAttributeError
+from .base import ChatfaceModelError, EditSpec, Generator, Latent, UnsupportedAttributeError
 from .faces import find_face
 from .hspace import ActiveEdit, MappingRegistry, hspace_shift
 
@@ -101,18 +101,28 @@ class DiffusionGenerator(Generator):
         return self.unet(x, t).sample
 
     def _edit_noise(self, edits: list[ActiveEdit]):
-        """Asyrp's noise model: (edited noise, original noise) at steps with an active edit, else the plain noise."""
+        """Asyrp's noise model for one photo: (edited noise, original noise) at steps with an active edit, else the plain noise."""
+        return self._batch_noise([edits])
+
+    def _batch_noise(self, edits_per_photo: list[list[ActiveEdit]]):
+        """Asyrp's noise model over a batch of photos, each with its own edits: one U-Net pass per step for all of them.
+
+        At a step where no photo has an active edit, the plain noise; otherwise the pair (edited, original),
+        where a photo without an active edit gets a zero shift (so its two noises are the same, a plain step).
+        """
         applied, passes = self.last_applied_steps, self.last_passes
 
         def eps(x: torch.Tensor, t: int):
             enc = unet_split.encode(self.unet, x, t)
             passes["encoder"] += 1
-            delta = hspace_shift(edits, enc.h, t, enc.emb)
-            if delta is None:
+            shifts = [hspace_shift(edits, enc.h[i:i + 1], t, enc.emb[i:i + 1]) for i, edits in enumerate(edits_per_photo)]
+            if all(d is None for d in shifts):
                 passes["decoder"] += 1
                 return unet_split.decode(self.unet, enc)
             applied.append(int(t))
             passes["decoder"] += 2
+            delta = shifts[0] if len(shifts) == 1 else torch.cat(
+                [d if d is not None else torch.zeros_like(enc.h[i:i + 1]) for i, d in enumerate(shifts)])
             eps_orig, eps_edit = unet_split.decode_pair(self.unet, enc, enc.h + delta)
             return eps_edit, eps_orig
 
@@ -139,13 +149,21 @@ class DiffusionGenerator(Generator):
     # -- decoding ---------------------------------------------------------------
     def render_aligned(self, latent: Latent, edits: dict[str, EditSpec]) -> np.ndarray:
         """The aligned face square after one reverse pass from x_T with all ``edits``."""
-        steps = int(latent.meta.get("steps", self.steps))
-        x_t = torch.from_numpy(latent.arrays["x_T"].astype(np.float32)).to(device=self.device, dtype=self.dtype)
-        active = [self.mappings.active(a, float(s.strength), int(s.t_edit)) for a, s in sorted(edits.items()) if s.strength != 0]
+        return self.render_aligned_many([latent], [edits])[0]
+
+    def render_aligned_many(self, latents: list[Latent], edits: list[dict[str, EditSpec]]) -> list[np.ndarray]:
+        """Several photos' aligned squares in one batched reverse pass (same steps), each with its own edits."""
+        steps = {int(lat.meta.get("steps", self.steps)) for lat in latents}
+        if len(steps) != 1:
+            raise ValueError(f"one batched pass needs latents of the same number of steps, got {sorted(steps)}")
+        x_t = torch.cat([torch.from_numpy(lat.arrays["x_T"].astype(np.float32)) for lat in latents]).to(device=self.device, dtype=self.dtype)
+        active = [[self.mappings.active(a, float(s.strength), int(s.t_edit)) for a, s in sorted(e.items()) if s.strength != 0]
+                  for e in edits]
         self.last_applied_steps, self.last_passes = [], {"encoder": 0, "decoder": 0}
+        (n,) = steps
         with torch.no_grad():
-            x0 = ddim.sample(self._edit_noise(active), self.scheduler, x_t, steps, self._tick("decode", steps))
-        return to_image(x0)
+            x0 = ddim.sample(self._batch_noise(active), self.scheduler, x_t, n, self._tick("decode", n))
+        return [to_image(x0[i:i + 1]) for i in range(len(latents))]
 
     def decode(self, image: np.ndarray, latent: Latent, edits: dict[str, EditSpec]) -> np.ndarray:
         active = self.active_edits(image, latent, edits)
@@ -153,6 +171,29 @@ class DiffusionGenerator(Generator):
             return image.copy()
         crop = self.render_aligned(latent, active)
         out, _ = paste_back(image, crop, Alignment.from_meta(latent.meta), self.feather)
+        return out
+
+    batches = True  # decode_batch shares one U-Net pass per step between photos
+
+    def decode_batch(self, requests: list[tuple[np.ndarray, Latent, dict[str, EditSpec]]]) -> list:
+        """Several decodes (different photos, same U-Net) in one batched pass per group of equal steps."""
+        out: list = [None] * len(requests)
+        groups: dict[int, list[int]] = {}
+        actives = {}
+        for i, (image, latent, edits) in enumerate(requests):
+            try:
+                actives[i] = self.active_edits(image, latent, edits)
+            except ChatfaceModelError as exc:
+                out[i] = exc
+                continue
+            if not actives[i]:
+                out[i] = image.copy()
+            else:
+                groups.setdefault(int(latent.meta.get("steps", self.steps)), []).append(i)
+        for members in groups.values():
+            crops = self.render_aligned_many([requests[i][1] for i in members], [actives[i] for i in members])
+            for i, crop in zip(members, crops):
+                out[i], _ = paste_back(requests[i][0], crop, Alignment.from_meta(requests[i][1].meta), self.feather)
         return out
 
     def edit_region(self, image: np.ndarray, latent: Latent) -> np.ndarray:

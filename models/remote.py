@@ -13,9 +13,10 @@ replica dies in is sent once more (Serve routes it to a live replica); a second 
 EngineReplicaError, before anything is stored. Bad input (no face, unsupported attribute) raised in a
 replica reaches the caller as the same chatface error it would be in-process.
 
-Batching: each replica takes one request at a time (``max_ongoing_requests=1``). Edits of different
-photos could share a batched U-Net pass in the diffusion engine, but its decode is not batched yet, and
-LEDITS++ keeps the inversion on the pipeline, so it cannot batch at all.
+Batching: with ``Scaling.max_batch`` > 1 a replica gathers the decodes that arrive together
+(``@serve.batch``) into one ``Generator.decode_batch``: the diffusion engine runs them as one batched
+U-Net pass per step, different photos each with their own edits. LEDITS++ keeps the inversion on the
+pipeline, so it cannot batch: its replicas take one request at a time (``max_batch`` 1).
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ class EngineWorker:
         g, parts = self.parts.generator, self.parts
         return {"name": g.name, "model_id": parts.model_id, "accepts_text": g.accepts_text, "supported": g.supported_attributes(),
                 "identity": parts.identity.name, "criterion": parts.identity.criterion, "direction": parts.direction.name}
+
+    def stats(self) -> dict:
+        """The sizes of the latest batched decodes (empty for a replica that does not batch)."""
+        return {"batch_sizes": list(getattr(self, "batch_sizes", []))[-100:]}
 
     def pid(self) -> int:
         """The replica's process id (tests and operators see which replica answered)."""
@@ -183,9 +188,11 @@ class Scaling:
     max_replicas: int | None = None  # autoscale between ``replicas`` and this, on ongoing requests per replica
     gpus: float = 0.0  # per replica (fractions share a GPU)
     cpus: float = 1.0  # per replica
+    max_batch: int = 1  # decodes gathered into one batched pass (1: one request at a time)
+    batch_wait_s: float = 0.05  # how long a replica waits for a batch to fill
 
     def deployment_options(self) -> dict:
-        opts = {"ray_actor_options": {"num_gpus": self.gpus, "num_cpus": self.cpus}, "max_ongoing_requests": 1,
+        opts = {"ray_actor_options": {"num_gpus": self.gpus, "num_cpus": self.cpus}, "max_ongoing_requests": max(1, self.max_batch),
                 "health_check_period_s": 2.0, "graceful_shutdown_timeout_s": 5.0}
         if self.max_replicas is not None:
             opts["autoscaling_config"] = {"min_replicas": self.replicas, "max_replicas": self.max_replicas,
@@ -193,6 +200,29 @@ class Scaling:
         else:
             opts["num_replicas"] = self.replicas
         return opts
+
+
+def _batching_worker(max_batch: int, wait_s: float) -> type:
+    """An EngineWorker whose decodes are gathered by Serve into batches of up to ``max_batch``."""
+    from ray import serve
+
+    class BatchingEngineWorker(EngineWorker):
+        def __init__(self, engine: str, options: dict):
+            super().__init__(engine, options)
+            self.batch_sizes: list[int] = []
+
+        @serve.batch(max_batch_size=max_batch, batch_wait_timeout_s=wait_s)
+        async def _decode_batch(self, images, latents, edits) -> list:
+            self.batch_sizes.append(len(images))
+            return self.parts.generator.decode_batch(list(zip(images, latents, edits)))
+
+        async def decode(self, image: np.ndarray, latent: Latent, edits: dict) -> np.ndarray:
+            result = await self._decode_batch(image, latent, edits)
+            if isinstance(result, Exception):  # this request's own error (the others of its batch went on)
+                raise result
+            return result
+
+    return BatchingEngineWorker
 
 
 def connect(address: str) -> None:
@@ -213,7 +243,8 @@ def deploy(engine: str, options: dict, scaling: Scaling = Scaling()) -> None:
     from ray import serve
 
     serve.start(proxy_location="Disabled")  # front ends call the deployment through handles, not HTTP
-    deployment = serve.deployment(EngineWorker, name="engine", **scaling.deployment_options())
+    worker = _batching_worker(scaling.max_batch, scaling.batch_wait_s) if scaling.max_batch > 1 else EngineWorker
+    deployment = serve.deployment(worker, name="engine", **scaling.deployment_options())
     serve.run(deployment.bind(engine, options), name=app_name(engine), route_prefix=None)
 
 

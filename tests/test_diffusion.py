@@ -222,3 +222,26 @@ def test_cli_edit_with_the_diffusion_engine_end_to_end(tiny_dir, photo, tmp_path
     run = run_cli(["edit", str(photo), "smile", "--engine", "diffusion",
                           "--models", str(tmp_path / "nope"), "-o", str(tmp_path / "x.png")], env={"CHATFACE_HOME": env["CHATFACE_HOME"]})
     assert run.returncode == 1 and "does not exist" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_decodes_of_different_photos_share_one_batched_pass(dparts, dlatent, astronaut):
+    """decode_batch: one U-Net pass per step for every photo, each with its own edits, the same images as one by one
+    (to float rounding), and a bad request answered in its place without failing the others."""
+    from chatface.models.base import UnsupportedAttributeError
+
+    gen = dparts.generator
+    other = np.ascontiguousarray(astronaut[:, ::-1])  # the mirrored photo: another face, another inversion
+    other_latent = gen.invert(other)
+    requests = [(astronaut, dlatent, {"smiling": EditSpec(0.8, 300)}),
+                (other, other_latent, {"age": EditSpec(-0.6, 300), "smiling": EditSpec(0.3, 500)}),
+                (astronaut, dlatent, {}),
+                (astronaut, dlatent, {"no_such_attribute": EditSpec(0.5, 500)})]
+    singles = [gen.decode(*r) for r in requests[:3]]
+    batched = gen.decode_batch(requests)
+    steps = int(dlatent.meta["steps"])
+    assert gen.last_passes["encoder"] == steps  # one encoder pass per step for both edited photos
+    for one, many in zip(singles, batched[:3]):
+        assert np.abs(one.astype(int) - many.astype(int)).max() <= 2
+    assert not np.array_equal(batched[0], batched[2])  # the edit is there
+    assert np.array_equal(batched[2], astronaut)  # no edits: the photo itself
+    assert isinstance(batched[3], UnsupportedAttributeError)

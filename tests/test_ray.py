@@ -9,6 +9,8 @@ start Ray themselves and skip when it is not installed (`pip install -e ".[ray]"
 from __future__ import annotations
 
 import threading
+
+import numpy as np
 import time
 
 import pytest
@@ -152,3 +154,44 @@ def test_a_restarted_front_end_finds_its_sessions_and_renders_them_bit_for_bit(d
     second.toolkit(again).apply_attribute([AttributeEdit(attribute="smiling", strength=0.8)])
     assert [n.seq for n in second.store.nodes(sid)] == [0, 1, 2]
     second.close()
+
+
+def test_a_diffusion_replica_batches_concurrent_decodes(cluster, photos, tmp_path):
+    """Decodes of different photos that arrive together share one batched U-Net pass on the replica (@serve.batch),
+    and give the in-process images (to float rounding)."""
+    pytest.importorskip("diffusers")
+    from ray import serve
+
+    from chatface.models.tiny import make_tiny
+    from chatface.tools.vocabulary import default_vocabulary
+
+    models = make_tiny(tmp_path / "tiny", default_vocabulary().texts())
+    options = dict(models_dir=str(models), device="cpu", dtype="float32", steps=8, max_attempts=0)
+    remote = EditService(Configuration(engine="diffusion", database_url=f"sqlite:///{tmp_path / 'r.db'}", ray_address="local", **options))
+    remote.deploy(replicas=1, max_batch=4, cpus=1.0)
+    editors = [remote.open_photo(f"photo-{i}", image=photos[i]) for i in range(4)]
+    results: dict[int, bytes] = {}
+
+    def client(i: int) -> None:
+        remote.toolkit(editors[i]).apply_attribute([AttributeEdit(attribute="smiling", strength=0.3 + 0.2 * i)])
+        results[i] = remote.store.read_blob(editors[i].head().image_blob)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    sizes = serve.get_app_handle("chatface-diffusion").stats.remote().result()["batch_sizes"]
+    assert max(sizes) > 1, sizes  # concurrent decodes were gathered
+    from chatface.models.images import decode_image_bytes
+
+    local = EditService(Configuration(engine="diffusion", database_url=f"sqlite:///{tmp_path / 'l.db'}", **options))
+    for i in range(4):
+        ed = local.open_photo(f"photo-{i}", image=photos[i])
+        local.toolkit(ed).apply_attribute([AttributeEdit(attribute="smiling", strength=0.3 + 0.2 * i)])
+        mine = decode_image_bytes(local.store.read_blob(ed.head().image_blob)).astype(int)
+        theirs = decode_image_bytes(results[i]).astype(int)
+        assert np.abs(mine - theirs).max() <= 2, i
+    serve.delete("chatface-diffusion")
+    remote.close()
+    local.close()

@@ -81,7 +81,8 @@ class EditService:
 
         return load_engine(name, **self.engine_options())
 
-    def deploy(self, *, replicas: int = 1, max_replicas: int | None = None, gpus: float = 0.0, cpus: float = 1.0) -> None:
+    def deploy(self, *, replicas: int = 1, max_replicas: int | None = None, gpus: float = 0.0, cpus: float = 1.0,
+               max_batch: int = 1) -> None:
         """Start (or update) the configured engine as a Ray Serve deployment on the configured cluster."""
         from ..models import remote
 
@@ -89,7 +90,7 @@ class EditService:
             raise ValueError("deploying needs a Ray cluster: set ray_address (--ray ADDRESS or CHATFACE_RAY_ADDRESS)")
         remote.connect(self.config.ray_address)
         remote.deploy(self.config.engine, self.engine_options(),
-                      remote.Scaling(replicas=replicas, max_replicas=max_replicas, gpus=gpus, cpus=cpus))
+                      remote.Scaling(replicas=replicas, max_replicas=max_replicas, gpus=gpus, cpus=cpus, max_batch=max_batch))
 
     # -- sessions ---------------------------------------------------------------
     def open_photo(self, photo: str | Path, *, owner: str = "local", image: np.ndarray | None = None, title: str = "",
