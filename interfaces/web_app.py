@@ -106,11 +106,12 @@ def _ancestors(nodes, node) -> set[int]:
     return ids
 
 
-def _where(nodes, n, head) -> str:
-    """How a node relates to the current one: "▶ current", "" (an earlier step of it), "undone" (redo reaches it), "other branch"."""
+def _where(nodes, n, head, head_path: set[int]) -> str:
+    """How a node relates to the current one: "▶ current", "" (an earlier step of it, in ``head_path``), "undone"
+    (redo reaches it), "other branch"."""
     if n.id == head.id:
         return "▶ current · "
-    if n.id in _ancestors(nodes, head):
+    if n.id in head_path:
         return ""
     if head.id in _ancestors(nodes, n):
         return "undone · "
@@ -208,11 +209,12 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             head, nodes = backend.service.tree(session_id, owner=backend.owner)
             by_id = {n.id: n for n in nodes}
             items, rows, head_index = [], [], 0
+            head_path = _ancestors(nodes, head)
             for n, parent, is_head in tree_rows(nodes, head.id):
                 head_index = len(items) if is_head else head_index
                 parent_state = by_id[n.parent_id].state if n.parent_id in by_id else {}
                 what = _changed(n, parent_state)
-                mark = _where(nodes, n, head)
+                mark = _where(nodes, n, head, head_path)
                 items.append((backend.image(ed, n), f"{mark}{n.seq}: {what}"))
                 s = n.scores or {}
                 if s:
@@ -259,6 +261,11 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                     log.exception("web callback failed")
                     return {status: f"⚠️ Something went wrong on the server ({type(exc).__name__}); the history shows what is stored."}
             return wrapper
+
+        def attempts_of(session_id, outcomes) -> dict[int, list[dict]]:
+            """The stored attempts of each node these apply_attribute outcomes made (none for an edit that stored nothing)."""
+            return {o["node_seq"]: backend.service.attempts(session_id, o["node_seq"], owner=backend.owner)
+                    for o in outcomes if o.get("node_id") is not None}
 
         def say(history, user: str, answer: str, details: str = "") -> list:
             out = [*(history or []), {"role": "user", "content": user}, {"role": "assistant", "content": answer}]
@@ -337,9 +344,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 return {chat: say(history, text, f"That did not work: {exc}. Nothing was changed."), status: f"⚠️ {exc}"}
             finally:
                 ed.on_stage = None
-            attempts = {e["node_seq"]: backend.service.attempts(session_id, e["node_seq"], owner=backend.owner)
-                        for e in reply.edits if e.get("node_id") is not None}
-            plain = plain_reply(reply.text, reply.edits, attempts)
+            plain = plain_reply(reply.text, reply.edits, attempts_of(session_id, reply.edits))
             return {**view(session_id, extra, zoom_value), message: gr.update(value="", interactive=True),
                     chat: say(history, text, plain.text, plain.details)}
 
@@ -365,8 +370,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                         _, art = tools.apply_attribute([AttributeEdit(attribute=key, strength=float(value))], "set", request)
                 finally:
                     ed.on_stage = None
-                attempts = {art["node_seq"]: backend.service.attempts(session_id, art["node_seq"], owner=backend.owner)} if art.get("node_id") else {}
-                plain = plain_reply("", [art], attempts)
+                plain = plain_reply("", [art], attempts_of(session_id, [art]))
                 return {chat: say(history, f"🎚 {label(key)} → {float(value):+.2f}", plain.text, plain.details),
                         **view(session_id, extra, zoom_value)}
             return moved

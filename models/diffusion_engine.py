@@ -166,11 +166,9 @@ class DiffusionGenerator(Generator):
         return [to_image(x0[i:i + 1]) for i in range(len(latents))]
 
     def decode(self, image: np.ndarray, latent: Latent, edits: dict[str, EditSpec]) -> np.ndarray:
-        active = self.active_edits(image, latent, edits)
-        if not active:
-            return image.copy()
-        crop = self.render_aligned(latent, active)
-        out, _ = paste_back(image, crop, Alignment.from_meta(latent.meta), self.feather)
+        (out,) = self.decode_batch([(image, latent, edits)])  # a batch of one: the same code path as a batched replica
+        if isinstance(out, Exception):
+            raise out
         return out
 
     batches = True  # decode_batch shares one U-Net pass per step between photos

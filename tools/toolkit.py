@@ -106,6 +106,11 @@ def _at_limit(state: dict, changes: list[tuple[str, float, int | None]], mode: s
     return out
 
 
+def _asked(state: dict, changed: list[str]) -> dict[str, float]:
+    """The strengths a request asked for, of the attributes it set or changed (0 for one it removed)."""
+    return {a: float(state[a]["strength"]) if a in state else 0.0 for a in changed}
+
+
 def _outcome(seq: int, state: dict, ev: Evaluation) -> str:
     """The first words about a rendered edit: "Applied" only when the change is visible and passed its direction check."""
     weak = [a for a, ok in ev.direction_ok.items() if not ok]
@@ -165,13 +170,13 @@ class SessionToolkit:
             done = sorted(changed - set(unsupported))
             return text, EditOutcome(node.seq, state, head.state, done, applied=True, passed=True, visible_changes=done,
                                      unsupported=unsupported, not_done=not_done, node_id=node.id, request=request,
-                                     asked={a: float(state[a]["strength"]) if a in state else 0.0 for a in done}).artifact()
+                                     asked=_asked(state, done)).artifact()
 
         image = ed.render(state)
         evaluation = ed.evaluate(image, state, head.state)
         node = ed.commit(action="edit", request=request, state=state, image=image, evaluation=evaluation, expected_head=head.id)
         done = sorted(changed - set(unsupported))
-        asked = {a: float(state[a]["strength"]) if a in state else 0.0 for a in done}
+        asked = _asked(state, done)
         result = run_self_check(ed, node, head.state, evaluation, done, ed.thresholds.max_attempts)
         if result is not None:
             state, evaluation = result.kept_state, result.evaluation
