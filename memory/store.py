@@ -293,34 +293,10 @@ class Store:
             s.updated_at = func.now()
             return _node_info(node)
 
-    def revise_node(
-        self, session_id: str, node_id: int, *, state: dict, scores: dict, image_png: bytes,
-        image_shape: list | None, attempts: list[AttemptRecord], owner: str | None = None,
-    ) -> NodeInfo:
-        """Replace a node's result by the self-check's choice and record its attempts: one transaction."""
-        with self.unit() as db:
-            self._locked_session(db, session_id, owner)
-            node = db.get(EditNode, node_id)
-            if node is None or node.session_id != session_id:
-                raise NodeNotFoundError(f"no node {node_id} in this session")
-            key = blobs.put_bytes(db, image_png, kind="image", codec="png", dtype="uint8", shape=image_shape)
-            node.state, node.scores, node.image_blob = state, scores, key
-            self._add_attempts(db, session_id, node_id, attempts)
-            db.flush()
-            return _node_info(node)
-
-    def add_attempts(self, session_id: str, node_id: int, attempts: list[AttemptRecord], owner: str | None = None) -> None:
-        with self.unit() as db:
-            self._locked_session(db, session_id, owner)
-            self._add_attempts(db, session_id, node_id, attempts)
-
     @staticmethod
     def _add_attempts(db: Session, session_id: str, node_id: int, attempts: list[AttemptRecord]) -> None:
-        start = db.execute(select(func.max(Attempt.number)).where(Attempt.node_id == node_id)).scalar() or 0
-        if any(a.kept for a in attempts):
-            for old in db.execute(select(Attempt).where(Attempt.node_id == node_id)).scalars():
-                old.kept = False
-        for i, a in enumerate(attempts, start=start + 1):
+        """A new node's attempts, numbered from 1 (a node gets its attempts once, in the commit that creates it)."""
+        for i, a in enumerate(attempts, start=1):
             db.add(Attempt(session_id=session_id, node_id=node_id, number=i, state=a.state, identity=a.identity,
                            identity_distance=a.identity_distance, direction=a.direction, realism=a.realism, passed=a.passed, kept=a.kept,
                            note=a.note))

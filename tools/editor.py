@@ -9,7 +9,7 @@ from a previous edit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from ..models.realism import RealismScore
 from ..models.registry import EngineParts
 from .edit_state import describe, strengths
 from .vocabulary import default_vocabulary
+
+if TYPE_CHECKING:
+    from .selfcheck import SelfCheckResult
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,16 @@ class SessionEditor:
         """Store an edit as the new head; ``image`` None (an unrendered session) points the node at the source."""
         scores = evaluation.as_dict() if evaluation is not None else {}
         attempts = [evaluation.attempt(state, kept=True, note=note or "first render")] if evaluation is not None else []
+        return self._commit(action, request, state, scores, image, attempts, expected_head)
+
+    def commit_checked(self, *, action: str, request: str, result: "SelfCheckResult", expected_head: int) -> NodeInfo:
+        """Store a checked edit (the self-check's kept render and every attempt) as the new head, in one transaction,
+        only if the head is still ``expected_head`` (ConcurrentEditError otherwise, and nothing is stored)."""
+        return self._commit(action, request, result.kept_state, result.evaluation.as_dict(), result.image, result.records,
+                            expected_head)
+
+    def _commit(self, action: str, request: str, state: dict, scores: dict, image: np.ndarray | None,
+                attempts: list[AttemptRecord], expected_head: int | None) -> NodeInfo:
         return self.store.commit_edit(
             self.session_id, action=action, request=request, state=state, scores=scores,
             image_png=encode_png(image) if image is not None else None, image_key=None if image is not None else self.info.source_blob,
@@ -265,7 +278,3 @@ class SessionEditor:
     def commit_reset(self, request: str = "") -> NodeInfo:
         return self.store.commit_edit(self.session_id, action="reset", request=request, state={}, scores={}, image_png=None,
                                       image_key=self.info.source_blob, owner=self.owner)
-
-    def revise(self, node: NodeInfo, state: dict, image: np.ndarray, evaluation: Evaluation, attempts: list[AttemptRecord]) -> NodeInfo:
-        return self.store.revise_node(self.session_id, node.id, state=state, scores=evaluation.as_dict(), image_png=encode_png(image),
-                                      image_shape=list(image.shape), attempts=attempts, owner=self.owner)

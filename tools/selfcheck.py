@@ -14,16 +14,18 @@ steps where the direction is too weak):
   lower their T_edit, stopping at the first candidate that passes, or
   bisecting back when identity or realism breaks.
 
-At most ``max_attempts`` renders. Every attempt is stored with its scores; the
+At most ``max_attempts`` renders. Every attempt is returned with its scores; the
 best one is kept (passing both checks, nearest to what was asked), and the
-user is told what was traded off.
+user is told what was traded off. Nothing here writes to the memory: the tool
+stores the kept result and every attempt in one commit, after the search, so
+a crash or a concurrent edit can never leave a failed first render as the head.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..memory.store import NodeInfo
+from ..memory.store import AttemptRecord
 from .edit_state import clamp
 from .editor import Evaluation, SessionEditor
 from .vocabulary import label
@@ -39,11 +41,21 @@ class Candidate:
 
 @dataclass
 class SelfCheckResult:
+    """What to store for one edit: the kept render and every attempt (the first render's included)."""
+
     kept_state: dict
-    passed: bool
-    attempts: int
-    note: str
-    evaluation: Evaluation  # of the kept result
+    image: object  # the kept render
+    evaluation: Evaluation  # of the kept render
+    records: list[AttemptRecord]  # every render, in order, exactly one of them kept
+    note: str | None = None  # what the self-check traded off; None when the first render passed (or was not re-edited)
+
+    @property
+    def passed(self) -> bool:
+        return self.evaluation.passed
+
+    @property
+    def attempts(self) -> int:
+        return len(self.records)
 
 
 def _scaled(parent: dict, target: dict, attrs: list[str], alpha: float, t_scale: float, t_min: int) -> dict:
@@ -61,13 +73,17 @@ def _fmt(state: dict, attrs: list[str]) -> str:
     return ", ".join(f"{label(a)} {state[a]['strength']:+.2f}" for a in attrs if a in state)
 
 
-def run_self_check(editor: SessionEditor, node: NodeInfo, parent: dict, first: Evaluation, changed: list[str],
-                   max_attempts: int = 4) -> SelfCheckResult | None:
-    """Search for a better edit than the committed ``node`` (whose checks gave ``first``); revise the node when one is found."""
-    target = node.state
+def run_self_check(editor: SessionEditor, target: dict, first_image, parent: dict, first: Evaluation, changed: list[str],
+                   max_attempts: int = 4) -> SelfCheckResult:
+    """The result to store for the edit to ``target``, whose first render ``first_image`` got ``first``: that render
+    when it passed, else the best of a bounded search for a better one. Stores nothing (the caller commits it once)."""
     changed = [a for a in changed if a in target]
+
+    def first_only(note: str | None = None) -> SelfCheckResult:
+        return SelfCheckResult(target, first_image, first, [first.attempt(target, kept=True, note="first render")], note)
+
     if first.passed or not changed or max_attempts <= 0:
-        return None
+        return first_only()
     scores = first.as_dict()
     t_min = editor.vocab.t_edit_range[0]
     tried: list[Candidate] = []
@@ -126,7 +142,7 @@ def run_self_check(editor: SessionEditor, node: NodeInfo, parent: dict, first: E
                 break
 
     if not tried:
-        return None
+        return first_only()
 
     def rank(c: Candidate):
         ev = c.evaluation
@@ -139,12 +155,12 @@ def run_self_check(editor: SessionEditor, node: NodeInfo, parent: dict, first: E
     if rank(best) <= original_rank:
         for r in records:
             r.kept = False
-        editor.store.add_attempts(editor.session_id, node.id, records, owner=editor.owner)
         what = "identity" if identity_failed else ("the artefacts" if artefacts else "the effect strength")
-        return SelfCheckResult(target, False, len(tried) + 1,
-                               f"Self-check: {what} could not be improved in {len(tried)} more attempt(s); kept the first result "
-                               f"({_fmt(target, changed)}).", first)
-    editor.revise(node, best.state, best.image, best.evaluation, records)
+        kept = first_only(f"Self-check: {what} could not be improved in {len(tried)} more attempt(s); kept the first result "
+                          f"({_fmt(target, changed)}).")
+        kept.records.extend(records)
+        return kept
+    first_record = first.attempt(target, kept=False, note="first render")
     ev = best.evaluation
     if identity_failed:
         note = (f"Self-check: at {_fmt(target, changed)} the face no longer matched the original "
@@ -159,4 +175,4 @@ def run_self_check(editor: SessionEditor, node: NodeInfo, parent: dict, first: E
         note = (f"Self-check: the {', '.join(map(label, weak))} change was too weak at {_fmt(target, weak)}; "
                 f"kept {_fmt(best.state, weak)} after {len(tried)} more attempt(s)")
         note += "." if ev.passed else f", still below the direction threshold (scores {', '.join(f'{a} {d:+.2f}' for a, d in ev.direction.items())})."
-    return SelfCheckResult(best.state, ev.passed, len(tried) + 1, note, ev)
+    return SelfCheckResult(best.state, best.image, ev, [first_record, *records], note)

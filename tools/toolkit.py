@@ -16,8 +16,6 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..errors import ChatfaceError
-from ..memory.store import NodeNotFoundError
-from ..models.base import ChatfaceModelError
 from .edit_state import EditContext, Version, apply_changes, describe, strengths, tree_rows
 from .editor import Evaluation, SessionEditor
 from .selfcheck import run_self_check
@@ -174,21 +172,20 @@ class SessionToolkit:
 
         image = ed.render(state)
         evaluation = ed.evaluate(image, state, head.state)
-        node = ed.commit(action="edit", request=request, state=state, image=image, evaluation=evaluation, expected_head=head.id)
         done = sorted(changed - set(unsupported))
         asked = _asked(state, done)
-        result = run_self_check(ed, node, head.state, evaluation, done, ed.thresholds.max_attempts)
-        if result is not None:
-            state, evaluation = result.kept_state, result.evaluation
-            node = ed.node(node.seq)
+        # render, check and re-edit first; then one commit of the kept result, all its attempts and the new head,
+        # refused (nothing stored) when another client moved the head meanwhile
+        result = run_self_check(ed, state, image, head.state, evaluation, done, ed.thresholds.max_attempts)
+        node = ed.commit_checked(action="edit", request=request, result=result, expected_head=head.id)
+        state, evaluation = result.kept_state, result.evaluation
         outcome = _outcome(node.seq, state, evaluation)
-        text = " ".join([*not_done, outcome, f"Check: {_scores_text(node.scores)}.", *([result.note] if result else [])])
+        text = " ".join([*not_done, outcome, f"Check: {_scores_text(node.scores)}.", *([result.note] if result.note else [])])
         if not_done:
             text += " Tell the user."
         return text, EditOutcome(node.seq, state, head.state, done, applied=evaluation.applied, passed=evaluation.passed,
                                  visible_changes=evaluation.visible_changes, removed=[a for a in done if a not in state], scores=node.scores, unsupported=unsupported, not_done=not_done,
-                                 self_check=result.note if result is not None else None,
-                                 attempts=result.attempts if result is not None else 1, node_id=node.id, request=request,
+                                 self_check=result.note, attempts=result.attempts, node_id=node.id, request=request,
                                  asked=asked).artifact()
 
     def verify_identity(self, node: int | None = None) -> tuple[str, dict]:
@@ -316,7 +313,7 @@ def _guarded(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (ToolError, ChatfaceModelError, ValueError, NodeNotFoundError) as exc:
+        except (ChatfaceError, ValueError) as exc:  # a tool error, a model's, the memory's (no node, the head moved)
             raise ToolException(f"Error: {exc}") from exc
 
     return wrapper
