@@ -224,8 +224,8 @@ def _check_output(path: str, force: bool) -> Path:
     return out
 
 
-def _save(agent, node, out: Path) -> None:
-    agent.chats.service.export_node(agent.editor.session_id, node.seq, out, owner=agent.editor.owner)
+def _save(agent, node, out: Path, overwrite: bool = False) -> None:
+    agent.chats.service.export_node(agent.editor.session_id, node.seq, out, owner=agent.editor.owner, overwrite=overwrite)
 
 
 # -- commands -------------------------------------------------------------
@@ -241,7 +241,7 @@ def cmd_edit(args) -> int:
     if reply.edits and not reply.visible_changes and not reply.removed:  # stored, but too weak to see or the wrong way
         print(f"session {sid}, node {reply.head.seq}: the change is too weak to see, no file written", file=sys.stderr)
         return 1
-    _save(agent, reply.head, out)
+    _save(agent, reply.head, out, overwrite=args.force)
     print(f"session {sid}, node {reply.head.seq}: wrote {out}")
     return 0
 
@@ -299,17 +299,17 @@ def cmd_demo(args) -> int:
     t0 = time.perf_counter()
     agent = _open(chats, str(photo), out)
     sid = agent.editor.session_id
-    _save(agent, agent.editor.node(0), out / "before.png")
+    _save(agent, agent.editor.node(0), out / "before.png", overwrite=True)  # the demo's own folder: a rerun replaces it
     transcript = []
     for i, turn in enumerate(DEMO_TURNS, start=1):
         start = time.perf_counter()
         reply = agent.send(turn)
         dt = time.perf_counter() - start
         print(f"you> {turn}\nchatface> {reply.text}  [{dt:.2f}s]")
-        _save(agent, reply.head, out / f"turn{i:02d}.png")
+        _save(agent, reply.head, out / f"turn{i:02d}.png", overwrite=True)
         transcript.append({"user": turn, "reply": reply.text, "node": reply.head.seq, "state": reply.head.strengths(), "seconds": round(dt, 3)})
     stored = chats.service.history(sid)
-    _save(agent, stored.head, out / "after.png")
+    _save(agent, stored.head, out / "after.png", overwrite=True)
     history = {"session": sid, "head": stored.head.seq, "turns": transcript,
                "nodes": [{"seq": n.seq, "parent": parent, "action": n.action, "request": n.request, "state": n.state, "scores": n.scores}
                          for n, parent, _ in _tree_rows(stored)]}
@@ -356,7 +356,7 @@ def cmd_history(args) -> int:
 
 def cmd_export(args) -> int:
     out = _check_output(args.output, args.force)
-    _service(_config(args)).export_node(args.session, args.node, out, owner="local")
+    _service(_config(args)).export_node(args.session, args.node, out, owner="local", overwrite=args.force)
     print(f"wrote {out}")
     return 0
 

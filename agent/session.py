@@ -20,6 +20,7 @@ from ..configuration import Configuration
 from ..tools.editor import SessionEditor
 from ..tools.lazy import Lazy
 from ..tools.service import EditService, NodeInfo
+from ..tools.text_rules import bad_characters
 from ..tools.toolkit import SessionToolkit
 from .errors import PlannerError
 from .graph import build_graph
@@ -148,6 +149,10 @@ class ChatAgent:
             return Reply("Say what you would like to change in the photo.", self.editor.head(), [])
         if len(text) > MAX_MESSAGE_CHARS:
             return Reply(f"That message is too long ({len(text)} characters; the limit is {MAX_MESSAGE_CHARS}).", self.editor.head(), [])
+        bad = bad_characters(text, allow_newlines=True)
+        if bad:  # refused before anything is stored: PostgreSQL cannot hold NUL, and no store should hold what a terminal obeys
+            return Reply(f"That message contains control characters ({', '.join(bad[:5])}); nothing was changed. "
+                         "Please type it again without them.", self.editor.head(), [])
         store, sid, owner = self.editor.store, self.editor.session_id, self.editor.owner
         history = _to_lc(store.messages(sid, owner=owner, last=HISTORY_MESSAGES))
         try:

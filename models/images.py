@@ -87,7 +87,32 @@ def encode_png(image: np.ndarray, compress_level: int = 1) -> bytes:
     return buf.getvalue()
 
 
-def save_image(image: np.ndarray, path: str | Path) -> None:
+def save_image(image: np.ndarray, path: str | Path, *, overwrite: bool = False) -> None:
+    """Write ``image`` to ``path`` (PNG or JPEG by its suffix) whole or not at all.
+
+    The file is written under a temporary name in the same folder, then moved into place: with ``overwrite`` it
+    replaces what is there; without, it is linked in exclusively, so of two writers to one new name one succeeds
+    and the other gets FileExistsError, and nobody ever reads a half-written file.
+    """
+    import os
+    import tempfile
+
     from PIL import Image
 
-    Image.fromarray(image).save(str(path))
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=".chatface-", suffix=path.suffix, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            Image.fromarray(image).save(f, format=_FORMATS.get(path.suffix.lower(), "PNG"))
+            f.flush()
+            os.fsync(f.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # FileExistsError when the name is taken
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}

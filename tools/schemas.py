@@ -17,21 +17,23 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .text_rules import check_text
 from .vocabulary import default_vocabulary
 
 T_MIN, T_MAX = default_vocabulary().t_edit_range
+NODE_MAX = 1_000_000  # history node numbers: far beyond any session, far below every database's integer range
 
 
 class _Strength(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     strength: float = Field(
-        ge=-1.0, le=1.0,
+        ge=-1.0, le=1.0, strict=True,  # strict: a bool or a string is not a number
         description="Signed strength in [-1, 1]. Positive adds the attribute, negative its opposite or removal; "
         "0 removes the attribute from the edit state. In mode 'change' it is added to the current value.",
     )
     t_edit: int | None = Field(
-        default=None, ge=T_MIN, le=T_MAX,
+        default=None, ge=T_MIN, le=T_MAX, strict=True,
         description="Diffusion step from which the edit applies (lower = more steps, for global attributes such as age). "
         "Omit to use the attribute's default.",
     )
@@ -113,6 +115,11 @@ class ApplyAttributeArgs(BaseModel):
     )
     request: str = Field(default="", max_length=2000, description="The user's words this edit answers (kept in the history).")
 
+    @field_validator("request")
+    @classmethod
+    def _plain_request(cls, v: str) -> str:
+        return check_text(v, "request")
+
     @model_validator(mode="after")
     def _something(self) -> "ApplyAttributeArgs":
         if not self.edits and not self.concepts:
@@ -123,25 +130,25 @@ class ApplyAttributeArgs(BaseModel):
 class VerifyIdentityArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    node: int | None = Field(default=None, ge=0, description="History node number to check; the current image when omitted.")
+    node: int | None = Field(default=None, ge=0, le=NODE_MAX, strict=True, description="History node number to check; the current image when omitted.")
 
 
 class UndoArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    steps: int = Field(default=1, ge=1, le=100, description="How many edits to go back.")
+    steps: int = Field(default=1, ge=1, le=100, strict=True, description="How many edits to go back.")
 
 
 class RedoArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    steps: int = Field(default=1, ge=1, le=100, description="How many undone edits to re-apply.")
+    steps: int = Field(default=1, ge=1, le=100, strict=True, description="How many undone edits to re-apply.")
 
 
 class CheckoutArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    node: int = Field(ge=0, description="The history node to go to (its number, as history shows it).")
+    node: int = Field(ge=0, le=NODE_MAX, strict=True, description="The history node to go to (its number, as history shows it).")
 
 
 class ResetArgs(BaseModel):
@@ -156,4 +163,9 @@ class ExportArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     filename: str = Field(min_length=1, max_length=255, description="File name (PNG or JPEG) inside the export directory.")
-    node: int | None = Field(default=None, ge=0, description="History node number; the current image when omitted.")
+    node: int | None = Field(default=None, ge=0, le=NODE_MAX, strict=True, description="History node number; the current image when omitted.")
+
+    @field_validator("filename")
+    @classmethod
+    def _plain_name(cls, v: str) -> str:
+        return check_text(v, "the file name", allow_newlines=False)

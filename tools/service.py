@@ -169,12 +169,16 @@ class EditService:
         node = self.store.node(session_id, seq, owner=owner)
         return self.store.attempts(session_id, node.id, owner=owner)
 
-    def export_node(self, session_id: str, seq: int, path: str | Path, *, owner: str = "local") -> Path:
-        """Write the stored image of node ``seq`` to ``path`` (PNG or JPEG by its suffix)."""
+    def export_node(self, session_id: str, seq: int, path: str | Path, *, owner: str = "local", overwrite: bool = False) -> Path:
+        """Write the stored image of node ``seq`` to ``path`` (PNG or JPEG by its suffix), whole or not at all; a file that
+        exists already is replaced only with ``overwrite`` (FileExistsError otherwise)."""
         node = self.store.node(session_id, seq, owner=owner)
         if node.image_blob is None:
             raise ValueError(f"node {seq} has no stored image")
-        save_image(decode_image_bytes(self.store.read_blob(node.image_blob), f"node {node.seq}"), Path(path))
+        try:
+            save_image(decode_image_bytes(self.store.read_blob(node.image_blob), f"node {node.seq}"), Path(path), overwrite=overwrite)
+        except FileExistsError:
+            raise FileExistsError(f"{path} exists already (nothing was written over it)") from None
         return Path(path)
 
     def close(self) -> None:

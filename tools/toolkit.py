@@ -242,6 +242,7 @@ class SessionToolkit:
         """Write a history node's image into the export directory."""
         if self.export_dir is None:
             raise ToolError("exporting is not enabled for this session")
+        filename = ExportArgs(filename=filename, node=node).filename  # the same rules for every caller (no control characters)
         name = Path(filename)
         if name.name != filename or filename in (".", ".."):
             raise ToolError("give a plain file name, not a path: files are written into the export directory only")
@@ -250,13 +251,14 @@ class SessionToolkit:
         target = (self.export_dir / name).resolve()
         if target.parent != self.export_dir:
             raise ToolError("the file must be inside the export directory")
-        if target.exists():
-            raise ToolError(f"{filename} exists already; choose another name")
         n = self.editor.node(node)
         from ..models.images import save_image
 
         self.export_dir.mkdir(parents=True, exist_ok=True)
-        save_image(self.editor.image_of(n), target)
+        try:
+            save_image(self.editor.image_of(n), target)  # whole or not at all, and never over a file that exists
+        except FileExistsError:
+            raise ToolError(f"{filename} exists already; choose another name") from None
         return f"Saved node {n.seq} to {target}.", {"tool": "export", "node_seq": n.seq, "path": str(target)}
 
     # -- what a planner knows of the session -----------------------------------
