@@ -67,8 +67,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="chatface-demo", help="output directory (default: ./chatface-demo)")
     _common(p)
 
-    p = sub.add_parser("sessions", help="list stored sessions")
+    p = sub.add_parser("sessions", help="list stored sessions (or delete one)")
+    p.add_argument("--delete", metavar="ID", default=None, help="delete this session with its history")
     p.add_argument("--database-url", default=None)
+
+    p = sub.add_parser("users", help="the users of a server (web app, MCP over HTTP): passwords and bearer tokens")
+    us = p.add_subparsers(dest="users_command", required=True)
+    q = us.add_parser("add", help="add a user (the password is asked for, or read from stdin)")
+    q.add_argument("name")
+    q.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    q.add_argument("--database-url", default=None)
+    q = us.add_parser("list", help="list users with their live tokens and sessions")
+    q.add_argument("--database-url", default=None)
+    q = us.add_parser("remove", help="remove a user and their tokens")
+    q.add_argument("name")
+    q.add_argument("--delete-sessions", action="store_true", help="also delete the sessions they own")
+    q.add_argument("--database-url", default=None)
+    q = us.add_parser("token", help="print a new bearer token for a user (shown once), or revoke their tokens")
+    q.add_argument("name")
+    q.add_argument("--label", default="", help="what the token is for (shown in 'users list')")
+    q.add_argument("--revoke", action="store_true", help="revoke every live token of the user instead")
+    q.add_argument("--database-url", default=None)
 
     p = sub.add_parser("history", help="show a session's edit tree and conversation")
     p.add_argument("session")
@@ -327,7 +346,12 @@ def _tree_rows(stored):
 
 
 def cmd_sessions(args) -> int:
-    rows = _service(_config(args)).sessions(owner="local")
+    service = _service(_config(args))
+    if args.delete:
+        service.delete_session(args.delete, owner="local")
+        print(f"deleted session {args.delete}")
+        return 0
+    rows = service.sessions(owner="local")
     if not rows:
         print("no sessions yet")
     for s, head in rows:
@@ -358,6 +382,35 @@ def cmd_export(args) -> int:
     out = _check_output(args.output, args.force)
     _service(_config(args)).export_node(args.session, args.node, out, owner="local", overwrite=args.force)
     print(f"wrote {out}")
+    return 0
+
+
+def cmd_users(args) -> int:
+    accounts = _service(_config(args)).accounts
+    if args.users_command == "add":
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            import getpass
+
+            password = getpass.getpass(f"password for {args.name}: ")
+            if getpass.getpass("again: ") != password:
+                raise ValueError("the two passwords differ; nothing was stored")
+        name = accounts.add_user(args.name, password)
+        print(f"added user {name}")
+    elif args.users_command == "list":
+        users = accounts.users()
+        if not users:
+            print("no users (servers on 127.0.0.1 then serve one local owner; other addresses refuse to start)")
+        for u in users:
+            print(f"{u.name:24s} {u.created_at[:19]}  {u.tokens} token(s)  {u.sessions} session(s)")
+    elif args.users_command == "remove":
+        gone = accounts.remove_user(args.name, delete_sessions=args.delete_sessions)
+        print(f"removed user {args.name}" + (f" and {gone} session(s)" if gone else ""))
+    elif args.revoke:
+        print(f"revoked {accounts.revoke_tokens(args.name)} token(s) of {args.name}")
+    else:
+        print(accounts.new_token(args.name, args.label))
     return 0
 
 
@@ -543,7 +596,7 @@ def cmd_train_direction(args) -> int:
     return 0
 
 
-COMMANDS = {"serve": cmd_serve, "mcp": cmd_mcp, "tools": cmd_tools, "models": cmd_models, "train-direction": cmd_train_direction, "eval": cmd_eval, "edit": cmd_edit, "chat": cmd_chat, "demo": cmd_demo, "sessions": cmd_sessions, "history": cmd_history, "export": cmd_export}
+COMMANDS = {"serve": cmd_serve, "mcp": cmd_mcp, "tools": cmd_tools, "models": cmd_models, "train-direction": cmd_train_direction, "eval": cmd_eval, "edit": cmd_edit, "chat": cmd_chat, "demo": cmd_demo, "sessions": cmd_sessions, "users": cmd_users, "history": cmd_history, "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,8 @@ OPENAI_*) gives the defaults, CLI flags or a LangGraph RunnableConfig's
     CHATFACE_DATABASE_URL, CHATFACE_HOME (where the default SQLite file lives)
     CHATFACE_IDENTITY_DISTANCE, CHATFACE_DIRECTION_THRESHOLD, CHATFACE_MAX_ATTEMPTS
     CHATFACE_RECURSION_LIMIT, CHATFACE_EMBEDDINGS
+    CHATFACE_OWNER, CHATFACE_ALLOW_DIRS (os.pathsep-separated; the LangGraph server's photos)
+    CHATFACE_MAX_UPLOAD_MB, CHATFACE_MAX_MEGAPIXELS, CHATFACE_MAX_SESSIONS_PER_USER, CHATFACE_QUEUE_SIZE, CHATFACE_CACHE_MB
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ def _env_float(name: str, default: float | None) -> float | None:
 
 def _env_int(name: str, default: int | None) -> int | None:
     return _env_number(name, default, int, "a whole number")
+
+
+RUN_SETTINGS = frozenset({"model", "recursion_limit", "max_attempts", "identity_distance", "direction_threshold"})
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,15 @@ class Configuration:
     # the session memory
     database_url: str | None = field(default_factory=lambda: _env("CHATFACE_DATABASE_URL"))  # None: SQLite in home
     home: str | None = field(default_factory=lambda: _env("CHATFACE_HOME"))  # None: the user data dir
+    # serving several people: who owns what an unauthenticated run opens, which folders a graph run may read photos
+    # from, and the limits every server entry point answers in one line
+    owner: str = field(default_factory=lambda: _env("CHATFACE_OWNER", "local"))
+    allow_dirs: tuple[str, ...] = field(default_factory=lambda: tuple(d for d in (_env("CHATFACE_ALLOW_DIRS") or "").split(os.pathsep) if d))
+    max_upload_mb: float = field(default_factory=lambda: _env_float("CHATFACE_MAX_UPLOAD_MB", 25.0))
+    max_megapixels: float = field(default_factory=lambda: _env_float("CHATFACE_MAX_MEGAPIXELS", 50.0))
+    max_sessions_per_user: int = field(default_factory=lambda: _env_int("CHATFACE_MAX_SESSIONS_PER_USER", 500))
+    queue_size: int = field(default_factory=lambda: _env_int("CHATFACE_QUEUE_SIZE", 16))
+    cache_mb: float = field(default_factory=lambda: _env_float("CHATFACE_CACHE_MB", 1024.0))
     # the self-check
     identity_distance: float | None = field(default_factory=lambda: _env_float("CHATFACE_IDENTITY_DISTANCE", None))
     direction_threshold: float = field(default_factory=lambda: _env_float("CHATFACE_DIRECTION_THRESHOLD", 0.1))
@@ -82,8 +96,10 @@ class Configuration:
 
     @classmethod
     def from_runnable_config(cls, config: dict | None = None) -> "Configuration":
+        """The environment's configuration with a run's per-run settings (RUN_SETTINGS only: a caller of a server can
+        never choose its database, owner, folders, engine or limits)."""
         configurable = (config or {}).get("configurable", {}) or {}
-        return cls().with_overrides(**configurable)
+        return cls().with_overrides(**{k: v for k, v in configurable.items() if k in RUN_SETTINGS})
 
     def resolved_database_url(self) -> str:
         """The database to use: the configured URL, or a SQLite file in ``home`` (default: the user data dir)."""

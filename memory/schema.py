@@ -6,6 +6,10 @@ edit_nodes: the edit tree; each node holds the *cumulative* edit state, so any
 node renders (and re-renders) on its own from the source photo's inversion.
 blobs: content-addressed bytes (images, latents), checksummed.
 attempts: every self-check attempt with its scores.
+users, api_tokens: the people a server serves: a password hash (argon2) and
+bearer tokens stored as their SHA-256 (a token is shown once, when made). A
+session's owner is ``user:NAME`` for a user, never a bare name, so no user can
+take over the sessions of the CLI ("local") or of an unauthenticated server.
 
 Every reference is a foreign key with a relationship: a session's head and
 redo nodes (created after both tables, as the two tables point at each other),
@@ -128,3 +132,29 @@ class Attempt(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     node: Mapped[EditNode] = relationship(back_populates="attempts")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan", passive_deletes=True,
+                                                  order_by="ApiToken.id")
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # the first characters, to tell tokens apart in a listing
+    label: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    user: Mapped[User] = relationship(back_populates="tokens")

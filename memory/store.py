@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import create_engine, delete, event, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -235,6 +235,25 @@ class Store:
             if owner is not None:
                 stmt = stmt.where(ChatSession.owner == owner)
             return [_session_info(s) for s in db.execute(stmt).scalars()]
+
+    def count_sessions(self, owner: str) -> int:
+        with self.unit(read=True) as db:
+            return int(db.execute(select(func.count()).select_from(ChatSession).where(ChatSession.owner == owner)).scalar() or 0)
+
+    def delete_session(self, session_id: str, owner: str | None = None) -> None:
+        """Remove a session with its nodes, messages and attempts (its content-addressed blobs stay: others may share them)."""
+        with self.unit() as db:
+            self._locked_session(db, session_id, owner)
+            self.delete_session_rows(db, session_id)
+
+    @staticmethod
+    def delete_session_rows(db: Session, session_id: str) -> None:
+        """Delete a session's rows inside the caller's transaction: the head and redo pointers first, then the session,
+        whose nodes, messages and attempts go with it (ON DELETE CASCADE)."""
+        db.execute(update(ChatSession).where(ChatSession.id == session_id).values(head_node_id=None, redo_node_id=None))
+        db.execute(update(EditNode).where(EditNode.session_id == session_id).values(parent_id=None))
+        db.execute(delete(ChatSession).where(ChatSession.id == session_id))
+        db.expire_all()
 
     def set_latent(self, session_id: str, data: bytes, *, owner: str | None = None) -> str:
         with self.unit() as db:

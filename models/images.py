@@ -20,18 +20,19 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}  # 
 MAX_PIXELS = 60_000_000  # about 60 megapixels; larger images are refused, not decoded
 
 
-def _decode(data: bytes, source: str) -> np.ndarray:
+def _decode(data: bytes, source: str, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    max_pixels = min(max_pixels, MAX_PIXELS)
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as im:
-                if im.width * im.height > MAX_PIXELS:
+                if im.width * im.height > max_pixels:  # read from the header: nothing is decoded
                     raise ImageError(
                         f"{source}: image is too large ({im.width}x{im.height}); "
-                        f"the limit is {MAX_PIXELS // 1_000_000} megapixels"
+                        f"the limit is {max_pixels / 1_000_000:g} megapixels"
                     )
                 im.load()
                 im = ImageOps.exif_transpose(im)
@@ -65,18 +66,18 @@ def _to_rgb(im) -> np.ndarray:
     return np.array(im.convert("RGB"), dtype=np.uint8)
 
 
-def load_image(path: str | Path) -> np.ndarray:
+def load_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Read a photo from disk as uint8 RGB, or raise ImageError with a clear message."""
     p = Path(path)
     if not p.exists():
         raise ImageError(f"{p}: no such file")
     if not p.is_file():
         raise ImageError(f"{p}: not a file")
-    return _decode(p.read_bytes(), str(p))
+    return _decode(p.read_bytes(), str(p), max_pixels)
 
 
-def decode_image_bytes(data: bytes, source: str = "image") -> np.ndarray:
-    return _decode(data, source)
+def decode_image_bytes(data: bytes, source: str = "image", *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    return _decode(data, source, max_pixels)
 
 
 def encode_png(image: np.ndarray, compress_level: int = 1) -> bytes:

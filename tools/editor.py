@@ -145,6 +145,13 @@ class SessionEditor:
         self._latent: Latent | None = None
         self.on_stage: Callable[[str], None] | None = None  # told what an edit is doing now (a web page shows it as progress)
 
+    def nbytes(self) -> int:
+        """What this open session holds in memory: its decoded photo and its inversion (what a cache counts)."""
+        size = self._image.nbytes if self._image is not None else 0
+        if self._latent is not None:
+            size += sum(int(getattr(a, "nbytes", 0)) for a in self._latent.arrays.values())
+        return size + 4096
+
     def stage(self, what: str) -> None:
         if self.on_stage is not None:
             self.on_stage(what)

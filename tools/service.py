@@ -16,7 +16,6 @@ store) is in the tools bound to it (toolkit.py); this module only wires them.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,15 +24,19 @@ import numpy as np
 from ..configuration import Configuration
 from ..memory.store import NodeInfo, SessionInfo, SessionNotFoundError, Store
 from ..models.base import EngineParts
-from ..models.images import decode_image_bytes, save_image
+from ..memory.accounts import Accounts
+from ..models.base import ImageError
+from ..models.images import decode_image_bytes, load_image, save_image
+from ..errors import ChatfaceError
+from .cache import ByteBoundedCache
 from .editor import UNRENDERED_ENGINE, SessionEditor, Thresholds, open_photo, open_unrendered
 from .lazy import Lazy
 from .toolkit import SessionToolkit
 from .vocabulary import default_vocabulary
 
-__all__ = ["EditService", "NodeInfo", "SessionHistory", "SessionInfo", "SessionNotFoundError"]  # what entry points may name
+__all__ = ["EditService", "NodeInfo", "QuotaError", "SessionHistory", "SessionInfo", "SessionNotFoundError"]  # what entry points may name
 
-EDITORS_KEPT = 64  # resumed sessions kept open (their decoded photo and inversion), least recently used dropped first
+EDITOR_SHARE = 0.75  # of the configured cache budget: open sessions (decoded photo and inversion); the rest: decoded node images
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,10 @@ class SessionHistory:
     messages: list[dict]
 
 
+class QuotaError(ChatfaceError):
+    """A user is at a limit of the server (sessions kept)."""
+
+
 class EditService:
     def __init__(self, config: Configuration | None = None, *, store: Store | None = None) -> None:
         self.config = config or Configuration()
@@ -53,7 +60,10 @@ class EditService:
         self.thresholds = Thresholds(identity_distance=self.config.identity_distance, direction=self.config.direction_threshold,
                                      max_attempts=self.config.max_attempts)
         self._engines: dict[str, Lazy[EngineParts]] = {}
-        self._editors: OrderedDict[tuple[str, str], SessionEditor] = OrderedDict()
+        budget = int(self.config.cache_mb * 2**20)
+        # shared by every connection and user: open sessions, least recently used dropped first, and decoded node images
+        self._editors: ByteBoundedCache[SessionEditor] = ByteBoundedCache(int(budget * EDITOR_SHARE), SessionEditor.nbytes)
+        self.images: ByteBoundedCache[np.ndarray] = ByteBoundedCache(budget - int(budget * EDITOR_SHARE), lambda a: a.nbytes)
         self._lock = threading.Lock()
 
     # -- engines ----------------------------------------------------------------
@@ -99,19 +109,53 @@ class EditService:
 
         ``face_index`` picks one of several faces (in the order of ``faces``), else the configured one.
         """
+        self._check_session_quota(owner)
+        if image is None:
+            image = self.read_photo(photo)
+        self._check_pixels(image, str(photo))
         editor = open_photo(self.store, self.parts(), str(photo), owner=owner, title=title, image=image, face_index=face_index)
         editor.thresholds = self.thresholds
         return self._keep(editor)
 
     def open_upload(self, data: bytes, *, owner: str = "local", name: str = "(uploaded image)", face_index: int | None = None) -> SessionEditor:
         """A new session on image file bytes (PNG, JPEG, ...) sent by a client; a clear error for anything else."""
-        return self.open_photo(name, owner=owner, image=decode_image_bytes(data, name), face_index=face_index)
+        return self.open_photo(name, owner=owner, image=self.read_upload(data, name), face_index=face_index)
 
-    # -- photos before a session ----------------------------------------------------
-    @staticmethod
-    def read_upload(data: bytes, name: str = "(uploaded image)") -> np.ndarray:
-        """Image file bytes as RGB uint8, or a clear ImageError (not an image, truncated, too large...)."""
-        return decode_image_bytes(data, name)
+    # -- photos before a session, and the limits on them -------------------------------
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.config.max_upload_mb * 2**20)
+
+    def read_upload(self, data: bytes, name: str = "(uploaded image)") -> np.ndarray:
+        """Image file bytes as RGB uint8, or a clear ImageError (not an image, truncated, over the size limits...)."""
+        self._check_bytes(len(data), name)
+        image = decode_image_bytes(data, name, max_pixels=int(self.config.max_megapixels * 1_000_000))
+        return image
+
+    def read_photo(self, path: str | Path) -> np.ndarray:
+        """A photo file, size-checked before a byte of it is read."""
+        p = Path(path)
+        if p.is_file():
+            self._check_bytes(p.stat().st_size, str(p))
+        return load_image(p, max_pixels=int(self.config.max_megapixels * 1_000_000))
+
+    def _check_bytes(self, size: int, name: str) -> None:
+        if size > self.max_upload_bytes:
+            raise ImageError(f"{name}: the file is {size / 2**20:.1f} MB; the limit is {self.config.max_upload_mb:g} MB")
+
+    def _check_pixels(self, image: np.ndarray, name: str) -> None:
+        mp = image.shape[0] * image.shape[1] / 1e6
+        if mp > self.config.max_megapixels:
+            raise ImageError(f"{name}: the photo has {mp:.1f} megapixels; the limit is {self.config.max_megapixels:g}")
+
+    def _check_session_quota(self, owner: str) -> None:
+        """A user of a server (owner ``user:NAME``) keeps at most ``max_sessions_per_user`` sessions."""
+        if not owner.startswith("user:") or not self.config.max_sessions_per_user:
+            return
+        count = self.store.count_sessions(owner)
+        if count >= self.config.max_sessions_per_user:
+            raise QuotaError(f"you have {count} sessions, the limit of this server; delete some before opening another "
+                             "(chatface sessions --delete ID)")
 
     @staticmethod
     def faces(image: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -122,12 +166,9 @@ class EditService:
 
     def open_session(self, session_id: str, *, owner: str = "local") -> SessionEditor:
         """A stored session of ``owner``, with the engine that made it (SessionNotFoundError for anyone else's)."""
-        key = (session_id, owner)
-        with self._lock:
-            editor = self._editors.get(key)
-            if editor is not None:
-                self._editors.move_to_end(key)
-                return editor
+        editor = self._editors.get((session_id, owner))
+        if editor is not None:
+            return editor
         info = self.store.get_session(session_id, owner=owner)
         if info.engine == UNRENDERED_ENGINE:
             editor = SessionEditor(self.store, None, session_id, owner=owner, thresholds=self.thresholds, render_images=False)
@@ -143,12 +184,17 @@ class EditService:
         return SessionToolkit(editor, export_dir)
 
     def _keep(self, editor: SessionEditor) -> SessionEditor:
-        with self._lock:
-            self._editors[(editor.session_id, editor.owner)] = editor
-            self._editors.move_to_end((editor.session_id, editor.owner))
-            while len(self._editors) > EDITORS_KEPT:
-                self._editors.popitem(last=False)
-        return editor
+        return self._editors.put((editor.session_id, editor.owner), editor)
+
+    def delete_session(self, session_id: str, *, owner: str = "local") -> None:
+        """Remove a stored session of ``owner`` (SessionNotFoundError for anyone else's) and drop it from the cache."""
+        self.store.delete_session(session_id, owner=owner)
+        self._editors.pop((session_id, owner))
+
+    @property
+    def accounts(self) -> Accounts:
+        """The users of this service's database (a server's logins and bearer tokens)."""
+        return Accounts(self.store)
 
     # -- reading stored sessions (no engine) ------------------------------------
     def sessions(self, *, owner: str = "local") -> list[tuple[SessionInfo, NodeInfo]]:
