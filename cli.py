@@ -127,14 +127,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--allow-dir", action="append", default=None, help="a directory whose photos clients may name by path (repeatable; default: the current directory)")
     p.add_argument("--export-dir", default=None, help="where the export tool writes (default: no exports)")
-    p.add_argument("--owner", default="local", help="owner of the sessions this server opens (a client can attach only to these)")
+    p.add_argument("--owner", default="local", help="without users: owner of the sessions this server opens (a client can attach only to these)")
+    p.add_argument("--no-auth", action="store_true", help="serve a non-loopback address without users (prints a warning)")
     _ray_options(p)
     _common(p)
 
     p = sub.add_parser("serve", help="the web app (Gradio) on 127.0.0.1: upload, chat, history gallery, undo/redo, download")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--owner", default="web", help="owner of the sessions the app opens")
+    p.add_argument("--owner", default="web", help="without users: owner of the sessions the app opens")
+    p.add_argument("--no-auth", action="store_true", help="serve a non-loopback address without users (prints a warning)")
+    p.add_argument("--trusted-header", default=None, metavar="HEADER",
+                   help="take the user from this request header set by an authenticating reverse proxy (e.g. X-Forwarded-User); "
+                        "only behind a proxy that always sets it")
     _ray_options(p)
     _common(p)
 
@@ -476,19 +481,31 @@ def _require(command: str, module: str, extra: str) -> None:
 
 def cmd_mcp(args) -> int:
     _require("mcp", "mcp", "serve")
-    from .interfaces.mcp_server import ConnectionSessions, build_server
+    from .interfaces.access import check_exposure
+    from .interfaces.mcp_server import ConnectionSessions, build_server, request_body_limit
 
     service = _service(_config(args))
+    http = args.transport == "http"
+    users = http and service.accounts.any_users()
+    warning = check_exposure(args.host, users=users, no_auth=args.no_auth, command="mcp") if http else None
     _deploy(args, service)
-    sessions = ConnectionSessions(service, owner=args.owner,
+    sessions = ConnectionSessions(service, owner=args.owner, authenticated=users,
                                   allowed_dirs=[Path(d) for d in (args.allow_dir or ["."])],
                                   export_dir=Path(args.export_dir) if args.export_dir else None)
-    server = build_server(sessions)
-    if args.transport == "stdio":
-        server.run("stdio")
-    else:
-        _say(f"chatface MCP server on http://{args.host}:{args.port}/mcp")
-        server.run("streamable-http", host=args.host, port=args.port)
+    if not http:
+        build_server(sessions).run("stdio")
+        return 0
+    url = f"http://{args.host}:{args.port}"
+    auth = None
+    if users:
+        from mcp.server.auth.settings import AuthSettings
+
+        auth = AuthSettings(issuer_url=url, resource_server_url=f"{url}/mcp", validate_token_resource=False)
+    if warning:
+        _say(warning)
+    _say(f"chatface MCP server on {url}/mcp" + (" (bearer tokens of chatface users)" if users else f" (owner {args.owner}, no login)"))
+    build_server(sessions, auth=auth).run("streamable-http", host=args.host, port=args.port,
+                                          max_request_body_size=request_body_limit(service.max_upload_bytes))
     return 0
 
 
@@ -496,17 +513,24 @@ def cmd_serve(args) -> int:
     _require("serve", "gradio", "serve")
     import threading
 
+    from .interfaces.access import check_exposure
     from .interfaces.web_app import WebBackend, build_app, launch
 
     config = _config(args)
     chats = _chats(config)
+    users = chats.service.accounts.any_users()
+    warning = check_exposure(args.host, users=users or bool(args.trusted_header), no_auth=args.no_auth, command="serve")
     _deploy(args, chats.service)
-    backend = WebBackend(chats, owner=args.owner)
+    backend = WebBackend(chats, owner=args.owner, authenticated=users, trusted_header=args.trusted_header)
     app = build_app(backend)
     # the engine and the planner load while the page is already up: the first request does not wait for them
     threading.Thread(target=chats.warm, name="chatface-warm-up", daemon=True).start()
-    _say(f"chatface web app on http://{args.host}:{args.port} ({config.engine} engine, {config.planner} planner)")
-    launch(app, args.host, args.port)
+    if warning:
+        _say(warning)
+    who = (f"users from the {args.trusted_header} header" if args.trusted_header else "login with chatface users" if users
+           else f"owner {args.owner}, no login")
+    _say(f"chatface web app on http://{args.host}:{args.port} ({config.engine} engine, {config.planner} planner; {who})")
+    launch(app, backend, args.host, args.port)
     return 0
 
 

@@ -154,7 +154,7 @@ class ChatAgent:
             return Reply(f"That message contains control characters ({', '.join(bad[:5])}); nothing was changed. "
                          "Please type it again without them.", self.editor.head(), [])
         store, sid, owner = self.editor.store, self.editor.session_id, self.editor.owner
-        history = _to_lc(store.messages(sid, owner=owner, last=HISTORY_MESSAGES))
+        history = _to_lc(store.messages(sid, owner=owner, last=HISTORY_MESSAGES, roles=("user", "assistant", "tool")))
         try:
             result = self.chats.graph.invoke({"messages": [*history, HumanMessage(text)], "session_id": sid},
                                              {"recursion_limit": self.config.recursion_limit, "callbacks": callbacks or [],

@@ -10,9 +10,14 @@ What a person sees:
 - example photos (the astronaut, portraits from insightface's group photo, the group photo itself); in a photo
   with several faces, the person clicks the face to edit.
 
-Every browser tab has its own session. Errors (no face, not an image, nothing to redo) are one line in the
-status and the chat, never an exception on the page; controls stay disabled until a photo is in; slow steps
-show what the engine is doing.
+Every browser tab has its own session (its id in the tab's sessionStorage, so a reload keeps it and another
+tab starts its own), and "Your sessions" reopens any earlier one. A reload shows the conversation as it was
+shown. With users in the database the page asks for a login (Gradio's own, checked against the argon2 hashes)
+or takes the user from a trusted proxy header; each user sees and reaches only their own sessions, and a
+session id of someone else's answers as one that does not exist. Uploads are limited in bytes and megapixels,
+the queue in length ("busy, try again"), and a message sent while one runs waits with the controls off.
+Errors (no face, not an image, nothing to redo) are one line in the status and the chat, never an exception
+on the page; controls stay disabled until a photo is in; slow steps show what the engine is doing.
 """
 
 from __future__ import annotations
@@ -31,12 +36,15 @@ from ..tools.edit_state import describe, tree_rows
 from ..tools.editor import SessionEditor
 from ..tools.examples import GROUP_PHOTO, REQUESTS, portrait_crop, write_example_photos
 from ..tools.schemas import AttributeEdit, TextConcept
+from ..tools.service import user_owner
 from ..tools.vocabulary import concept_text, default_vocabulary, label
 from .web_replies import plain_reply
 
 log = logging.getLogger(__name__)
 
-DECODED_IMAGES_KEPT = 256
+SCREEN = 1024  # the longest side of an image sent to the page (the download keeps the full size)
+THUMB = 192  # history and session thumbnails: the face, small
+SESSIONS_SHOWN = 12
 SLIDERS = 8  # attributes adjustable at once (the edit state rarely holds more)
 FACE = "Face"
 WHOLE = "Whole photo"
@@ -47,39 +55,70 @@ CSS = """
 
 
 class WebBackend:
-    """What the app's callbacks share: one ChatService (store, engine and planner, each loaded once)."""
+    """What the app's callbacks share: one ChatService (store, engine and planner, each loaded once), and who owns what.
 
-    def __init__(self, chats: ChatService, *, owner: str = "web", examples_dir: str | Path | None = None):
+    ``authenticated``: requests carry a logged-in user (Gradio's login, or ``trusted_header`` from a proxy), whose
+    sessions are ``user:NAME``'s; otherwise the one ``owner`` of a page on a loopback address (or ``--no-auth``).
+    """
+
+    def __init__(self, chats: ChatService, *, owner: str = "web", examples_dir: str | Path | None = None,
+                 authenticated: bool = False, trusted_header: str | None = None):
         self.chats = chats
         self.service = chats.service
         self.config = chats.config
         self.owner = owner
+        self.authenticated = authenticated or bool(trusted_header)
+        self.trusted_header = trusted_header
         self.downloads = Path(tempfile.mkdtemp(prefix="chatface-web-"))
         self.examples_dir = Path(examples_dir) if examples_dir else self.downloads / "examples"
-        self._decoded: dict[str, np.ndarray] = {}  # blob key -> image; blobs are content-addressed, so never stale
+
+    def owner_of(self, request: gr.Request | None) -> str:
+        """The owner of the sessions this request may reach."""
+        if not self.authenticated:
+            return self.owner
+        name = getattr(request, "username", None) if request is not None else None
+        if not name:
+            raise ChatfaceError("please log in again")
+        return user_owner(name)
+
+    # -- login (Gradio's auth= and auth_dependency=) --------------------------------------------------
+    def check_login(self, name: str, password: str) -> bool:
+        return self.service.accounts.check_password(name, password) is not None
+
+    def user_from_proxy(self, request) -> str | None:
+        """The user a trusted reverse proxy names in ``trusted_header`` (None: the page answers 401)."""
+        value = (request.headers.get(self.trusted_header) or "").strip()
+        return value or None
 
     # -- sessions --------------------------------------------------------------------
-    def open_image(self, image: np.ndarray, name: str, face_index: int | None = None) -> SessionEditor:
-        return self.service.open_photo(name, owner=self.owner, image=image, face_index=face_index)
+    def open_image(self, image: np.ndarray, name: str, owner: str, face_index: int | None = None) -> SessionEditor:
+        return self.service.open_photo(name, owner=owner, image=image, face_index=face_index)
 
-    def editor(self, session_id: str) -> SessionEditor:
-        return self.service.open_session(session_id, owner=self.owner)
+    def editor(self, session_id: str, owner: str) -> SessionEditor:
+        return self.service.open_session(session_id, owner=owner)
 
-    def tools(self, session_id: str):
-        return self.service.toolkit(self.editor(session_id))
+    def tools(self, session_id: str, owner: str):
+        return self.service.toolkit(self.editor(session_id, owner))
 
     def image(self, ed: SessionEditor, node) -> np.ndarray:
-        """A node's image, decoded once per stored blob (the gallery shows every node after every action)."""
+        """A node's image, decoded once per stored blob into the service's byte-bounded cache (shared by every page)."""
         if node.image_blob is None:
             return ed.image_of(node)
-        if node.image_blob not in self._decoded:
-            if len(self._decoded) >= DECODED_IMAGES_KEPT:
-                self._decoded.pop(next(iter(self._decoded)))
-            self._decoded[node.image_blob] = ed.image_of(node)
-        return self._decoded[node.image_blob]
+        found = self.service.images.get(node.image_blob)
+        return found if found is not None else self.service.images.put(node.image_blob, ed.image_of(node))
 
     def examples(self) -> list[Path]:
         return write_example_photos(self.examples_dir)
+
+
+def _fit(image: np.ndarray, longest: int) -> np.ndarray:
+    """``image`` shrunk (never enlarged) so that its longest side is at most ``longest`` pixels."""
+    import cv2
+
+    scale = longest / max(image.shape[:2])
+    if scale >= 1:
+        return image
+    return cv2.resize(image, (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))), interpolation=cv2.INTER_AREA)
 
 
 def _changed(node, parent_state: dict) -> str:
@@ -130,8 +169,8 @@ def _slider_keys(state: dict, extra) -> list[str]:
     return (sorted(state) + [a for a in extra if a not in state])[:SLIDERS]
 
 
-def _face_view(image: np.ndarray, box) -> np.ndarray:
-    return portrait_crop(image, tuple(box), scale=2.2) if box else image
+def _face_view(image: np.ndarray, box, longest: int = SCREEN) -> np.ndarray:
+    return _fit(portrait_crop(image, tuple(box), scale=2.2) if box else image, longest)
 
 
 def _boxes_drawn(image: np.ndarray, boxes) -> np.ndarray:
@@ -146,19 +185,32 @@ def _boxes_drawn(image: np.ndarray, boxes) -> np.ndarray:
     return out
 
 
-def launch(app: gr.Blocks, host: str, port: int) -> None:
-    """Serve the app (queued, so slow edits show progress) with the page's style."""
-    app.queue().launch(server_name=host, server_port=port, show_error=False, quiet=True, css=CSS)
+def launch(app: gr.Blocks, backend: WebBackend, host: str, port: int) -> None:
+    """Serve the app with the page's style: queued (so slow edits show progress) with a bounded queue, uploads
+    limited in bytes, and a login when the backend authenticates (Gradio's, or a trusted proxy's header)."""
+    login = {}
+    if backend.trusted_header:
+        login = {"auth_dependency": backend.user_from_proxy}
+    elif backend.authenticated:
+        login = {"auth": backend.check_login, "auth_message": "Log in with your chatface user (chatface users add NAME)."}
+    app.queue(max_size=backend.config.queue_size, default_concurrency_limit=2).launch(
+        server_name=host, server_port=port, show_error=False, quiet=True, css=CSS, max_file_size=backend.service.max_upload_bytes,
+        **login)
+
+
+SESSION_JS = "chatface-session"  # the sessionStorage key: one session per tab, kept over a reload of that tab
+READ_TAB_SESSION = f"(sid, zoom) => [sessionStorage.getItem('{SESSION_JS}') || '', zoom]"
+WRITE_TAB_SESSION = f"(sid) => {{ if (sid) sessionStorage.setItem('{SESSION_JS}', sid); else sessionStorage.removeItem('{SESSION_JS}'); }}"
 
 
 def build_app(backend: WebBackend) -> gr.Blocks:
     vocab = default_vocabulary()
     with gr.Blocks(title="chatface") as app:
         gr.Markdown("# chatface\nUpload a face photo or click an example, then say what to change, or move a slider.")
-        # the session id lives in the browser, not in this process: any front end (a restarted one, another
-        # replica behind a load balancer) serves the page; the value is the session's id, nothing more, so a
-        # fixed key to encode it is enough
-        session = gr.BrowserState(None, storage_key="chatface-session", secret="chatface-session-id")
+        # the session id lives in the tab (sessionStorage), not in this process: any front end (a restarted one, another
+        # replica behind a load balancer) serves the page, each tab has its own session, and the owner check decides
+        # whether this login may reach it
+        session = gr.Textbox(value="", visible=False, elem_id="session-id")
         added = gr.State([])  # attributes added with "add an attribute", not yet moved
         pending = gr.State(None)  # (image, name, face boxes) of a photo with several faces, until one is clicked
         status = gr.Markdown("Upload a photo to start.", elem_id="status")
@@ -192,22 +244,41 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 add = gr.Dropdown(choices=vocab.ids(), value=None, label="Add an attribute", elem_id="add-attribute", interactive=False)
         gallery = gr.Gallery(label="History: click a version to go back to it (▶ marks the current one)", columns=6, height=260,
                              elem_id="history", allow_preview=False, object_fit="contain", fit_columns=False)
+        with gr.Accordion("Your sessions: click one to reopen it", open=False, elem_id="sessions-box"):
+            sessions_list = gr.Gallery(show_label=False, columns=6, height=220, elem_id="sessions", allow_preview=False,
+                                       object_fit="contain", fit_columns=False)
         with gr.Accordion("Checks of every version", open=False):
             scores = gr.Dataframe(headers=["version", "from", "change", "same person", "visible in the asked direction", "looks like a photo"],
                                   interactive=False, elem_id="scores", wrap=True)
+        listed = gr.State([])  # the session ids of the "your sessions" gallery, in its order
 
         controls = [zoom, download, message, send, undo, redo, add]
-        view_outputs = [compare, picker, gallery, scores, status, download, *controls, *sliders, added]
+        view_outputs = [compare, picker, gallery, scores, status, download, *controls, *sliders, added, sessions_list, listed]
 
         # -- the view of a session -------------------------------------------------------
-        def view(session_id, extra=(), zoom_value=FACE, note: str | None = None) -> dict:
+        def your_sessions(owner: str) -> tuple[list, list[str]]:
+            """The owner's newest sessions as (thumbnail of the current face, "title · time · last change"), and their ids."""
+            items, ids = [], []
+            for info, head in backend.service.sessions(owner=owner)[:SESSIONS_SHOWN]:
+                try:
+                    ed = backend.editor(info.id, owner)
+                    thumb = _face_view(backend.image(ed, head), ed.latent().meta.get("box"), THUMB)
+                except ChatfaceError:  # an engine this server does not run: listed without a picture
+                    thumb = np.full((THUMB, THUMB, 3), 235, np.uint8)
+                items.append((thumb, f"{info.title} · {info.updated_at[:16].replace('T', ' ')} · {describe(head.state)}"))
+                ids.append(info.id)
+            return items, ids
+
+        def view(session_id, owner, extra=(), zoom_value=FACE, note: str | None = None) -> dict:
             if not session_id:
                 off = {c: gr.update(interactive=False) for c in controls}
+                items, ids = your_sessions(owner)
                 return {compare: None, picker: gr.update(visible=False), gallery: [], scores: [], status: note or "Upload a photo to start.",
-                        **off, **{s: gr.update(visible=False) for s in sliders}, added: []}
-            ed = backend.editor(session_id)
-            head, nodes = backend.service.tree(session_id, owner=backend.owner)
+                        **off, **{s: gr.update(visible=False) for s in sliders}, added: [], sessions_list: items, listed: ids}
+            ed = backend.editor(session_id, owner)
+            head, nodes = backend.service.tree(session_id, owner=owner)
             by_id = {n.id: n for n in nodes}
+            box = ed.latent().meta.get("box")
             items, rows, head_index = [], [], 0
             head_path = _ancestors(nodes, head)
             for n, parent, is_head in tree_rows(nodes, head.id):
@@ -215,7 +286,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 parent_state = by_id[n.parent_id].state if n.parent_id in by_id else {}
                 what = _changed(n, parent_state)
                 mark = _where(nodes, n, head, head_path)
-                items.append((backend.image(ed, n), f"{mark}{n.seq}: {what}"))
+                items.append((_face_view(backend.image(ed, n), box, THUMB), f"{mark}{n.seq}: {what}"))
                 s = n.scores or {}
                 if s:
                     same = f"{'yes' if s.get('same_person') else 'NO'} (distance {s.get('identity_distance', 0):.2f}; {s.get('identity_criterion', '')})"
@@ -228,11 +299,10 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                     same, seen, looks = "-", "-", "-"
                 rows.append([n.seq, parent, what, same, seen or "-", looks])
             current, source = backend.image(ed, head), backend.image(ed, nodes[0])
-            box = ed.latent().meta.get("box")
-            pair = (_face_view(source, box), _face_view(current, box)) if zoom_value == FACE else (source, current)
+            pair = (_face_view(source, box), _face_view(current, box)) if zoom_value == FACE else (_fit(source, SCREEN), _fit(current, SCREEN))
             target = backend.downloads / f"chatface-{session_id[:8]}-version{head.seq}.png"
             if not target.exists():
-                target.write_bytes(ed.png_of(head))
+                target.write_bytes(ed.png_of(head))  # the download: the full-size photo
             keys = _slider_keys(head.state, extra)
             slider_updates = {}
             for i, s in enumerate(sliders):
@@ -244,92 +314,109 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 else:
                     slider_updates[s] = gr.update(visible=False, value=0)
             line = f"**Version {head.seq}**: {describe(head.state)}"
+            mine, ids = your_sessions(owner)
             return {compare: pair, picker: gr.update(visible=False), gallery: gr.update(value=items, selected_index=head_index),
                     scores: rows, status: f"{note}  \n{line}" if note else line, download: gr.update(value=str(target), interactive=True),
                     **{c: gr.update(interactive=True) for c in controls if c is not download},
-                    **slider_updates, added: [a for a in extra if a not in head.state][: SLIDERS - len(head.state)]}
+                    **slider_updates, added: [a for a in extra if a not in head.state][: SLIDERS - len(head.state)],
+                    sessions_list: mine, listed: ids}
 
         def safe(fn):
-            """Run a callback; a ChatfaceError (or any failure) becomes one line in the status, never a page-wide error."""
+            """Run a callback; a ChatfaceError (or any failure) becomes one line in the status, never a page-wide error.
+            The controls that a running request turned off come back on."""
             @functools.wraps(fn)
             def wrapper(*args, **kwargs):
                 try:
                     return fn(*args, **kwargs)
                 except ChatfaceError as exc:
-                    return {status: f"⚠️ {exc}"}
+                    return {status: f"⚠️ {exc}", message: gr.update(interactive=True), send: gr.update(interactive=True)}
                 except Exception as exc:  # noqa: BLE001 - a bug must still not leave the page in an error state
                     log.exception("web callback failed")
-                    return {status: f"⚠️ Something went wrong on the server ({type(exc).__name__}); the history shows what is stored."}
+                    return {status: f"⚠️ Something went wrong on the server ({type(exc).__name__}); the history shows what is stored.",
+                            message: gr.update(interactive=True), send: gr.update(interactive=True)}
             return wrapper
 
-        def attempts_of(session_id, outcomes) -> dict[int, list[dict]]:
+        def attempts_of(session_id, owner, outcomes) -> dict[int, list[dict]]:
             """The stored attempts of each node these apply_attribute outcomes made (none for an edit that stored nothing)."""
-            return {o["node_seq"]: backend.service.attempts(session_id, o["node_seq"], owner=backend.owner)
+            return {o["node_seq"]: backend.service.attempts(session_id, o["node_seq"], owner=owner)
                     for o in outcomes if o.get("node_id") is not None}
 
-        def say(history, user: str, answer: str, details: str = "") -> list:
-            out = [*(history or []), {"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+        def say(history, session_id, owner, user: str, answer: str, details: str = "") -> list:
+            """The chat with this exchange added, stored as shown (a reload shows the same lines)."""
+            lines = [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
             if details:
-                out.append({"role": "assistant", "content": details, "metadata": {"title": "Details: checks and attempts", "status": "done"}})
-            return out
+                lines.append({"role": "assistant", "content": details, "metadata": {"title": "Details: checks and attempts", "status": "done"}})
+            if session_id:
+                backend.service.add_shown(session_id, lines, owner=owner)
+            return [*(history or []), *lines]
 
         # -- opening a photo ------------------------------------------------------------------
-        def open_image(image, name, session_id, history, zoom_value, face_index=None, progress=None):
+        def open_image(image, name, owner, zoom_value, face_index=None, progress=None):
             if progress is not None:
                 progress(0.2, desc="Finding the face and inverting it (once per photo)")
-            ed = backend.open_image(image, name, face_index)
+            ed = backend.open_image(image, name, owner, face_index)
             history = [{"role": "assistant", "content": f"New photo ({Path(name).name}). What would you like to change?"}]
-            return {session: ed.session_id, chat: history, pending: None, **view(ed.session_id, (), zoom_value)}
+            backend.service.add_shown(ed.session_id, history, owner=owner)
+            return {session: ed.session_id, chat: history, pending: None, **view(ed.session_id, owner, (), zoom_value)}
 
-        def start(path, session_id, history, zoom_value, progress, pick: bool = True):
+        def start(path, session_id, owner, zoom_value, progress, pick: bool = True):
             if not path:
                 return {}
             name = Path(path).name
+            keep = "; the current photo stays" if session_id else ""
             try:
+                size = Path(path).stat().st_size
+                if size > backend.service.max_upload_bytes:
+                    raise ChatfaceError(f"{name}: the file is {size / 2**20:.1f} MB; the limit is {backend.config.max_upload_mb:g} MB")
                 image = backend.service.read_upload(Path(path).read_bytes(), name)
                 boxes = backend.service.faces(image)
             except ChatfaceError as exc:
-                keep = "; the current photo stays" if session_id else ""
                 return {status: f"⚠️ {exc}{keep}."}
             if not boxes:
-                return {status: f"⚠️ No face found in {name} (a clear, frontal face is needed)" + ("; the current photo stays." if session_id else ".")}
+                return {status: f"⚠️ No face found in {name} (a clear, frontal face is needed){keep}."}
             if len(boxes) > 1 and pick:
-                return {pending: (image, name, boxes), picker: gr.update(visible=True, value=_boxes_drawn(image, boxes)),
+                return {pending: (image, name, boxes), picker: gr.update(visible=True, value=_fit(_boxes_drawn(image, boxes), SCREEN)),
                         status: f"{name} has {len(boxes)} faces: click the one to edit."}
-            return open_image(image, name, session_id, history, zoom_value, progress=progress)
+            return open_image(image, name, owner, zoom_value, progress=progress)
 
         @safe
-        def on_upload(path, session_id, history, zoom_value, progress=gr.Progress()):
-            return start(path, session_id, history, zoom_value, progress)
+        def on_upload(path, session_id, zoom_value, request: gr.Request, progress=gr.Progress()):
+            return start(path, session_id, backend.owner_of(request), zoom_value, progress)
 
         @safe
-        def on_example(path, session_id, history, zoom_value, progress=gr.Progress()):
+        def on_example(path, session_id, zoom_value, request: gr.Request, progress=gr.Progress()):
             # the portraits open on their main face; the group photo asks which face
-            return start(path, session_id, history, zoom_value, progress, pick=Path(path or "").name == GROUP_PHOTO)
+            return start(path, session_id, backend.owner_of(request), zoom_value, progress, pick=Path(path or "").name == GROUP_PHOTO)
 
         @safe
-        def on_pick(held, session_id, history, zoom_value, evt: gr.SelectData, progress=gr.Progress()):
+        def on_pick(held, zoom_value, request: gr.Request, evt: gr.SelectData, progress=gr.Progress()):
             if not held:
                 return {}
             image, name, boxes = held
-            x, y = evt.index
+            scale = max(image.shape[:2]) / SCREEN if max(image.shape[:2]) > SCREEN else 1.0  # the picker shows the photo fitted
+            x, y = evt.index[0] * scale, evt.index[1] * scale
             inside = [i for i, (x0, y0, x1, y1) in enumerate(boxes) if x0 <= x <= x1 and y0 <= y <= y1]
             if inside:
                 index = inside[0]
             else:
                 index = int(np.argmin([((x0 + x1) / 2 - x) ** 2 + ((y0 + y1) / 2 - y) ** 2 for x0, y0, x1, y1 in boxes]))
-            return open_image(image, name, session_id, history, zoom_value, face_index=index, progress=progress)
+            return open_image(image, name, backend.owner_of(request), zoom_value, face_index=index, progress=progress)
 
         # -- chatting ---------------------------------------------------------------------------
+        def busy():
+            """Before a request runs: send and the box off, the typed text kept (a second message cannot vanish)."""
+            return gr.update(interactive=False), gr.update(interactive=False)
+
         @safe
-        def on_send(text, history, session_id, extra, zoom_value, progress=gr.Progress()):
+        def on_send(text, history, session_id, extra, zoom_value, request: gr.Request, progress=gr.Progress()):
+            owner = backend.owner_of(request)
             text = (text or "").strip()
             if not session_id:
-                return {chat: say(history, text, "Upload a photo (or click an example) first: there is nothing to edit yet."),
-                        status: "⚠️ Upload a photo first."}
+                return {chat: say(history, None, owner, text, "Upload a photo (or click an example) first: there is nothing to edit yet."),
+                        status: "⚠️ Upload a photo first.", message: gr.update(interactive=False), send: gr.update(interactive=False)}
             if not text:
-                return {}
-            ed = backend.editor(session_id)
+                return {message: gr.update(interactive=True), send: gr.update(interactive=True)}
+            ed = backend.editor(session_id, owner)
             steps = [0]
 
             def stage(what: str) -> None:
@@ -339,22 +426,24 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             progress(0.1, desc="Reading the request")
             ed.on_stage = stage
             try:
-                reply = backend.chats.resume(session_id, owner=backend.owner).send(text)
+                reply = backend.chats.resume(session_id, owner=owner).send(text)
             except ChatfaceError as exc:
-                return {chat: say(history, text, f"That did not work: {exc}. Nothing was changed."), status: f"⚠️ {exc}"}
+                return {chat: say(history, session_id, owner, text, f"That did not work: {exc}. Nothing was changed."),
+                        status: f"⚠️ {exc}", message: gr.update(interactive=True), send: gr.update(interactive=True)}
             finally:
                 ed.on_stage = None
-            plain = plain_reply(reply.text, reply.edits, attempts_of(session_id, reply.edits))
-            return {**view(session_id, extra, zoom_value), message: gr.update(value="", interactive=True),
-                    chat: say(history, text, plain.text, plain.details)}
+            plain = plain_reply(reply.text, reply.edits, attempts_of(session_id, owner, reply.edits))
+            return {**view(session_id, owner, extra, zoom_value), message: gr.update(value="", interactive=True),
+                    chat: say(history, session_id, owner, text, plain.text, plain.details)}
 
         # -- sliders ----------------------------------------------------------------------------
         def on_slider(index):
             @safe
-            def moved(value, history, session_id, extra, zoom_value, progress=gr.Progress()):
+            def moved(value, history, session_id, extra, zoom_value, request: gr.Request, progress=gr.Progress()):
                 if not session_id:
                     return {}
-                ed = backend.editor(session_id)
+                owner = backend.owner_of(request)
+                ed = backend.editor(session_id, owner)
                 keys = _slider_keys(ed.head().state, extra)
                 if index >= len(keys):
                     return {}
@@ -362,73 +451,91 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 progress(0.1, desc=f"Setting {label(key)} to {float(value):+.2f}")
                 ed.on_stage = lambda what: progress(None, desc=what)
                 tools = backend.service.toolkit(ed)
-                request = f"slider: {label(key)} {float(value):+.2f}"
+                request_text = f"slider: {label(key)} {float(value):+.2f}"
                 try:
                     if concept_text(key) is not None:
-                        _, art = tools.apply_attribute([], "set", request, [TextConcept(text=concept_text(key), strength=float(value))])
+                        _, art = tools.apply_attribute([], "set", request_text, [TextConcept(text=concept_text(key), strength=float(value))])
                     else:
-                        _, art = tools.apply_attribute([AttributeEdit(attribute=key, strength=float(value))], "set", request)
+                        _, art = tools.apply_attribute([AttributeEdit(attribute=key, strength=float(value))], "set", request_text)
                 finally:
                     ed.on_stage = None
-                plain = plain_reply("", [art], attempts_of(session_id, [art]))
-                return {chat: say(history, f"🎚 {label(key)} → {float(value):+.2f}", plain.text, plain.details),
-                        **view(session_id, extra, zoom_value)}
+                plain = plain_reply("", [art], attempts_of(session_id, owner, [art]))
+                return {chat: say(history, session_id, owner, f"🎚 {label(key)} → {float(value):+.2f}", plain.text, plain.details),
+                        **view(session_id, owner, extra, zoom_value)}
             return moved
 
         @safe
-        def on_add(attribute, session_id, extra, zoom_value):
+        def on_add(attribute, session_id, extra, zoom_value, request: gr.Request):
             if not attribute or not session_id:
                 return {add: gr.update(value=None)}
             extra = [*extra, attribute] if attribute not in extra else list(extra)
-            out = view(session_id, extra, zoom_value, note=f"Move the new **{label(attribute)}** slider to apply it.")
+            out = view(session_id, backend.owner_of(request), extra, zoom_value, note=f"Move the new **{label(attribute)}** slider to apply it.")
             return {**out, add: gr.update(value=None, interactive=True)}
 
         # -- history ----------------------------------------------------------------------------
-        @safe
-        def on_move(which, history, session_id, extra, zoom_value):
+        def move(which, history, session_id, extra, zoom_value, request):
             if not session_id:
                 return {status: "⚠️ Upload a photo first."}
-            text, artifact = getattr(backend.tools(session_id), which)(1)
+            owner = backend.owner_of(request)
+            text, artifact = getattr(backend.tools(session_id, owner), which)(1)
             user = {"undo": "↶ Undo", "redo": "↷ Redo"}[which]
-            return {chat: say(history, user, _moved(text, artifact)), **view(session_id, extra, zoom_value)}
+            return {chat: say(history, session_id, owner, user, _moved(text, artifact)), **view(session_id, owner, extra, zoom_value)}
 
         @safe
-        def on_select(history, session_id, extra, zoom_value, evt: gr.SelectData):
+        def on_undo(history, session_id, extra, zoom_value, request: gr.Request):
+            return move("undo", history, session_id, extra, zoom_value, request)
+
+        @safe
+        def on_redo(history, session_id, extra, zoom_value, request: gr.Request):
+            return move("redo", history, session_id, extra, zoom_value, request)
+
+        @safe
+        def on_select(history, session_id, extra, zoom_value, request: gr.Request, evt: gr.SelectData):
             if not session_id:
                 return {}
-            _, nodes = backend.service.tree(session_id, owner=backend.owner)
+            owner = backend.owner_of(request)
+            _, nodes = backend.service.tree(session_id, owner=owner)
             seq = nodes[evt.index].seq
-            text, artifact = backend.tools(session_id).checkout(seq)
-            return {chat: say(history, f"Go to version {seq}", _moved(text, artifact)), **view(session_id, extra, zoom_value)}
+            text, artifact = backend.tools(session_id, owner).checkout(seq)
+            return {chat: say(history, session_id, owner, f"Go to version {seq}", _moved(text, artifact)),
+                    **view(session_id, owner, extra, zoom_value)}
 
         @safe
-        def on_zoom(zoom_value, session_id, extra):
-            return view(session_id, extra, zoom_value) if session_id else {}
+        def on_zoom(zoom_value, session_id, extra, request: gr.Request):
+            return view(session_id, backend.owner_of(request), extra, zoom_value) if session_id else {}
 
         every = [session, chat, pending, *view_outputs]
 
-        @safe
-        def on_load(session_id, zoom_value):
-            """A page (re)opened: the session its browser holds, from the database, with its conversation."""
-            if not session_id:
-                return view(None)
-            try:
-                stored = backend.service.history(session_id, owner=backend.owner)
-            except ChatfaceError:
-                return {session: None, **view(None)}
-            history = [{"role": m["role"], "content": m["content"]} for m in stored.messages
-                       if m["role"] in ("user", "assistant") and m["content"]]
-            return {chat: history, **view(session_id, (), zoom_value, note="Welcome back: this is where you left off.")}
+        def reopen(session_id, owner, zoom_value, note):
+            shown = backend.service.shown(session_id, owner=owner)
+            return {session: session_id, chat: shown, pending: None, **view(session_id, owner, (), zoom_value, note=note)}
 
-        app.load(on_load, [session, zoom], every)
-        upload.upload(on_upload, [upload, session, chat, zoom], every)
-        example_photo.change(on_example, [example_photo, session, chat, zoom], every)
-        picker.select(on_pick, [pending, session, chat, zoom], every)
-        send.click(on_send, [message, chat, session, added, zoom], every)
-        message.submit(on_send, [message, chat, session, added, zoom], every)
-        undo.click(lambda h, s, e, z: on_move("undo", h, s, e, z), [chat, session, added, zoom], every)
-        redo.click(lambda h, s, e, z: on_move("redo", h, s, e, z), [chat, session, added, zoom], every)
+        @safe
+        def on_load(session_id, zoom_value, request: gr.Request):
+            """A tab (re)opened: the session this tab holds (sessionStorage), from the database, with its conversation as shown."""
+            owner = backend.owner_of(request)
+            if not session_id:
+                return view(None, owner)
+            try:
+                return reopen(session_id, owner, zoom_value, "Welcome back: this is where you left off.")
+            except ChatfaceError:  # gone, or not this login's: the same answer, and the tab starts afresh
+                return {session: "", chat: [], **view(None, owner)}
+
+        @safe
+        def on_reopen(ids, zoom_value, request: gr.Request, evt: gr.SelectData):
+            return reopen(ids[evt.index], backend.owner_of(request), zoom_value, "Reopened from your sessions.")
+
+        app.load(on_load, [session, zoom], every, js=READ_TAB_SESSION)
+        session.change(None, [session], None, js=WRITE_TAB_SESSION)
+        upload.upload(on_upload, [upload, session, zoom], every)
+        example_photo.change(on_example, [example_photo, session, zoom], every)
+        picker.select(on_pick, [pending, zoom], every)
+        for trigger in (send.click, message.submit):
+            trigger(busy, None, [message, send], queue=False).then(on_send, [message, chat, session, added, zoom], every)
+        undo.click(on_undo, [chat, session, added, zoom], every)
+        redo.click(on_redo, [chat, session, added, zoom], every)
         gallery.select(on_select, [chat, session, added, zoom], every)
+        sessions_list.select(on_reopen, [listed, zoom], every)
         zoom.change(on_zoom, [zoom, session, added], every)
         add.input(on_add, [add, session, added, zoom], every)
         for i, s in enumerate(sliders):

@@ -44,8 +44,8 @@ class UserInfo:
 
 
 def owner_of(name: str) -> str:
-    """The session owner of user ``name``."""
-    return f"user:{name}"
+    """The session owner of user ``name`` (names are case-blind: "Alice" logs in as alice)."""
+    return f"user:{name.strip().lower()}"
 
 
 def _sha256(token: str) -> str:

@@ -75,7 +75,7 @@ class Message(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(16))  # user, assistant, tool, system
+    role: Mapped[str] = mapped_column(String(16))  # user, assistant, tool, system; shown: a chat line as a page showed it (JSON)
     content: Mapped[str] = mapped_column(Text, default="")
     tool_calls: Mapped[list | None] = mapped_column(JSON)
     tool_call_id: Mapped[str | None] = mapped_column(String(128))

@@ -387,11 +387,14 @@ class Store:
                 db.add(Message(session_id=session_id, role=m["role"], content=m.get("content") or "",
                                tool_calls=m.get("tool_calls"), tool_call_id=m.get("tool_call_id"), name=m.get("name")))
 
-    def messages(self, session_id: str, owner: str | None = None, *, last: int | None = None) -> list[dict]:
-        """The conversation in order; ``last`` keeps only the newest that many messages."""
+    def messages(self, session_id: str, owner: str | None = None, *, last: int | None = None,
+                 roles: tuple[str, ...] | None = None) -> list[dict]:
+        """The conversation in order; ``last`` keeps only the newest that many messages, ``roles`` only those roles."""
         with self.unit(read=True) as db:
             self._locked_session(db, session_id, owner, lock=False)
             stmt = select(Message).where(Message.session_id == session_id)
+            if roles is not None:
+                stmt = stmt.where(Message.role.in_(roles))
             if last is not None:
                 newest = stmt.order_by(Message.id.desc()).limit(last).subquery()
                 stmt = select(Message).join(newest, Message.id == newest.c.id)

@@ -15,6 +15,7 @@ store) is in the tools bound to it (toolkit.py); this module only wires them.
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from ..configuration import Configuration
 from ..memory.store import NodeInfo, SessionInfo, SessionNotFoundError, Store
 from ..models.base import EngineParts
 from ..memory.accounts import Accounts
+from ..memory.accounts import owner_of as user_owner  # the owner of a user's sessions ("user:NAME"), for entry points
 from ..models.base import ImageError
 from ..models.images import decode_image_bytes, load_image, save_image
 from ..errors import ChatfaceError
@@ -34,7 +36,7 @@ from .lazy import Lazy
 from .toolkit import SessionToolkit
 from .vocabulary import default_vocabulary
 
-__all__ = ["EditService", "NodeInfo", "QuotaError", "SessionHistory", "SessionInfo", "SessionNotFoundError"]  # what entry points may name
+__all__ = ["EditService", "NodeInfo", "QuotaError", "SessionHistory", "SessionInfo", "SessionNotFoundError", "user_owner"]  # what entry points may name
 
 EDITOR_SHARE = 0.75  # of the configured cache budget: open sessions (decoded photo and inversion); the rest: decoded node images
 
@@ -208,7 +210,15 @@ class EditService:
     def history(self, session_id: str, *, owner: str = "local") -> SessionHistory:
         info = self.store.get_session(session_id, owner=owner)
         return SessionHistory(info, self.store.head(info.id, owner=owner), self.store.nodes(info.id, owner=owner),
-                              self.store.messages(info.id, owner=owner))
+                              self.store.messages(info.id, owner=owner, roles=("user", "assistant", "tool")))
+
+    def add_shown(self, session_id: str, lines: list[dict], *, owner: str = "local") -> None:
+        """Chat lines as a page showed them ({"role", "content", "metadata"?}), so a reload shows them the same."""
+        self.store.add_messages(session_id, [{"role": "shown", "content": json.dumps(line)} for line in lines], owner=owner)
+
+    def shown(self, session_id: str, *, owner: str = "local") -> list[dict]:
+        """The chat lines a page showed for this session, in order (see add_shown)."""
+        return [json.loads(m["content"]) for m in self.store.messages(session_id, owner=owner, roles=("shown",))]
 
     def attempts(self, session_id: str, seq: int, *, owner: str = "local") -> list[dict]:
         """The renders stored for node ``seq`` (the first one and the self-check's), with their scores and which one is kept."""

@@ -34,8 +34,6 @@ from .schemas import (
     VerifyIdentityArgs,
 )
 
-TOOL_NAMES = ("invert", "apply_attribute", "verify_identity", "undo", "redo", "checkout", "reset", "history", "export")
-
 
 class ToolError(ChatfaceError):
     """An error the model should read and act on."""
@@ -273,28 +271,40 @@ class SessionToolkit:
         return EditContext(strengths=strengths(head.state), last_changed=tuple(last), head=head.seq,
                            versions=tuple(Version(n.seq, n.action, strengths(n.state)) for n in nodes), free_text=ed.accepts_text)
 
-    # -- as LangChain tools ---------------------------------------------------
+    # -- the tool surface: one list that the LangChain tools and the MCP server are both made from ----------------
+    SPECS = (
+        ("invert", InvertArgs), ("apply_attribute", ApplyAttributeArgs), ("verify_identity", VerifyIdentityArgs),
+        ("undo", UndoArgs), ("redo", RedoArgs), ("checkout", CheckoutArgs), ("reset", ResetArgs), ("history", HistoryArgs),
+        ("export", ExportArgs),
+    )
+
+    def call(self, name: str, args: dict) -> tuple[str, dict]:
+        """Run tool ``name`` on ``args`` (a dict as a foreign client sends it), validated by the tool's own schema;
+        bad arguments raise ToolError with the message a model can act on."""
+        schema = dict(self.SPECS).get(name)
+        if schema is None:
+            raise ToolError(f"no tool {name!r}; the tools are {', '.join(n for n, _ in self.SPECS)}")
+        try:
+            parsed = schema.model_validate(args)
+        except ValidationError as exc:
+            raise ToolError(_validation_message(exc).removeprefix("Error: ")) from None
+        return getattr(self, name)(**{k: getattr(parsed, k) for k in schema.model_fields})
+
     def langchain_tools(self) -> list:
         from langchain_core.tools import StructuredTool
 
-        specs = [
-            ("invert", self.invert, InvertArgs),
-            ("apply_attribute", self.apply_attribute, ApplyAttributeArgs),
-            ("verify_identity", self.verify_identity, VerifyIdentityArgs),
-            ("undo", self.undo, UndoArgs),
-            ("redo", self.redo, RedoArgs),
-            ("checkout", self.checkout, CheckoutArgs),
-            ("reset", self.reset, ResetArgs),
-            ("history", self.history, HistoryArgs),
-            ("export", self.export, ExportArgs),
-        ]
         return [
             StructuredTool.from_function(
-                func=_guarded(fn), name=name, description=(fn.__doc__ or name).strip(), args_schema=schema,
+                func=_guarded(getattr(self, name)), name=name, description=tool_description(name), args_schema=schema,
                 response_format="content_and_artifact", handle_tool_error=True, handle_validation_error=_validation_message,
             )
-            for name, fn, schema in specs
+            for name, schema in self.SPECS
         ]
+
+
+def tool_description(name: str) -> str:
+    """The tool's description as every client sees it: its function's docstring."""
+    return (getattr(SessionToolkit, name).__doc__ or name).strip()
 
 
 def _validation_message(exc: ValidationError) -> str:
