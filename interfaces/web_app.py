@@ -525,7 +525,8 @@ def build_app(backend: WebBackend) -> gr.Blocks:
         def on_reopen(ids, zoom_value, request: gr.Request, evt: gr.SelectData):
             return reopen(ids[evt.index], backend.owner_of(request), zoom_value, "Reopened from your sessions.")
 
-        app.load(on_load, [session, zoom], every, js=READ_TAB_SESSION)
+        # the tab's stored id in, and afterwards the tab's id as this login may hold it (cleared when refused) back out
+        app.load(on_load, [session, zoom], every, js=READ_TAB_SESSION).then(None, [session], None, js=WRITE_TAB_SESSION)
         session.change(None, [session], None, js=WRITE_TAB_SESSION)
         upload.upload(on_upload, [upload, session, zoom], every)
         example_photo.change(on_example, [example_photo, session, zoom], every)

@@ -291,3 +291,79 @@ def test_a_restarted_front_end_keeps_the_session(browser, tmp_path):
         expect(page.locator("#status")).to_contain_text("Version 0", timeout=SLOW)
         assert "Traceback" not in log.read_text()
     context.close()
+
+
+def _login(context, url, name, password):
+    from playwright.sync_api import expect
+
+    page = context.new_page()
+    page.goto(url, wait_until="domcontentloaded")
+    page.locator("input[type=text]").first.fill(name)
+    page.locator("input[type=password]").fill(password)
+    page.locator("button", has_text="Login").click()
+    expect(page.locator("#upload")).to_be_visible(timeout=60_000)
+    return page
+
+
+def test_two_users_and_two_tabs(browser, tmp_path):
+    """Issue 21: with users, a login; each tab its own session; your sessions reopen either; a reload shows the chat as it
+    was shown; another user sees none of it, even holding the session id."""
+    from playwright.sync_api import expect
+
+    from chatface.memory.store import Store
+    from helpers import run_cli
+
+    env = {"CHATFACE_DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}"}
+    for name in ("ann", "ben"):
+        assert run_cli(["users", "add", name, "--password-stdin"], env=env, input=f"{name} password\n").returncode == 0
+    with _serve(tmp_path) as (url, db, log):
+        ann = browser.new_context(viewport={"width": 1400, "height": 1000})
+        tab1 = _login(ann, url, "ann", "ann password")
+        tab1.locator("#example-photos img").nth(0).click()
+        expect(tab1.locator("#status")).to_contain_text("Version 0", timeout=SLOW)
+        _send(tab1, "give her red lipstick")
+        expect(tab1.locator("#status")).to_contain_text("Version 1", timeout=SLOW)
+        shown = tab1.locator("#chat").inner_text()
+        assert "Done:" in shown and "Applied (history node" not in shown
+
+        tab2 = ann.new_page()  # the same login, a second tab: a session of its own
+        tab2.goto(url, wait_until="domcontentloaded")
+        expect(tab2.locator("#status")).to_contain_text("Upload a photo to start", timeout=SLOW)
+        tab2.locator("#example-photos img").nth(1).click()
+        expect(tab2.locator("#status")).to_contain_text("Version 0", timeout=SLOW)
+        tab2.locator("#undo").click()  # nothing to undo in this tab's session; tab 1's stays at version 1
+        expect(tab2.locator("#chat")).to_contain_text("Nothing to undo", timeout=SLOW)
+
+        tab1.reload(wait_until="domcontentloaded")
+        expect(tab1.locator("#status")).to_contain_text("Version 1", timeout=SLOW)
+        expect(tab1.locator("#chat")).to_contain_text("Done: lipstick")  # as shown, not the tool's text
+        assert "Applied (history node" not in tab1.locator("#chat").inner_text()
+
+        store = Store(f"sqlite:///{db}")
+        mine = store.list_sessions(owner="user:ann")
+        assert len(mine) == 2 and store.list_sessions(owner="user:ben") == []
+        first = [s for s in mine if store.head(s.id).seq == 1][0]
+
+        tab2.locator("#sessions-box").click()  # your sessions: both, and a click reopens the other one
+        expect(tab2.locator("#sessions .thumbnail-item")).to_have_count(2, timeout=SLOW)
+        tab2.locator("#sessions .thumbnail-item", has_text="lipstick").click()
+        expect(tab2.locator("#status")).to_contain_text("Version 1", timeout=SLOW)
+        expect(tab2.locator("#chat")).to_contain_text("give her red lipstick")
+        tab2.screenshot(path=str(ARTIFACTS / "web-your-sessions.png"), full_page=True)
+
+        ben = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = _login(ben, url, "ben", "ben password")
+        expect(page.locator("#status")).to_contain_text("Upload a photo to start", timeout=SLOW)
+        page.evaluate(f"sessionStorage.setItem('chatface-session', '{first.id}')")  # a leaked id, in someone else's tab
+        page.reload(wait_until="domcontentloaded")
+        expect(page.locator("#status")).to_contain_text("Upload a photo to start", timeout=SLOW)
+        page.locator("#sessions-box").click()
+        expect(page.locator("#sessions .thumbnail-item")).to_have_count(0)
+        assert "give her red lipstick" not in page.locator("body").inner_text()  # ann's words
+        assert page.evaluate("sessionStorage.getItem('chatface-session')") in ("", None)
+        _no_error_badges(page)
+        for context in (ann, ben):
+            context.close()
+        assert "Traceback" not in log.read_text()
+        assert store.head(first.id).seq == 1
+        store.close()
