@@ -18,6 +18,8 @@ exactly as for the CLI. Absolute imports: the server loads this file by path.
 
 from __future__ import annotations
 
+import asyncio
+
 from langchain_core.runnables import RunnableConfig
 
 from chatface.agent.session import ChatService
@@ -27,6 +29,7 @@ from chatface.tools.lazy import Lazy
 _chats: Lazy[ChatService] = Lazy(lambda: ChatService(Configuration()))
 
 
-def make_graph(config: RunnableConfig | None = None):
-    """The chatface graph, compiled once per process; the run's ``configurable`` names its session (see above)."""
-    return _chats.get().graph
+async def make_graph(config: RunnableConfig | None = None):
+    """The chatface graph, compiled once per process (in a worker thread: opening the database blocks); the run's
+    ``configurable`` names its session (see above)."""
+    return (await asyncio.to_thread(_chats.get)).server_graph

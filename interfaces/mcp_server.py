@@ -43,7 +43,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.types import Image
 
 from ..errors import ChatfaceError
-from ..tools.service import EditService, SessionNotFoundError, user_owner
+from ..tools.service import EditService, PathNotAllowedError, SessionNotFoundError, allowed_path, user_owner
 from ..tools.toolkit import SessionToolkit, tool_description
 
 IMAGE_TOOLS = {"apply_attribute", "undo", "redo", "checkout", "reset"}  # their result carries the current image
@@ -87,9 +87,10 @@ class ConnectionSessions:
         return user_owner(token.client_id)
 
     def allowed(self, path: str) -> Path:
-        p = Path(path).expanduser().resolve()
-        if not any(p.is_relative_to(d) for d in self.allowed_dirs):
-            raise ToolError(f"{path} is outside the directories this server may read ({', '.join(map(str, self.allowed_dirs))})")
+        try:
+            p = allowed_path(path, self.allowed_dirs)
+        except PathNotAllowedError as exc:
+            raise ToolError(str(exc)) from None
         if not p.is_file():
             raise ToolError(f"{path}: no such file")
         return p

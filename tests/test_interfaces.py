@@ -199,16 +199,30 @@ def test_the_graph_for_the_langgraph_server_and_as_a_subgraph(photo, db_url, mon
 
     from chatface.memory.store import Store
 
+    import asyncio
+
     monkeypatch.setenv("CHATFACE_DATABASE_URL", db_url)  # the server process's configuration: its environment
     monkeypatch.setenv("CHATFACE_EMBEDDINGS", "0")
+    monkeypatch.setenv("CHATFACE_ALLOW_DIRS", str(photo.parent))  # the only folder a run may name photos in
     make_graph = _server_graph_module()
-    graph = make_graph({"configurable": {"photo": str(photo)}})
-    assert make_graph({}) is graph  # compiled once per process, engine and planner loaded once
+    graph = asyncio.run(make_graph({"configurable": {"photo": str(photo)}}))
+    assert asyncio.run(make_graph({})) is graph  # compiled once per process, engine and planner loaded once
 
-    out = graph.invoke({"messages": [("user", "give her red lipstick")]}, {"configurable": {"photo": str(photo)}})
+    outside = photo.parent.parent / f"{photo.parent.name}-outside.png"
+    outside.write_bytes(photo.read_bytes())
+    for path in (outside, photo.parent / ".." / outside.name):  # answered in words; no session is opened
+        refused = graph.invoke({"messages": [("user", "hi")]}, {"configurable": {"photo": str(path)}})
+        assert "outside the directories" in refused["messages"][-1].content and refused.get("session_id") is None
+    assert Store(db_url).list_sessions() == []
+
+    # the caller names no owner: a run's "owner" is ignored, its sessions are the configured owner's
+    out = graph.invoke({"messages": [("user", "give her red lipstick")]}, {"configurable": {"photo": str(photo), "owner": "someone"}})
     assert "lipstick" in out["messages"][-1].content
     sid = out["session_id"]
-    assert Store(db_url).head(sid).strengths() == {"lipstick": 0.6}
+    assert Store(db_url).head(sid).strengths() == {"lipstick": 0.6} and Store(db_url).get_session(sid).owner == "local"
+    stored = Store(db_url).messages(sid)
+    assert [m["role"] for m in stored][0] == "user" and stored[-1]["role"] == "assistant"  # the graph stored its turn
+    assert [m.type for m in out["messages"]][0] == "human" and len(out["messages"]) == len(stored)  # this turn only
 
     # the same session, reopened by id, as one node of a foreign graph
     parent = StateGraph(MessagesState)
@@ -244,6 +258,8 @@ STRICT = {"CHATFACE_IDENTITY_DISTANCE": "0.0001", "CHATFACE_MAX_ATTEMPTS": "2", 
 def test_an_impossible_identity_threshold_reaches_every_foreign_client(photo, tmp_path, monkeypatch):
     """The configuration reaches MCP over stdio, the LangChain toolkit and the LangGraph server alike: each edit is
     re-edited by the self-check (more than one stored attempt) and the trade-off is reported, as the CLI does."""
+    import asyncio
+
     import anyio
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters
@@ -265,7 +281,8 @@ def test_an_impossible_identity_threshold_reaches_every_foreign_client(photo, tm
     # the LangGraph server's graph
     db = f"sqlite:///{tmp_path / 'graph.db'}"
     monkeypatch.setenv("CHATFACE_DATABASE_URL", db)
-    graph = _server_graph_module()({})
+    monkeypatch.setenv("CHATFACE_ALLOW_DIRS", str(photo.parent))
+    graph = asyncio.run(_server_graph_module()({}))
     out = graph.invoke({"messages": [("user", "give her a big smile")]}, {"configurable": {"photo": str(photo)}})
     assert "Self-check:" in out["messages"][-1].content
     assert len(_attempts_of_head(db, out["session_id"])) > 1

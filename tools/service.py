@@ -36,7 +36,7 @@ from .lazy import Lazy
 from .toolkit import SessionToolkit
 from .vocabulary import default_vocabulary
 
-__all__ = ["EditService", "NodeInfo", "QuotaError", "SessionHistory", "SessionInfo", "SessionNotFoundError", "user_owner"]  # what entry points may name
+__all__ = ["EditService", "NodeInfo", "PathNotAllowedError", "QuotaError", "SessionHistory", "allowed_path", "SessionInfo", "SessionNotFoundError", "user_owner"]  # what entry points may name
 
 EDITOR_SHARE = 0.75  # of the configured cache budget: open sessions (decoded photo and inversion); the rest: decoded node images
 
@@ -49,6 +49,23 @@ class SessionHistory:
     head: NodeInfo
     nodes: list[NodeInfo]
     messages: list[dict]
+
+
+CONVERSATION = ("user", "assistant", "tool")  # the stored roles of the conversation (not the lines a page showed)
+
+
+class PathNotAllowedError(ChatfaceError):
+    """A photo path outside the directories a server may read."""
+
+
+def allowed_path(path: str | Path, dirs) -> Path:
+    """``path`` resolved (symlinks and '..' followed) when it lies inside one of ``dirs``, else PathNotAllowedError."""
+    p = Path(path).expanduser().resolve()
+    roots = [Path(d).expanduser().resolve() for d in dirs]
+    if not any(p.is_relative_to(d) for d in roots):
+        where = ", ".join(map(str, roots)) or "none are configured"
+        raise PathNotAllowedError(f"{path} is outside the directories this server may read ({where})")
+    return p
 
 
 class QuotaError(ChatfaceError):
@@ -141,6 +158,10 @@ class EditService:
             self._check_bytes(p.stat().st_size, str(p))
         return load_image(p, max_pixels=int(self.config.max_megapixels * 1_000_000))
 
+    def allowed_photo(self, path: str | Path) -> Path:
+        """A photo path a run from outside may name: inside the configured ``allow_dirs`` (CHATFACE_ALLOW_DIRS)."""
+        return allowed_path(path, self.config.allow_dirs)
+
     def _check_bytes(self, size: int, name: str) -> None:
         if size > self.max_upload_bytes:
             raise ImageError(f"{name}: the file is {size / 2**20:.1f} MB; the limit is {self.config.max_upload_mb:g} MB")
@@ -188,6 +209,10 @@ class EditService:
     def _keep(self, editor: SessionEditor) -> SessionEditor:
         return self._editors.put((editor.session_id, editor.owner), editor)
 
+    def adopt(self, editor: SessionEditor) -> SessionEditor:
+        """Serve ``editor`` (opened elsewhere on this service's store) for its session from now on, as if opened here."""
+        return self._keep(editor)
+
     def delete_session(self, session_id: str, *, owner: str = "local") -> None:
         """Remove a stored session of ``owner`` (SessionNotFoundError for anyone else's) and drop it from the cache."""
         self.store.delete_session(session_id, owner=owner)
@@ -210,7 +235,15 @@ class EditService:
     def history(self, session_id: str, *, owner: str = "local") -> SessionHistory:
         info = self.store.get_session(session_id, owner=owner)
         return SessionHistory(info, self.store.head(info.id, owner=owner), self.store.nodes(info.id, owner=owner),
-                              self.store.messages(info.id, owner=owner, roles=("user", "assistant", "tool")))
+                              self.conversation(info.id, owner=owner))
+
+    def conversation(self, session_id: str, *, owner: str = "local", last: int | None = None) -> list[dict]:
+        """The stored conversation a planner reads (user, assistant and tool messages; ``last``: only the newest)."""
+        return self.store.messages(session_id, owner=owner, last=last, roles=CONVERSATION)
+
+    def add_conversation(self, session_id: str, rows: list[dict], *, owner: str = "local") -> None:
+        """Store a turn's messages ({"role", "content", "tool_calls"?, "tool_call_id"?, "name"?}) in one transaction."""
+        self.store.add_messages(session_id, rows, owner=owner)
 
     def add_shown(self, session_id: str, lines: list[dict], *, owner: str = "local") -> None:
         """Chat lines as a page showed them ({"role", "content", "metadata"?}), so a reload shows them the same."""
