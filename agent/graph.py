@@ -50,6 +50,8 @@ from .state import AgentOutput, AgentState
 
 OUT_OF_STEPS = ("I stopped before finishing: this request needs more steps than this run allows (its recursion limit). "
                 "What was done so far is stored; please ask for the rest again, or in smaller parts.")
+KEPT_CALLING = ("I stopped: the planner kept calling tools without finishing within this run's steps (its recursion limit). "
+                "The edits made so far are kept; please rephrase, or ask for less at once.")
 STEPS_FOR_TOOLS = 4  # a tool call still needs tools, plan and respond, and the last node must see one step left
 
 
@@ -130,7 +132,7 @@ def build_graph(planner, service: EditService, *, trusted: bool = True):
         except Exception as exc:  # noqa: BLE001 - any failure of the planner call ends the turn with one clear error
             raise PlannerError(f"the planner endpoint failed: {exc.__class__.__name__}: {str(exc)[:300]}") from exc
         if (response.tool_calls or response.invalid_tool_calls) and state.remaining_steps < STEPS_FOR_TOOLS:
-            response = AIMessage(OUT_OF_STEPS, id=response.id)  # react-agent's last-step answer
+            response = AIMessage(KEPT_CALLING, id=response.id)  # react-agent's last-step answer
         return {"messages": [response]}
 
     def route_after_plan(state: AgentState) -> Literal["tools", "respond"]:
