@@ -120,18 +120,44 @@ class OfflineEngine(Generator):
         active = {a: float(s.strength) for a, s in self.active_edits(image, latent, edits).items()}
         if not active:
             return image.copy()
-        x0, y0, x1, y1 = latent.meta["roi"]
+        x0, y0, x1, y1 = self._mouth_box(latent)
         img = image[y0:y1, x0:x1].astype(np.float32)
         lm = latent.arrays["landmarks"].astype(np.float64) - np.array([x0, y0])
         u = fr.unit(lm)
 
         img, lm = self._smile(img, lm, u, active.get("smiling", 0.0))
         if "lipstick" in active:
-            img = self._lipstick(img, lm, u, active["lipstick"])
+            skin = self._skin_colour(image, latent, img, (x0, y0)) if active["lipstick"] < 0 else None
+            img = self._lipstick(img, lm, u, active["lipstick"], skin)
 
         out = image.copy()
         out[y0:y1, x0:x1] = np.clip(np.round(img), 0, 255).astype(np.uint8)
         return out
+
+    @staticmethod
+    def _mouth_box(latent: Latent) -> tuple[int, int, int, int]:
+        """Where this engine's edits can change a pixel: the mouth, the reach of the smile's warp bumps (radius
+        0.45 of the eye distance, moved by up to 0.16 of it) and the lips' feathering, inside the region of interest.
+        Everything outside is copied, so a render costs what the mouth's size costs, not the photo's."""
+        rx0, ry0, rx1, ry1 = latent.meta["roi"]
+        lm = latent.arrays["landmarks"].astype(np.float64)
+        margin = 1.0 * fr.unit(lm) + 4
+        mouth = lm[48:68]
+        return (int(max(rx0, np.floor(mouth[:, 0].min() - margin))), int(max(ry0, np.floor(mouth[:, 1].min() - margin))),
+                int(min(rx1, np.ceil(mouth[:, 0].max() + margin))), int(min(ry1, np.ceil(mouth[:, 1].max() + margin))))
+
+    @staticmethod
+    def _skin_colour(image: np.ndarray, latent: Latent, warped_mouth: np.ndarray, at: tuple[int, int]) -> np.ndarray:
+        """The mean colour of the facial skin (what a lipstick's removal paints the lips with), measured on the whole
+        region of interest as the warp left it."""
+        x0, y0, x1, y1 = latent.meta["roi"]
+        roi = image[y0:y1, x0:x1].astype(np.float32)
+        mx, my = at[0] - x0, at[1] - y0
+        roi[my:my + warped_mouth.shape[0], mx:mx + warped_mouth.shape[1]] = warped_mouth
+        lm = latent.arrays["landmarks"].astype(np.float64) - np.array([x0, y0])
+        skin = fr.skin(roi, lm, fr.unit(lm))
+        sel = skin > 0.5
+        return roi[sel].mean(0) if sel.any() else roi.reshape(-1, 3).mean(0)
 
     # -- the smile: a warp of the mouth corners ----------------------------
     @staticmethod
@@ -148,11 +174,8 @@ class OfflineEngine(Generator):
 
     # -- lipstick: the lips recoloured in Lab, their texture kept -----------
     @staticmethod
-    def _lipstick(img, lm, u, s):
+    def _lipstick(img, lm, u, s, skin_rgb=None):
         lips = fr.lips(img.shape, lm, u)
         if s > 0:
             return _recolour(img, lips, LIPSTICK, 0.8, 0.35, s)
-        skin = fr.skin(img, lm, u)
-        sel = skin > 0.5
-        skin_rgb = img[sel].mean(0) if sel.any() else img.reshape(-1, 3).mean(0)
         return _recolour(img, lips, tuple(skin_rgb * 0.9), 0.6, 0.2, -s)
