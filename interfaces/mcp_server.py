@@ -117,8 +117,9 @@ class ConnectionSessions:
 
 
 def _image(tk: SessionToolkit, node=None) -> Image:
+    """The node's image as a preview at screen size (export writes the full-size file)."""
     ed = tk.editor
-    return Image(data=ed.png_of(ed.node(node)), format="png")
+    return Image(data=ed.preview_png(ed.node(node)), format="png")
 
 
 async def _run(fn, *args):

@@ -33,7 +33,7 @@ import numpy as np
 from ..agent.session import ChatService
 from ..errors import ChatfaceError
 from ..tools.edit_state import describe, tree_rows
-from ..tools.editor import SessionEditor
+from ..tools.editor import PREVIEW_SIDE, SessionEditor, fit_within
 from ..tools.examples import GROUP_PHOTO, REQUESTS, portrait_crop, write_example_photos
 from ..tools.schemas import AttributeEdit, TextConcept
 from ..tools.service import user_owner
@@ -42,7 +42,7 @@ from .web_replies import plain_reply
 
 log = logging.getLogger(__name__)
 
-SCREEN = 1024  # the longest side of an image sent to the page (the download keeps the full size)
+SCREEN = PREVIEW_SIDE  # the longest side of an image sent to the page (the download keeps the full size)
 THUMB = 192  # history and session thumbnails: the face, small
 SESSIONS_SHOWN = 12
 SLIDERS = 8  # attributes adjustable at once (the edit state rarely holds more)
@@ -111,16 +111,6 @@ class WebBackend:
         return write_example_photos(self.examples_dir)
 
 
-def _fit(image: np.ndarray, longest: int) -> np.ndarray:
-    """``image`` shrunk (never enlarged) so that its longest side is at most ``longest`` pixels."""
-    import cv2
-
-    scale = longest / max(image.shape[:2])
-    if scale >= 1:
-        return image
-    return cv2.resize(image, (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))), interpolation=cv2.INTER_AREA)
-
-
 def _changed(node, parent_state: dict) -> str:
     """What a node changed from its parent, in a few words ("smiling +0.30, lipstick +0.60", "reset")."""
     if node.action == "reset":
@@ -170,7 +160,7 @@ def _slider_keys(state: dict, extra) -> list[str]:
 
 
 def _face_view(image: np.ndarray, box, longest: int = SCREEN) -> np.ndarray:
-    return _fit(portrait_crop(image, tuple(box), scale=2.2) if box else image, longest)
+    return fit_within(portrait_crop(image, tuple(box), scale=2.2) if box else image, longest)
 
 
 def _boxes_drawn(image: np.ndarray, boxes) -> np.ndarray:
@@ -299,7 +289,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                     same, seen, looks = "-", "-", "-"
                 rows.append([n.seq, parent, what, same, seen or "-", looks])
             current, source = backend.image(ed, head), backend.image(ed, nodes[0])
-            pair = (_face_view(source, box), _face_view(current, box)) if zoom_value == FACE else (_fit(source, SCREEN), _fit(current, SCREEN))
+            pair = (_face_view(source, box), _face_view(current, box)) if zoom_value == FACE else (fit_within(source, SCREEN), fit_within(current, SCREEN))
             target = backend.downloads / f"chatface-{session_id[:8]}-version{head.seq}.png"
             if not target.exists():
                 target.write_bytes(ed.png_of(head))  # the download: the full-size photo
@@ -375,7 +365,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             if not boxes:
                 return {status: f"⚠️ No face found in {name} (a clear, frontal face is needed){keep}."}
             if len(boxes) > 1 and pick:
-                return {pending: (image, name, boxes), picker: gr.update(visible=True, value=_fit(_boxes_drawn(image, boxes), SCREEN)),
+                return {pending: (image, name, boxes), picker: gr.update(visible=True, value=fit_within(_boxes_drawn(image, boxes), SCREEN)),
                         status: f"{name} has {len(boxes)} faces: click the one to edit."}
             return open_image(image, name, owner, zoom_value, progress=progress)
 

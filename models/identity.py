@@ -20,6 +20,15 @@ def _digest(image: np.ndarray) -> str:
     return hashlib.sha1(np.ascontiguousarray(image).data).hexdigest() + str(image.shape)
 
 
+def _around(image: np.ndarray, box: tuple[int, int, int, int], margin: float = 0.75):
+    """The part of ``image`` around the face ``box`` (``margin`` of the face's size on every side), and the box in it."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    m = int(margin * max(x1 - x0, y1 - y0))
+    cx0, cy0 = max(0, x0 - m), max(0, y0 - m)
+    cx1, cy1 = min(image.shape[1], x1 + m), min(image.shape[0], y1 + m)
+    return image[cy0:cy1, cx0:cx1], (x0 - cx0, y0 - cy0, x1 - cx0, y1 - cy0)
+
+
 class DlibIdentityScorer(IdentityScorer):
     name = "dlib"
     same_person_distance = 0.6
@@ -32,13 +41,14 @@ class DlibIdentityScorer(IdentityScorer):
         self._cache: dict[str, np.ndarray] = {}
 
     def embedding(self, image: np.ndarray, box=None) -> np.ndarray:
-        key = _digest(image) + str(box)
+        if box is None:
+            box = find_face(image).box
+        crop, box = _around(image, tuple(box))  # the face and a margin: the same chip, whatever the photo's size
+        key = _digest(crop) + str(box)
         if key not in self._cache:
-            if box is None:
-                box = find_face(image).box
             if len(self._cache) > 64:
                 self._cache.clear()
-            self._cache[key] = face_embedding(image, tuple(box))
+            self._cache[key] = face_embedding(crop, box)
         return self._cache[key]
 
     def score(self, image_a: np.ndarray, image_b: np.ndarray, face_hint: Latent | None = None) -> IdentityScore:

@@ -80,12 +80,39 @@ def decode_image_bytes(data: bytes, source: str = "image", *, max_pixels: int = 
     return _decode(data, source, max_pixels)
 
 
-def encode_png(image: np.ndarray, compress_level: int = 1) -> bytes:
+def encode_png(image: np.ndarray, compress_level: int = 1, text: dict[str, str] | None = None) -> bytes:
+    """PNG bytes of ``image``; ``text``: tEXt chunks written before the pixels (png_text reads them without decoding)."""
+    from PIL import Image, PngImagePlugin
+
+    info = None
+    if text:
+        info = PngImagePlugin.PngInfo()
+        for k, v in text.items():
+            info.add_text(k, v)
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG", compress_level=compress_level, pnginfo=info)
+    return buf.getvalue()
+
+
+def fit_within(image: np.ndarray, longest: int) -> np.ndarray:
+    """``image`` shrunk (never enlarged, area-averaged) so that its longest side is at most ``longest`` pixels."""
+    import cv2
+
+    scale = longest / max(image.shape[:2])
+    if scale >= 1:
+        return image
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def png_text(data: bytes) -> dict[str, str]:
+    """The text chunks of a PNG that come before its pixels ({} for any other image)."""
     from PIL import Image
 
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="PNG", compress_level=compress_level)
-    return buf.getvalue()
+    if not data.startswith(b"\x89PNG"):
+        return {}
+    with Image.open(io.BytesIO(data)) as im:
+        return {k: v for k, v in im.info.items() if isinstance(v, str)}
 
 
 def save_image(image: np.ndarray, path: str | Path, *, overwrite: bool = False) -> None:

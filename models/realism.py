@@ -17,6 +17,13 @@ artefacts that gave earlier edits away:
 - **visible**: a change too weak to see. Measured as the mean colour
   difference (CIE76 delta E) of the most-changed 0.5 % of the face region.
 
+The measurements are made at a working resolution: when the caller gives the
+face's size, a face larger than WORK_FACE pixels is shrunk to it first (area
+averaging), the scale of the faces the limits were calibrated on; and a region
+is never measured larger than WORK_SIDE. So a face in a 24-megapixel photo is
+judged as fast as, and by the same pixel-scale limits as, the same face in a
+small crop of it.
+
 Every measurement is reported with its limit, so the self-check can say what
 failed. The limits were calibrated on real edits that pass for photographs and
 on deliberately broken ones (benchmarks/bench_contact_sheet.py prints both).
@@ -28,6 +35,12 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+
+from .images import fit_within
+
+
+WORK_FACE = 400  # the largest face (box size, pixels) the measurements are made on
+WORK_SIDE = 1024  # the longest side of the region the measurements are made on
 
 
 @dataclass(frozen=True)
@@ -78,13 +91,19 @@ class RealismScorer:
     def __init__(self, limits: RealismLimits = RealismLimits()) -> None:
         self.limits = limits
 
-    def score(self, source: np.ndarray, edited: np.ndarray, region: tuple[int, int, int, int] | None = None) -> RealismScore:
-        """``region`` (x0, y0, x1, y1) is the face's region of interest; the whole image when None."""
+    def score(self, source: np.ndarray, edited: np.ndarray, region: tuple[int, int, int, int] | None = None,
+              face_size: int | None = None) -> RealismScore:
+        """``region`` (x0, y0, x1, y1) is the face's region of interest; the whole image when None. ``face_size``
+        (the face box's size in pixels), when known, sets the working scale (see the module's docstring)."""
         if source.shape != edited.shape:
             raise ValueError(f"the edit has shape {edited.shape}, the photo {source.shape}")
         if region is not None:
             x0, y0, x1, y1 = (int(v) for v in region)
             source, edited = source[y0:y1, x0:x1], edited[y0:y1, x0:x1]
+        scale = min(1.0, WORK_FACE / face_size if face_size else 1.0, WORK_SIDE / max(source.shape[:2]))
+        if scale < 1.0:
+            side = max(1, round(max(source.shape[:2]) * scale))
+            source, edited = fit_within(source, side), fit_within(edited, side)
         lim = self.limits
         src, out = _lab(source), _lab(edited)
         delta = np.linalg.norm(out - src, axis=-1)

@@ -76,6 +76,10 @@ def test_a_user_with_sessions_is_removed_only_with_them(service):
 
 
 def test_servers_on_a_public_address_without_users_refuse_to_start(db_url):
+    # imported here, not first inside run_cli's redirected stderr: mcp's stdio client binds sys.stderr as a default
+    # argument when it is imported, and later stdio tests need the real one
+    import mcp.client.stdio  # noqa: F401
+
     env = {"CHATFACE_DATABASE_URL": db_url}
     for command in (["mcp", "--transport", "http"], ["serve"]):
         run = run_cli([*command, "--host", "0.0.0.0", "--port", "1"], env=env)

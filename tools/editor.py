@@ -16,14 +16,18 @@ import numpy as np
 from ..memory import blobs
 from ..memory.store import AttemptRecord, NodeInfo, Store
 from ..models.base import EditSpec, Latent, UnsupportedAttributeError
-from ..models.images import decode_image_bytes, encode_png, load_image
+from ..models.images import decode_image_bytes, encode_png, fit_within, load_image
 from ..models.realism import RealismScore
 from ..models.registry import EngineParts
 from .edit_state import describe, strengths
+from .node_images import decode_node_image, encode_node_image, is_patch
 from .vocabulary import default_vocabulary
 
 if TYPE_CHECKING:
     from .selfcheck import SelfCheckResult
+
+
+PREVIEW_SIDE = 1024  # the longest side of an image sent to a client to look at
 
 
 @dataclass(frozen=True)
@@ -226,7 +230,9 @@ class SessionEditor:
             ok[attr] = d >= self.thresholds.direction
         rule = (self.parts.identity.criterion if self.thresholds.identity_distance is None
                 else f"{self.parts.identity.name} distance < {self.thresholds.identity_distance} (configured)")
-        realism = self.parts.realism.score(self.source, image, self.face_region()) if direction else None
+        box = lat.meta.get("box")
+        face_size = max(box[2] - box[0], box[3] - box[1]) if box else None
+        realism = self.parts.realism.score(self.source, image, self.face_region(), face_size=face_size) if direction else None
         return Evaluation(ident.similarity, ident.distance, same, direction, ok, rule, self.thresholds.direction, realism)
 
     def face_region(self) -> tuple[int, int, int, int] | None:
@@ -253,13 +259,19 @@ class SessionEditor:
     def image_of(self, node: NodeInfo) -> np.ndarray:
         if node.image_blob is None and self.render_images:
             return self.render(node.state)
-        return decode_image_bytes(self.store.read_blob(node.image_blob), f"node {node.seq}")
+        return decode_node_image(self.store.read_blob(node.image_blob), lambda: self.source, self.info.source_blob, f"node {node.seq}")
 
     def png_of(self, node: NodeInfo) -> bytes:
-        """The node's image as PNG bytes: the stored blob itself (every stored image is a PNG), not decoded and re-encoded."""
+        """The node's whole image as PNG bytes: the stored blob itself when it is the whole photo (not decoded and
+        re-encoded), the composed photo when the node stores only the part its edit changed."""
         if node.image_blob is None and self.render_images:
             return encode_png(self.render(node.state))
-        return self.store.read_blob(node.image_blob)
+        data = self.store.read_blob(node.image_blob)
+        return encode_png(self.image_of(node)) if is_patch(data) else data
+
+    def preview_png(self, node: NodeInfo, longest: int = PREVIEW_SIDE) -> bytes:
+        """The node's image at screen size, as PNG (what a client shows; export writes the full size)."""
+        return encode_png(fit_within(self.image_of(node), longest))
 
     def commit(self, *, action: str, request: str, state: dict, image: np.ndarray | None, evaluation: Evaluation | None,
                expected_head: int | None = None, note: str = "") -> NodeInfo:
@@ -278,7 +290,8 @@ class SessionEditor:
                 attempts: list[AttemptRecord], expected_head: int | None) -> NodeInfo:
         return self.store.commit_edit(
             self.session_id, action=action, request=request, state=state, scores=scores,
-            image_png=encode_png(image) if image is not None else None, image_key=None if image is not None else self.info.source_blob,
+            image_png=encode_node_image(image, self.source, self.info.source_blob) if image is not None else None,
+            image_key=None if image is not None else self.info.source_blob,
             image_shape=list(image.shape) if image is not None else None, attempts=attempts, owner=self.owner, expected_head=expected_head,
         )
 

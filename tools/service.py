@@ -33,6 +33,7 @@ from ..errors import ChatfaceError
 from .cache import ByteBoundedCache
 from .editor import UNRENDERED_ENGINE, SessionEditor, Thresholds, open_photo, open_unrendered
 from .lazy import Lazy
+from .node_images import decode_node_image
 from .toolkit import SessionToolkit
 from .vocabulary import default_vocabulary
 
@@ -264,8 +265,12 @@ class EditService:
         node = self.store.node(session_id, seq, owner=owner)
         if node.image_blob is None:
             raise ValueError(f"node {seq} has no stored image")
+        info = self.store.get_session(session_id, owner=owner)
+        image = decode_node_image(self.store.read_blob(node.image_blob),
+                                  lambda: decode_image_bytes(self.store.read_blob(info.source_blob), "stored source photo"),
+                                  info.source_blob, f"node {node.seq}")
         try:
-            save_image(decode_image_bytes(self.store.read_blob(node.image_blob), f"node {node.seq}"), Path(path), overwrite=overwrite)
+            save_image(image, Path(path), overwrite=overwrite)
         except FileExistsError:
             raise FileExistsError(f"{path} exists already (nothing was written over it)") from None
         return Path(path)
