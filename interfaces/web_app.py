@@ -259,12 +259,17 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 ids.append(info.id)
             return items, ids
 
-        def view(session_id, owner, extra=(), zoom_value=FACE, note: str | None = None) -> dict:
+        def view(session_id, owner, extra=(), zoom_value=FACE, note: str | None = None, listing: bool = False) -> dict:
+            """The page for a session; ``listing``: also redraw "your sessions" (when a session is opened or the page
+            loads, not after every edit: its thumbnails are the heaviest part of a redraw)."""
+            mine = {}
+            if listing or not session_id:
+                items, ids = your_sessions(owner)
+                mine = {sessions_list: items, listed: ids}
             if not session_id:
                 off = {c: gr.update(interactive=False) for c in controls}
-                items, ids = your_sessions(owner)
                 return {compare: None, picker: gr.update(visible=False), gallery: [], scores: [], status: note or "Upload a photo to start.",
-                        **off, **{s: gr.update(visible=False) for s in sliders}, added: [], sessions_list: items, listed: ids}
+                        **off, **{s: gr.update(visible=False) for s in sliders}, added: [], **mine}
             ed = backend.editor(session_id, owner)
             head, nodes = backend.service.tree(session_id, owner=owner)
             by_id = {n.id: n for n in nodes}
@@ -304,12 +309,10 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 else:
                     slider_updates[s] = gr.update(visible=False, value=0)
             line = f"**Version {head.seq}**: {describe(head.state)}"
-            mine, ids = your_sessions(owner)
             return {compare: pair, picker: gr.update(visible=False), gallery: gr.update(value=items, selected_index=head_index),
                     scores: rows, status: f"{note}  \n{line}" if note else line, download: gr.update(value=str(target), interactive=True),
                     **{c: gr.update(interactive=True) for c in controls if c is not download},
-                    **slider_updates, added: [a for a in extra if a not in head.state][: SLIDERS - len(head.state)],
-                    sessions_list: mine, listed: ids}
+                    **slider_updates, added: [a for a in extra if a not in head.state][: SLIDERS - len(head.state)], **mine}
 
         def safe(fn):
             """Run a callback; a ChatfaceError (or any failure) becomes one line in the status, never a page-wide error.
@@ -347,7 +350,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             ed = backend.open_image(image, name, owner, face_index)
             history = [{"role": "assistant", "content": f"New photo ({Path(name).name}). What would you like to change?"}]
             backend.service.add_shown(ed.session_id, history, owner=owner)
-            return {session: ed.session_id, chat: history, pending: None, **view(ed.session_id, owner, (), zoom_value)}
+            return {session: ed.session_id, chat: history, pending: None, **view(ed.session_id, owner, (), zoom_value, listing=True)}
 
         def start(path, session_id, owner, zoom_value, progress, pick: bool = True):
             if not path:
@@ -498,7 +501,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
 
         def reopen(session_id, owner, zoom_value, note):
             shown = backend.service.shown(session_id, owner=owner)
-            return {session: session_id, chat: shown, pending: None, **view(session_id, owner, (), zoom_value, note=note)}
+            return {session: session_id, chat: shown, pending: None, **view(session_id, owner, (), zoom_value, note=note, listing=True)}
 
         @safe
         def on_load(session_id, zoom_value, request: gr.Request):
@@ -518,9 +521,12 @@ def build_app(backend: WebBackend) -> gr.Blocks:
         # the tab's stored id in, and afterwards the tab's id as this login may hold it (cleared when refused) back out
         app.load(on_load, [session, zoom], every, js=READ_TAB_SESSION).then(None, [session], None, js=WRITE_TAB_SESSION)
         session.change(None, [session], None, js=WRITE_TAB_SESSION)
-        upload.upload(on_upload, [upload, session, zoom], every)
-        example_photo.change(on_example, [example_photo, session, zoom], every)
-        picker.select(on_pick, [pending, zoom], every)
+        # opening a photo (decode, find the face, invert, store) is the heaviest request: one at a time for everyone,
+        # so a flood of big uploads cannot take every core from the people editing
+        opening = {"concurrency_limit": 1, "concurrency_id": "open-photo"}
+        upload.upload(on_upload, [upload, session, zoom], every, **opening)
+        example_photo.change(on_example, [example_photo, session, zoom], every, **opening)
+        picker.select(on_pick, [pending, zoom], every, **opening)
         for trigger in (send.click, message.submit):
             trigger(busy, None, [message, send], queue=False).then(on_send, [message, chat, session, added, zoom], every)
         undo.click(on_undo, [chat, session, added, zoom], every)

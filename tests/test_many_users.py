@@ -321,3 +321,33 @@ def test_a_nul_byte_in_a_chat_message_is_refused_on_sqlite_and_postgresql(reques
         assert "control characters (U+0000)" in reply.text and reply.head.seq == 0
         assert chats.service.history(agent.editor.session_id).messages == []
         assert agent.send("make her smile").head.seq == 1  # the conversation goes on
+
+
+def test_a_big_photo_stores_the_changed_part_and_gives_back_the_whole_photo_bit_for_bit(db_url, tmp_path):
+    import cv2
+    from PIL import Image
+    from skimage import data
+
+    from chatface.tools.node_images import is_patch
+    from chatface.tools.schemas import AttributeEdit
+    from chatface.tools.service import EditService
+
+    big = cv2.resize(data.astronaut(), (1800, 1800), interpolation=cv2.INTER_CUBIC)  # 3.2 megapixels
+    service = EditService(Configuration(database_url=db_url))
+    editor = service.open_photo("big.png", image=big)
+    _, outcome = service.toolkit(editor).apply_attribute([AttributeEdit(attribute="lipstick", strength=0.6)])
+    head = editor.head()
+    stored = service.store.read_blob(head.image_blob)
+    assert is_patch(stored) and len(stored) < len(service.store.read_blob(editor.info.source_blob)) / 20
+    rendered = editor.render(head.state)
+    assert np.array_equal(editor.image_of(head), rendered)  # composed: the render, bit for bit
+    out = service.export_node(editor.session_id, head.seq, tmp_path / "node.png")
+    assert np.array_equal(np.array(Image.open(out)), rendered)  # the exported file keeps the full size
+    from io import BytesIO
+
+    assert np.array_equal(np.array(Image.open(BytesIO(editor.png_of(head)))), rendered)
+    preview = np.array(Image.open(BytesIO(editor.preview_png(head))))
+    assert max(preview.shape[:2]) == 1024
+    small = service.open_photo("small.png", image=data.astronaut())  # small photos are stored whole
+    service.toolkit(small).apply_attribute([AttributeEdit(attribute="lipstick", strength=0.6)])
+    assert not is_patch(service.store.read_blob(small.head().image_blob))
