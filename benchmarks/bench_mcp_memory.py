@@ -11,19 +11,12 @@ from __future__ import annotations
 import argparse
 import base64
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-
-def rss(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
+from _server import free_port, rss, wait_for_port
 
 
 def main() -> None:
@@ -40,19 +33,12 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     photo = tmp / "photo.png"
     Image.fromarray(cv2.resize(data.astronaut(), (1000, 1000), interpolation=cv2.INTER_CUBIC)).save(photo)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "CHATFACE_DATABASE_URL": f"sqlite:///{tmp / 'mcp.db'}", "CHATFACE_CACHE_MB": str(args.cache_mb)}
     server = subprocess.Popen([sys.executable, "-m", "chatface.cli", "mcp", "--transport", "http", "--port", str(port),
                                "--allow-dir", str(tmp)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(240):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.5)
+        wait_for_port(port)
         payload = base64.b64encode(photo.read_bytes()).decode()
         marks = {1, 10, 50, args.calls}
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,12 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from _server import free_port, rss, wait_for_port
 
 
 def _photos(folder: Path) -> dict[str, Path]:
@@ -53,12 +47,7 @@ def _photos(folder: Path) -> dict[str, Path]:
 
 def _rss_watch(pid: int, stop: threading.Event, peak: list[int]) -> None:
     while not stop.is_set():
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    peak[0] = max(peak[0], int(line.split()[1]) * 1024)
-        except OSError:
-            return
+        peak[0] = max(peak[0], rss(pid))
         time.sleep(0.2)
 
 
@@ -72,19 +61,14 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp())
     photos = _photos(tmp)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CHATFACE_DATABASE_URL": f"sqlite:///{tmp / 'load.db'}", "CHATFACE_EMBEDDINGS": "0",
            "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1,localhost", "CHATFACE_HOME": str(tmp)}
     server = subprocess.Popen([sys.executable, "-m", "chatface.cli", "serve", "--port", str(port)], env=env,
                               stdout=open(tmp / "serve.log", "w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
-        for _ in range(240):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.5)
+        wait_for_port(port)
         stop, peak = threading.Event(), [0]
         threading.Thread(target=_rss_watch, args=(server.pid, stop, peak), daemon=True).start()
         time.sleep(3)  # the engine warms up in the background

@@ -34,7 +34,7 @@ from typing import Callable
 
 from .asyrp import COMMIT, DEFAULT_T_EDIT, FACE_NETWORKS, REPOSITORY, SHA256, TRAINED_STEPS, UNET_FILE, UNET_REPOSITORY, \
     convert_network, file_name, network_url
-from .base import ChatfaceModelError
+from ..errors import ChatfaceModelError
 from .unet_identity import checkpoint_id, sha256_of
 
 BY_HAND = (f"to get the files by hand, put {UNET_FILE} (https://huggingface.co/{UNET_REPOSITORY}) and "

@@ -13,34 +13,10 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from ..errors import ChatfaceError
+from ..errors import ChatfaceModelError, ImageError, NoFaceError, UnsupportedAttributeError  # noqa: F401 - named here too
 
 if TYPE_CHECKING:
     from .realism import RealismScorer
-
-
-class ChatfaceModelError(ChatfaceError):
-    """Base of the errors that models raise for bad input; their message is shown to users."""
-
-
-class ImageError(ChatfaceModelError):
-    """The input is not a usable image (not an image, truncated, too large...)."""
-
-
-class NoFaceError(ChatfaceModelError):
-    """No face was found where one is needed."""
-
-
-class UnsupportedAttributeError(ChatfaceModelError):
-    """The engine cannot render this attribute (or this direction of it)."""
-
-    def __init__(self, unsupported: Mapping[str, str]):
-        self.unsupported = dict(unsupported)
-        detail = "; ".join(f"{a}: {why}" for a, why in self.unsupported.items())
-        super().__init__(f"unsupported by this engine: {detail}")
-
-    def __reduce__(self):  # pickled whole (an engine on a Ray replica raises it to its caller)
-        return (type(self), (self.unsupported,))
 
 
 TEXT_CONCEPT_PREFIX = "text:"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import ImageError
+from ..errors import ImageError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}  # what a folder of photos is read for
 MAX_PIXELS = 60_000_000  # about 60 megapixels; larger images are refused, not decoded

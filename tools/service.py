@@ -27,7 +27,7 @@ from ..memory.store import NodeInfo, SessionInfo, SessionNotFoundError, Store
 from ..models.base import EngineParts
 from ..memory.accounts import Accounts
 from ..memory.accounts import owner_of as user_owner  # the owner of a user's sessions ("user:NAME"), for entry points
-from ..models.base import ImageError
+from ..errors import ImageError
 from ..models.images import decode_image_bytes, load_image, save_image
 from ..errors import ChatfaceError
 from .cache import ByteBoundedCache
