@@ -141,6 +141,9 @@ def test_two_users_over_mcp_http_see_only_their_own_sessions(photo, tmp_path):
                 assert boolean.is_error and "valid number" in _text(boolean)
                 huge = await ann.call_tool("checkout", {"node": 2**63, "session_id": sid})
                 assert huge.is_error and "less than or equal to 1000000" in _text(huge)
+                # 6 MB of base64 (4.5 MB of bytes) passes the transport and gets the tool's own answer, not -32603
+                junk = await ann.call_tool("invert", {"image_base64": base64.b64encode(bytes(4_500_000)).decode()})
+                assert junk.is_error and "not an image" in _text(junk), _text(junk)
             async with client("ben") as ben:
                 answers = {}
                 for what, session_id in (("ann's", sid), ("the CLI's", cli_sid), ("made up", "no-such-session-id")):
