@@ -367,3 +367,29 @@ def test_two_users_and_two_tabs(browser, tmp_path):
         assert "Traceback" not in log.read_text()
         assert store.head(first.id).seq == 1
         store.close()
+
+
+def test_behind_a_proxy_the_user_comes_from_the_trusted_header(browser, tmp_path):
+    """--trusted-header: the proxy's login names the user; a request without the header gets no page."""
+    import urllib.error
+    import urllib.request
+
+    from playwright.sync_api import expect
+
+    from chatface.memory.store import Store
+
+    with _serve(tmp_path, "--trusted-header", "X-Auth-User") as (url, db, log):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, extra_http_headers={"X-Auth-User": "Zoe"})
+        page = context.new_page()
+        page.goto(url, wait_until="domcontentloaded")
+        expect(page.locator("#upload")).to_be_visible(timeout=60_000)
+        page.locator("#example-photos img").nth(0).click()
+        expect(page.locator("#status")).to_contain_text("Version 0", timeout=SLOW)
+        context.close()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(url + "/config"), timeout=30)
+        assert refused.value.code == 401
+        store = Store(f"sqlite:///{db}")
+        assert [s.owner for s in store.list_sessions()] == ["user:zoe"]
+        store.close()
+        assert "Traceback" not in log.read_text()
