@@ -93,10 +93,9 @@ def postgres_server(tmp_path_factory):
         if os.environ.get("CHATFACE_REQUIRE_POSTGRES"):
             pytest.fail(msg)
         pytest.skip(msg)
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        pytest.fail("psycopg is needed for the PostgreSQL tests: pip install -e '.[dev]'")
+    from helpers import require_extra
+
+    require_extra("psycopg", "postgres")
     import tempfile
     from pathlib import Path
 

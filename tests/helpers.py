@@ -134,3 +134,20 @@ def run_cli(args, env: dict | None = None, input: str | None = None, timeout=Non
             else:
                 os.environ[k] = v
     return subprocess.CompletedProcess(["chatface", *map(str, args)], code, out.getvalue(), err.getvalue())
+
+
+def require_extra(module: str, extra: str):
+    """``module`` of an optional extra, imported; without it the calling test module is skipped with the install
+    command, or fails under CHATFACE_REQUIRE_EXTRAS=1 (.ci/run sets it: CI installs every extra)."""
+    import importlib
+    import os
+
+    import pytest
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        why = f"needs the '{extra}' extra ({exc}): pip install -e \".[{extra}]\""
+        if os.environ.get("CHATFACE_REQUIRE_EXTRAS"):
+            pytest.fail(why, pytrace=False)
+        pytest.skip(why, allow_module_level=True)

@@ -14,7 +14,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import torch
+from helpers import require_extra
+torch = require_extra("torch", "diffusion")
 
 from chatface.models import ddim
 

@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 import pytest
+from helpers import require_extra
 from PIL import Image
 
 from chatface.memory.store import SessionNotFoundError
@@ -99,6 +100,7 @@ def test_odd_but_valid_photos_are_handled(kind, tmp_path, astronaut, store, part
 
 
 def test_several_faces_the_largest_by_default_or_the_one_asked_for(store, parts):
+    require_extra("insightface", "diffusion")  # its package data has the group photo
     from chatface.models.faces import detect_faces
     from chatface.models.images import load_image
     from chatface.models.registry import load_engine

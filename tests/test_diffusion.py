@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import run_cli
-import torch
+from helpers import require_extra, run_cli
+torch = require_extra("torch", "diffusion")
 
 from chatface.models import ddim
 from chatface.models.base import EditSpec

@@ -15,7 +15,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
 import pytest
-import torch
+from helpers import require_extra
+torch = require_extra("torch", "diffusion")
 
 from chatface.models.asyrp import file_name
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import run_cli
+from helpers import require_extra, run_cli
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage
@@ -84,6 +84,7 @@ def _text(result) -> str:
 
 
 def test_mcp_server_over_stdio_edits_undoes_and_stores(photo, tmp_path, astronaut):
+    require_extra("mcp", "serve")
     import anyio
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters
@@ -137,6 +138,7 @@ def test_mcp_server_over_stdio_edits_undoes_and_stores(photo, tmp_path, astronau
 
 
 def test_mcp_over_http_gives_each_connection_its_own_session(photo, tmp_path):
+    require_extra("mcp", "serve")
     import base64
 
     import anyio
@@ -256,6 +258,7 @@ STRICT = {"CHATFACE_IDENTITY_DISTANCE": "0.0001", "CHATFACE_MAX_ATTEMPTS": "2", 
 
 
 def test_an_impossible_identity_threshold_reaches_every_foreign_client(photo, tmp_path, monkeypatch):
+    require_extra("mcp", "serve")
     """The configuration reaches MCP over stdio, the LangChain toolkit and the LangGraph server alike: each edit is
     re-edited by the self-check (more than one stored attempt) and the trade-off is reported, as the CLI does."""
     import asyncio

@@ -14,7 +14,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import free_port, wait_for_port
+from helpers import free_port, require_extra, wait_for_port
+
+require_extra("langgraph_sdk", "dev")
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def server(tmp_path, photo):
     cli = shutil.which("langgraph", path=str(Path(os.sys.executable).parent)) or shutil.which("langgraph")
     if cli is None:
-        pytest.skip("langgraph-cli is not installed (the dev extra has it)")
+        require_extra("langgraph_cli", "dev")  # a skip that names the extra (a failure in CI)
+        pytest.fail("langgraph-cli is installed but its command is not on the PATH")
     port = free_port()
     db = f"sqlite:///{tmp_path / 'lg.db'}"
     env = {**os.environ, "CHATFACE_DATABASE_URL": db, "CHATFACE_EMBEDDINGS": "0", "CHATFACE_ALLOW_DIRS": str(photo.parent),

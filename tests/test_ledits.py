@@ -10,9 +10,9 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import run_cli
+from helpers import require_extra, run_cli
 
-pytest.importorskip("diffusers")
+require_extra("diffusers", "diffusion")
 
 STEPS = 6
 

@@ -12,7 +12,7 @@ import threading
 
 import numpy as np
 import pytest
-from helpers import run_cli
+from helpers import require_extra, run_cli
 
 from chatface.configuration import Configuration
 
@@ -76,6 +76,8 @@ def test_a_user_with_sessions_is_removed_only_with_them(service):
 
 
 def test_servers_on_a_public_address_without_users_refuse_to_start(db_url):
+    require_extra("mcp", "serve")
+    require_extra("gradio", "serve")
     # imported here, not first inside run_cli's redirected stderr: mcp's stdio client binds sys.stderr as a default
     # argument when it is imported, and later stdio tests need the real one
     import mcp.client.stdio  # noqa: F401
@@ -94,6 +96,7 @@ def test_servers_on_a_public_address_without_users_refuse_to_start(db_url):
 
 
 def test_two_users_over_mcp_http_see_only_their_own_sessions(photo, tmp_path):
+    require_extra("mcp", "serve")
     import base64
 
     import anyio

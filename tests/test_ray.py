@@ -15,8 +15,10 @@ import time
 
 import pytest
 
-ray = pytest.importorskip("ray")
-pytest.importorskip("ray.serve")
+from helpers import require_extra  # noqa: E402
+
+ray = require_extra("ray", "ray")
+require_extra("ray.serve", "ray")
 
 from chatface.configuration import Configuration  # noqa: E402
 from chatface.tools.schemas import AttributeEdit  # noqa: E402

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import require_extra
 
 
 def _edit_and_rerender(store, parts, fresh_parts, photo):
@@ -40,6 +41,7 @@ def test_offline_nodes_rerender_bit_for_bit(store, parts, photo):
 
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory):
+    require_extra("torch", "diffusion")
     from chatface.models.tiny import make_tiny
     from chatface.tools.vocabulary import default_vocabulary
 

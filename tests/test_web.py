@@ -17,7 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import free_port, wait_for_port
+from helpers import free_port, require_extra, wait_for_port
+
+require_extra("gradio", "serve")
+require_extra("playwright", "dev")
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
