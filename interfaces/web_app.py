@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 SCREEN = PREVIEW_SIDE  # the longest side of an image sent to the page (the download keeps the full size)
 THUMB = 192  # history and session thumbnails: the face, small
 SESSIONS_SHOWN = 12
+WORKERS = 8  # requests of one kind served at once: more than the big-photo lane holds, so small edits never queue behind it
 SLIDERS = 8  # attributes adjustable at once (the edit state rarely holds more)
 FACE = "Face"
 WHOLE = "Whole photo"
@@ -183,7 +184,7 @@ def launch(app: gr.Blocks, backend: WebBackend, host: str, port: int) -> None:
         login = {"auth_dependency": backend.user_from_proxy}
     elif backend.authenticated:
         login = {"auth": backend.check_login, "auth_message": "Log in with your chatface user (chatface users add NAME)."}
-    app.queue(max_size=backend.config.queue_size, default_concurrency_limit=2).launch(
+    app.queue(max_size=backend.config.queue_size, default_concurrency_limit=WORKERS).launch(
         server_name=host, server_port=port, show_error=False, quiet=True, css=CSS, max_file_size=backend.service.max_upload_bytes,
         **login)
 

@@ -8,6 +8,7 @@ from a previous edit.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from .selfcheck import SelfCheckResult
 
 
+BIG_PHOTO_PIXELS = 4_000_000  # a photo of this many pixels or more is edited in the service's big-photo lane
 PREVIEW_SIDE = 1024  # the longest side of an image sent to a client to look at
 
 
@@ -147,7 +149,14 @@ class SessionEditor:
         self.vocab = default_vocabulary()
         self._image: np.ndarray | None = None
         self._latent: Latent | None = None
+        self.lane = None  # set by the service that keeps this editor (see work)
         self.on_stage: Callable[[str], None] | None = None  # told what an edit is doing now (a web page shows it as progress)
+
+    def work(self):
+        """The lane an edit of this session runs in: the service's big-photo lane when the photo is big (one at a
+        time for everyone), else none."""
+        big = self.render_images and self.source.shape[0] * self.source.shape[1] >= BIG_PHOTO_PIXELS
+        return self.lane if big and self.lane is not None else contextlib.nullcontext()
 
     def nbytes(self) -> int:
         """What this open session holds in memory: its decoded photo and its inversion (what a cache counts)."""

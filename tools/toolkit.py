@@ -168,14 +168,15 @@ class SessionToolkit:
                                      unsupported=unsupported, not_done=not_done, node_id=node.id, request=request,
                                      asked=_asked(state, done)).artifact()
 
-        image = ed.render(state)
-        evaluation = ed.evaluate(image, state, head.state)
         done = sorted(changed - set(unsupported))
         asked = _asked(state, done)
         # render, check and re-edit first; then one commit of the kept result, all its attempts and the new head,
         # refused (nothing stored) when another client moved the head meanwhile
-        result = run_self_check(ed, state, image, head.state, evaluation, done, ed.thresholds.max_attempts)
-        node = ed.commit_checked(action="edit", request=request, result=result, expected_head=head.id)
+        with ed.work():
+            image = ed.render(state)
+            evaluation = ed.evaluate(image, state, head.state)
+            result = run_self_check(ed, state, image, head.state, evaluation, done, ed.thresholds.max_attempts)
+            node = ed.commit_checked(action="edit", request=request, result=result, expected_head=head.id)
         state, evaluation = result.kept_state, result.evaluation
         outcome = _outcome(node.seq, state, evaluation)
         text = " ".join([*not_done, outcome, f"Check: {_scores_text(node.scores)}.", *([result.note] if result.note else [])])
