@@ -359,9 +359,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             name = Path(path).name
             keep = "; the current photo stays" if session_id else ""
             try:
-                size = Path(path).stat().st_size
-                if size > backend.service.max_upload_bytes:
-                    raise ChatfaceError(f"{name}: the file is {size / 2**20:.1f} MB; the limit is {backend.config.max_upload_mb:g} MB")
+                backend.service.check_upload_size(Path(path).stat().st_size, name)  # before a byte of it is read
                 image = backend.service.read_upload(Path(path).read_bytes(), name)
                 boxes = backend.service.faces(image)
             except ChatfaceError as exc:

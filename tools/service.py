@@ -153,7 +153,7 @@ class EditService:
 
     def read_upload(self, data: bytes, name: str = "(uploaded image)") -> np.ndarray:
         """Image file bytes as RGB uint8, or a clear ImageError (not an image, truncated, over the size limits...)."""
-        self._check_bytes(len(data), name)
+        self.check_upload_size(len(data), name)
         image = decode_image_bytes(data, name, max_pixels=int(self.config.max_megapixels * 1_000_000))
         return image
 
@@ -161,14 +161,15 @@ class EditService:
         """A photo file, size-checked before a byte of it is read."""
         p = Path(path)
         if p.is_file():
-            self._check_bytes(p.stat().st_size, str(p))
+            self.check_upload_size(p.stat().st_size, str(p))
         return load_image(p, max_pixels=int(self.config.max_megapixels * 1_000_000))
 
     def allowed_photo(self, path: str | Path) -> Path:
         """A photo path a run from outside may name: inside the configured ``allow_dirs`` (CHATFACE_ALLOW_DIRS)."""
         return allowed_path(path, self.config.allow_dirs)
 
-    def _check_bytes(self, size: int, name: str) -> None:
+    def check_upload_size(self, size: int, name: str) -> None:
+        """ImageError when a file of ``size`` bytes is over the upload limit."""
         if size > self.max_upload_bytes:
             raise ImageError(f"{name}: the file is {size / 2**20:.1f} MB; the limit is {self.config.max_upload_mb:g} MB")
 
