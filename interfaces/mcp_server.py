@@ -51,7 +51,12 @@ IMAGE_TOOLS = {"apply_attribute", "undo", "redo", "checkout", "reset"}  # their 
 
 def request_body_limit(max_image_bytes: int) -> int:
     """The HTTP body limit that admits a base64 image of ``max_image_bytes`` (4/3 of it) and the JSON around it."""
-    return (max_image_bytes + 2) // 3 * 4 + 1024 * 1024
+    return base64_length(max_image_bytes) + 1024 * 1024
+
+
+def base64_length(size: int) -> int:
+    """The length of ``size`` bytes in base64 (padded)."""
+    return (size + 2) // 3 * 4
 
 
 class AccountTokens:
@@ -181,7 +186,7 @@ def build_server(sessions: ConnectionSessions, *, auth: AuthSettings | None = No
                 path = sessions.allowed(image_path)
                 opener = lambda: service.open_photo(str(path), owner=owner)  # noqa: E731 - size-checked before it is read
             else:
-                if len(image_base64) > (max_bytes + 2) // 3 * 4 + 4:  # refused before decoding a byte
+                if len(image_base64) > base64_length(max_bytes) + 4:  # refused before decoding a byte
                     raise ToolError(f"Error: the image is larger than the server's limit of {max_bytes / 2**20:g} MB")
                 try:
                     data = base64.b64decode(image_base64, validate=True)

@@ -11,6 +11,7 @@ method is one transaction. A user's sessions belong to the owner
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -28,7 +29,6 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 MIN_PASSWORD = 8
 TOKEN_PREFIX = "cf_"
 _hasher = PasswordHasher()
-_DUMMY = _hasher.hash("not a password of anyone")  # checked against when the name is unknown, so both take as long
 
 
 class AccountError(ChatfaceError):
@@ -46,6 +46,20 @@ class UserInfo:
 def owner_of(name: str) -> str:
     """The session owner of user ``name`` (names are case-blind: "Alice" logs in as alice)."""
     return f"user:{name.strip().lower()}"
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash checked against when the name is unknown, so both answers take as long (made on first use: argon2 is
+    deliberately slow, and importing this module must not be)."""
+    return _hasher.hash("not a password of anyone")
+
+
+def _user(db, name: str) -> User:
+    user = db.execute(select(User).where(User.name == name)).scalar_one_or_none()
+    if user is None:
+        raise AccountError(f"no user {name!r}")
+    return user
 
 
 def _sha256(token: str) -> str:
@@ -92,9 +106,7 @@ class Accounts:
         without it, as a later user of the same name would otherwise inherit them). Returns the sessions removed."""
         name = check_name(name)
         with self.store.unit() as db:
-            user = db.execute(select(User).where(User.name == name)).scalar_one_or_none()
-            if user is None:
-                raise AccountError(f"no user {name!r}")
+            user = _user(db, name)
             sessions = list(db.execute(select(ChatSession.id).where(ChatSession.owner == owner_of(name))).scalars())
             if sessions and not delete_sessions:
                 raise AccountError(f"{name} owns {len(sessions)} session(s); pass --delete-sessions to remove them with the user "
@@ -113,7 +125,7 @@ class Accounts:
         with self.store.unit(read=True) as db:
             digest = db.execute(select(User.password_hash).where(User.name == key)).scalar_one_or_none() if key else None
         try:
-            _hasher.verify(digest or _DUMMY, password or "")
+            _hasher.verify(digest or _dummy_hash(), password or "")
         except (VerificationError, InvalidHashError):
             return None
         return key if digest is not None else None
@@ -123,9 +135,7 @@ class Accounts:
         name = check_name(name)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.store.unit() as db:
-            user = db.execute(select(User).where(User.name == name)).scalar_one_or_none()
-            if user is None:
-                raise AccountError(f"no user {name!r}")
+            user = _user(db, name)
             db.add(ApiToken(user_id=user.id, token_sha256=_sha256(token), prefix=token[:10], label=label[:128]))
         return token
 
@@ -133,9 +143,7 @@ class Accounts:
         """Revoke the user's tokens (only the one starting with ``prefix``, when given); returns how many."""
         name = check_name(name)
         with self.store.unit() as db:
-            user = db.execute(select(User).where(User.name == name)).scalar_one_or_none()
-            if user is None:
-                raise AccountError(f"no user {name!r}")
+            user = _user(db, name)
             stmt = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
             if prefix:
                 stmt = stmt.where(ApiToken.prefix == prefix[:10])

@@ -29,6 +29,12 @@ if TYPE_CHECKING:
 
 
 BIG_PHOTO_PIXELS = 4_000_000  # a photo of this many pixels or more is edited in the service's big-photo lane
+
+
+def is_big_photo(image: np.ndarray) -> bool:
+    return image.shape[0] * image.shape[1] >= BIG_PHOTO_PIXELS
+
+
 PREVIEW_SIDE = 1024  # the longest side of an image sent to a client to look at
 
 
@@ -155,7 +161,7 @@ class SessionEditor:
     def work(self):
         """The lane an edit of this session runs in: the service's big-photo lane when the photo is big (one at a
         time for everyone), else none."""
-        big = self.render_images and self.source.shape[0] * self.source.shape[1] >= BIG_PHOTO_PIXELS
+        big = self.render_images and is_big_photo(self.source)
         return self.lane if big and self.lane is not None else contextlib.nullcontext()
 
     def nbytes(self) -> int:

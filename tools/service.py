@@ -28,11 +28,10 @@ from ..memory.store import NodeInfo, SessionInfo, SessionNotFoundError, Store
 from ..models.base import EngineParts
 from ..memory.accounts import Accounts
 from ..memory.accounts import owner_of as user_owner  # the owner of a user's sessions ("user:NAME"), for entry points
-from ..errors import ImageError
 from ..models.images import decode_image_bytes, load_image, save_image
-from ..errors import ChatfaceError
+from ..errors import ChatfaceError, ImageError
 from .cache import ByteBoundedCache
-from .editor import BIG_PHOTO_PIXELS, UNRENDERED_ENGINE, SessionEditor, Thresholds, open_photo, open_unrendered
+from .editor import UNRENDERED_ENGINE, SessionEditor, Thresholds, is_big_photo, open_photo, open_unrendered
 from .lazy import Lazy
 from .node_images import decode_node_image
 from .toolkit import SessionToolkit
@@ -154,8 +153,7 @@ class EditService:
     def read_upload(self, data: bytes, name: str = "(uploaded image)") -> np.ndarray:
         """Image file bytes as RGB uint8, or a clear ImageError (not an image, truncated, over the size limits...)."""
         self.check_upload_size(len(data), name)
-        image = decode_image_bytes(data, name, max_pixels=int(self.config.max_megapixels * 1_000_000))
-        return image
+        return decode_image_bytes(data, name, max_pixels=int(self.config.max_megapixels * 1_000_000))
 
     def read_photo(self, path: str | Path) -> np.ndarray:
         """A photo file, size-checked before a byte of it is read."""
@@ -219,7 +217,7 @@ class EditService:
 
     def _lane_for(self, image: np.ndarray):
         """The big-photo lane for work on ``image`` when it is big, else no wait at all."""
-        return self._big_lane if image.shape[0] * image.shape[1] >= BIG_PHOTO_PIXELS else contextlib.nullcontext()
+        return self._big_lane if is_big_photo(image) else contextlib.nullcontext()
 
     def adopt(self, editor: SessionEditor) -> SessionEditor:
         """Serve ``editor`` (opened elsewhere on this service's store) for its session from now on, as if opened here."""
