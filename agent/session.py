@@ -12,10 +12,9 @@ and stores nothing, so the session stays as it was.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
-
-from pathlib import Path
 
 from ..configuration import Configuration
 from ..tools.editor import SessionEditor
@@ -24,6 +23,7 @@ from ..tools.service import EditService, NodeInfo
 from ..tools.toolkit import SessionToolkit
 from .errors import PlannerError
 from .graph import build_graph
+
 
 @dataclass
 class Reply:

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
 from chatface.models.base import EditSpec
+from chatface.models.engines.catalog import load_engine
 from chatface.models.images import save_image
-from chatface.models.registry import load_engine
 
 STRENGTHS = (0.3, 0.6, 0.9)
 TILE = 256
@@ -34,7 +33,7 @@ def photos() -> list[tuple[str, np.ndarray, int]]:
 
     t1 = cv2.cvtColor(cv2.imread(os.path.join(os.path.dirname(insightface.__file__), "data", "images", "t1.jpg")), cv2.COLOR_BGR2RGB)
     out = [("astronaut", data.astronaut(), 0)] + [(f"t1-face{i}", t1, i) for i in range(6)]
-    from chatface.models.faces import find_face
+    from chatface.models.faces.detection import find_face
 
     box = find_face(t1, 0).box  # one face upscaled to about 1 MP, as a phone photo of one person would be
     x0, y0, x1, y1 = box

@@ -60,15 +60,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
-    from diffusers import DDIMScheduler
-
-    from chatface.models import ddim, unet_split
-    from chatface.models.asyrp import convert_network, file_name
     from chatface.models.base import EditSpec, Latent
-    from chatface.models.diffusion_engine import DiffusionGenerator
-    from chatface.models.hspace import AsyrpDeltaBlock, MappingRegistry, save_mapping
-    from chatface.models.pytorch_diffusion import SCHEDULER_CONFIG
-    from diffusers import UNet2DModel
+    from chatface.models.engines.diffusion import ddim, unet_split
+    from chatface.models.engines.diffusion.engine import DiffusionGenerator
+    from chatface.models.engines.diffusion.hspace import AsyrpDeltaBlock, MappingRegistry, save_mapping
+    from chatface.models.weights.asyrp import convert_network, file_name
+    from chatface.models.weights.pytorch_diffusion import SCHEDULER_CONFIG
+    from diffusers import DDIMScheduler, UNet2DModel
 
     dtype = getattr(torch, args.dtype)
     torch.manual_seed(0)

@@ -19,11 +19,10 @@ def main() -> None:
     args = ap.parse_args()
 
     import cv2
-    from PIL import Image
-    from skimage import data
-
     from chatface.agent.session import ChatService
     from chatface.configuration import Configuration
+    from PIL import Image
+    from skimage import data
 
     tmp = Path(tempfile.mkdtemp())
     img = cv2.resize(data.astronaut(), (1024, 1024), interpolation=cv2.INTER_CUBIC)

@@ -24,12 +24,11 @@ def main() -> None:
     args = ap.parse_args()
 
     import torch
-    from skimage import data
-
     from chatface.models.base import EditSpec
-    from chatface.models.ledits_engine import load_ledits_engine
-    from chatface.models.tiny import make_tiny_ledits
+    from chatface.models.engines.ledits import load_ledits_engine
+    from chatface.models.weights.tiny import make_tiny_ledits
     from chatface.tools.vocabulary import default_vocabulary
+    from skimage import data
 
     models = args.models or str(make_tiny_ledits(tempfile.mkdtemp(prefix="bench-ledits-")))
     parts = load_ledits_engine(models, concepts=default_vocabulary().concepts(), device=args.device, dtype=args.dtype, steps=args.steps)

@@ -30,8 +30,8 @@ def main() -> int:
     ap.add_argument("--no-embeddings", action="store_true")
     args = ap.parse_args()
 
-    from chatface.configuration import Configuration
     from chatface.agent.planners.offline import OfflinePlanner
+    from chatface.configuration import Configuration
     from chatface.evaluation.dialogues import load_dialogues
     from chatface.evaluation.intents import evaluate_intents
 

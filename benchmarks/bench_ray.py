@@ -50,7 +50,6 @@ def main() -> None:
     args = ap.parse_args()
 
     import ray
-
     from chatface.configuration import Configuration
     from chatface.models.images import load_image
     from chatface.tools.examples import write_example_photos
@@ -61,7 +60,7 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs; {args.engine} engine; {args.edits} edits per client; photos {[p.shape[:2] for p in photos]}")
     options = {"max_attempts": 0}
     if args.engine == "diffusion":
-        from chatface.models.tiny import make_tiny
+        from chatface.models.weights.tiny import make_tiny
         from chatface.tools.vocabulary import default_vocabulary
 
         models = args.models or str(make_tiny(tmp / "tiny", default_vocabulary().texts()))

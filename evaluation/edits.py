@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from ..models.base import ChatfaceModelError, EditSpec
+from ..models.engines.catalog import EngineParts
 from ..models.images import IMAGE_SUFFIXES, load_image
-from ..models.registry import EngineParts
 from ..tools.vocabulary import default_vocabulary
 
 DEFAULT_STRENGTHS = (0.3, 0.6, 0.9)

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import asyncio
 
-from langchain_core.runnables import RunnableConfig
-
 from chatface.agent.session import ChatService
 from chatface.configuration import Configuration
 from chatface.tools.lazy import Lazy
+from langchain_core.runnables import RunnableConfig
 
 _chats: Lazy[ChatService] = Lazy(lambda: ChatService(Configuration()))
 

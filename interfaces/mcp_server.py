@@ -33,14 +33,14 @@ from pathlib import Path
 from typing import Annotated
 
 import anyio
-from pydantic import Field
-from pydantic_core import to_jsonable_python
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.types import Image
+from pydantic import Field
+from pydantic_core import to_jsonable_python
 
 from ..errors import ChatfaceError
 from ..tools.service import EditService, PathNotAllowedError, SessionNotFoundError, allowed_path, user_owner

@@ -14,10 +14,9 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-
-from ..errors import ChatfaceError
 from sqlalchemy.orm import Session
 
+from ..errors import ChatfaceError
 from .schema import Blob
 
 

@@ -25,6 +25,7 @@ from ..errors import ChatfaceError
 from . import blobs
 from .schema import Attempt, ChatSession, EditNode, Message
 
+
 class SessionNotFoundError(ChatfaceError):
     """No such session for this owner (the message never says which of the two)."""
 

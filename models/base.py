@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import ChatfaceModelError, ImageError, NoFaceError, UnsupportedAttributeError  # noqa: F401 - named here too
 
 if TYPE_CHECKING:
-    from .realism import RealismScorer
+    from .scorers.realism import RealismScorer
 
 
 TEXT_CONCEPT_PREFIX = "text:"
@@ -177,7 +177,7 @@ class DirectionScorer(ABC):
 
 
 def _default_realism():
-    from .realism import RealismScorer
+    from .scorers.realism import RealismScorer
 
     return RealismScorer()
 

@@ -41,7 +41,7 @@ def store(db_url):
 
 @pytest.fixture(scope="session")
 def parts():
-    from chatface.models.registry import load_engine
+    from chatface.models.engines.catalog import load_engine
 
     return load_engine("offline")
 

@@ -15,9 +15,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from helpers import require_extra
+
 torch = require_extra("torch", "diffusion")
 
-from chatface.models import ddim
+from chatface.models.engines.diffusion import ddim
 
 
 def _oracle(shared_dir, name: str):
@@ -42,8 +43,8 @@ def _ddpm(shared_dir, *, ch, ch_mult, num_res_blocks, attn, resolution, seed=0):
 
 
 def _converted(model, tmp_path, resolution):
-    from chatface.models.pytorch_diffusion import convert_checkpoint
-    from chatface.models.diffusion_loading import load_unet
+    from chatface.models.engines.diffusion.loading import load_unet
+    from chatface.models.weights.pytorch_diffusion import convert_checkpoint
 
     ckpt = tmp_path / "model.ckpt"
     torch.save({k: v for k, v in model.state_dict().items() if not k.startswith("layer_")}, ckpt)
@@ -65,8 +66,8 @@ def test_a_pytorch_diffusion_checkpoint_converts_to_the_same_noise_prediction(sh
             ours = unet(x, t).sample
         assert torch.allclose(ours, theirs, atol=1e-5), (t, float((ours - theirs).abs().max()))
     # the checkpoint file itself loads too (converted on load), with the id its conversion would get at 256
-    from chatface.models.diffusion_loading import load_unet
-    from chatface.models.unet_identity import unet_id
+    from chatface.models.engines.diffusion.loading import load_unet
+    from chatface.models.weights.provenance import unet_id
 
     direct, _ = load_unet(str(tmp_path / "model.ckpt"))
     with torch.no_grad():
@@ -75,7 +76,7 @@ def test_a_pytorch_diffusion_checkpoint_converts_to_the_same_noise_prediction(sh
 
 
 def test_the_split_unet_is_the_whole_unet(shared_dir, tmp_path):
-    from chatface.models import unet_split
+    from chatface.models.engines.diffusion import unet_split
 
     model = _ddpm(shared_dir, ch=32, ch_mult=[1, 2], num_res_blocks=1, attn=[8], resolution=16)
     unet, _ = _converted(model, tmp_path, 16)
@@ -89,9 +90,8 @@ def test_the_split_unet_is_the_whole_unet(shared_dir, tmp_path):
 
 
 def test_the_paired_decoder_computes_the_skips_once_and_gives_the_same_noise(shared_dir, tmp_path):
+    from chatface.models.engines.diffusion import unet_split
     from torch.utils.flop_counter import FlopCounterMode
-
-    from chatface.models import unet_split
 
     # 64 + 32 channels into a 32-group norm: groups of 3 straddle the boundary between h and the skip
     model = _ddpm(shared_dir, ch=32, ch_mult=[1, 2, 2], num_res_blocks=2, attn=[8], resolution=32)
@@ -109,7 +109,7 @@ def test_the_paired_decoder_computes_the_skips_once_and_gives_the_same_noise(sha
 
 
 def test_a_checkpoint_of_another_layout_is_refused(tmp_path):
-    from chatface.models.pytorch_diffusion import infer_config, read_checkpoint
+    from chatface.models.weights.pytorch_diffusion import infer_config, read_checkpoint
 
     torch.save({"weight": torch.zeros(3)}, tmp_path / "x.ckpt")
     with pytest.raises(ValueError, match="not a pytorch_diffusion checkpoint"):
@@ -120,8 +120,8 @@ ASYRP = "weights/asyrp-celebahq"
 
 
 def test_all_three_real_networks_load(shared_dir):
-    from chatface.models.asyrp import FACE_NETWORKS, SHA256, file_name, load_delta_block
-    from chatface.models.unet_identity import sha256_of
+    from chatface.models.weights.asyrp import FACE_NETWORKS, SHA256, file_name, load_delta_block
+    from chatface.models.weights.provenance import sha256_of
 
     for name in ("smiling", "tanned", "young"):
         path = shared_dir / ASYRP / file_name(name)
@@ -136,11 +136,10 @@ def test_all_three_real_networks_load(shared_dir):
 def asyrp_case(shared_dir, tmp_path_factory):
     """The oracle's DDPM with a 512-channel middle (ch 128) and the real smiling network as its layer_0,
     and the same U-Net and network through the project's conversion, registry and generator."""
+    from chatface.models.engines.diffusion.engine import DiffusionGenerator
+    from chatface.models.engines.diffusion.hspace import MappingRegistry
+    from chatface.models.weights.asyrp import convert_network, file_name, load_delta_block
     from diffusers import DDIMScheduler
-
-    from chatface.models.asyrp import convert_network, file_name, load_delta_block
-    from chatface.models.diffusion_engine import DiffusionGenerator
-    from chatface.models.hspace import MappingRegistry
 
     tmp = tmp_path_factory.mktemp("asyrp")
     model = _ddpm(shared_dir, ch=128, ch_mult=[1, 4], num_res_blocks=1, attn=[8], resolution=16)
@@ -193,7 +192,7 @@ def test_the_generative_process_is_asyrps_asymmetric_step_then_plain_ddim(asyrp_
 
 
 def test_a_network_made_for_another_unet_is_refused(asyrp_case, tmp_path):
-    from chatface.models.hspace import MappingRegistry
+    from chatface.models.engines.diffusion.hspace import MappingRegistry
 
     _, gen = asyrp_case
     other = MappingRegistry(gen.mappings.directory, channels=512, temb_channels=512, base_model="another-unet")
@@ -202,8 +201,8 @@ def test_a_network_made_for_another_unet_is_refused(asyrp_case, tmp_path):
 
 
 def test_paired_networks_serve_one_sign_each(asyrp_case, tmp_path, shared_dir):
-    from chatface.models.asyrp import convert_network, file_name
-    from chatface.models.hspace import MappingRegistry
+    from chatface.models.engines.diffusion.hspace import MappingRegistry
+    from chatface.models.weights.asyrp import convert_network, file_name
 
     # the real young network as "age" (sign flipped) and, to have a pair, as both man and woman
     pth = shared_dir / ASYRP / file_name("young")

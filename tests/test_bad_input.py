@@ -8,11 +8,10 @@ import os
 
 import numpy as np
 import pytest
-from helpers import require_extra
-from PIL import Image
-
 from chatface.memory.store import SessionNotFoundError
 from chatface.models.base import ChatfaceModelError
+from helpers import require_extra
+from PIL import Image
 
 
 def _t1_path():
@@ -101,9 +100,9 @@ def test_odd_but_valid_photos_are_handled(kind, tmp_path, astronaut, store, part
 
 def test_several_faces_the_largest_by_default_or_the_one_asked_for(store, parts):
     require_extra("insightface", "diffusion")  # its package data has the group photo
-    from chatface.models.faces import detect_faces
+    from chatface.models.engines.catalog import load_engine
+    from chatface.models.faces.detection import detect_faces
     from chatface.models.images import load_image
-    from chatface.models.registry import load_engine
     from chatface.tools.editor import open_photo
 
     image = load_image(_t1_path())
@@ -143,8 +142,8 @@ def test_bad_tool_arguments_are_messages_and_store_nothing(edit, words, editor, 
 
 @pytest.mark.parametrize("text", ["", "   ", "x" * 100_000, "😀🎉 make her smile 😀", "добавь очки", "ｍａｋｅ ｈｅｒ ｏｌｄｅｒ", "\x00\x1b[2J"])
 def test_any_message_gets_an_answer(text, editor, tmp_path):
-    from chatface.configuration import Configuration
     from chatface.agent.planners.offline import OfflinePlanner
+    from chatface.configuration import Configuration
     from helpers import chat_agent
 
     agent = chat_agent(editor, OfflinePlanner(use_embeddings=False), tmp_path, Configuration())

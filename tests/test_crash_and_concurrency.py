@@ -20,7 +20,6 @@ import textwrap
 import time
 
 import pytest
-
 from chatface.memory.store import Store
 
 

@@ -7,19 +7,19 @@ by the same code as ``chatface models make-tiny``; their edits are meaningless.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from helpers import require_extra, run_cli
+
 torch = require_extra("torch", "diffusion")
 
-from chatface.models import ddim
 from chatface.models.base import EditSpec
+from chatface.models.engines.diffusion import ddim
 
 
 @pytest.fixture(scope="session")
 def tiny_dir(tmp_path_factory):
-    from chatface.models.tiny import make_tiny
+    from chatface.models.weights.tiny import make_tiny
     from chatface.tools.vocabulary import default_vocabulary
 
     return make_tiny(tmp_path_factory.mktemp("tiny"), default_vocabulary().texts())
@@ -27,7 +27,7 @@ def tiny_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def dparts(tiny_dir):
-    from chatface.models.registry import load_engine
+    from chatface.models.engines.catalog import load_engine
 
     return load_engine("diffusion", models_dir=str(tiny_dir), diffusion_options={"device": "cpu", "dtype": "float32", "steps": 10})
 
@@ -56,9 +56,8 @@ def test_tiny_models_round_trip_through_the_real_loaders(tiny_dir, dparts):
 
 
 def test_ddim_inversion_is_exact_when_the_noise_does_not_depend_on_the_sample():
+    from chatface.models.weights.tiny import SCHEDULER_CONFIG
     from diffusers import DDIMScheduler
-
-    from chatface.models.tiny import SCHEDULER_CONFIG
 
     sched = DDIMScheduler(**SCHEDULER_CONFIG)
     g = torch.Generator().manual_seed(0)
@@ -75,9 +74,8 @@ def test_ddim_inversion_is_exact_when_the_noise_does_not_depend_on_the_sample():
 
 
 def test_our_reverse_step_is_the_schedulers_eta0_step():
+    from chatface.models.weights.tiny import SCHEDULER_CONFIG
     from diffusers import DDIMScheduler
-
-    from chatface.models.tiny import SCHEDULER_CONFIG
 
     sched = DDIMScheduler(**SCHEDULER_CONFIG)
     pairs = ddim.pairs(sched, 20)
@@ -134,7 +132,7 @@ def test_several_attributes_cost_one_pass(dparts, dlatent):
 
 
 def test_alignment_and_paste_back_keep_every_pixel_outside_the_face(astronaut, dparts, dlatent):
-    from chatface.models.alignment import Alignment, paste_back
+    from chatface.models.faces.alignment import Alignment, paste_back
 
     al = Alignment.from_meta(dlatent.meta)
     noise = np.random.default_rng(0).integers(0, 256, (al.size, al.size, 3), dtype=np.uint8)
@@ -193,7 +191,7 @@ def test_train_direction_writes_a_loadable_network_and_resumes(tiny_dir, tmp_pat
     run = run_cli(cmd)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "skipped blank.png" in run.stderr
-    from chatface.models.hspace import MappingRegistry, load_mapping
+    from chatface.models.engines.diffusion.hspace import MappingRegistry, load_mapping
 
     reg = MappingRegistry(out, channels=64)
     assert reg.available() == ["smiling"]

@@ -2,10 +2,8 @@
 
 import numpy as np
 import pytest
-
 from chatface.models.base import EditSpec, UnsupportedAttributeError
-
-from chatface.models.offline_engine import WITHDRAWN
+from chatface.models.engines.offline.engine import WITHDRAWN
 
 ATTRS = ["smiling", "lipstick"]
 

@@ -6,14 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import run_cli
-
 from chatface.configuration import Configuration
 from chatface.evaluation import gold
 from chatface.evaluation.dialogues import DialogueFormatError, load_dialogues
 from chatface.evaluation.intents import asks_to_clarify, evaluate_intents
 from chatface.evaluation.scoring import states_match, summarize
 from chatface.tools.vocabulary import default_vocabulary
+from helpers import run_cli
 
 DATA = Path(__file__).resolve().parents[1] / "evaluation" / "data"
 SPEC_EXAMPLE = {"id": "d017", "image": "optional/path.png", "tags": ["multi", "undo"], "turns": [

@@ -10,11 +10,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers import chat_agent, scripted_endpoint
-
-from chatface.configuration import Configuration
 from chatface.agent.session import PlannerError
+from chatface.configuration import Configuration
 from chatface.tools.toolkit import SessionToolkit
+from helpers import chat_agent, scripted_endpoint
 
 
 @pytest.fixture()

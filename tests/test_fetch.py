@@ -16,9 +16,10 @@ from types import SimpleNamespace
 
 import pytest
 from helpers import require_extra
+
 torch = require_extra("torch", "diffusion")
 
-from chatface.models.asyrp import file_name
+from chatface.models.weights.asyrp import file_name
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,7 @@ def mirror(shared_dir, tmp_path_factory):
     (root / "checkpoint").mkdir()
     for name in ("smiling", "young"):
         shutil.copy(shared_dir / "weights" / "asyrp-celebahq" / file_name(name), root / "checkpoint" / file_name(name))
-    from chatface.models.tiny import make_arcface
+    from chatface.models.weights.tiny import make_arcface
 
     make_arcface(root / "arcface.onnx")  # an ArcFace-shaped ONNX network, as a mirror may hold the real one
     return root
@@ -81,9 +82,9 @@ def server(mirror):
 
 
 def _registry(dest):
-    from chatface.models.diffusion_loading import resolve_sources
-    from chatface.models.hspace import MappingRegistry
-    from chatface.models.unet_identity import unet_id
+    from chatface.models.engines.diffusion.hspace import MappingRegistry
+    from chatface.models.engines.diffusion.loading import resolve_sources
+    from chatface.models.weights.provenance import unet_id
 
     src = resolve_sources(str(dest))
     return MappingRegistry(src.mappings, channels=512, temb_channels=512, base_model=unet_id(src.unet))
@@ -91,8 +92,8 @@ def _registry(dest):
 
 def test_fetch_from_a_local_mirror_writes_a_models_directory_the_engine_reads(mirror, tmp_path, capsys):
     from chatface.cli import main
-    from chatface.models.diffusion_loading import load_unet
-    from chatface.models.unet_identity import read_identity
+    from chatface.models.engines.diffusion.loading import load_unet
+    from chatface.models.weights.provenance import read_identity
 
     dest = tmp_path / "models"
     assert main(["models", "fetch", "asyrp", "--dest", str(dest), "--from", str(mirror), "--attributes", "smiling,age",
@@ -115,7 +116,7 @@ def test_fetch_from_a_local_mirror_writes_a_models_directory_the_engine_reads(mi
 
 
 def test_fetch_over_http_resumes_a_broken_download(mirror, server, tmp_path):
-    from chatface.models.asyrp_fetch import fetch_asyrp
+    from chatface.models.weights.fetch import fetch_asyrp
 
     dest = tmp_path / "models"
     partial_dir = tmp_path / ".models.partial" / "checkpoint"
@@ -131,7 +132,7 @@ def test_fetch_over_http_resumes_a_broken_download(mirror, server, tmp_path):
 
 
 def test_a_network_with_the_wrong_sha256_is_refused_and_nothing_is_written(mirror, tmp_path, server):
-    from chatface.models.asyrp_fetch import FetchError, fetch_asyrp
+    from chatface.models.weights.fetch import FetchError, fetch_asyrp
 
     bad = tmp_path / "bad-mirror"
     shutil.copytree(mirror, bad)
@@ -163,10 +164,10 @@ def test_offline_fetch_fails_in_one_line_that_says_how_to_get_the_files(tmp_path
 
 
 def test_the_fetched_directory_edits_through_the_engine(mirror, tmp_path, astronaut, store, photo):
-    from chatface.models.asyrp_fetch import fetch_asyrp
     from chatface.models.base import EditSpec, UnsupportedAttributeError
-    from chatface.models.registry import load_engine
-    from chatface.models.tiny import make_clip
+    from chatface.models.engines.catalog import load_engine
+    from chatface.models.weights.fetch import fetch_asyrp
+    from chatface.models.weights.tiny import make_clip
 
     dest = fetch_asyrp(tmp_path / "models", source=str(mirror), attributes=["smiling", "young"], resolution=16,
                        progress=False, log=lambda m: None)
@@ -184,11 +185,9 @@ def test_the_fetched_directory_edits_through_the_engine(mirror, tmp_path, astron
     with pytest.raises(UnsupportedAttributeError, match="chatface models fetch asyrp"):
         gen.check_supported({"eyeglasses": EditSpec(0.6, 500)})
     # through the tools: an unspecified T_edit is the one the network was trained with (Asyrp's 500, not the vocabulary's 450)
-    from chatface.tools.editor import open_photo
+    from chatface.tools.editor import Thresholds, open_photo
     from chatface.tools.schemas import AttributeEdit
     from chatface.tools.toolkit import SessionToolkit
-
-    from chatface.tools.editor import Thresholds
 
     editor = open_photo(store, parts, str(photo))
     editor.thresholds = Thresholds(max_attempts=0)  # the state asked for, not the self-check's re-edit of random weights

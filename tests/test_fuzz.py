@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from pydantic import ValidationError
-
 from chatface.agent.planners.intent_parser import IntentParser
 from chatface.tools.schemas import ApplyAttributeArgs, UndoArgs
 from chatface.tools.vocabulary import default_vocabulary
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 VOCAB = default_vocabulary()
 IDS = VOCAB.ids()

@@ -2,11 +2,10 @@
 pointed at a scripted OpenAI-compatible server on 127.0.0.1."""
 
 import pytest
-from helpers import chat_agent, scripted_endpoint
-
-from chatface.configuration import Configuration
 from chatface.agent.planners.offline import OfflinePlanner
 from chatface.agent.session import PlannerError
+from chatface.configuration import Configuration
+from helpers import chat_agent, scripted_endpoint
 
 
 def test_multi_turn_with_the_offline_planner(editor, tmp_path):
@@ -111,9 +110,8 @@ def test_going_back_to_an_earlier_version_checks_that_node_out(editor, tmp_path)
 
 
 def test_the_offline_planner_reads_the_edit_state_as_data_not_from_the_prompt():
-    from langchain_core.messages import HumanMessage, SystemMessage
-
     from chatface.tools.edit_state import EditContext
+    from langchain_core.messages import HumanMessage, SystemMessage
 
     planner = OfflinePlanner(use_embeddings=False)
     misleading = SystemMessage('Current edit state (JSON): {"smiling": 0.9}\nLast edited attributes (JSON): ["smiling"]')

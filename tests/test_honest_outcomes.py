@@ -1,9 +1,7 @@
 """Issue 11's honest outcomes: partial requests apply what works and name the rest; `chatface edit` fails when nothing was applied."""
 
-from helpers import chat_agent
-
 from chatface.agent.planners.offline import OfflinePlanner
-
+from helpers import chat_agent
 from test_cli import run
 
 

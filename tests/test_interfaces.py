@@ -8,7 +8,6 @@ import sys
 
 import pytest
 from helpers import require_extra, run_cli
-
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
@@ -40,9 +39,8 @@ class ScriptedModel(BaseChatModel):
 
 @pytest.mark.filterwarnings("ignore:create_react_agent has been moved")
 def test_a_foreign_langgraph_agent_edits_with_our_toolkit(photo, db_url, tmp_path):
-    from langgraph.prebuilt import create_react_agent
-
     from chatface.interfaces.langchain_toolkit import ChatfaceToolkit
+    from langgraph.prebuilt import create_react_agent
 
     kit = ChatfaceToolkit.from_photo(photo, database_url=db_url, export_dir=tmp_path / "exports")
     model = ScriptedModel(script=[
@@ -86,10 +84,9 @@ def _text(result) -> str:
 def test_mcp_server_over_stdio_edits_undoes_and_stores(photo, tmp_path, astronaut):
     require_extra("mcp", "serve")
     import anyio
+    from chatface.memory.store import Store
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters
-
-    from chatface.memory.store import Store
 
     db = f"sqlite:///{tmp_path / 'mcp.db'}"
     outside = tmp_path.parent / f"{tmp_path.name}-outside.png"
@@ -142,10 +139,9 @@ def test_mcp_over_http_gives_each_connection_its_own_session(photo, tmp_path):
     import base64
 
     import anyio
+    from chatface.memory.store import Store
     from helpers import free_port, wait_for_port
     from mcp import Client
-
-    from chatface.memory.store import Store
 
     port = free_port()
     db = f"sqlite:///{tmp_path / 'mcp.db'}"
@@ -196,12 +192,11 @@ def _server_graph_module():
 
 
 def test_the_graph_for_the_langgraph_server_and_as_a_subgraph(photo, db_url, monkeypatch):
-    from langgraph.checkpoint.memory import InMemorySaver
-    from langgraph.graph import START, MessagesState, StateGraph
+    import asyncio
 
     from chatface.memory.store import Store
-
-    import asyncio
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.graph import START, MessagesState, StateGraph
 
     monkeypatch.setenv("CHATFACE_DATABASE_URL", db_url)  # the server process's configuration: its environment
     monkeypatch.setenv("CHATFACE_EMBEDDINGS", "0")
@@ -264,10 +259,9 @@ def test_an_impossible_identity_threshold_reaches_every_foreign_client(photo, tm
     import asyncio
 
     import anyio
+    from chatface.interfaces.langchain_toolkit import ChatfaceToolkit
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters
-
-    from chatface.interfaces.langchain_toolkit import ChatfaceToolkit
 
     for name, value in STRICT.items():
         monkeypatch.setenv(name, value)

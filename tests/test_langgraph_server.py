@@ -44,9 +44,8 @@ def server(tmp_path, photo):
 
 
 def test_turns_through_langgraph_dev(server, photo, tmp_path):
-    from langgraph_sdk import get_client
-
     from chatface.memory.store import Store
+    from langgraph_sdk import get_client
 
     url, db, log = server
     outside = tmp_path.parent / f"{tmp_path.name}-outside.png"

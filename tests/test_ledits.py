@@ -19,7 +19,7 @@ STEPS = 6
 
 @pytest.fixture(scope="module")
 def tiny_sd(tmp_path_factory):
-    from chatface.models.tiny import make_tiny_ledits
+    from chatface.models.weights.tiny import make_tiny_ledits
 
     return make_tiny_ledits(tmp_path_factory.mktemp("tiny-sd"))
 
@@ -36,7 +36,7 @@ def service(tiny_sd, db_url):
 
 
 def test_the_tokenizer_is_built_here_and_round_trips():
-    from chatface.models.tiny import make_clip_tokenizer
+    from chatface.models.weights.tiny import make_clip_tokenizer
 
     tok = make_clip_tokenizer()
     ids = tok("a face with eyeglasses").input_ids
@@ -150,10 +150,9 @@ def test_free_text_concepts_are_edited_stored_and_undone(service, photo):
 
 
 def test_an_llm_is_told_it_may_use_free_text_and_its_concepts_are_applied(service, photo, tmp_path):
-    from helpers import chat_agent, scripted_endpoint
-
     from chatface.agent.planners.llm import make_chat_openai
     from chatface.configuration import Configuration
+    from helpers import chat_agent, scripted_endpoint
 
     editor = service.open_photo(photo)
     with scripted_endpoint() as (url, handler):

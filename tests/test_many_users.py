@@ -12,9 +12,8 @@ import threading
 
 import numpy as np
 import pytest
-from helpers import require_extra, run_cli
-
 from chatface.configuration import Configuration
+from helpers import require_extra, run_cli
 
 
 def _text(result) -> str:
@@ -202,7 +201,7 @@ def test_an_edit_racing_the_self_check_is_refused_and_the_head_is_the_other_edit
 KILL_CHILD = """
 import os, sys, time
 from chatface.memory.store import Store
-from chatface.models.registry import load_engine
+from chatface.models.engines.catalog import load_engine
 from chatface.tools.editor import SessionEditor, Thresholds
 from chatface.tools.schemas import AttributeEdit
 from chatface.tools.toolkit import SessionToolkit
@@ -241,9 +240,8 @@ def test_sigkill_during_the_self_check_leaves_no_failed_render_as_the_head(backe
 
 
 def test_two_exports_to_one_name_give_one_file_and_one_refusal(editor, tmp_path):
-    from PIL import Image
-
     from chatface.tools.toolkit import SessionToolkit
+    from PIL import Image
 
     out = tmp_path / "exports"
     answers = []
@@ -331,12 +329,11 @@ def test_a_nul_byte_in_a_chat_message_is_refused_on_sqlite_and_postgresql(reques
 
 def test_a_big_photo_stores_the_changed_part_and_gives_back_the_whole_photo_bit_for_bit(db_url, tmp_path):
     import cv2
-    from PIL import Image
-    from skimage import data
-
     from chatface.tools.node_images import is_patch
     from chatface.tools.schemas import AttributeEdit
     from chatface.tools.service import EditService
+    from PIL import Image
+    from skimage import data
 
     big = cv2.resize(data.astronaut(), (1800, 1800), interpolation=cv2.INTER_CUBIC)  # 3.2 megapixels
     service = EditService(Configuration(database_url=db_url))

@@ -3,10 +3,9 @@ import sys
 import textwrap
 
 import pytest
-from sqlalchemy import text
-
 from chatface.memory.blobs import BlobCorruptedError
 from chatface.memory.store import SessionNotFoundError, Store
+from sqlalchemy import text
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -135,10 +134,9 @@ def test_owners_concurrent_edits_and_seeds(store):
 def test_a_database_made_by_the_first_schema_upgrades_without_loss(url):
     """Rows written under revision 0001 survive 0002 (which rebuilds the sessions table on SQLite) and 0003, and the
     head and redo references become enforced foreign keys."""
+    from chatface.memory.store import make_engine, upgrade_to
     from sqlalchemy import inspect
     from sqlalchemy.exc import IntegrityError
-
-    from chatface.memory.store import make_engine, upgrade_to
 
     engine = make_engine(url)
     upgrade_to(engine, "0001")
@@ -173,7 +171,6 @@ def test_a_database_made_by_the_first_schema_upgrades_without_loss(url):
 
 def test_checking_out_the_current_node_keeps_what_redo_would_reapply(store):
     import numpy as np
-
     from chatface.models.images import encode_png
 
     png = encode_png(np.zeros((8, 8, 3), np.uint8))

@@ -1,7 +1,6 @@
 """The offline planner on the examples of shared/spec/intents.md and the grammar around them."""
 
 import pytest
-
 from chatface.agent.planners.intent_parser import IntentParser
 
 P = IntentParser()
@@ -224,14 +223,13 @@ def _effect(message, state: dict):
 
 
 def test_openai_planner_agrees_with_the_offline_planner_on_the_prompts_demonstrations():
-    from helpers import scripted_endpoint
-    from langchain_core.messages import HumanMessage, SystemMessage
-
-    from chatface.configuration import Configuration
     from chatface.agent.planners.llm import make_chat_openai
     from chatface.agent.planners.offline import OfflinePlanner
     from chatface.agent.prompts import DEMONSTRATIONS, demonstration_lines, system_prompt
+    from chatface.configuration import Configuration
     from chatface.tools.edit_state import EditContext
+    from helpers import scripted_endpoint
+    from langchain_core.messages import HumanMessage, SystemMessage
 
     offline = OfflinePlanner(use_embeddings=False)
     lines = demonstration_lines().splitlines()

@@ -9,12 +9,10 @@ start Ray themselves and skip when it is not installed (`pip install -e ".[ray]"
 from __future__ import annotations
 
 import threading
-
-import numpy as np
 import time
 
+import numpy as np
 import pytest
-
 from helpers import require_extra  # noqa: E402
 
 ray = require_extra("ray", "ray")
@@ -102,7 +100,7 @@ def test_concurrent_sessions_on_two_replicas_match_in_process_runs(deployed, pho
 
 
 def test_a_replica_killed_mid_edit_leaves_each_edit_done_or_reported_and_nothing_half_stored(deployed, photos, tmp_path):
-    from chatface.models.remote import EngineReplicaError
+    from chatface.models.engines.remote import EngineReplicaError
 
     # strict identity: every edit re-renders several times, so a kill lands during one
     svc = _service(f"sqlite:///{tmp_path / 'kill.db'}", identity_distance=0.0001, max_attempts=3)
@@ -162,10 +160,9 @@ def test_a_diffusion_replica_batches_concurrent_decodes(cluster, photos, tmp_pat
     """Decodes of different photos that arrive together share one batched U-Net pass on the replica (@serve.batch),
     and give the in-process images (to float rounding)."""
     pytest.importorskip("diffusers")
-    from ray import serve
-
-    from chatface.models.tiny import make_tiny
+    from chatface.models.weights.tiny import make_tiny
     from chatface.tools.vocabulary import default_vocabulary
+    from ray import serve
 
     models = make_tiny(tmp_path / "tiny", default_vocabulary().texts())
     options = dict(models_dir=str(models), device="cpu", dtype="float32", steps=8, max_attempts=0)
@@ -197,3 +194,22 @@ def test_a_diffusion_replica_batches_concurrent_decodes(cluster, photos, tmp_pat
     serve.delete("chatface-diffusion")
     remote.close()
     local.close()
+
+
+def test_replica_resources_come_from_the_engine_not_from_its_name(tmp_path):
+    """GPUs and batching are the engine's facts: the diffusion engine batches and takes a GPU (none with device cpu),
+    the offline engine neither; the caller's numbers win."""
+    from chatface.models.engines.catalog import FACTS, EngineUnavailableError, engine_facts
+    from chatface.models.engines.diffusion.engine import DiffusionGenerator
+    from chatface.models.engines.ledits import LeditsGenerator
+    from chatface.models.engines.offline.engine import OfflineEngine
+
+    for cls in (DiffusionGenerator, LeditsGenerator, OfflineEngine):
+        assert FACTS[cls.name].batches is bool(cls.batches), cls.name
+    db = f"sqlite:///{tmp_path / 'f.db'}"
+    assert EditService(Configuration(engine="diffusion", database_url=db)).replica_resources() == (1.0, 8)
+    assert EditService(Configuration(engine="diffusion", database_url=db, device="cpu")).replica_resources() == (0.0, 8)
+    assert EditService(Configuration(engine="offline", database_url=db)).replica_resources() == (0.0, 1)
+    assert EditService(Configuration(engine="ledits", database_url=db)).replica_resources(0.5, 2) == (0.5, 2)
+    with pytest.raises(EngineUnavailableError, match="choose one of offline, diffusion, ledits"):
+        engine_facts("stylegan")

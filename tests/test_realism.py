@@ -10,16 +10,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from helpers import chat_agent
-
 from chatface.agent.planners.offline import OfflinePlanner
-from chatface.models import face_regions as fr
 from chatface.models.base import EditSpec, EngineParts
-from chatface.models.offline_engine import OfflineEngine
-from chatface.models.realism import RealismScorer
+from chatface.models.engines.offline.engine import OfflineEngine
+from chatface.models.faces import regions as fr
+from chatface.models.scorers.realism import RealismScorer
 from chatface.tools.editor import open_photo
 from chatface.tools.schemas import AttributeEdit
 from chatface.tools.toolkit import SessionToolkit
+from helpers import chat_agent
 
 
 def _cheek_disc(latent, shape, radius_units=0.25, on="cheek") -> np.ndarray:

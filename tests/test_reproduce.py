@@ -34,7 +34,7 @@ def _edit_and_rerender(store, parts, fresh_parts, photo):
 
 
 def test_offline_nodes_rerender_bit_for_bit(store, parts, photo):
-    from chatface.models.registry import load_engine
+    from chatface.models.engines.catalog import load_engine
 
     _edit_and_rerender(store, parts, load_engine("offline"), photo)
 
@@ -42,14 +42,14 @@ def test_offline_nodes_rerender_bit_for_bit(store, parts, photo):
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory):
     require_extra("torch", "diffusion")
-    from chatface.models.tiny import make_tiny
+    from chatface.models.weights.tiny import make_tiny
     from chatface.tools.vocabulary import default_vocabulary
 
     return make_tiny(tmp_path_factory.mktemp("tiny-reproduce"), default_vocabulary().texts())
 
 
 def test_tiny_diffusion_nodes_rerender_bit_for_bit(store, photo, tiny_models):
-    from chatface.models.registry import load_engine
+    from chatface.models.engines.catalog import load_engine
 
     def load():
         return load_engine("diffusion", models_dir=str(tiny_models), diffusion_options={"device": "cpu", "dtype": "float32", "steps": 6})

@@ -1,7 +1,6 @@
 import math
 
 import pytest
-
 from chatface.tools.edit_state import apply_changes
 
 

@@ -102,9 +102,8 @@ def _no_error_badges(page):
 
 
 def test_example_chat_slider_undo_and_history(web, browser):
-    from playwright.sync_api import expect
-
     from chatface.memory.store import Store
+    from playwright.sync_api import expect
 
     url, db, log = web
     page = _page(browser, url)
@@ -164,9 +163,8 @@ def test_example_chat_slider_undo_and_history(web, browser):
 
 
 def test_errors_are_one_line_and_lose_nothing(web, browser, tmp_path):
-    from playwright.sync_api import expect
-
     from chatface.models.images import save_image
+    from playwright.sync_api import expect
 
     url, _, log = web
     page = _page(browser, url)
@@ -202,10 +200,9 @@ def test_errors_are_one_line_and_lose_nothing(web, browser, tmp_path):
 
 
 def test_a_group_photo_asks_which_face_and_edits_that_one(web, browser):
-    from playwright.sync_api import expect
-
     from chatface.memory import blobs
     from chatface.memory.store import Store
+    from playwright.sync_api import expect
 
     url, db, _ = web
     page = _page(browser, url)
@@ -247,10 +244,9 @@ def test_the_page_works_on_a_phone_sized_screen(web, browser):
 def test_the_ledits_engine_behind_the_same_page(browser, tmp_path):
     """Issue 14's web check: the LEDITS++ engine (tiny random pipeline: the plumbing, not the look)."""
     pytest.importorskip("diffusers")
-    from playwright.sync_api import expect
-
     from chatface.memory.store import Store
-    from chatface.models.tiny import make_tiny_ledits
+    from chatface.models.weights.tiny import make_tiny_ledits
+    from playwright.sync_api import expect
 
     models = make_tiny_ledits(tmp_path / "tiny-sd")
     with _serve(tmp_path, "--engine", "ledits", "--models", str(models), "--steps", "6",
@@ -311,10 +307,9 @@ def _login(context, url, name, password):
 def test_two_users_and_two_tabs(browser, tmp_path):
     """Issue 21: with users, a login; each tab its own session; your sessions reopen either; a reload shows the chat as it
     was shown; another user sees none of it, even holding the session id."""
-    from playwright.sync_api import expect
-
     from chatface.memory.store import Store
     from helpers import run_cli
+    from playwright.sync_api import expect
 
     env = {"CHATFACE_DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}"}
     for name in ("ann", "ben"):
@@ -377,9 +372,8 @@ def test_behind_a_proxy_the_user_comes_from_the_trusted_header(browser, tmp_path
     import urllib.error
     import urllib.request
 
-    from playwright.sync_api import expect
-
     from chatface.memory.store import Store
+    from playwright.sync_api import expect
 
     with _serve(tmp_path, "--trusted-header", "X-Auth-User") as (url, db, log):
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, extra_http_headers={"X-Auth-User": "Zoe"})

@@ -17,9 +17,9 @@ import numpy as np
 from ..memory import blobs
 from ..memory.store import AttemptRecord, NodeInfo, Store
 from ..models.base import EditSpec, Latent, UnsupportedAttributeError
+from ..models.engines.catalog import EngineParts
 from ..models.images import decode_image_bytes, encode_png, fit_within, load_image
-from ..models.realism import RealismScore
-from ..models.registry import EngineParts
+from ..models.scorers.realism import RealismScore
 from .edit_state import describe, strengths
 from .node_images import decode_node_image, encode_node_image, is_patch
 from .vocabulary import default_vocabulary

@@ -52,7 +52,7 @@ def write_example_photos(directory: str | Path) -> list[Path]:
     """The example photos in ``directory`` (written on the first call): the astronaut, group-photo portraits, the group photo."""
     from skimage import data
 
-    from ..models.faces import detect_faces
+    from ..models.faces.detection import detect_faces
 
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)

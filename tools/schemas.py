@@ -11,9 +11,8 @@ returned to the model as an error message it can act on.
 from __future__ import annotations
 
 import math
-from typing import Literal
-
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 

@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 
 from ..configuration import Configuration
-from ..memory.store import NodeInfo, SessionInfo, SessionNotFoundError, Store
-from ..models.base import EngineParts
+from ..errors import ChatfaceError, ImageError
 from ..memory.accounts import Accounts
 from ..memory.accounts import owner_of as user_owner  # the owner of a user's sessions ("user:NAME"), for entry points
+from ..memory.store import NodeInfo, SessionInfo, SessionNotFoundError, Store
+from ..models.base import EngineParts
 from ..models.images import decode_image_bytes, load_image, save_image
-from ..errors import ChatfaceError, ImageError
 from .cache import ByteBoundedCache
 from .editor import UNRENDERED_ENGINE, SessionEditor, Thresholds, is_big_photo, open_photo, open_unrendered
 from .lazy import Lazy
@@ -106,21 +106,37 @@ class EditService:
 
     def _load(self, name: str) -> EngineParts:
         if self.config.ray_address:
-            from ..models import remote
+            from ..models.engines import remote
 
             remote.connect(self.config.ray_address)
             return remote.remote_parts(name)
-        from ..models.registry import load_engine
+        from ..models.engines.catalog import load_engine
 
         return load_engine(name, **self.engine_options())
 
-    def deploy(self, *, replicas: int = 1, max_replicas: int | None = None, gpus: float = 0.0, cpus: float = 1.0,
-               max_batch: int = 1) -> None:
-        """Start (or update) the configured engine as a Ray Serve deployment on the configured cluster."""
-        from ..models import remote
+    def engine_facts(self):
+        """What the configured engine takes to run (GPUs per replica, whether it batches), without loading it."""
+        from ..models.engines.catalog import engine_facts
+
+        return engine_facts(self.config.engine)
+
+    def replica_resources(self, gpus: float | None = None, max_batch: int | None = None) -> tuple[float, int]:
+        """(GPUs, batch size) of one deployed replica: the caller's, else the engine's own facts (a GPU for a
+        diffusion engine unless the configured device is the CPU; batches of 8 for the engine that batches)."""
+        facts = self.engine_facts()
+        if gpus is None:
+            gpus = 0.0 if self.config.device == "cpu" else facts.gpus_per_replica
+        return gpus, facts.max_batch if max_batch is None else max_batch
+
+    def deploy(self, *, replicas: int = 1, max_replicas: int | None = None, gpus: float | None = None, cpus: float = 1.0,
+               max_batch: int | None = None) -> None:
+        """Start (or update) the configured engine as a Ray Serve deployment on the configured cluster
+        (``gpus`` and ``max_batch`` as ``replica_resources`` gives them)."""
+        from ..models.engines import remote
 
         if not self.config.ray_address:
             raise ValueError("deploying needs a Ray cluster: set ray_address (--ray ADDRESS or CHATFACE_RAY_ADDRESS)")
+        gpus, max_batch = self.replica_resources(gpus, max_batch)
         remote.connect(self.config.ray_address)
         remote.deploy(self.config.engine, self.engine_options(),
                       remote.Scaling(replicas=replicas, max_replicas=max_replicas, gpus=gpus, cpus=cpus, max_batch=max_batch))
@@ -188,7 +204,7 @@ class EditService:
     @staticmethod
     def faces(image: np.ndarray) -> list[tuple[int, int, int, int]]:
         """The boxes (x0, y0, x1, y1) of the faces in ``image``, largest first: ``face_index`` counts in this order."""
-        from ..models.faces import detect_faces
+        from ..models.faces.detection import detect_faces
 
         return [tuple(int(v) for v in f.box) for f in detect_faces(image)]
 

@@ -18,8 +18,6 @@ from pydantic import ValidationError
 from ..errors import ChatfaceError
 from .edit_state import EditContext, Version, apply_changes, describe, strengths, tree_rows
 from .editor import Evaluation, SessionEditor
-from .selfcheck import run_self_check
-from .vocabulary import label, text_key
 from .schemas import (
     ApplyAttributeArgs,
     AttributeEdit,
@@ -33,6 +31,8 @@ from .schemas import (
     UndoArgs,
     VerifyIdentityArgs,
 )
+from .selfcheck import run_self_check
+from .vocabulary import label, text_key
 
 
 class ToolError(ChatfaceError):

@@ -1,9 +1,8 @@
 """Alembic environment: runs on the connection the Store hands over (or the configured database, when run by the alembic command)."""
 
 from alembic import context
-from sqlalchemy import create_engine
-
 from chatface.memory.schema import Base
+from sqlalchemy import create_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ChatfaceError
-from .base import ChatfaceModelError, DirectionScorer, EngineParts, Generator, IdentityScore, IdentityScorer, Latent
+from ...errors import ChatfaceError
+from ..base import ChatfaceModelError, DirectionScorer, EngineParts, Generator, IdentityScore, IdentityScorer, Latent
 
 APP_PREFIX = "chatface-"
 NAMESPACE = "chatface"
@@ -46,7 +46,7 @@ class EngineWorker:
     """One replica's body: an engine and its scorers, loaded once when the replica starts."""
 
     def __init__(self, engine: str, options: dict):
-        from .registry import load_engine
+        from .catalog import load_engine
 
         self.engine = engine
         self.parts = load_engine(engine, **options)
@@ -151,7 +151,7 @@ class RemoteGenerator(Generator):
 
     def check_supported(self, edits) -> None:
         """Checked here first; what this side refuses is asked of the engine, for its own reasons (e.g. "withdrawn: ...")."""
-        from .base import UnsupportedAttributeError
+        from ..base import UnsupportedAttributeError
 
         try:
             super().check_supported(edits)

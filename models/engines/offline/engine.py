@@ -18,9 +18,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from . import face_regions as fr
-from .base import EditState, Generator, Latent, UnsupportedAttributeError
-from .faces import find_face
+from ...base import EditState, Generator, Latent, UnsupportedAttributeError
+from ...faces import regions as fr
+from ...faces.detection import find_face
 from .warps import DisplacementField
 
 # Once drawn by this module, withdrawn (issue 11): they did not pass for a photograph.

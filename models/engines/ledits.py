@@ -30,9 +30,9 @@ import threading
 import cv2
 import numpy as np
 
-from .alignment import Alignment, align_face, crop_aligned, paste_back
-from .base import EditSpec, Generator, Latent, UnsupportedAttributeError, concept_text
-from .faces import find_face
+from ..base import EditSpec, Generator, Latent, UnsupportedAttributeError, concept_text
+from ..faces.alignment import Alignment, align_face, crop_aligned, paste_back
+from ..faces.detection import find_face
 
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 # the groups whose edits live around and above the head, not on the face
@@ -235,20 +235,18 @@ def load_ledits_engine(models_dir: str | None = None, *, concepts: dict[str, dic
     """
     from pathlib import Path
 
-    import torch
     from diffusers import LEditsPPPipelineStableDiffusion
 
-    from .arcface import ArcFaceIdentityScorer
-    from .base import EngineParts
-    from .clip_direction import CLIPDirectionScorer
-    from .diffusion_loading import resolve_sources
+    from ..base import EngineParts
+    from ..scorers.arcface import ArcFaceIdentityScorer
+    from ..scorers.clip_direction import CLIPDirectionScorer
+    from ..weights.sources import resolve_sources
+    from .placement import torch_placement
 
     src = resolve_sources(models_dir, clip=clip, clip_pretrained=clip_pretrained, arcface=arcface)
     root = Path(models_dir).expanduser() if models_dir else None
     source = pipeline or (str(root / "sd") if root is not None and (root / "sd").is_dir() else DEFAULT_MODEL)
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    dtype_name = dtype or ("float16" if str(device).startswith("cuda") else "float32")
-    torch_dtype = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[dtype_name]
+    device, torch_dtype = torch_placement(device, dtype)
     pipe = LEditsPPPipelineStableDiffusion.from_pretrained(source, torch_dtype=torch_dtype, safety_checker=None,
                                                            requires_safety_checker=False)
     steps = steps or 50

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ChatfaceError
-from .alignment import arcface_keypoints
-from .base import IdentityScore, IdentityScorer, Latent
-from .faces import find_face
+from ...errors import ChatfaceError
+from ..base import IdentityScore, IdentityScorer, Latent
+from ..faces.alignment import arcface_keypoints
+from ..faces.detection import find_face
 
 DEFAULT_ARCFACE = Path("~/.insightface/models/buffalo_l/w600k_r50.onnx")
 DEFAULT_SAME_PERSON = 0.35  # cosine; ArcFace verification thresholds are usually 0.28-0.4

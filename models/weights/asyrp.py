@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from .hspace import AsyrpDeltaBlock, save_mapping
+from ..engines.diffusion.hspace import AsyrpDeltaBlock, save_mapping
 
 REPOSITORY = "kwonminki/Asyrp_official"
 COMMIT = "a6c82dc760849dd4c1e878990ce38e824967e5b0"

@@ -36,8 +36,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .images import fit_within
-
+from ..images import fit_within
 
 WORK_FACE = 400  # the largest face (box size, pixels) the measurements are made on
 WORK_SIDE = 1024  # the longest side of the region the measurements are made on

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import DirectionScorer, Latent
+from ..base import DirectionScorer, Latent
 
 
 class CLIPDirectionScorer(DirectionScorer):
@@ -51,7 +51,7 @@ class CLIPDirectionScorer(DirectionScorer):
 
     def direction(self, image_a, image_b, text_a, text_b, attribute=None, strength_sign=1.0, face_hint: Latent | None = None) -> float:
         if face_hint is not None and "quad" in face_hint.meta:
-            from .alignment import Alignment, crop_aligned
+            from ..faces.alignment import Alignment, crop_aligned
 
             al = Alignment.from_meta(face_hint.meta)
             image_a = crop_aligned(image_a, al)

@@ -14,9 +14,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from . import face_regions as fr
-from .base import DirectionScorer, Latent
-from .faces import find_face, landmarks_in_box
+from ..base import DirectionScorer, Latent
+from ..faces import regions as fr
+from ..faces.detection import find_face, landmarks_in_box
 
 
 def _lab(img: np.ndarray) -> np.ndarray:

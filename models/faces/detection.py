@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..errors import NoFaceError
+from ...errors import NoFaceError
 
 DETECT_MAX_SIDE = 800
 MIN_FACE_SIZE = 48  # pixels, at full resolution

@@ -29,12 +29,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import ddim, unet_split
-from .alignment import align_face, arcface_keypoints
-from .diffusion_engine import to_tensor
-from .faces import find_face
-from .hspace import MappingNetwork, save_mapping
-from .images import IMAGE_SUFFIXES, load_image
+from ..engines.diffusion import ddim, unet_split
+from ..engines.diffusion.hspace import MappingNetwork, save_mapping
+from ..engines.diffusion.tensors import to_tensor
+from ..faces.alignment import align_face, arcface_keypoints
+from ..faces.detection import find_face
+from ..images import IMAGE_SUFFIXES, load_image
 
 
 @dataclass
@@ -223,3 +223,24 @@ def train_direction(settings: TrainSettings, images_dir: str | Path, out_dir: st
         for h in history:
             f.write(json.dumps(h) + "\n")
     return out / f"{settings.attribute}.safetensors"
+
+
+def train_direction_in_models(settings: TrainSettings, images_dir: str | Path, out_dir: str | Path, *, models_dir: str | None,
+                              sources: dict | None = None, device: str | None = None, resume: bool = False, progress: bool = True,
+                              log=print) -> Path:
+    """``train_direction`` on the U-Net, CLIP and ArcFace of a models folder (the same sources the engine loads),
+    on the caller's device (default: CUDA when there is one). The network records the U-Net's id, so the engine
+    uses it only with that U-Net."""
+    from ..engines.diffusion.loading import load_unet
+    from ..engines.placement import torch_placement
+    from ..scorers.arcface import resolve_arcface_path
+    from ..weights.provenance import unet_id
+    from ..weights.sources import resolve_sources
+
+    src = resolve_sources(models_dir, **(sources or {}))
+    device, _ = torch_placement(device, "float32")  # training runs in float32 whatever the engine's precision
+    unet, scheduler = load_unet(src.unet, device)
+    return train_direction(settings, images_dir, out_dir, unet=unet, scheduler=scheduler, base_model=unet_id(src.unet),
+                           clip_name=src.clip, clip_pretrained=src.clip_pretrained, arcface_path=str(resolve_arcface_path(src.arcface)),
+                           device=device, resume=resume, progress=progress, log=log)
+

@@ -12,8 +12,8 @@ import hashlib
 
 import numpy as np
 
-from .base import IdentityScore, IdentityScorer, Latent
-from .faces import face_embedding, find_face
+from ..base import IdentityScore, IdentityScorer, Latent
+from ..faces.detection import face_embedding, find_face
 
 
 def _digest(image: np.ndarray) -> str:

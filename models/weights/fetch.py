@@ -32,10 +32,21 @@ import urllib.request
 from pathlib import Path
 from typing import Callable
 
-from .asyrp import COMMIT, DEFAULT_T_EDIT, FACE_NETWORKS, REPOSITORY, SHA256, TRAINED_STEPS, UNET_FILE, UNET_REPOSITORY, \
-    convert_network, file_name, network_url
-from ..errors import ChatfaceModelError
-from .unet_identity import checkpoint_id, sha256_of
+from ...errors import ChatfaceModelError
+from .asyrp import (
+    COMMIT,
+    DEFAULT_T_EDIT,
+    FACE_NETWORKS,
+    REPOSITORY,
+    SHA256,
+    TRAINED_STEPS,
+    UNET_FILE,
+    UNET_REPOSITORY,
+    convert_network,
+    file_name,
+    network_url,
+)
+from .provenance import checkpoint_id, sha256_of
 
 BY_HAND = (f"to get the files by hand, put {UNET_FILE} (https://huggingface.co/{UNET_REPOSITORY}) and "
            f"checkpoint/<name>_LC_CelebA_HQ_t999_ninv40_ngen40_0.pth (https://github.com/{REPOSITORY}/tree/{COMMIT}/checkpoint) "
@@ -140,7 +151,7 @@ def _network_file(name: str, source: str | None, partial: Path, progress: bool) 
 
 
 def _arcface(source: str | None, partial: Path, progress: bool) -> Path:
-    from .arcface import DEFAULT_ARCFACE
+    from ..scorers.arcface import DEFAULT_ARCFACE
 
     if source and not _is_url(source) and (Path(source).expanduser() / "arcface.onnx").is_file():
         return Path(source).expanduser() / "arcface.onnx"
@@ -166,8 +177,8 @@ def _arcface(source: str | None, partial: Path, progress: bool) -> Path:
 def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list[str] | None = None, resolution: int = 256,
                 arcface: bool = True, progress: bool = True, log: Callable[[str], None] = print) -> Path:
     """Download, check and convert the U-Net and Asyrp's networks into the models directory ``dest``."""
+    from .provenance import read_identity
     from .pytorch_diffusion import convert_checkpoint
-    from .unet_identity import read_identity
 
     dest = Path(dest).expanduser().resolve()
     names = networks_for(attributes)

@@ -166,7 +166,7 @@ def convert_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, resolutio
     """Convert ``checkpoint`` into a diffusers folder (U-Net, DDIM scheduler, chatface.json identity)."""
     from diffusers import DDIMScheduler
 
-    from .unet_identity import write_identity
+    from .provenance import write_identity
 
     out = Path(out_dir)
     unet = unet_from_state_dict(read_checkpoint(checkpoint), resolution)

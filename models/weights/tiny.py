@@ -49,7 +49,7 @@ def make_unet(path: Path, seed: int = 0):
     import torch
     from diffusers import DDIMScheduler, UNet2DModel
 
-    from .unet_identity import write_identity
+    from .provenance import write_identity
 
     torch.manual_seed(seed)
     unet = UNet2DModel(**UNET_CONFIG)
@@ -63,7 +63,7 @@ def make_mappings(path: Path, attributes: dict[str, dict], channels: int, base_m
     """A random mapping network for every attribute id of ``attributes`` (id -> its neutral/positive/negative texts)."""
     import torch
 
-    from .hspace import MappingNetwork, save_mapping
+    from ..engines.diffusion.hspace import MappingNetwork, save_mapping
 
     for i, (attr, text) in enumerate(attributes.items()):
         torch.manual_seed(seed + 1 + i)

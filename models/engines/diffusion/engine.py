@@ -24,25 +24,15 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ...base import ChatfaceModelError, EditSpec, Generator, Latent, UnsupportedAttributeError
+from ...faces.alignment import Alignment, align_face, blend_mask, paste_back
+from ...faces.detection import find_face
 from . import ddim, unet_split
-from .alignment import Alignment, align_face, blend_mask, paste_back
-from .base import ChatfaceModelError, EditSpec, Generator, Latent, UnsupportedAttributeError
-from .faces import find_face
 from .hspace import ActiveEdit, MappingRegistry, hspace_shift
+from .tensors import to_image, to_tensor
 
 HALF_TOLERANCE = 2e-3
 NO_NETWORK = "no h-space network for this attribute and U-Net (chatface models fetch asyrp, or train one with chatface train-direction)"
-
-
-def to_tensor(image: np.ndarray, device, dtype) -> torch.Tensor:
-    """uint8 H x W x 3 -> 1 x 3 x H x W in [-1, 1]."""
-    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].to(torch.float32) / 127.5 - 1.0
-    return x.to(device=device, dtype=dtype)
-
-
-def to_image(x: torch.Tensor) -> np.ndarray:
-    x = ((x[0].detach().to(torch.float32).cpu().clamp(-1, 1) + 1) * 127.5).round()
-    return x.permute(1, 2, 0).numpy().astype(np.uint8)
 
 
 def pack_noise(x_t: torch.Tensor) -> np.ndarray:

@@ -10,7 +10,7 @@ chatface.configuration, which passes them in as arguments):
   A DDPM scheduler config is read as a DDIMScheduler (same noise schedule).
 - Mapping networks: ``mappings``, CHATFACE_MAPPINGS, ``MODELS/mappings``; only
   those made for this U-Net are used (its ``chatface.json`` id, else its
-  source string; see unet_identity.py), the others are listed as problems.
+  source string; see weights/provenance.py), the others are listed as problems.
 - DDIM steps: the caller's, CHATFACE_STEPS, the steps the U-Net folder's
   networks were trained with (40 for Asyrp's), else 20.
 - CLIP: ``clip``, CHATFACE_CLIP (an open_clip name, or ``local-dir:PATH``) with
@@ -21,44 +21,17 @@ chatface.configuration, which passes them in as arguments):
 ``chatface models make-tiny DIR`` writes a MODELS directory with random
 weights of every one of these architectures, and ``chatface models fetch
 asyrp --dest DIR`` the real CelebA-HQ U-Net with Asyrp's networks; both load
-through this same code.
+through this same code. The sources are resolved by ``weights/sources.py``; this module loads them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_UNET = "google/ddpm-ema-celebahq-256"
-DEFAULT_CLIP = ("ViT-B-32", "openai")
+from ...weights.sources import DiffusionSources, resolve_sources
+from ..placement import torch_placement
 
-
-@dataclass(frozen=True)
-class DiffusionSources:
-    unet: str
-    mappings: str | None
-    clip: str
-    clip_pretrained: str | None
-    arcface: str | None
-
-
-def resolve_sources(models_dir: str | None = None, *, unet: str | None = None, mappings: str | None = None,
-                    clip: str | None = None, clip_pretrained: str | None = None, arcface: str | None = None) -> DiffusionSources:
-    root = Path(models_dir).expanduser() if models_dir else None
-    if root is not None and not root.is_dir():
-        raise FileNotFoundError(f"models directory {root} does not exist")
-
-    def local(name: str) -> str | None:
-        return str(root / name) if root is not None and (root / name).exists() else None
-
-    clip_dir = local("clip")
-    return DiffusionSources(
-        unet=unet or local("unet") or DEFAULT_UNET,
-        mappings=mappings or local("mappings"),
-        clip=clip or (f"local-dir:{clip_dir}" if clip_dir else DEFAULT_CLIP[0]),
-        clip_pretrained=clip_pretrained or (None if clip_dir else DEFAULT_CLIP[1]),
-        arcface=arcface or local("arcface.onnx"),
-    )
+__all__ = ["DiffusionSources", "describe_models", "load_diffusion_engine", "load_unet", "resolve_sources"]
 
 
 def load_unet(source: str, device="cpu", dtype=None):
@@ -70,7 +43,7 @@ def load_unet(source: str, device="cpu", dtype=None):
     dtype = dtype or torch.float32
     local = Path(source).expanduser()
     if local.is_file():
-        from .pytorch_diffusion import SCHEDULER_CONFIG, read_checkpoint, unet_from_state_dict
+        from ...weights.pytorch_diffusion import SCHEDULER_CONFIG, read_checkpoint, unet_from_state_dict
 
         unet = unet_from_state_dict(read_checkpoint(local)).to(device=device, dtype=dtype)
         return unet, DDIMScheduler(**SCHEDULER_CONFIG)
@@ -88,19 +61,15 @@ def load_unet(source: str, device="cpu", dtype=None):
 def load_diffusion_engine(models_dir: str | None = None, *, face_index: int = 0, device: str | None = None, dtype: str | None = None,
                           steps: int | None = None, unet: str | None = None, mappings: str | None = None, clip: str | None = None,
                           clip_pretrained: str | None = None, arcface: str | None = None, progress=None):
-    import torch
-
-    from .arcface import ArcFaceIdentityScorer
-    from .clip_direction import CLIPDirectionScorer
-    from .diffusion_engine import DiffusionGenerator
+    from ...base import EngineParts
+    from ...scorers.arcface import ArcFaceIdentityScorer
+    from ...scorers.clip_direction import CLIPDirectionScorer
+    from ...weights.provenance import read_identity, unet_id
+    from .engine import DiffusionGenerator
     from .hspace import MappingRegistry
-    from .base import EngineParts
-    from .unet_identity import read_identity, unet_id
 
     src = resolve_sources(models_dir, unet=unet, mappings=mappings, clip=clip, clip_pretrained=clip_pretrained, arcface=arcface)
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    dtype_name = dtype or ("float16" if str(device).startswith("cuda") else "float32")
-    torch_dtype = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[dtype_name]
+    device, torch_dtype = torch_placement(device, dtype)
     identity = read_identity(src.unet) or {}
     steps = steps or int(identity.get("steps") or 20)
     net, scheduler = load_unet(src.unet, device, torch_dtype)
@@ -112,3 +81,23 @@ def load_diffusion_engine(models_dir: str | None = None, *, face_index: int = 0,
     identity = ArcFaceIdentityScorer(src.arcface)
     direction = CLIPDirectionScorer(src.clip, src.clip_pretrained, device=device)
     return EngineParts(generator, identity, direction, model_id=f"{src.unet}@{steps}steps")
+
+
+def describe_models(models_dir: str | None = None, **sources) -> list[str]:
+    """What ``chatface models list`` prints: where each part comes from, and the h-space networks usable with the U-Net."""
+    from ...weights.provenance import unet_id
+    from .hspace import MappingRegistry
+
+    src = resolve_sources(models_dir, **sources)
+    lines = [f"unet:     {src.unet}" + (f" (id {unet_id(src.unet)})" if unet_id(src.unet) != src.unet else ""),
+             f"clip:     {src.clip}" + (f" ({src.clip_pretrained})" if src.clip_pretrained else ""),
+             f"arcface:  {src.arcface or 'buffalo_l in ~/.insightface/models'}"]
+    reg = MappingRegistry(src.mappings, base_model=unet_id(src.unet))
+    lines.append(f"mappings: {src.mappings or '(none)'}: {len(reg.available())} attribute(s): {', '.join(reg.available()) or '-'}")
+    for attr in reg.available():
+        pos, neg = reg.directions(attr)
+        infos = reg.infos[attr].values()
+        kinds = ", ".join(sorted({i.meta.get("architecture", "chatface") for i in infos}))
+        lines.append(f"  {attr:<12} {'+' if pos else ' '}{'-' if neg else ' '}  {kinds}: {', '.join(i.path.name for i in infos)}")
+    lines.extend(f"  ignored {name}: {why}" for name, why in reg.problems.items())
+    return lines

@@ -1,0 +1,62 @@
+"""The commands that work on a models folder: models (make-tiny, fetch, list, convert), train-direction.
+The only commands that import models/ directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .wiring import config_from, require_extra, say
+
+
+def cmd_models(args) -> int:
+    require_extra(f"models {args.models_command}", "torch", "diffusion")
+    if args.models_command == "make-tiny" and args.engine == "ledits":
+        from ..models.weights.tiny import make_tiny_ledits
+
+        root = make_tiny_ledits(args.dir, seed=args.seed)
+        print(f"wrote a random-weight Stable Diffusion pipeline to {root} (sd/, clip/, arcface.onnx).")
+        print("Its edits are MEANINGLESS: it tests the plumbing. Use it with --engine ledits --models " + str(root))
+        return 0
+    if args.models_command == "make-tiny":
+        from ..models.weights.tiny import make_tiny
+        from ..tools.vocabulary import default_vocabulary
+
+        root = make_tiny(args.dir, default_vocabulary().texts(), seed=args.seed)
+        print(f"wrote random-weight models to {root} (unet/, mappings/ for every attribute, clip/, arcface.onnx).")
+        print("Their edits are MEANINGLESS: they test the plumbing. Use them with --engine diffusion --models " + str(root))
+        return 0
+    if args.models_command == "fetch":
+        from ..models.weights.fetch import fetch_asyrp
+
+        attributes = [a.strip() for a in args.attributes.split(",") if a.strip()] if args.attributes else None
+        dest = fetch_asyrp(args.dest, source=args.source, attributes=attributes, resolution=args.resolution,
+                           arcface=not args.no_arcface, progress=not args.no_progress, log=say)
+        print(f"wrote {dest} (unet/, mappings/{'' if args.no_arcface else ', arcface.onnx'}). "
+              f"Use it with: chatface chat PHOTO --engine diffusion --models {dest}")
+        return 0
+    from ..models.engines.diffusion.loading import describe_models
+
+    config = config_from(args)
+    print("\n".join(describe_models(config.models_dir, **config.model_sources())))
+    return 0
+
+
+def cmd_train_direction(args) -> int:
+    require_extra("train-direction", "torch", "diffusion")
+    from ..models.training.mapping import TrainSettings, train_direction_in_models
+    from ..tools.vocabulary import default_vocabulary
+
+    if args.attribute not in default_vocabulary():
+        close = default_vocabulary().closest(args.attribute)
+        raise ValueError(f"unknown attribute {args.attribute!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
+    if not Path(args.images).is_dir():
+        raise ValueError(f"{args.images}: not a folder of photos")
+    config = config_from(args)
+    attr = default_vocabulary()[args.attribute]
+    t_edit = args.t_edit if args.t_edit is not None else attr.default_t_edit
+    settings = TrainSettings(args.attribute, attr.texts(), t_edit, iterations=args.iterations, steps=config.steps or 20, lr=args.lr,
+                             hidden=args.hidden, checkpoint_every=args.checkpoint_every)
+    path = train_direction_in_models(settings, args.images, args.out, models_dir=config.models_dir, sources=config.model_sources(),
+                                     device=config.device, resume=args.resume, progress=not args.no_progress, log=say)
+    print(f"wrote {path}")
+    return 0

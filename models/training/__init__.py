@@ -1,0 +1,1 @@
+"""Training attribute networks in h-space with ChatFace's losses."""
