@@ -358,7 +358,8 @@ def test_two_users_and_two_tabs(browser, tmp_path):
         page.locator("#sessions-box").click()
         expect(page.locator("#sessions .thumbnail-item")).to_have_count(0)
         assert "give her red lipstick" not in page.locator("body").inner_text()  # ann's words
-        assert page.evaluate("sessionStorage.getItem('chatface-session')") in ("", None)
+        # the page's load answer forgets the foreign id (it may land after the first status text is drawn)
+        page.wait_for_function("!sessionStorage.getItem('chatface-session')", timeout=SLOW)
         _no_error_badges(page)
         for context in (ann, ben):
             context.close()
