@@ -102,6 +102,17 @@ class Generator(ABC):
         """Boolean mask (H, W) of the pixels an edit may change; None when an edit may change any pixel."""
         return None
 
+    def edit_box(self, image: np.ndarray, latent: Latent) -> tuple[int, int, int, int] | None:
+        """(x0, y0, x1, y1): the bounding box of ``edit_region``; None when an edit may change any pixel (or none).
+        An engine that knows its box without drawing the mask says so here: a mask of a 24-megapixel photo costs."""
+        mask = self.edit_region(image, latent)
+        if mask is None:
+            return None
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        if rows.size == 0:
+            return None
+        return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
     def default_t_edit(self, attribute: str) -> int | None:
         """The T_edit this engine's model of ``attribute`` was made for, when it knows one (else the vocabulary's)."""
         return None

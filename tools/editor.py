@@ -256,12 +256,7 @@ class SessionEditor:
         It depends only on the photo and its one inversion, so it is computed once per editor.
         """
         if not hasattr(self, "_face_region"):
-            mask = self.parts.generator.edit_region(self.source, self.latent())
-            if mask is None or not mask.any():
-                self._face_region = None
-            else:
-                ys, xs = np.nonzero(mask)
-                self._face_region = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+            self._face_region = self.parts.generator.edit_box(self.source, self.latent())
         return self._face_region
 
     # -- memory -------------------------------------------------------------

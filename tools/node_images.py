@@ -41,12 +41,21 @@ def _changed_box(image: np.ndarray, source: np.ndarray) -> tuple[int, int, int, 
     is compared in tens of milliseconds.
     """
     h = image.shape[0]
-    rows = np.flatnonzero((image.reshape(h, -1) != source.reshape(h, -1)).any(axis=1))
+    rows = np.flatnonzero((_words(image, h) != _words(source, h)).any(axis=1))
     if rows.size == 0:
         return 0, 1, 0, 1
     y0, y1 = int(rows[0]), int(rows[-1]) + 1
     cols = np.flatnonzero((image[y0:y1] != source[y0:y1]).any(axis=(0, 2)))
     return y0, y1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _words(image: np.ndarray, h: int) -> np.ndarray:
+    """The rows of ``image`` as the widest machine words that tile a row: 8 bytes compared at once, not one."""
+    flat = np.ascontiguousarray(image).reshape(h, -1)
+    for word in (np.uint64, np.uint32, np.uint16):
+        if flat.shape[1] % np.dtype(word).itemsize == 0:
+            return flat.view(word)
+    return flat
 
 
 def decode_node_image(data: bytes, source: Callable[[], np.ndarray], source_key: str, what: str) -> np.ndarray:

@@ -73,6 +73,9 @@ class EngineWorker:
     def edit_region(self, image: np.ndarray, latent: Latent) -> np.ndarray | None:
         return self.parts.generator.edit_region(image, latent)
 
+    def edit_box(self, image: np.ndarray, latent: Latent) -> tuple[int, int, int, int] | None:
+        return self.parts.generator.edit_box(image, latent)
+
     def check_supported(self, edits: dict) -> None:
         self.parts.generator.check_supported(edits)
 
@@ -142,6 +145,9 @@ class RemoteGenerator(Generator):
 
     def edit_region(self, image: np.ndarray, latent: Latent) -> np.ndarray | None:
         return self._call("edit_region", image, latent)
+
+    def edit_box(self, image: np.ndarray, latent: Latent) -> tuple[int, int, int, int] | None:
+        return self._call("edit_box", image, latent)
 
     def default_t_edit(self, attribute: str) -> int | None:
         return self._call("default_t_edit", attribute)

@@ -115,6 +115,10 @@ class OfflineEngine(Generator):
         mask[y0:y1, x0:x1] = True
         return mask
 
+    def edit_box(self, image: np.ndarray, latent: Latent) -> tuple[int, int, int, int] | None:
+        x0, y0, x1, y1 = (int(v) for v in latent.meta["roi"])
+        return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
     # -- decoding ---------------------------------------------------------
     def decode(self, image: np.ndarray, latent: Latent, edits: EditState) -> np.ndarray:
         active = {a: float(s.strength) for a, s in self.active_edits(image, latent, edits).items()}
