@@ -23,7 +23,9 @@ on the page; controls stay disabled until a photo is in; slow steps show what th
 from __future__ import annotations
 
 import functools
+import io
 import logging
+import os
 import tempfile
 from pathlib import Path
 
@@ -108,8 +110,36 @@ class WebBackend:
         found = self.service.images.get(node.image_blob)
         return found if found is not None else self.service.images.put(node.image_blob, ed.image_of(node))
 
+    def thumbnail(self, ed: SessionEditor, node, box) -> np.ndarray | str:
+        """The history thumbnail of a node: a WebP file written once per stored image, so a redraw neither re-encodes
+        every version nor rewrites a file that another request may be reading (Gradio's own cache writes arrays to
+        the same path each time)."""
+        if node.image_blob is None:
+            return _face_view(self.image(ed, node), box, THUMB)
+        path = self.downloads / "thumbs" / f"{node.image_blob}-{'-'.join(str(int(v)) for v in box or ())}.webp"
+        if not path.exists():
+            from PIL import Image
+
+            buffer = io.BytesIO()
+            Image.fromarray(_face_view(self.image(ed, node), box, THUMB)).save(buffer, "WEBP", quality=85)
+            write_once(path, buffer.getvalue())
+        return str(path)
+
     def examples(self) -> list[Path]:
         return write_example_photos(self.examples_dir)
+
+
+def write_once(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` under a temporary name and move it into place: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, staging = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
 
 
 def _changed(node, parent_state: dict) -> str:
@@ -253,7 +283,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             for info, head in backend.service.sessions(owner=owner)[:SESSIONS_SHOWN]:
                 try:
                     ed = backend.editor(info.id, owner)
-                    thumb = _face_view(backend.image(ed, head), ed.latent().meta.get("box"), THUMB)
+                    thumb = backend.thumbnail(ed, head, ed.latent().meta.get("box"))
                 except ChatfaceError:  # an engine this server does not run: listed without a picture
                     thumb = np.full((THUMB, THUMB, 3), 235, np.uint8)
                 items.append((thumb, f"{info.title} · {info.updated_at[:16].replace('T', ' ')} · {describe(head.state)}"))
@@ -282,7 +312,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 parent_state = by_id[n.parent_id].state if n.parent_id in by_id else {}
                 what = _changed(n, parent_state)
                 mark = _where(nodes, n, head, head_path)
-                items.append((_face_view(backend.image(ed, n), box, THUMB), f"{mark}{n.seq}: {what}"))
+                items.append((backend.thumbnail(ed, n, box), f"{mark}{n.seq}: {what}"))
                 s = n.scores or {}
                 if s:
                     same = f"{'yes' if s.get('same_person') else 'NO'} (distance {s.get('identity_distance', 0):.2f}; {s.get('identity_criterion', '')})"
@@ -298,7 +328,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             pair = (_face_view(source, box), _face_view(current, box)) if zoom_value == FACE else (fit_within(source, SCREEN), fit_within(current, SCREEN))
             target = backend.downloads / f"chatface-{session_id[:8]}-version{head.seq}.png"
             if not target.exists():
-                target.write_bytes(ed.png_of(head))  # the download: the full-size photo
+                write_once(target, ed.png_of(head))  # the download: the full-size photo
             keys = _slider_keys(head.state, extra)
             slider_updates = {}
             for i, s in enumerate(sliders):
