@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -354,3 +355,27 @@ def test_a_big_photo_stores_the_changed_part_and_gives_back_the_whole_photo_bit_
     small = service.open_photo("small.png", image=data.astronaut())  # small photos are stored whole
     service.toolkit(small).apply_attribute([AttributeEdit(attribute="lipstick", strength=0.6)])
     assert not is_patch(service.store.read_blob(small.head().image_blob))
+
+
+def test_web_thumbnails_are_written_once_and_never_half_written(db_url, photo):
+    """A page redraw hands out the same thumbnail file, untouched (a concurrent download of it never sees it
+    truncated), and the file is a whole WebP of the face."""
+    require_extra("gradio", "serve")
+    import os
+
+    from PIL import Image
+
+    from chatface.agent.session import ChatService
+    from chatface.interfaces.web_app import WebBackend
+
+    chats = ChatService(Configuration(database_url=db_url))
+    backend = WebBackend(chats)
+    ed = chats.service.open_photo(photo, owner="web")
+    box = ed.latent().meta.get("box")
+    first = backend.thumbnail(ed, ed.head(), box)
+    stamp = os.stat(first).st_mtime_ns
+    assert backend.thumbnail(ed, ed.head(), box) == first and os.stat(first).st_mtime_ns == stamp
+    with Image.open(first) as im:
+        assert im.format == "WEBP" and max(im.size) <= 192
+    assert not [p for p in Path(first).parent.iterdir() if p.name.startswith(".")]  # no staging file left behind
+    chats.service.close()
