@@ -20,8 +20,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields, replace
+from typing import overload
 
 
+@overload
+def _env(name: str, default: str) -> str: ...
+@overload
+def _env(name: str, default: None = None) -> str | None: ...
 def _env(name: str, default: str | None = None) -> str | None:
     v = os.environ.get(name)
     return v if v not in (None, "") else default
@@ -35,11 +40,15 @@ def _env_number(name: str, default, kind: type, what: str):
         raise ValueError(f"{name}={v!r} is not {what}") from None
 
 
+@overload
+def _env_float(name: str, default: float) -> float: ...
+@overload
+def _env_float(name: str, default: None) -> float | None: ...
 def _env_float(name: str, default: float | None) -> float | None:
     return _env_number(name, default, float, "a number")
 
 
-def _env_int(name: str, default: int | None) -> int | None:
+def _env_int(name: str, default: int) -> int:
     return _env_number(name, default, int, "a whole number")
 
 

@@ -147,7 +147,8 @@ class Accounts:
             stmt = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
             if prefix:
                 stmt = stmt.where(ApiToken.prefix == prefix[:10])
-            return db.execute(stmt.values(revoked_at=utcnow())).rowcount or 0
+            result = db.execute(stmt.values(revoked_at=utcnow()))
+            return int(getattr(result, "rowcount", 0) or 0)  # an UPDATE's CursorResult
 
     def user_of_token(self, token: str) -> str | None:
         """The name of the user whose live token this is, else None."""

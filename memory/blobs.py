@@ -65,7 +65,8 @@ def pack_arrays(arrays: dict[str, np.ndarray], meta: dict) -> bytes:
     import json
 
     buf = io.BytesIO()
-    np.savez_compressed(buf, __meta__=np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8), **arrays)
+    named: dict[str, np.ndarray] = {"__meta__": np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8), **arrays}
+    np.savez_compressed(buf, **named)  # type: ignore[arg-type]  # numpy's stub types **kwds as its bool option
     return buf.getvalue()
 
 

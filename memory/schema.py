@@ -63,7 +63,9 @@ class ChatSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
-    head: Mapped[EditNode | None] = relationship(foreign_keys=[head_node_id], post_update=True)
+    # every session has a head from its creation on (node 0); the column is nullable only because the two rows
+    # point at each other and one of them is written first
+    head: Mapped[EditNode] = relationship(foreign_keys=[head_node_id], post_update=True)
     redo: Mapped[EditNode | None] = relationship(foreign_keys=[redo_node_id], post_update=True)
     nodes: Mapped[list[EditNode]] = relationship(back_populates="session", foreign_keys="EditNode.session_id",
                                                  order_by="EditNode.seq", passive_deletes=True)
@@ -107,7 +109,8 @@ class EditNode(Base):
 
     def ancestors(self) -> list[EditNode]:
         """This node, its parent, ... up to the original."""
-        out, cur = [], self
+        out: list[EditNode] = []
+        cur: EditNode | None = self
         while cur is not None:
             out.append(cur)
             cur = cur.parent

@@ -15,7 +15,7 @@ import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from sqlalchemy import create_engine, delete, event, func, select, update
 from sqlalchemy.engine import Engine
@@ -37,6 +37,14 @@ class NodeNotFoundError(ChatfaceError):
 class ConcurrentEditError(ChatfaceError):
     """The session's head moved (another edit, undo or checkout) while this edit was rendered; nothing was stored."""
 
+
+
+def _driver(conn):
+    """The DBAPI connection under a SQLAlchemy connection (sqlite3's, for pragmas outside a transaction)."""
+    raw = conn.connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the database connection is closed")
+    return raw
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
@@ -94,7 +102,7 @@ def upgrade_to(engine: Engine, revision: str) -> None:
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
         if sqlite:  # before SQLAlchemy begins the transaction: the pragma is a no-op inside one
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            _driver(conn).execute("PRAGMA foreign_keys=OFF")
         try:
             with conn.begin():
                 cfg.attributes["connection"] = conn
@@ -105,7 +113,7 @@ def upgrade_to(engine: Engine, revision: str) -> None:
                         raise RuntimeError(f"the migration would leave broken references: {broken[:5]}")
         finally:
             if sqlite:
-                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+                _driver(conn).execute("PRAGMA foreign_keys=ON")
 
 
 @dataclass(frozen=True)
@@ -196,7 +204,7 @@ class Store:
     # -- sessions ---------------------------------------------------------
     def _locked_session(self, db: Session, session_id: str, owner: str | None, *, lock: bool = True) -> ChatSession:
         stmt = select(ChatSession).where(ChatSession.id == session_id)
-        if lock and db.bind.dialect.name != "sqlite":
+        if lock and db.get_bind().dialect.name != "sqlite":
             stmt = stmt.with_for_update()
         row = db.execute(stmt).scalar_one_or_none()
         if row is None or (owner is not None and row.owner != owner):
@@ -220,7 +228,9 @@ class Store:
             root = EditNode(session_id=sid, seq=0, parent_id=None, action="original", request="", state={}, scores={}, image_blob=key)
             db.add(root)
             db.flush()
-            db.get(ChatSession, sid).head = root
+            session = db.get(ChatSession, sid)
+            assert session is not None  # added above, in this transaction
+            session.head = root
         return sid
 
     def get_session(self, session_id: str, owner: str | None = None) -> SessionInfo:
@@ -293,7 +303,7 @@ class Store:
     def commit_edit(
         self, session_id: str, *, action: str, request: str, state: dict, scores: dict,
         image_png: bytes | None, image_key: str | None = None, image_shape: list | None = None,
-        attempts: list[AttemptRecord] = (), owner: str | None = None, expected_head: int | None = None,
+        attempts: Sequence[AttemptRecord] = (), owner: str | None = None, expected_head: int | None = None,
     ) -> NodeInfo:
         """Add a child of the head and make it the head: one transaction."""
         with self.unit() as db:
