@@ -41,14 +41,15 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _why_kept(self_check: str) -> str:
-    if "no longer matched" in self_check:
-        return "stronger, the face no longer looked like the same person"
-    if "did not look like a photograph" in self_check:
-        return "stronger, it did not look like a photograph"
-    if "too weak" in self_check:
-        return "weaker, the change could not be seen on this photo"
-    return "the self-check found it worked better"
+WHY_KEPT = {  # SelfCheckReason values (tools/selfcheck.py) -> the reply's reason; a rewording of the notes changes nothing here
+    "identity": "stronger, the face no longer looked like the same person",
+    "artefacts": "stronger, it did not look like a photograph",
+    "too_weak": "weaker, the change could not be seen on this photo",
+}
+
+
+def _why_kept(reason: str) -> str:
+    return WHY_KEPT.get(reason, "the self-check found it worked better")
 
 
 def edit_sentences(outcome: dict) -> list[str]:
@@ -72,7 +73,7 @@ def edit_sentences(outcome: dict) -> list[str]:
                    "history, so you can make it stronger or undo it.")
     kept_other = [a for a in changed if a in state and a in asked and abs(state[a] - float(asked[a])) > 0.005]
     if kept_other and outcome.get("self_check"):
-        why = _why_kept(outcome["self_check"])
+        why = _why_kept(outcome.get("self_check_reason") or "none")
         parts = [f"{name_of(a, state[a])} {state[a]:+.2f} instead of the {strength_word(float(asked[a]))} {float(asked[a]):+.2f} "
                  f"you asked for" for a in kept_other]
         out.append(f"I kept {_and(parts)}: {why}. Move its slider or say so to change it.")

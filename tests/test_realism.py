@@ -90,6 +90,7 @@ def test_the_self_check_backs_off_an_edit_that_shows_a_seam_and_stores_the_attem
     assert "Self-check" in text and "did not look like a photograph" in text, text
     kept = editor.head().strengths()["lipstick"]
     assert 0 < kept <= 0.45 and art["passed"] and art["scores"]["realism"]["ok"]
+    assert art["self_check_reason"] == "artefacts"
     attempts = store.attempts(editor.session_id, editor.head().id)
     assert attempts[0]["realism"]["problems"].get("seam") and not attempts[0]["kept"]
     assert any(a["kept"] and a["realism"]["ok"] for a in attempts[1:])

@@ -19,7 +19,8 @@ def test_a_plain_edit_reads_as_done_and_same_person():
 
 def test_a_subtle_request_kept_stronger_says_so_and_why():
     o = _outcome(state={"smiling": {"strength": 0.65, "t_edit": 300}}, asked={"smiling": 0.3}, attempts=3,
-                 self_check="Self-check: the smiling change was too weak at smiling +0.30; kept smiling +0.65 after 2 more attempt(s).")
+                 self_check="Self-check: the smiling change was too weak at smiling +0.30; kept smiling +0.65 after 2 more attempt(s).",
+                 self_check_reason="too_weak")
     attempts = {1: [{"number": 1, "state": {"smiling": {"strength": 0.3}}, "identity_distance": 0.2, "direction": {"smiling": 0.02},
                      "realism": {"ok": True}, "passed": False, "kept": False},
                     {"number": 3, "state": {"smiling": {"strength": 0.65}}, "identity_distance": 0.3, "direction": {"smiling": 0.4},
@@ -42,3 +43,12 @@ def test_what_could_not_be_done_and_a_failed_identity_are_said():
 
 def test_a_reply_without_edits_is_the_planner_text():
     assert plain_reply("What would you like to change?", []).text == "What would you like to change?"
+
+
+def test_why_a_strength_was_kept_comes_from_the_reason_not_the_notes_wording():
+    """Rewording a self-check note changes nothing in the reply: the reply reads the reason's value."""
+    for reason, why in (("identity", "the face no longer looked like the same person"),
+                        ("artefacts", "it did not look like a photograph"), ("too_weak", "the change could not be seen")):
+        o = _outcome(state={"smiling": {"strength": 0.2, "t_edit": 300}}, asked={"smiling": 0.6}, attempts=3,
+                     self_check="Self-check: any words at all.", self_check_reason=reason)
+        assert why in plain_reply("technical", [o]).text, reason

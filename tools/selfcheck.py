@@ -24,6 +24,7 @@ a crash or a concurrent edit can never leave a failed first render as the head.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from ..memory.store import AttemptRecord
 from .edit_state import clamp
@@ -39,6 +40,16 @@ class Candidate:
     image: object
 
 
+class SelfCheckReason(str, Enum):
+    """Why the self-check re-edited, as a value clients branch on (the note is the same thing in words)."""
+
+    NONE = "none"  # the first render passed, or there was nothing to re-edit
+    IDENTITY = "identity"  # the first render no longer showed the same person; a weaker one was kept
+    ARTEFACTS = "artefacts"  # the first render did not pass for a photograph; a weaker one was kept
+    TOO_WEAK = "too_weak"  # the change could not be seen or went the wrong way; a stronger one was kept
+    NOT_IMPROVED = "not_improved"  # re-edits were tried and none beat the first render, which was kept
+
+
 @dataclass
 class SelfCheckResult:
     """What to store for one edit: the kept render and every attempt (the first render's included)."""
@@ -48,6 +59,7 @@ class SelfCheckResult:
     evaluation: Evaluation  # of the kept render
     records: list[AttemptRecord]  # every render, in order, exactly one of them kept
     note: str | None = None  # what the self-check traded off; None when the first render passed (or was not re-edited)
+    reason: SelfCheckReason = SelfCheckReason.NONE
 
     @property
     def passed(self) -> bool:
@@ -79,8 +91,8 @@ def run_self_check(editor: SessionEditor, target: dict, first_image, parent: dic
     when it passed, else the best of a bounded search for a better one. Stores nothing (the caller commits it once)."""
     changed = [a for a in changed if a in target]
 
-    def first_only(note: str | None = None) -> SelfCheckResult:
-        return SelfCheckResult(target, first_image, first, [first.attempt(target, kept=True, note="first render")], note)
+    def first_only(note: str | None = None, reason: SelfCheckReason = SelfCheckReason.NONE) -> SelfCheckResult:
+        return SelfCheckResult(target, first_image, first, [first.attempt(target, kept=True, note="first render")], note, reason)
 
     if first.passed or not changed or max_attempts <= 0:
         return first_only()
@@ -157,22 +169,25 @@ def run_self_check(editor: SessionEditor, target: dict, first_image, parent: dic
             r.kept = False
         what = "identity" if identity_failed else ("the artefacts" if artefacts else "the effect strength")
         kept = first_only(f"Self-check: {what} could not be improved in {len(tried)} more attempt(s); kept the first result "
-                          f"({_fmt(target, changed)}).")
+                          f"({_fmt(target, changed)}).", SelfCheckReason.NOT_IMPROVED)
         kept.records.extend(records)
         return kept
     first_record = first.attempt(target, kept=False, note="first render")
     ev = best.evaluation
     if identity_failed:
+        reason = SelfCheckReason.IDENTITY
         note = (f"Self-check: at {_fmt(target, changed)} the face no longer matched the original "
                 f"(identity distance {scores.get('identity_distance', 0):.2f}); kept {_fmt(best.state, changed)} "
                 f"(distance {ev.identity_distance:.2f}) after {len(tried)} more attempt(s).")
     elif artefacts:
+        reason = SelfCheckReason.ARTEFACTS
         note = (f"Self-check: at {_fmt(target, changed)} the edit did not look like a photograph "
                 f"({'; '.join(artefacts.values())}); kept {_fmt(best.state, changed)} after {len(tried)} more attempt(s)")
         note += "." if ev.passed else f", which still shows {', '.join(ev.artefacts) or 'a failed check'}."
     else:
+        reason = SelfCheckReason.TOO_WEAK
         weak = [a for a, ok in scores.get("direction_ok", {}).items() if not ok] or changed
         note = (f"Self-check: the {', '.join(map(label, weak))} change was too weak at {_fmt(target, weak)}; "
                 f"kept {_fmt(best.state, weak)} after {len(tried)} more attempt(s)")
         note += "." if ev.passed else f", still below the direction threshold (scores {', '.join(f'{a} {d:+.2f}' for a, d in ev.direction.items())})."
-    return SelfCheckResult(best.state, best.image, ev, [first_record, *records], note)
+    return SelfCheckResult(best.state, best.image, ev, [first_record, *records], note, reason)

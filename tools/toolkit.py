@@ -60,6 +60,7 @@ class EditOutcome:
     unsupported: dict[str, str] = field(default_factory=dict)
     not_done: list[str] = field(default_factory=list)
     self_check: str | None = None
+    self_check_reason: str = "none"  # a SelfCheckReason value: why the self-check re-edited (the note says it in words)
     visible_changes: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # attributes taken away (not scored: there is no direction to check)
     attempts: int = 0  # renders stored for this node (1 without a re-edit, 0 when nothing was rendered)
@@ -184,7 +185,7 @@ class SessionToolkit:
             text += " Tell the user."
         return text, EditOutcome(node.seq, state, head.state, done, applied=evaluation.applied, passed=evaluation.passed,
                                  visible_changes=evaluation.visible_changes, removed=[a for a in done if a not in state], scores=node.scores, unsupported=unsupported, not_done=not_done,
-                                 self_check=result.note, attempts=result.attempts, node_id=node.id, request=request,
+                                 self_check=result.note, self_check_reason=result.reason.value, attempts=result.attempts, node_id=node.id, request=request,
                                  asked=asked).artifact()
 
     def verify_identity(self, node: int | None = None) -> tuple[str, dict]:
