@@ -10,7 +10,7 @@ chatface.configuration, which passes them in as arguments):
   A DDPM scheduler config is read as a DDIMScheduler (same noise schedule).
 - Mapping networks: ``mappings``, CHATFACE_MAPPINGS, ``MODELS/mappings``; only
   those made for this U-Net are used (its ``chatface.json`` id, else its
-  source string; see unet_identity.py), the others are listed as problems.
+  source string; see weights/provenance.py), the others are listed as problems.
 - DDIM steps: the caller's, CHATFACE_STEPS, the steps the U-Net folder's
   networks were trained with (40 for Asyrp's), else 20.
 - CLIP: ``clip``, CHATFACE_CLIP (an open_clip name, or ``local-dir:PATH``) with

@@ -1,27 +1,9 @@
 """Loading the diffusion engine's real weights (hub ids or local paths), with one code path for all sizes.
 
-Where each part comes from, first match wins (the CHATFACE_* variables are read by
-chatface.configuration, which passes them in as arguments):
-
-- U-Net and scheduler: ``unet`` argument, CHATFACE_UNET, ``MODELS/unet``, else
-  the hub id ``google/ddpm-ema-celebahq-256`` (diffusers downloads it once). A
-  pytorch_diffusion checkpoint file (e.g. SDEdit's ``celeba_hq.ckpt``) is
-  converted as it loads.
-  A DDPM scheduler config is read as a DDIMScheduler (same noise schedule).
-- Mapping networks: ``mappings``, CHATFACE_MAPPINGS, ``MODELS/mappings``; only
-  those made for this U-Net are used (its ``chatface.json`` id, else its
-  source string; see weights/provenance.py), the others are listed as problems.
-- DDIM steps: the caller's, CHATFACE_STEPS, the steps the U-Net folder's
-  networks were trained with (40 for Asyrp's), else 20.
-- CLIP: ``clip``, CHATFACE_CLIP (an open_clip name, or ``local-dir:PATH``) with
-  CHATFACE_CLIP_PRETRAINED, ``MODELS/clip``, else ViT-B-32 / openai.
-- ArcFace: ``arcface``, CHATFACE_ARCFACE, ``MODELS/arcface.onnx``, else the
-  buffalo_l pack's recognition model in ~/.insightface.
-
-``chatface models make-tiny DIR`` writes a MODELS directory with random
-weights of every one of these architectures, and ``chatface models fetch
-asyrp --dest DIR`` the real CelebA-HQ U-Net with Asyrp's networks; both load
-through this same code. The sources are resolved by ``weights/sources.py``; this module loads them.
+Where each part comes from is ``weights/sources.py``'s rule (first match wins: argument, CHATFACE_* variable,
+models folder, hub default); this module loads what it names. ``chatface models make-tiny DIR`` (random weights
+of every architecture) and ``chatface models fetch asyrp --dest DIR`` (the real CelebA-HQ U-Net with Asyrp's
+networks) both load through this same code.
 """
 
 from __future__ import annotations
