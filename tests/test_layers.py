@@ -141,7 +141,11 @@ def test_the_package_list_names_every_package_and_the_wheel_holds_every_module(t
     found = {_module(p) for p in ROOT.rglob("__init__.py")
              if not {".venv", "tests", "benchmarks", "build"} & set(p.relative_to(ROOT).parts)}
     assert listed == found, f"missing {sorted(found - listed)}, not packages {sorted(listed - found)}"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
+    import shutil
+
+    source = tmp_path / "chatface"  # built from a copy: setuptools writes build/ and *.egg-info beside the sources
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(source)],
                    check=True, capture_output=True, timeout=300)
     wheel = next(tmp_path.glob("chatface-*.whl"))
     held = {n[: -len(".py")].replace("/", ".").removesuffix(".__init__") for n in zipfile.ZipFile(wheel).namelist() if n.endswith(".py")}
