@@ -537,7 +537,10 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             """A tab (re)opened: the session this tab holds (sessionStorage), from the database, with its conversation as shown."""
             owner = backend.owner_of(request)
             if not session_id:
-                return view(None, owner)
+                # the page is built in this state already; only the sessions list is this login's. Redrawing the rest
+                # would overwrite a photo the user opened while the load was still queued.
+                items, ids = your_sessions(owner)
+                return {sessions_list: items, listed: ids}
             try:
                 return reopen(session_id, owner, zoom_value, "Welcome back: this is where you left off.")
             except ChatfaceError:  # gone, or not this login's: the same answer, and the tab starts afresh
