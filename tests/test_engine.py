@@ -65,8 +65,8 @@ def test_unsupported_attribute_raises(parts, astronaut, latent):
 
 
 @pytest.mark.parametrize("attr", sorted(WITHDRAWN))
-def test_withdrawn_attributes_are_refused_and_name_the_diffusion_engine(parts, astronaut, latent, attr):
+def test_withdrawn_attributes_are_refused_and_say_so(parts, astronaut, latent, attr):
     with pytest.raises(UnsupportedAttributeError) as err:
         _edit(parts, astronaut, latent, **{attr: 0.6})
-    assert "diffusion engine" in err.value.unsupported[attr]
+    assert "did not pass for a photograph, so it is withdrawn" in err.value.unsupported[attr]
     assert attr not in parts.generator.supported_attributes()

@@ -77,3 +77,49 @@ def skin(image: np.ndarray, lm: np.ndarray, u: float) -> np.ndarray:
         gate = np.clip(1.0 - (d - 12.0) / 14.0, 0, 1)
         m = m * gate
     return feather(m, 0.05 * u)
+
+
+def _features(shape, lm: np.ndarray, u: float) -> np.ndarray:
+    """The eyes (with their whites), the brows and the mouth: what a skin mask leaves out."""
+    holes = np.zeros(shape[:2], np.float32)
+    for sl in (RIGHT_EYE, LEFT_EYE):
+        c = lm[sl].mean(0)
+        holes = np.maximum(holes, _poly(shape, c + (lm[sl] - c) * 1.5))
+    for sl in (RIGHT_BROW, LEFT_BROW):
+        holes = np.maximum(holes, _poly(shape, np.concatenate([lm[sl] - [0, 0.06 * u], lm[sl][::-1] + [0, 0.06 * u]])))
+    c = lm[OUTER_LIPS].mean(0)
+    return np.maximum(holes, _poly(shape, c + (lm[OUTER_LIPS] - c) * 1.1))
+
+
+def cheeks(image: np.ndarray, lm: np.ndarray, u: float) -> np.ndarray:
+    """The apples of the cheeks: a soft ellipse each, about halfway between the nose's wing and the face's outline,
+    a little above the nostrils, on facial skin only."""
+    h, w = image.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    m = np.zeros((h, w), np.float32)
+    up = lm[RIGHT_EYE].mean(0) - lm[33]  # towards the eyes, whatever the head's tilt
+    up = up / (np.linalg.norm(up) + 1e-9)
+    for outline, wing in ((1, 31), (15, 35)):
+        c = 0.45 * lm[outline] + 0.55 * lm[wing] + up * 0.06 * u
+        m = np.maximum(m, np.exp(-(((xs - c[0]) / (0.24 * u)) ** 2 + ((ys - c[1]) / (0.18 * u)) ** 2) / 2))
+    return m * np.clip(skin(image, lm, u) * 1.5, 0, 1)
+
+
+def all_skin(image: np.ndarray, lm: np.ndarray, u: float) -> np.ndarray:
+    """Every pixel of ``image`` (the face's region: face, ears, neck) coloured like the face's own skin, without
+    the eyes, brows and mouth, fading to nothing over the outer sixth of the region so its border leaves no edge."""
+    h, w = image.shape[:2]
+    ycc = cv2.cvtColor(np.clip(image, 0, 255).astype(np.uint8), cv2.COLOR_RGB2YCrCb).astype(np.float32)
+    face = skin(image, lm, u) > 0.5
+    if face.sum() < 50:
+        return np.zeros((h, w), np.float32)
+    med = np.median(ycc[face], axis=0)
+    spread = np.percentile(np.abs(ycc[face][:, 1:] - med[1:]).sum(1), 90)
+    d = np.abs(ycc[..., 1] - med[1]) + np.abs(ycc[..., 2] - med[2])
+    gate = np.clip(1.0 - (d - spread - 4.0) / 10.0, 0, 1)
+    lightness = np.clip((ycc[..., 0] - 0.35 * med[0]) / (0.15 * med[0] + 1), 0, 1)  # not the dark hair or shadows
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    edge = np.minimum(np.minimum(xs, w - 1 - xs) / w, np.minimum(ys, h - 1 - ys) / h)
+    fade = np.clip(edge / (1 / 6), 0, 1)
+    m = gate * lightness * fade * (1.0 - _features(image.shape, lm, u))
+    return feather(m.astype(np.float32), 0.04 * u)

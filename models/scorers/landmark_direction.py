@@ -1,8 +1,11 @@
 """Offline direction scorer: a measured check per attribute, no network model.
 
 For each attribute the offline engine renders, a measurement on the photo
-before and after: mouth-corner lift (from landmarks found again on the edit)
-for a smile, lip redness (Lab a*) for lipstick.
+before and after. Shapes are measured on landmarks found again on the edit
+(mouth-corner lift for a smile, the jaw's width for face fullness), or by
+matching (the scale at which the edit's eyes match the photo's). Colours are measured in Lab on the region they
+paint: lip redness (a*) for lipstick, cheek redness for blush, and the skin's
+warmth less its lightness (b* - L*) for a tan.
 The change is normalised to a signed score about in [-1, 1] (tanh of the
 change over a typical full-strength change), positive when it goes the
 requested way. CLIP directional similarity replaces it with the diffusion
@@ -39,7 +42,7 @@ class LandmarkDirectionScorer(DirectionScorer):
     name = "landmark"
 
     # attribute -> typical change at full strength (the unit of the score)
-    SCALES = {"smiling": 0.10, "lipstick": 14.0}
+    SCALES = {"smiling": 0.10, "lipstick": 14.0, "big_eyes": 0.05, "chubby": 0.06, "rosy_cheeks": 6.0, "tanned": 10.0}
 
     def direction(self, image_a, image_b, text_a, text_b, attribute=None, strength_sign=1.0, face_hint: Latent | None = None) -> float:
         if attribute is None:
@@ -60,6 +63,23 @@ class LandmarkDirectionScorer(DirectionScorer):
             lb = landmarks_in_box(b, box)
             la = landmarks_in_box(a, box)
             return (self._geometry(lb, attr) - self._geometry(la, attr)) / u, attr
+        if attr == "big_eyes":
+            return self._eye_scale(a, b, lm, u) - 1.0, attr
+        if attr == "chubby":
+            la, lb = landmarks_in_box(a, box), landmarks_in_box(b, box)
+            before = self._geometry(la, attr)
+            return (self._geometry(lb, attr) - before) / max(before, 1e-6), attr
+        if attr in ("rosy_cheeks", "tanned"):
+            reach = (0.9 if attr == "rosy_cheeks" else 1.6) * u
+            x0, y0 = np.maximum(np.floor(lm.min(0) - reach), 0).astype(int)
+            x1, y1 = np.ceil(lm.max(0) + reach).astype(int) + 1
+            a, b = a[y0:y1, x0:x1].astype(np.float32), b[y0:y1, x0:x1].astype(np.float32)
+            local = lm - [x0, y0]
+            m = fr.cheeks(a, local, u) if attr == "rosy_cheeks" else fr.all_skin(a, local, u)
+            la, lb = _masked_mean(_lab(a), m), _masked_mean(_lab(b), m)
+            if attr == "rosy_cheeks":
+                return float(lb[1] - la[1]), attr
+            return float((lb[2] - lb[0]) - (la[2] - la[0])), attr
         if attr == "lipstick":
             # measured on a window around the lips (the mask's feather is well inside it), so the cost does not
             # grow with the photo
@@ -71,8 +91,41 @@ class LandmarkDirectionScorer(DirectionScorer):
         raise ValueError(f"no offline measurement for {attr!r}")
 
     @staticmethod
+    def _eye_scale(a: np.ndarray, b: np.ndarray, lm: np.ndarray, u: float) -> float:
+        """How much larger the eyes are in ``b`` than in ``a``: the scale about each eye's centre at which ``b``'s eye
+        best matches ``a``'s (normalised cross-correlation of the lightness, scales 0.8 to 1.4), averaged over both
+        eyes. Landmarks found again on a small face move by a pixel or two, less than a subtle change of eye size;
+        matching the whole eye patch sees it."""
+        r = max(6, int(round(0.25 * u)))
+        scales = np.linspace(0.8, 1.4, 61)
+        found = []
+        for sl in (fr.RIGHT_EYE, fr.LEFT_EYE):
+            c = lm[sl].mean(0)
+            x0, y0 = int(round(c[0])) - 2 * r, int(round(c[1])) - 2 * r
+            if x0 < 0 or y0 < 0 or x0 + 4 * r >= a.shape[1] or y0 + 4 * r >= a.shape[0]:
+                continue
+            pa = cv2.cvtColor(np.ascontiguousarray(a[y0:y0 + 4 * r, x0:x0 + 4 * r]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+            pb = cv2.cvtColor(np.ascontiguousarray(b[y0:y0 + 4 * r, x0:x0 + 4 * r]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+            centre = (float(c[0] - x0), float(c[1] - y0))
+            core = pa[r:3 * r, r:3 * r]
+            core = (core - core.mean()) / (core.std() + 1e-6)
+            best, best_score = 1.0, -np.inf
+            for k in scales:
+                # b shrunk by k about the centre is a when b's eye is k times a's
+                m = cv2.getRotationMatrix2D(centre, 0.0, 1.0 / k)
+                warped = cv2.warpAffine(pb, m, (4 * r, 4 * r), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+                w = warped[r:3 * r, r:3 * r]
+                score = float(((w - w.mean()) / (w.std() + 1e-6) * core).mean())
+                if score > best_score:
+                    best, best_score = float(k), score
+            found.append(best)
+        return float(np.mean(found)) if found else 1.0
+
+    @staticmethod
     def _geometry(lm: np.ndarray, attr: str) -> float:
         if attr == "smiling":
             centre_y = (lm[51, 1] + lm[57, 1] + lm[62, 1] + lm[66, 1]) / 4
             return float(centre_y - (lm[48, 1] + lm[54, 1]) / 2)
+        if attr == "chubby":  # the face's width at the cheeks and jaw over the eye distance
+            return float(np.mean([np.linalg.norm(lm[i] - lm[16 - i]) for i in (3, 4, 5)]) / fr.unit(lm))
         raise ValueError(attr)

@@ -148,7 +148,10 @@ class RealismScorer:
         chroma_src = np.hypot(src[..., 1], src[..., 2])
         chroma_out = np.hypot(out[..., 1], out[..., 2])
         limit = float(np.percentile(chroma_src, 99.5)) * 1.15 + 6.0
-        gamut = float((chroma_out[changed] > limit).mean()) if changed.any() else 0.0
+        # a pixel counts when the edit took it past both that limit and its own colour (lips that were already the
+        # photo's most colourful part may be recoloured without counting)
+        beyond = chroma_out > np.maximum(limit, chroma_src + 2.0)
+        gamut = float(beyond[changed].mean()) if changed.any() else 0.0
 
         if seam > lim.seam:
             problems["seam"] = f"a hard seam at the edge of the edit ({seam:.0%} of its border)"

@@ -35,6 +35,24 @@ class DisplacementField:
         self.d[y0:y1, x0:x1, 0] += wgt * float(move[0])
         self.d[y0:y1, x0:x1, 1] += wgt * float(move[1])
 
+    def add_scale(self, centre: np.ndarray, k: float, radius: float, aspect: float = 1.0) -> None:
+        """Magnify (``k`` > 0) or shrink (``k`` < 0) the content around ``centre``, by 1/(1-k) at the centre, falling
+        off smoothly to nothing at ``radius`` (``aspect``: the vertical radius is ``radius * aspect``)."""
+        if radius <= 1 or not k:
+            return
+        h, w = self.d.shape[:2]
+        ry = radius * aspect
+        x0, x1 = int(max(0, np.floor(centre[0] - radius))), int(min(w, np.ceil(centre[0] + radius) + 1))
+        y0, y1 = int(max(0, np.floor(centre[1] - ry))), int(min(h, np.ceil(centre[1] + ry) + 1))
+        if x0 >= x1 or y0 >= y1:
+            return
+        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        dx, dy = xs - float(centre[0]), ys - float(centre[1])
+        r2 = (dx / radius) ** 2 + (dy / ry) ** 2
+        wgt = np.clip(1.0 - r2, 0.0, None) ** 2
+        self.d[y0:y1, x0:x1, 0] += k * wgt * dx
+        self.d[y0:y1, x0:x1, 1] += k * wgt * dy
+
     def is_zero(self) -> bool:
         return not np.any(self.d)
 
@@ -48,10 +66,13 @@ class DisplacementField:
         return out
 
     def move_points(self, pts: np.ndarray) -> np.ndarray:
-        """Where points of the source end up (forward displacement, sampled at the points)."""
+        """Where points of the source end up: the forward map found by a few fixed-point steps of the backward one
+        (q + d(q) = p solved for q's image p), so a magnification moves points as far as it moves their pixels."""
         h, w = self.d.shape[:2]
-        out = pts.astype(np.float64).copy()
-        for i, (x, y) in enumerate(pts):
-            xi, yi = int(np.clip(round(x), 0, w - 1)), int(np.clip(round(y), 0, h - 1))
-            out[i] += self.d[yi, xi]
+        src = pts.astype(np.float64)
+        out = src.copy()
+        for _ in range(4):
+            xi = np.clip(np.round(out[:, 0]).astype(int), 0, w - 1)
+            yi = np.clip(np.round(out[:, 1]).astype(int), 0, h - 1)
+            out = src + self.d[yi, xi]
         return out

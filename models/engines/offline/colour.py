@@ -1,0 +1,115 @@
+"""The offline engine's colour edits: recolours in CIE Lab that keep the photo's texture.
+
+Each moves colour (a*, b*) and lightness (L*) inside a soft mask made from the landmarks, never paints a flat
+fill, so the skin's and lips' detail stays as it was photographed.
+
+- **lipstick**: the lips toward a red (on), or toward the face's own skin colour (off).
+- **blush**: a rose flush on the apples of the cheeks.
+- **tan**: the skin (face, ears and neck in the face's region) darker and warmer (tanned), or lighter and
+  cooler (paler), gated by the face's own skin colour so hair, eyes and background stay.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ...faces import regions as fr
+
+LIPSTICK = (175, 22, 45)
+# Lab shifts at full strength: (L*, a*, b*)
+BLUSH = (-2.0, 11.0, 1.5)
+TAN = (-9.0, 2.5, 7.0)
+PALER = (7.0, -2.5, -6.0)
+
+
+def lab(rgb_f: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.clip(rgb_f, 0, 255).astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+
+
+def rgb(lab_img: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(lab_img.astype(np.float32), cv2.COLOR_Lab2RGB) * 255.0
+
+
+def _blend(img: np.ndarray, new: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    a = alpha[..., None]
+    return img * (1.0 - a) + new * a
+
+
+def recolour(img: np.ndarray, mask: np.ndarray, target_rgb, chroma: float, light: float, strength: float) -> np.ndarray:
+    """Move the region's colour toward ``target_rgb``: chroma (a, b) and mean lightness, keeping texture."""
+    alpha = np.clip(mask * strength, 0, 1)
+    if not np.any(alpha):
+        return img
+    src = lab(img)
+    t = lab(np.array([[target_rgb]], np.float32))[0, 0]
+    sel = mask > 0.3
+    mean_l = float(src[..., 0][sel].mean()) if sel.any() else float(src[..., 0].mean())
+    new = src.copy()
+    new[..., 0] = src[..., 0] + (t[0] - mean_l) * light
+    new[..., 1] = src[..., 1] + (t[1] - src[..., 1]) * chroma
+    new[..., 2] = src[..., 2] + (t[2] - src[..., 2]) * chroma
+    new[..., 0] = np.clip(new[..., 0], 0, 100)
+    return _blend(img, rgb(new), alpha)
+
+
+def shift(img: np.ndarray, mask: np.ndarray, lab_shift: tuple[float, float, float], strength: float) -> np.ndarray:
+    """Add ``lab_shift`` x ``strength`` x mask to the Lab colour (texture, the detail in L*, is kept)."""
+    if not strength or not np.any(mask):
+        return img
+    out = lab(img)
+    for c, v in enumerate(lab_shift):
+        out[..., c] += mask * (v * strength)
+    out[..., 0] = np.clip(out[..., 0], 0, 100)
+    return rgb(out)
+
+
+def photo_chroma(region: np.ndarray) -> float:
+    """How colourful the photo's face region gets (the 99.5th percentile of its Lab chroma, measured at 256 px):
+    a camera or a grade that desaturates the skin desaturates a lipstick too."""
+    small = region
+    if max(region.shape[:2]) > 256:
+        f = 256 / max(region.shape[:2])
+        small = cv2.resize(region, (max(1, round(region.shape[1] * f)), max(1, round(region.shape[0] * f))), interpolation=cv2.INTER_AREA)
+    c = lab(small.astype(np.float32))
+    return float(np.percentile(np.hypot(c[..., 1], c[..., 2]), 99.5))
+
+
+def cap_chroma(before: np.ndarray, after: np.ndarray, mask: np.ndarray, most: float) -> np.ndarray:
+    """``after`` with the chroma it added kept under ``most`` (or under the photo's own, where that was higher)."""
+    a, b = lab(before), lab(after)
+    ca, cb = np.hypot(a[..., 1], a[..., 2]), np.hypot(b[..., 1], b[..., 2])
+    limit = np.maximum(most, ca)
+    over = (cb > limit) & (mask > 0)
+    if not over.any():
+        return after
+    f = np.where(over, limit / np.maximum(cb, 1e-6), 1.0)
+    b[..., 1] *= f
+    b[..., 2] *= f
+    return rgb(b)
+
+
+def lipstick(img: np.ndarray, lm: np.ndarray, u: float, s: float, skin_rgb=None, chroma_limit: float | None = None) -> np.ndarray:
+    """Lipstick on (s > 0: red, no more colourful than ``chroma_limit``, the photo's own range) or off (s < 0)."""
+    lips = fr.lips(img.shape, lm, u)
+    if s > 0:
+        out = recolour(img, lips, LIPSTICK, 0.8, 0.35, s)
+        return out if chroma_limit is None else cap_chroma(img, out, lips, chroma_limit)
+    return recolour(img, lips, tuple(skin_rgb * 0.9), 0.6, 0.2, -s)
+
+
+def perceived(s: float) -> float:
+    """The share of the full change that strength ``s`` paints: |s| ** 0.6, so that a subtle 0.3 can still be
+    seen (0.49 of the change) while 0.9 stays short of the full one (0.94)."""
+    return float(np.sign(s) * abs(s) ** 0.6)
+
+
+def blush(img: np.ndarray, lm: np.ndarray, u: float, s: float) -> np.ndarray:
+    return shift(img, fr.cheeks(img, lm, u), BLUSH, perceived(s))
+
+
+def tan(img: np.ndarray, lm: np.ndarray, u: float, s: float) -> np.ndarray:
+    """Tanned (s > 0) or paler (s < 0) skin, over the whole region that ``img`` covers."""
+    if not s:
+        return img
+    return shift(img, fr.all_skin(img, lm, u), TAN if s > 0 else PALER, abs(perceived(s)))
