@@ -63,6 +63,8 @@ Demonstrations (state before the message, the message, what to do):
 {demonstrations}
 
 {free_text}
+What this session's engine ({engine}) can do: {offers}. When asked what you can do, or for an example, name only
+these. Anything else is still called as asked: the tool's reply says which engine does it, so pass that on.
 Current edit state (JSON): {state}
 Last edited attributes (JSON): {last}
 Current history node: {head}. History nodes (number action: state): {versions}
@@ -162,4 +164,5 @@ def system_prompt(context: EditContext, vocab: Vocabulary | None = None) -> str:
         vocabulary=vocabulary_table(vocab), demonstrations=demonstration_lines(vocab),
         state=json.dumps(context.strengths, sort_keys=True), last=json.dumps(list(context.last_changed)),
         head=context.head, versions=versions, free_text=FREE_TEXT if context.free_text else NO_FREE_TEXT,
+        engine=context.engine, offers=", ".join(f"{o.label} ({o.attribute} {o.sign:+d})" for o in context.offers) or "every attribute",
     )

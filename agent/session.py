@@ -91,8 +91,9 @@ class ChatService:
     def agent(self, editor: SessionEditor, export_dir: str | Path | None = None) -> "ChatAgent":
         return ChatAgent(self, self.service.toolkit(self.service.adopt(editor), export_dir))
 
-    def open_photo(self, photo: str | Path, *, owner: str = "local", image=None, export_dir: str | Path | None = None) -> "ChatAgent":
-        return self.agent(self.service.open_photo(photo, owner=owner, image=image), export_dir)
+    def open_photo(self, photo: str | Path, *, owner: str = "local", image=None, export_dir: str | Path | None = None,
+                   face_index: int | None = None) -> "ChatAgent":
+        return self.agent(self.service.open_photo(photo, owner=owner, image=image, face_index=face_index), export_dir)
 
     def resume(self, session_id: str, *, owner: str = "local", export_dir: str | Path | None = None) -> "ChatAgent":
         return self.agent(self.service.open_session(session_id, owner=owner), export_dir)

@@ -136,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("tools", help="print the tool definitions for function-calling clients")
     p.add_argument("--format", choices=["openai", "json-schema"], default="openai")
+    p.add_argument("--engine", choices=["offline", "diffusion", "ledits"], default="offline", help="the engine whose edits apply_attribute's description names")
+
+    p = sub.add_parser("engines", help="what each engine edits, what it needs, and whether it can run here")
+    p.add_argument("--json", action="store_true", help='print {"engines": [{"name", "available", "needs", "attributes": [...]}]}')
+    p.add_argument("--models", default=None, help="a models folder: the diffusion engine offers the networks it holds")
 
     p = sub.add_parser("models", help="diffusion engine models: fetch the real ones, make tiny random ones, list what a directory holds")
     mv = p.add_subparsers(dest="models_command", required=True, metavar="WHAT")

@@ -96,5 +96,23 @@ def cmd_serve(args) -> int:
 def cmd_tools(args) -> int:
     from ..interfaces.langchain_toolkit import tool_schemas
 
-    print(json.dumps(tool_schemas(args.format), indent=2))
+    print(json.dumps(tool_schemas(args.format, args.engine), indent=2))
+    return 0
+
+
+def cmd_engines(args) -> int:
+    """Every engine: whether it can run here, what it needs, and what it edits (people's words and ids)."""
+    from ..tools.capabilities import engines_report
+
+    report = engines_report(args.models)
+    if args.json:
+        print(json.dumps({"engines": report}, indent=2))
+        return 0
+    for e in report:
+        state = "ready" if e["available"] else f"not installed (missing {', '.join(e['missing'])})"
+        print(f"{e['name']}: {e['title']}. {state}.")
+        for need in e["needs"]:
+            print(f"  needs: {need}")
+        edits = ", ".join(a["label"] for a in e["attributes"])
+        print(f"  edits: {edits}" + (", and free text (\"a pirate hat\")" if e["free_text"] else ""))
     return 0

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from pathlib import Path
 
-from .wiring import chat_service, check_output, config_from, edit_service, open_photo, save_node
+from .wiring import chat_service, check_output, config_from, edit_service, face_note, open_photo, save_node
 
 DEMO_TURNS = [
     "Hi! Can you give her a subtle smile and red lipstick?",
@@ -24,6 +25,9 @@ def cmd_edit(args) -> int:
     agent = open_photo(chat_service(config_from(args)), args.photo)
     reply = agent.send(args.request)
     print(reply.text)
+    note = face_note(agent, "use --face-index N to edit another (0 is the largest)")
+    if note:
+        print(note)
     sid = agent.editor.session_id
     if reply.head.seq == 0:  # a fresh session still at the original photo: nothing was applied
         print(f"session {sid}: nothing was applied, no file written", file=sys.stderr)
@@ -46,7 +50,10 @@ def cmd_chat(args) -> int:
         raise ValueError("give a photo, or --session ID to resume one")
     editor = agent.editor
     print(f"session {editor.session_id} (resume with: chatface chat --session {editor.session_id})")
-    print("Type a request; 'save FILE' writes the current image, 'quit' ends.")
+    print("Type a request; 'save FILE' writes the current image, 'which face?' and 'face N' pick a face, 'quit' ends.")
+    note = face_note(agent, SWITCH_FACE)
+    if note:
+        print(f"chatface> {note}")
     while True:
         try:
             line = input("you> ").strip()
@@ -64,6 +71,11 @@ def cmd_chat(args) -> int:
             save_node(agent, editor.head(), out)
             print(f"wrote {out}")
             continue
+        asked = _face_command(line)
+        if asked is not None:
+            agent = _switch_face(chats, agent, args, asked)
+            editor = agent.editor
+            continue
         start = time.perf_counter()
         try:
             reply = agent.send(line)
@@ -75,6 +87,42 @@ def cmd_chat(args) -> int:
                 continue
             raise
         print(f"chatface> {reply.text}  [{time.perf_counter() - start:.2f}s, node {reply.head.seq}]")
+
+
+SWITCH_FACE = "say 'face N' to edit another (0 is the largest), 'which face?' to list them"
+_WHICH = re.compile(r"^\s*(?:which|what) faces?\b.*\?*\s*$|^\s*faces\??\s*$", re.I)
+_FACE_N = re.compile(r"^\s*(?:edit\s+|switch\s+to\s+|use\s+)?(?:the\s+)?face\s*(?:#|number\s+)?(\d+)\s*$", re.I)
+
+
+def _face_command(line: str) -> int | None:
+    """-1 for "which face?", N for "face N", None for anything else (a request for the planner)."""
+    if _WHICH.match(line):
+        return -1
+    m = _FACE_N.match(line)
+    return int(m.group(1)) if m else None
+
+
+def _switch_face(chats, agent, args, asked: int):
+    """Answer "which face?", or open the same photo again on face N (a new session: the old one stays)."""
+    from ..tools.face_words import faces_listed, which_face
+
+    meta = agent.editor.latent().meta
+    listed = faces_listed(meta)
+    if asked < 0 or len(listed) < 2:
+        where = which_face(meta)
+        print("chatface> " + ("This photo has one face, and I am editing it." if len(listed) < 2
+                              else f"I am editing {where}. The faces: {'; '.join(listed)}. Say 'face N' to switch."))
+        return agent
+    if asked >= len(listed):
+        print(f"chatface> The photo has {len(listed)} faces (0 to {len(listed) - 1}); face {asked} is not one of them.")
+        return agent
+    if not args.photo:
+        print("chatface> This session was resumed without its photo file: run chatface chat PHOTO --face-index N.")
+        return agent
+    new = chats.open_photo(args.photo, export_dir=agent.toolkit.export_dir, face_index=asked)
+    print(f"chatface> Now editing {which_face(new.editor.latent().meta)}: a new session {new.editor.session_id} "
+          f"(the previous one, {agent.editor.session_id}, keeps its edits).")
+    return new
 
 
 def cmd_demo(args) -> int:

@@ -43,9 +43,17 @@ def edit_service(config):
     return EditService(config)
 
 
-def open_photo(chats, photo, export_dir=None):
+def open_photo(chats, photo, export_dir=None, face_index=None):
     say(f"Loading the {chats.config.engine} engine and inverting the face...")
-    return chats.open_photo(photo, export_dir=export_dir)
+    return chats.open_photo(photo, export_dir=export_dir, face_index=face_index)
+
+
+def face_note(agent, how_to_switch: str) -> str | None:
+    """"Editing the largest of 6 faces, on the left; ..." when the photo has several faces, else None."""
+    from ..tools.face_words import which_face
+
+    which = which_face(agent.editor.latent().meta)
+    return f"Editing {which}; {how_to_switch}." if which else None
 
 
 def check_output(path: str, force: bool) -> Path:

@@ -72,11 +72,12 @@ def _service(config: Configuration | None, overrides: dict) -> EditService:
     return EditService((config or Configuration()).with_overrides(**overrides))
 
 
-def tool_schemas(fmt: str = "openai") -> list[dict]:
-    """The tool definitions for function-calling clients, from the same tools (no session needed to describe them)."""
+def tool_schemas(fmt: str = "openai", engine: str = "offline") -> list[dict]:
+    """The tool definitions for function-calling clients, from the same tools (no session needed to describe them);
+    apply_attribute's description names what ``engine`` does."""
     from langchain_core.utils.function_calling import convert_to_openai_tool
 
-    tools = SessionToolkit(None).langchain_tools()  # described, never called: unbound tools
+    tools = SessionToolkit(None).langchain_tools(engine)  # described, never called: unbound tools
     if fmt == "openai":
         return [convert_to_openai_tool(t) for t in tools]
     if fmt == "json-schema":

@@ -203,6 +203,6 @@ def build_server(sessions: ConnectionSessions, *, auth: AuthSettings | None = No
 
     for name, schema in SessionToolkit.SPECS:
         if name != "invert":
-            server.add_tool(_session_tool(sessions, name, schema), name=name, description=tool_description(name),
+            server.add_tool(_session_tool(sessions, name, schema), name=name, description=tool_description(name, sessions.service.config.engine),
                             structured_output=False)
     return server

@@ -36,10 +36,11 @@ from ..agent.session import ChatService
 from ..errors import ChatfaceError
 from ..tools.edit_state import describe, tree_rows
 from ..tools.editor import PREVIEW_SIDE, SessionEditor, fit_within
+from ..tools.capabilities import engine_offers
 from ..tools.examples import GROUP_PHOTO, REQUESTS, portrait_crop, write_example_photos
 from ..tools.schemas import AttributeEdit, TextConcept
 from ..tools.service import user_owner
-from ..tools.vocabulary import concept_text, default_vocabulary, label
+from ..tools.vocabulary import concept_text, label, people_label
 from .web_replies import plain_reply
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,15 @@ class WebBackend:
 
     def examples(self) -> list[Path]:
         return write_example_photos(self.examples_dir)
+
+
+def attribute_choices(engine: str) -> list[tuple[str, str]]:
+    """The "Add an edit" list: what ``engine`` does, one entry per attribute in people's words ("bigger eyes /
+    smaller eyes"), nothing it would refuse."""
+    labels: dict[str, list[str]] = {}
+    for o in engine_offers(engine):
+        labels.setdefault(o.attribute, []).append(o.label)
+    return [(" / ".join(words), attr) for attr, words in labels.items()]
 
 
 def write_once(path: Path, data: bytes) -> None:
@@ -225,7 +235,6 @@ WRITE_TAB_SESSION = f"(sid) => {{ if (sid) sessionStorage.setItem('{SESSION_JS}'
 
 
 def build_app(backend: WebBackend) -> gr.Blocks:
-    vocab = default_vocabulary()
     with gr.Blocks(title="chatface") as app:
         gr.Markdown("# chatface\nUpload a face photo or click an example, then say what to change, or move a slider.")
         # the session id lives in the tab (sessionStorage), not in this process: any front end (a restarted one, another
@@ -262,7 +271,8 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 with gr.Group(elem_id="sliders"):
                     sliders = [gr.Slider(-1, 1, value=0, step=0.05, visible=False, elem_id=f"slider-{i}", interactive=True)
                                for i in range(SLIDERS)]
-                add = gr.Dropdown(choices=vocab.ids(), value=None, label="Add an attribute", elem_id="add-attribute", interactive=False)
+                add = gr.Dropdown(choices=attribute_choices(backend.service.config.engine), value=None, label="Add an edit",
+                                  elem_id="add-attribute", interactive=False)
         gallery = gr.Gallery(label="History: click a version to go back to it (▶ marks the current one)", columns=6, height=260,
                              elem_id="history", allow_preview=False, object_fit="contain", fit_columns=False)
         with gr.Accordion("Your sessions: click one to reopen it", open=False, elem_id="sessions-box"):
@@ -491,7 +501,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             if not attribute or not session_id:
                 return {add: gr.update(value=None)}
             extra = [*extra, attribute] if attribute not in extra else list(extra)
-            out = view(session_id, backend.owner_of(request), extra, zoom_value, note=f"Move the new **{label(attribute)}** slider to apply it.")
+            out = view(session_id, backend.owner_of(request), extra, zoom_value, note=f"Move the new **{people_label(attribute)}** slider to apply it.")
             return {**out, add: gr.update(value=None, interactive=True)}
 
         # -- history ----------------------------------------------------------------------------

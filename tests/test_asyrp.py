@@ -218,3 +218,15 @@ def test_paired_networks_serve_one_sign_each(asyrp_case, tmp_path, shared_dir):
     assert feminine.coefficient == pytest.approx(0.5) and feminine.network is reg.get("masculine", "negative")
     (tmp_path / "masculine.negative.safetensors").unlink()
     assert MappingRegistry(tmp_path, base_model="u").directions("masculine") == (True, False)
+
+
+def test_the_catalog_offers_what_asyrps_networks_edit():
+    """`chatface engines` says what the diffusion engine does without loading torch: the same as Asyrp's networks."""
+    from chatface.models.engines.catalog import ASYRP_ATTRIBUTES
+    from chatface.models.weights.asyrp import FACE_NETWORKS
+
+    served: dict[str, tuple[bool, bool]] = {}
+    for n in FACE_NETWORKS.values():
+        pos, neg = served.get(n.attribute, (False, False))
+        served[n.attribute] = (pos or n.direction in ("both", "positive"), neg or n.direction in ("both", "negative"))
+    assert served == ASYRP_ATTRIBUTES

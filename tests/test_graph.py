@@ -16,7 +16,7 @@ def test_multi_turn_with_the_offline_planner(editor, tmp_path):
     r = agent.send("more smile")
     assert r.head.strengths() == {"smiling": 0.5, "lipstick": 0.6}
     r = agent.send("add glasses")  # withdrawn from the offline engine: reported, nothing changes
-    assert r.head.strengths() == {"smiling": 0.5, "lipstick": 0.6} and "diffusion engine" in r.text
+    assert r.head.strengths() == {"smiling": 0.5, "lipstick": 0.6} and "the ledits engine does it" in r.text
     assert agent.send("undo").head.strengths() == {"smiling": 0.3, "lipstick": 0.6}
     assert agent.send("redo").head.strengths() == {"smiling": 0.5, "lipstick": 0.6}
     r = agent.send("add a beard")

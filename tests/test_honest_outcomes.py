@@ -10,7 +10,8 @@ def test_edit_exits_non_zero_and_writes_nothing_when_nothing_was_applied(tmp_pat
     r = run(["edit", str(photo), "add glasses", "-o", str(out)], tmp_path)
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert not out.exists()
-    assert "diffusion engine" in r.stdout and "nothing was applied" in r.stderr
+    assert "glasses: the offline engine withdrew it" in r.stdout and "the ledits engine does it (--engine ledits" in r.stdout
+    assert "nothing was applied" in r.stderr
 
 
 def test_edit_applies_the_parts_that_work_and_exits_zero(tmp_path, photo):
@@ -18,14 +19,14 @@ def test_edit_applies_the_parts_that_work_and_exits_zero(tmp_path, photo):
     r = run(["edit", str(photo), "red lipstick and glasses", "-o", str(out)], tmp_path)
     assert r.returncode == 0, r.stderr
     assert out.exists()
-    assert "eyeglasses" in r.stdout and "diffusion engine" in r.stdout
+    assert "Not applied: glasses: the offline engine withdrew it" in r.stdout and "--engine ledits" in r.stdout
 
 
 def test_a_failed_part_never_throws_away_the_rest(editor, tmp_path):
     agent = chat_agent(editor, OfflinePlanner(use_embeddings=False), tmp_path)
     r = agent.send("give her red lipstick and blue eyes")
     assert r.head.strengths() == {"lipstick": 0.6}
-    assert "blue_eyes" in r.text and "diffusion engine" in r.text
+    assert "blue eyes: the offline engine withdrew it" in r.text and "the ledits engine does it" in r.text
 
 
 def test_edit_exits_non_zero_and_writes_nothing_when_the_change_is_too_weak_to_see(tmp_path, photo):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .capabilities import Offer
 from .vocabulary import Vocabulary, default_vocabulary, label
 
 EPS = 1e-9
@@ -33,6 +34,8 @@ class EditContext:
     head: int = 0  # the current node's number
     versions: tuple[Version, ...] = ()  # every node, in order
     free_text: bool = False  # whether the session's engine renders free-text concepts (apply_attribute's ``concepts``)
+    engine: str = "offline"  # the session's engine
+    offers: tuple[Offer, ...] = ()  # what it can edit, in people's words (the help and the question back name these)
 
     def with_attributes(self, wanted: dict[str, float]) -> Version | None:
         """The newest version, other than the current one, that has every attribute of ``wanted`` in its direction."""

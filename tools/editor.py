@@ -17,6 +17,7 @@ import numpy as np
 from ..memory import blobs
 from ..memory.store import AttemptRecord, NodeInfo, Store
 from ..models.base import EditSpec, Latent, UnsupportedAttributeError
+from .capabilities import Offer, offers_of
 from ..models.engines.catalog import EngineParts
 from ..models.images import decode_image_bytes, encode_png, fit_within, load_image
 from ..models.scorers.realism import RealismScore
@@ -208,6 +209,10 @@ class SessionEditor:
         except UnsupportedAttributeError as exc:
             return exc.unsupported
         return {}
+
+    def offers(self) -> tuple[Offer, ...]:
+        """What this session's engine can edit, in people's words (an unrendered session: every attribute)."""
+        return tuple(offers_of(self.parts.generator.supported_attributes() if self.render_images else None))
 
     @property
     def accepts_text(self) -> bool:

@@ -16,6 +16,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..errors import ChatfaceError
+from ..models.base import concept_text
+from .capabilities import refusal
+from .face_words import which_face
 from .edit_state import EditContext, Version, apply_changes, describe, strengths, tree_rows
 from .editor import Evaluation, SessionEditor
 from .schemas import (
@@ -72,9 +75,11 @@ class EditOutcome:
         return {"tool": "apply_attribute", **asdict(self)}
 
 
-def unsupported_message(engine: str, unsupported: dict[str, str]) -> str:
-    what = "; ".join(f"{label(a)} ({why})" for a, why in unsupported.items())
-    return f"Not applied: the {engine} engine cannot do {what}."
+def unsupported_message(engine: str, unsupported: dict[str, str], signs: dict[str, float]) -> str:
+    """"Not applied: bigger eyes: the offline engine cannot do it; the ledits engine does it (--engine ledits; ...)."."""
+    what = "; ".join(refusal(a, signs.get(a, 1.0), engine, why) if concept_text(a) is None
+                     else f"the {engine} engine cannot do {label(a)} ({why})" for a, why in unsupported.items())
+    return f"Not applied: {what}."
 
 
 def _scores_text(scores: dict) -> str:
@@ -135,7 +140,9 @@ class SessionToolkit:
         box = lat.meta.get("box")
         text = (" It accepts free-text concepts (apply_attribute's 'concepts') for what the vocabulary lacks."
                 if self.editor.accepts_text else "")
-        return (f"The photo is inverted and ready ({lat.engine} engine, face at {box}).{text}",
+        which = which_face(lat.meta)
+        where = f"{which} (face_index {lat.meta.get('face_index', 0)}), at {box}" if which else f"face at {box}"
+        return (f"The photo is inverted and ready ({lat.engine} engine, {where}).{text}",
                 {"tool": "invert", "engine": lat.engine, "box": box, "free_text": self.editor.accepts_text})
 
     def apply_attribute(self, edits: list[AttributeEdit] = (), mode: str = "set", request: str = "",
@@ -154,7 +161,8 @@ class SessionToolkit:
             else:
                 state.pop(a, None)
         # What was not done opens the reply: unsupported parts, values already at their limit.
-        not_done = [unsupported_message(ed.engine_name, unsupported)] if unsupported else []
+        signs = {a: float(wanted[a]["strength"]) for a in unsupported}  # only a strength other than 0 can be refused
+        not_done = [unsupported_message(ed.engine_name, unsupported, signs)] if unsupported else []
         not_done += _at_limit(head.state, changes, mode)
         if state == head.state:
             msg = " ".join(not_done) or "Nothing was changed."
@@ -271,7 +279,8 @@ class SessionToolkit:
         # what the current node's edit set or changed ("more" and "less" refer to these)
         last = sorted(a for a in head.state if parent is not None and head.state[a] != parent.state.get(a))
         return EditContext(strengths=strengths(head.state), last_changed=tuple(last), head=head.seq,
-                           versions=tuple(Version(n.seq, n.action, strengths(n.state)) for n in nodes), free_text=ed.accepts_text)
+                           versions=tuple(Version(n.seq, n.action, strengths(n.state)) for n in nodes), free_text=ed.accepts_text,
+                           engine=ed.engine_name, offers=ed.offers())
 
     # -- the tool surface: one list that the LangChain tools and the MCP server are both made from ----------------
     SPECS = (
@@ -292,21 +301,33 @@ class SessionToolkit:
             raise ToolError(_validation_message(exc).removeprefix("Error: ")) from None
         return getattr(self, name)(**{k: getattr(parsed, k) for k in schema.model_fields})
 
-    def langchain_tools(self) -> list:
+    def langchain_tools(self, engine: str | None = None) -> list:
+        """The tools as LangChain StructuredTools; ``engine`` (default: this session's) names its edits in apply_attribute's description."""
         from langchain_core.tools import StructuredTool
+
+        if engine is None and self.editor is not None and self.editor.render_images:
+            engine = self.editor.engine_name
 
         return [
             StructuredTool.from_function(
-                func=_guarded(getattr(self, name)), name=name, description=tool_description(name), args_schema=schema,
+                func=_guarded(getattr(self, name)), name=name, description=tool_description(name, engine), args_schema=schema,
                 response_format="content_and_artifact", handle_tool_error=True, handle_validation_error=_validation_message,
             )
             for name, schema in self.SPECS
         ]
 
 
-def tool_description(name: str) -> str:
-    """The tool's description as every client sees it: its function's docstring."""
-    return (getattr(SessionToolkit, name).__doc__ or name).strip()
+def tool_description(name: str, engine: str | None = None) -> str:
+    """The tool's description as every client sees it: its function's docstring, and for apply_attribute the edits
+    that ``engine`` does (its offers), so a client's model suggests only those."""
+    text = (getattr(SessionToolkit, name).__doc__ or name).strip()
+    if name != "apply_attribute" or engine is None:
+        return text
+    from .capabilities import engine_offers
+
+    offers = "; ".join(f"{o.label} ({o.attribute} {'+' if o.sign > 0 else '-'})" for o in engine_offers(engine))
+    return (f"{text} The {engine} engine does: {offers}. Anything else is refused, and the reply names the engine "
+            "that does it.")
 
 
 def _validation_message(exc: ValidationError) -> str:

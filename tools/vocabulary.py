@@ -33,11 +33,19 @@ class Attribute:
     negative_synonyms: tuple[str, ...]
     positive_descriptions: tuple[str, ...] = ()  # sentences describing the look, for sentence-embedding matching
     negative_descriptions: tuple[str, ...] = ()
+    positive_label: str = ""  # what a person would type for the edit ("bigger eyes"), and what replies call it
+    negative_label: str | None = None  # the same for a negative strength ("smaller eyes")
 
     @property
     def has_negative(self) -> bool:
         """Whether a negative strength means something ("younger", "slimmer")."""
         return self.negative_text is not None
+
+    def label_for(self, sign: float) -> str:
+        """People's words for this edit in ``sign``'s direction: "bigger eyes", "smaller eyes"."""
+        if sign < 0:
+            return self.negative_label or f"less {self.positive_label}"
+        return self.positive_label
 
     def texts(self) -> dict[str, str | None]:
         """The CLIP texts as the models record them: neutral, positive, negative."""
@@ -108,8 +116,17 @@ def text_key(text: str) -> str:
     return TEXT_CONCEPT_PREFIX + text
 
 
+def people_label(key: str, sign: float = 1.0, vocab: Vocabulary | None = None) -> str:
+    """How an edit reads to people: "bigger eyes", "smaller eyes", or a free text in quotes."""
+    text = concept_text(key)
+    if text is not None:
+        return f'"{text}"'
+    vocab = vocab or default_vocabulary()
+    return vocab[key].label_for(sign) if key in vocab else key
+
+
 def label(key: str) -> str:
-    """How a state key reads to people: the attribute id, or the free text in quotes."""
+    """How a state key reads in tool text (for a planner): the attribute id, or the free text in quotes."""
     text = concept_text(key)
     return key if text is None else f'"{text}"'
 
@@ -131,6 +148,8 @@ def _attribute_from_json(row: dict) -> Attribute:
         negative_synonyms=tuple(syn.get("negative", [])),
         positive_descriptions=tuple(row.get("descriptions", {}).get("positive", [])),
         negative_descriptions=tuple(row.get("descriptions", {}).get("negative", [])),
+        positive_label=row["label"]["positive"],
+        negative_label=row["label"].get("negative"),
     )
 
 

@@ -21,13 +21,25 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
+from ...tools.capabilities import engine_offers, phrase
 from ...tools.edit_state import EditContext
 from ...tools.vocabulary import default_vocabulary
 from .intent_parser import Intent, IntentParser
 
-HELP = ("I edit the face in your photo. Ask for things like a smile, glasses or sunglasses, lipstick or makeup, "
-        "rosy cheeks, freckles, a tan, another eye or hair colour, bigger eyes or a fuller face; say how much "
-        "(\"a little\", \"very\", \"30%\"), and \"more\", \"less\", \"undo\", \"redo\" or \"start over\" at any time.")
+HOW_MUCH = ("say how much (\"a little\", \"very\", \"30%\"), and \"more\", \"less\", \"undo\", \"redo\" or "
+            "\"start over\" at any time.")
+
+
+def help_text(context: EditContext) -> str:
+    """What this session's engine can do, in people's words (its own offers: nothing it would refuse)."""
+    offers = context.offers or tuple(engine_offers("offline"))
+    engine = f" (the {context.engine} engine)" if context.engine not in ("offline", "unrendered") else ""
+    return f"I edit the face in your photo{engine}. Ask for {phrase(list(offers))}; {HOW_MUCH}"
+
+
+def question_back(context: EditContext) -> str:
+    offers = context.offers or tuple(engine_offers("offline"))
+    return f"What would you like me to change? For example: {phrase(list(offers), most=6)}."
 
 
 def _call(name: str, args: dict) -> dict:
@@ -112,6 +124,7 @@ class OfflinePlanner(BaseChatModel):
             back = self.to_version(text, context)
             if back is not None:
                 return Intent("undo" if back.tool_calls else "none", note="version"), back
+        context = context or EditContext(strengths=dict(state))
         intent = self._parse(text, state, last)
         if intent.action == "edit":
             calls = []
@@ -128,12 +141,11 @@ class OfflinePlanner(BaseChatModel):
         if intent.action == "reset":
             return intent, AIMessage(content="", tool_calls=[_call("reset", {})])
         if intent.action == "clarify":
-            return intent, AIMessage(content="What would you like me to change? For example: a smile, glasses, lipstick, "
-                                             "a different hair or eye colour, a tan, freckles, bigger eyes.")
+            return intent, AIMessage(content=question_back(context))
         if intent.note == "photo":
             return intent, AIMessage(content="That is about the whole photo, not the face: chatface edits only the face "
                                              "(expression, age, hair, eyes, make-up, accessories), so I left the photo as it is.")
-        return intent, AIMessage(content=_small_talk(text))
+        return intent, AIMessage(content=_small_talk(text, help_text(context)))
 
     def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, edit_context: EditContext | None = None,
                   **kwargs) -> ChatResult:
@@ -145,7 +157,7 @@ class OfflinePlanner(BaseChatModel):
         last = [a for a in context.last_changed if a in vocab]
         last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=None)
         if last_human is None:
-            return _result(AIMessage(content=HELP))
+            return _result(AIMessage(content=help_text(context)))
         text = messages[last_human].content if isinstance(messages[last_human].content, str) else str(messages[last_human].content)
         after = messages[last_human + 1:]
         if not after:
@@ -187,14 +199,14 @@ def _report(results: list[ToolMessage]) -> str:
     return " ".join(parts) or "Done."
 
 
-def _small_talk(text: str) -> str:
+def _small_talk(text: str, help_reply: str) -> str:
     t = text.lower()
     if any(w in t for w in ("thank", "thx", "cheers")):
         return "You're welcome! Tell me if you want to change anything else."
     if any(w in t for w in ("what can you", "help", "how does", "how do", "what do you")):
-        return HELP
+        return help_reply
     if any(w in t for w in ("bye", "that's all", "thats all", "done", "that is all")):
         return "Glad to help. Your edits are saved in this session."
     if any(t.startswith(w) for w in ("hi", "hello", "hey", "good morning", "good evening")):
-        return "Hello! " + HELP
-    return "I'm here to edit the photo. " + HELP
+        return "Hello! " + help_reply
+    return "I'm here to edit the photo. " + help_reply

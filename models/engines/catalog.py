@@ -1,11 +1,16 @@
-"""The engines chatface has, by name: what each needs to run (its facts) and how to load it with its scorers.
+"""The engines chatface has, by name: what each needs to run (its facts), what each can edit, and how to load it
+with its scorers.
 
 Configuration and the CLI name an engine; this module is the one place that knows what the name means, so
-deploying, batching and loading ask here instead of comparing engine-name strings."""
+deploying, batching, loading and telling people what an engine offers ask here instead of comparing engine-name
+strings. What an engine can edit is known without loading it (``engine_attributes``), so the help, the refusals
+and ``chatface engines`` never download or load a model."""
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 
 from ...errors import ChatfaceError
 from ..base import EngineParts
@@ -25,6 +30,10 @@ class EngineFacts:
     batches: bool
     gpus_per_replica: float
     extra: str  # the pip extra that installs it ("" for the core install)
+    title: str = ""  # what the engine is, in a few words
+    needs: tuple[str, ...] = ()  # what running it takes, beyond the core install, in words
+    modules: tuple[str, ...] = ()  # what its extra installs (importable names): found without importing them
+    accepts_text: bool = False  # whether it renders free-text concepts ("a pirate hat")
 
     @property
     def max_batch(self) -> int:
@@ -32,11 +41,53 @@ class EngineFacts:
         return 8 if self.batches else 1
 
 
+DIFFUSION_MODULES = ("diffusers", "insightface", "open_clip")
 FACTS = {
-    "offline": EngineFacts("offline", batches=False, gpus_per_replica=0.0, extra=""),
-    "diffusion": EngineFacts("diffusion", batches=True, gpus_per_replica=1.0, extra="diffusion"),
-    "ledits": EngineFacts("ledits", batches=False, gpus_per_replica=1.0, extra="diffusion"),
+    "offline": EngineFacts("offline", batches=False, gpus_per_replica=0.0, extra="",
+                           title="landmark warps and recolours of the photo itself; no GPU, no download"),
+    "diffusion": EngineFacts("diffusion", batches=True, gpus_per_replica=1.0, extra="diffusion",
+                             title="ChatFace's method: Asyrp's h-space networks on a CelebA-HQ diffusion U-Net",
+                             needs=("pip install 'chatface[diffusion]'", "chatface models fetch asyrp (the U-Net, Asyrp's networks, ArcFace and CLIP)",
+                                    "a GPU for edits in seconds (minutes each on a CPU)"),
+                             modules=DIFFUSION_MODULES),
+    "ledits": EngineFacts("ledits", batches=False, gpus_per_replica=1.0, extra="diffusion",
+                          title="LEDITS++ on Stable Diffusion 1.5: any attribute or free text, from its words",
+                          needs=("pip install 'chatface[diffusion]'", "Stable Diffusion 1.5 from the Hugging Face hub (about 4 GB, once)",
+                                 "a GPU for edits in seconds (minutes each on a CPU)"),
+                          modules=DIFFUSION_MODULES + ("transformers",), accepts_text=True),
 }
+# What `chatface models fetch asyrp` installs for the diffusion engine: attribute -> (positive, negative). Asyrp's
+# face networks (models/weights/asyrp.py; tests/test_asyrp.py checks the two agree); a models folder with other
+# networks offers what it holds.
+ASYRP_ATTRIBUTES = {"smiling": (True, True), "angry": (True, True), "sad": (True, True), "tanned": (True, True),
+                    "makeup": (True, True), "curly_hair": (True, True), "age": (True, True), "masculine": (True, True)}
+
+
+def engine_attributes(name: str, models_dir: str | None = None) -> dict[str, tuple[bool, bool]] | None:
+    """What engine ``name`` can edit, without loading it: attribute -> (positive, negative); None for a text-driven
+    engine, which edits every attribute that has words (and free text)."""
+    facts = engine_facts(name)
+    if facts.accepts_text:
+        return None
+    if name == "offline":
+        from .offline.engine import KEPT
+
+        return dict(KEPT)
+    mappings = Path(models_dir) / "mappings" if models_dir else None
+    if mappings is not None and mappings.is_dir():
+        found: dict[str, tuple[bool, bool]] = {}
+        for f in sorted(mappings.glob("*.safetensors")):
+            attr, _, direction = f.name.removesuffix(".safetensors").partition(".")
+            pos, neg = found.get(attr, (False, False))
+            found[attr] = (pos or direction in ("", "positive"), neg or direction in ("", "negative"))
+        if found:
+            return found
+    return dict(ASYRP_ATTRIBUTES)
+
+
+def missing_modules(name: str) -> list[str]:
+    """The Python packages engine ``name`` needs that are not installed (found without importing anything)."""
+    return [m for m in engine_facts(name).modules if importlib.util.find_spec(m) is None]
 
 
 def engine_facts(name: str) -> EngineFacts:

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..base import EditSpec, Generator, Latent, UnsupportedAttributeError, concept_text
 from ..faces.alignment import Alignment, align_face, crop_aligned, paste_back
-from ..faces.detection import find_face
+from ..faces.detection import face_meta, find_face
 
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 # the groups whose edits live around and above the head, not on the face
@@ -130,7 +130,7 @@ class LeditsGenerator(Generator):
         return Latent(
             engine=self.name,
             arrays={**arrays, "landmarks": face.landmarks.astype(np.float32), "crop_landmarks": crop_landmarks.astype(np.float32)},
-            meta={**al.as_meta(), "box": list(face.box), "image_size": [w, h], "steps": self.steps, "skip": self.skip,
+            meta={**al.as_meta(), "box": list(face.box), **face_meta(face), "image_size": [w, h], "steps": self.steps, "skip": self.skip,
                   "scheduler_steps": total, "model_id": self.model_id, "seed": self.seed},
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -25,6 +25,8 @@ MIN_FACE_SIZE = 48  # pixels, at full resolution
 class Face:
     box: tuple[int, int, int, int]  # left, top, right, bottom (full resolution)
     landmarks: np.ndarray  # (68, 2) float64, x/y
+    faces: tuple[tuple[int, int, int, int], ...] = ()  # find_face: the boxes of every face in the photo, largest first
+    index: int = 0  # find_face: this face's place among them
 
     @property
     def size(self) -> int:
@@ -91,6 +93,11 @@ def detect_faces(image: np.ndarray) -> list[Face]:
     return faces
 
 
+def face_meta(face: Face) -> dict:
+    """What an inversion records of the photo's faces: every face's box (largest first) and which one it edits."""
+    return {"faces": [list(b) for b in face.faces], "face_index": face.index}
+
+
 def find_face(image: np.ndarray, index: int = 0) -> Face:
     """The face to edit: the largest by default, or ``index`` in size order."""
     faces = detect_faces(image)
@@ -101,7 +108,7 @@ def find_face(image: np.ndarray, index: int = 0) -> Face:
     face = faces[index]
     if face.size < MIN_FACE_SIZE:
         raise NoFaceError(f"the face is too small to edit ({face.size}px; at least {MIN_FACE_SIZE}px is needed)")
-    return face
+    return replace(face, faces=tuple(f.box for f in faces), index=index)
 
 
 def face_embedding(image: np.ndarray, landmarks_box: tuple[int, int, int, int]) -> np.ndarray:

@@ -26,7 +26,7 @@ import torch
 
 from ...base import ChatfaceModelError, EditSpec, Generator, Latent, UnsupportedAttributeError
 from ...faces.alignment import Alignment, align_face, blend_mask, paste_back
-from ...faces.detection import find_face
+from ...faces.detection import face_meta, find_face
 from . import ddim, unet_split
 from .hspace import ActiveEdit, MappingRegistry, hspace_shift
 from .tensors import to_image, to_tensor
@@ -133,7 +133,7 @@ class DiffusionGenerator(Generator):
         return Latent(
             engine=self.name,
             arrays={"x_T": pack_noise(x_t), "landmarks": face.landmarks.astype(np.float32)},
-            meta={**al.as_meta(), "box": list(face.box), "image_size": [w, h], "steps": self.steps, "model_id": self.model_id},
+            meta={**al.as_meta(), "box": list(face.box), **face_meta(face), "image_size": [w, h], "steps": self.steps, "model_id": self.model_id},
         )
 
     # -- decoding ---------------------------------------------------------------
