@@ -34,7 +34,7 @@ STRENGTHS = (0.3, 0.6, 0.9)
 TILE = 256
 
 
-def photos(extra_dir: str | None = None) -> list[tuple[str, np.ndarray, int]]:
+def photos(extra_dir: str | None = None, per_photo: int = 4) -> list[tuple[str, np.ndarray, int]]:
     """(name, image, face index) of every face this machine has, and of the photos in ``extra_dir``."""
     import insightface
     from skimage import data
@@ -58,7 +58,7 @@ def photos(extra_dir: str | None = None) -> list[tuple[str, np.ndarray, int]]:
             if path.suffix.lower() not in (".jpg", ".jpeg", ".png", ".webp"):
                 continue
             image = load_image(path)
-            for i, face in enumerate(detect_faces(image)):
+            for i, face in enumerate(detect_faces(image)[:per_photo]):
                 if face.size >= 60:
                     out.append((f"{path.stem}-face{i}", image, i))
     return out
@@ -121,6 +121,7 @@ def main() -> None:
     ap.add_argument("--attributes", default="smiling,lipstick,-lipstick")
     ap.add_argument("--photos", default=None, help="a folder of more photos: every face in them is rendered too")
     ap.add_argument("--strengths", default="0.3,0.6,0.9")
+    ap.add_argument("--faces-per-photo", type=int, default=4, help="the largest faces of each photo in --photos")
     ap.add_argument("--broken", action="store_true", help="also render deliberately broken edits and count the realism check's misses")
     args = ap.parse_args()
     strengths = tuple(float(v) for v in args.strengths.split(","))
@@ -137,7 +138,7 @@ def main() -> None:
     renders = 0
     missed: dict[str, int] = {}
     judged: dict[str, int] = {}
-    for name, image, index in photos(args.photos):
+    for name, image, index in photos(args.photos, args.faces_per_photo):
         parts = load_engine("offline", face_index=index)
         latent = parts.generator.invert(image)
         roi = latent.meta["roi"]

@@ -41,7 +41,7 @@ def feather(mask: np.ndarray, sigma: float) -> np.ndarray:
 
 def lips(shape, lm: np.ndarray, u: float) -> np.ndarray:
     m = _poly(shape, lm[OUTER_LIPS]) - _poly(shape, lm[INNER_LIPS])
-    return feather(np.clip(m, 0, 1), 0.03 * u)
+    return feather(np.clip(m, 0, 1), 0.045 * u)
 
 
 def forehead_line(lm: np.ndarray, u: float) -> np.ndarray:
@@ -121,5 +121,22 @@ def all_skin(image: np.ndarray, lm: np.ndarray, u: float) -> np.ndarray:
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     edge = np.minimum(np.minimum(xs, w - 1 - xs) / w, np.minimum(ys, h - 1 - ys) / h)
     fade = np.clip(edge / (1 / 6), 0, 1)
-    m = gate * lightness * fade * (1.0 - _features(image.shape, lm, u))
+    m = gate * lightness * fade * _near_the_face(image.shape, lm, u) * (1.0 - _features(image.shape, lm, u))
     return feather(m.astype(np.float32), 0.04 * u)
+
+
+def _near_the_face(shape, lm: np.ndarray, u: float) -> np.ndarray:
+    """Where the person's skin can be: an ellipse from the chin to well above the brows (a bald head's scalp, the
+    ears) and the neck below the jaw, soft-edged; a wall or a tabletop of skin colour elsewhere is not."""
+    jaw = lm[JAW]
+    top = min(lm[RIGHT_BROW][:, 1].min(), lm[LEFT_BROW][:, 1].min()) - 1.6 * u
+    bottom = jaw[:, 1].max()
+    cx = float(jaw[:, 0].mean())
+    half_w = 0.65 * float(jaw[:, 0].max() - jaw[:, 0].min()) + 0.1 * u
+    m = np.zeros(shape[:2], np.float32)
+    cv2.ellipse(m, (int(round(cx)), int(round((top + bottom) / 2))), (int(round(half_w)), int(round((bottom - top) / 2))),
+                0, 0, 360, 1.0, -1, lineType=cv2.LINE_AA)
+    h = shape[0]
+    neck = np.array([jaw[4], jaw[12], [jaw[12][0] + 0.1 * u, h + u], [jaw[4][0] - 0.1 * u, h + u]])
+    m = np.maximum(m, _poly(shape, neck))
+    return feather(m, 0.3 * u)

@@ -7,10 +7,14 @@ artefacts that gave earlier edits away:
 
 - **seam**: a hard border that the photo did not have, as a pasted patch or a
   hard-edged colour mask leaves. Measured as the share of the change's rim
-  (where it fades out) that drops within a pixel or two on smooth skin.
+  (where it fades out) that drops within a pixel or two on smooth skin, or
+  the length of such drops against the face's size, whichever is larger.
+  Where an edit moved pixels (a warp), the rim is also measured against the
+  photo moved the same way (optical flow), and the smaller is kept: a warp
+  moves an outline to where the photo had none, which is no seam.
 - **texture**: skin and hair texture lost (a flat fill) or added (dots, noise).
   Measured as the ratio of fine-detail energy (Laplacian of the lightness)
-  edited / source inside the changed area.
+  edited / source inside each separate area of change; the most extreme.
 - **gamut**: colours that the photo's own face region never had (neon).
   Measured as the share of changed pixels whose chroma lies well beyond the
   region's own 99.5th percentile.
@@ -26,7 +30,9 @@ small crop of it.
 
 Every measurement is reported with its limit, so the self-check can say what
 failed. The limits were calibrated on real edits that pass for photographs and
-on deliberately broken ones (benchmarks/bench_contact_sheet.py prints both).
+on deliberately broken ones (benchmarks/bench_contact_sheet.py --broken prints
+both). It does not judge geometry: a warp that gives bug eyes passes, so the
+engines bound their warps instead.
 """
 
 from __future__ import annotations
@@ -82,6 +88,86 @@ def _edges(lightness: np.ndarray) -> np.ndarray:
     return np.hypot(gx, gy)
 
 
+def _motion(source: np.ndarray, edited: np.ndarray) -> np.ndarray | None:
+    """The photo moved as the edit moved its pixels (a warp's liquify), found by optical flow (DIS) from the edit
+    back to the photo; None when nothing moved by half a pixel. A warp moves an outline (the jaw, the lips) to
+    where the photo had none: against the moved photo that is no seam, and texture is compared pixel for pixel."""
+    gs = cv2.cvtColor(source, cv2.COLOR_RGB2GRAY)
+    ge = cv2.cvtColor(edited, cv2.COLOR_RGB2GRAY)
+    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(ge, gs, None)  # edited(x) ~ source(x + flow(x))
+    if float(np.percentile(np.hypot(flow[..., 0], flow[..., 1]), 99.5)) < 0.5:
+        return None
+    h, w = gs.shape
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(source, xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+ALIGNED = 0.5  # a step runs along the photo's outline when its gradient is within 60 degrees of the outline's
+TEXTURED = 1.2  # a step under photo texture this much stronger than itself is not seen
+LENGTH_SHARE = 0.05  # a hard step twice as long as the face is wide counts as a seam over all of the rim
+
+
+def _seam(src: np.ndarray, out: np.ndarray, changed: np.ndarray, unit: float = 0.0) -> float:
+    """The largest share of one area of change's rim that is a hard step on smooth parts of the photo; with ``unit``
+    (a tenth of the face's size, pixels), at least LENGTH_SHARE x the length of all such steps in that unit, so a hard
+    edge that is a small part of a long, soft rim still counts."""
+    diff = cv2.GaussianBlur(out - src, (0, 0), 1.0)
+    size = np.linalg.norm(diff, axis=-1)
+    step = sum(_edges(diff[..., c]) for c in range(3)) / 8.0
+    local = cv2.dilate(size, np.ones((5, 5), np.uint8))
+    structure = cv2.GaussianBlur(src, (0, 0), 1.5)
+    src_edge = sum(_edges(structure[..., c]) for c in range(3)) / 8.0
+    rim = (local > max(3.0, 0.2 * float(np.percentile(size, 99.5)))) & (size < 0.6 * local) & (size > 0.05 * local)
+    sharp = rim & (step > 0.25 * local)
+    # exempt: a step that runs along an outline of the photo (the gradients of the change and of the photo's
+    # lightness point the same way there); photo texture under a step, pointing every way, exempts nothing
+    # (the photo's outline direction from its structure tensor over L*, a*, b*); a step under photo texture
+    # stronger than itself is not seen either
+    cgx, cgy = cv2.Sobel(size, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(size, cv2.CV_32F, 0, 1, ksize=3)
+    jxx = jyy = jxy = 0.0
+    for c in range(3):
+        sgx, sgy = cv2.Sobel(structure[..., c], cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(structure[..., c], cv2.CV_32F, 0, 1, ksize=3)
+        jxx, jyy, jxy = jxx + sgx * sgx, jyy + sgy * sgy, jxy + sgx * sgy
+    theta = 0.5 * np.arctan2(2 * jxy, jxx - jyy)  # the photo's strongest gradient direction
+    aligned = np.abs(cgx * np.cos(theta) + cgy * np.sin(theta)) > ALIGNED * np.hypot(cgx, cgy)
+    seam_px = sharp & ~(((src_edge >= 0.5 * step) & aligned) | (src_edge >= TEXTURED * step))
+    # per separate area of change, so a patch beside an honest edit is judged on its own rim (where the
+    # two touch, the honest rim still dilutes it: a limit of this measure)
+    count, labels = cv2.connectedComponents(cv2.dilate(changed.astype(np.uint8), np.ones((3, 3), np.uint8)))
+    rim_per_area = np.bincount(labels[rim], minlength=count)[1:]
+    seam_per_area = np.bincount(labels[seam_px], minlength=count)[1:]
+    judged = rim_per_area >= 20
+    share = float((seam_per_area[judged] / rim_per_area[judged]).max()) if judged.any() else 0.0
+    if unit <= 0:
+        return share
+    # a hard step is drawn twice or three times over (its rim is 2-3 px wide at sigma 1): thinned to one line
+    length = float(seam_px.sum()) / 2.5
+    return max(share, LENGTH_SHARE * length / unit)
+
+
+def _texture(src: np.ndarray, out: np.ndarray, changed: np.ndarray) -> float:
+    """Fine-detail energy edited / photo, in the interior of each separate area of change (its rim is the seam's to
+    judge); of all areas, the ratio furthest from 1. A flat-painted cheek next to an honest edit is judged alone."""
+    def detail(lightness):
+        return np.abs(cv2.Laplacian(lightness - cv2.GaussianBlur(lightness, (0, 0), 2.0), cv2.CV_32F))
+
+    d_src, d_out = detail(src[..., 0]), detail(out[..., 0])
+    count, labels = cv2.connectedComponents(cv2.dilate(changed.astype(np.uint8), np.ones((3, 3), np.uint8)))
+    inner = cv2.erode(changed.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    least = max(20, changed.size // 2000)
+    worst = 1.0
+    for i in range(1, count):
+        sel = inner & (labels == i)
+        if sel.sum() < least:
+            continue
+        ratio = float((d_out[sel].mean() + 0.05) / (d_src[sel].mean() + 0.05))
+        if abs(np.log(ratio)) > abs(np.log(worst)):
+            worst = ratio
+    if worst == 1.0 and changed.sum() >= 20:  # no area large enough to have an interior: the whole change
+        worst = float((d_out[changed].mean() + 0.05) / (d_src[changed].mean() + 0.05))
+    return worst
+
+
 class RealismScorer:
     """Compares an edit with its source photo inside a face region; needs no model."""
 
@@ -109,40 +195,24 @@ class RealismScorer:
         # the mean colour difference of the most-changed 0.5 % of the face region: a lipstick covers about 1 %
         top = np.sort(delta, axis=None)[-max(1, delta.size // 200):]
         visible = float(top.mean()) if delta.size else 0.0
-        changed = delta > 2.0
-
         problems: dict[str, str] = {}
         if visible < lim.visible:
             problems["visible"] = f"the change is too weak to see (delta E {visible:.1f} < {lim.visible})"
             return RealismScore(0.0, 1.0, 0.0, visible, problems)
 
-        # seam: the rim of the change. Where an edit fades out, a feathered edit or a warp's smooth field
-        # falls off over several pixels; a pasted patch or a hard-edged mask drops from its full change to
-        # nothing within a pixel or two. Rim pixels on the photo's own outlines (the lip line) are exempt:
-        # a recolour that follows an outline is what the photo's own edges do.
-        diff = cv2.GaussianBlur(out - src, (0, 0), 1.0)
-        size = np.linalg.norm(diff, axis=-1)
-        step = sum(_edges(diff[..., c]) for c in range(3)) / 8.0
-        local = cv2.dilate(size, np.ones((5, 5), np.uint8))
-        structure = cv2.GaussianBlur(src, (0, 0), 1.5)
-        src_edge = sum(_edges(structure[..., c]) for c in range(3)) / 8.0
-        rim = (local > max(3.0, 0.2 * float(np.percentile(size, 99.5)))) & (size < 0.6 * local) & (size > 0.05 * local)
-        sharp = rim & (step > 0.25 * local)
-        seam_px = sharp & (src_edge < 0.5 * step)
-        # per separate area of change, so a patch beside an honest edit is judged on its own rim (where the
-        # two touch, the honest rim still dilutes it: a limit of this measure)
-        count, labels = cv2.connectedComponents(cv2.dilate(changed.astype(np.uint8), np.ones((3, 3), np.uint8)))
-        rim_per_area = np.bincount(labels[rim], minlength=count)[1:]
-        seam_per_area = np.bincount(labels[seam_px], minlength=count)[1:]
-        judged = rim_per_area >= 20
-        seam = float((seam_per_area[judged] / rim_per_area[judged]).max()) if judged.any() else 0.0
-
-        # texture: fine-detail energy inside the changed area
-        def detail(lightness):
-            return np.abs(cv2.Laplacian(lightness - cv2.GaussianBlur(lightness, (0, 0), 2.0), cv2.CV_32F))
-
-        d_src, d_out = detail(src[..., 0])[changed], detail(out[..., 0])[changed]
-        texture = float((d_out.mean() + 0.05) / (d_src.mean() + 0.05)) if changed.sum() >= 20 else 1.0
+        # seam and texture: against the photo, and, where the edit moved pixels, against the photo moved the same
+        # way; a colour edit's seam shows in both, a warp's moved outline only in the first
+        changed = delta > 2.0
+        unit = (face_size * scale if face_size else min(source.shape[:2]) / 2.5) / 10.0
+        seam = _seam(src, out, changed, unit)
+        moved = _motion(source, edited) if seam > lim.seam else None
+        if moved is not None:
+            src_moved = _lab(moved)
+            changed_moved = np.linalg.norm(out - src_moved, axis=-1) > 2.0
+            seam_moved = _seam(src_moved, out, changed_moved, unit)
+            if seam_moved < seam:
+                seam, src, changed = seam_moved, src_moved, changed_moved
+        texture = _texture(src, out, changed)
 
         # gamut: chroma beyond what the region's own photo has
         chroma_src = np.hypot(src[..., 1], src[..., 2])
