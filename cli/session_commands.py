@@ -15,6 +15,7 @@ DEMO_TURNS = [
     "a bit more smile",
     "add glasses",  # the offline engine withdrew glasses: the reply says so and nothing changes
     "undo",
+    "make her eyes a little bigger and add a touch of blush",
     "much more lipstick",
     "thanks, that's all",
 ]

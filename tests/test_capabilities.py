@@ -113,3 +113,16 @@ def test_every_attribute_has_peoples_words():
     for a in vocab.attributes.values():
         assert a.positive_label and "_" not in a.positive_label
         assert (a.negative_label is None) == (not a.has_negative) or a.exclusive, a.id
+
+
+def test_the_demo_runs_its_conversation_and_writes_every_turn(tmp_path):
+    """README's first command: the scripted conversation, on the default engine, with one honest refusal."""
+    r = run(["demo", "--out", str(tmp_path / "demo")], tmp_path)
+    assert r.returncode == 0, r.stderr
+    history = json.loads((tmp_path / "demo" / "history.json").read_text())
+    turns = {t["user"]: t for t in history["turns"]}
+    assert "the ledits engine does it" in turns["add glasses"]["reply"]
+    eyes = turns["make her eyes a little bigger and add a touch of blush"]
+    assert eyes["state"].get("big_eyes", 0) > 0 and eyes["state"].get("rosy_cheeks", 0) > 0, eyes
+    assert (tmp_path / "demo" / "before.png").exists() and (tmp_path / "demo" / "after.png").exists()
+    assert len(list((tmp_path / "demo").glob("turn*.png"))) == len(history["turns"])

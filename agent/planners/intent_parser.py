@@ -104,6 +104,10 @@ def _normalise(text: str) -> str:
     t = rewrite_from_to(expand_lists(t))
     # "her eyes green", "hair to blonde" -> "green eyes", "blonde hair"
     colours = r"black|blond|blonde|brown|red|ginger|auburn|gray|grey|white|silver|blue|pink|purple|violet|green|hazel|golden|platinum"
+    # "her eyes a little bigger", "make his face fuller" -> "a little bigger eyes", "fuller face"
+    t = re.sub(r"\b(eyes|face)\b ((?:(?:a|little|bit|lot|tad|touch|slightly|much|way|even|tiny|be|look|more) )*)"
+               r"(bigger|larger|wider|smaller|narrower|fuller|rounder|chubbier|plumper|slimmer|thinner|big|small|full|round|slim|thin)\b",
+               lambda m: f"{m.group(2)}{m.group(3)} {m.group(1)}", t)
     # "her eye colour to green" -> "green eyes"
     return re.sub(r"\b(hair|eyes?)\b ((?:(?:to|into|a|an|color|colour|more|be|look|turn|should|in|some) )*)(" + colours + r")\b",
                   lambda m: f"{m.group(2)}{m.group(3)} {'eyes' if m.group(1).startswith('eye') else m.group(1)}", t)
