@@ -3,12 +3,24 @@ The only commands that import models/ directly."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from .wiring import config_from, require_extra, say
 
 
 def cmd_models(args) -> int:
+    if args.models_command == "verify":  # no torch: a folder can be checked on any machine
+        from ..models.weights.manifest import verify
+
+        problems = verify(args.dir)
+        for line in problems:
+            print(line)
+        if problems:
+            print(f"{args.dir}: {len(problems)} problem(s)", file=sys.stderr)
+            return 1
+        print(f"{args.dir}: every part is there and every file matches its sha256")
+        return 0
     require_extra(f"models {args.models_command}", "torch", "diffusion")
     if args.models_command == "make-tiny" and args.engine == "ledits":
         from ..models.weights.tiny import make_tiny_ledits
@@ -30,8 +42,8 @@ def cmd_models(args) -> int:
 
         attributes = [a.strip() for a in args.attributes.split(",") if a.strip()] if args.attributes else None
         dest = fetch_asyrp(args.dest, source=args.source, attributes=attributes, resolution=args.resolution,
-                           arcface=not args.no_arcface, progress=not args.no_progress, log=say)
-        print(f"wrote {dest} (unet/, mappings/{'' if args.no_arcface else ', arcface.onnx'}). "
+                           arcface=not args.no_arcface, clip=not args.no_clip, progress=not args.no_progress, log=say)
+        print(f"wrote {dest} (unet/, mappings/{'' if args.no_arcface else ', arcface.onnx'}{'' if args.no_clip else ', clip/'}, MANIFEST.json). "
               f"Use it with: chatface chat PHOTO --engine diffusion --models {dest}")
         return 0
     from ..models.engines.diffusion.loading import describe_models

@@ -153,11 +153,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("what", choices=["asyrp"], help="asyrp: SDEdit's CelebA-HQ U-Net and Asyrp's published h-space networks")
     q.add_argument("--dest", required=True, help="the models directory to write (then use --models DEST or CHATFACE_MODELS=DEST)")
     q.add_argument("--from", dest="source", default=None,
-                   help="a folder or base URL holding celeba_hq.ckpt and checkpoint/<file>.pth, instead of the hub and GitHub")
+                   help="a folder or base URL holding celeba_hq.ckpt, checkpoint/<file>.pth, arcface.onnx and clip/, instead of "
+                        "the hub, GitHub and OpenAI (a part it lacks comes from there)")
     q.add_argument("--attributes", default=None, help="comma-separated networks or attributes (default: all nine face networks)")
     q.add_argument("--resolution", type=int, default=256, help="the U-Net's sample size (default 256)")
     q.add_argument("--no-arcface", action="store_true", help="do not put ArcFace (insightface's buffalo_l) into DEST")
+    q.add_argument("--no-clip", action="store_true", help="do not put CLIP (OpenAI's ViT-B-32) into DEST")
     q.add_argument("--no-progress", action="store_true")
+    q = mv.add_parser("verify", help="check a fetched models directory: every part there, every file against its sha256")
+    q.add_argument("dir")
     q = mv.add_parser("list", help="show where each part of the diffusion engine would load from, and the trained attributes")
     q.add_argument("--models", default=None)
 

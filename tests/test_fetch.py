@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 from helpers import require_extra
+from test_cli import run
 
 torch = require_extra("torch", "diffusion")
 
@@ -41,6 +42,9 @@ def mirror(shared_dir, tmp_path_factory):
     from chatface.models.weights.tiny import make_arcface
 
     make_arcface(root / "arcface.onnx")  # an ArcFace-shaped ONNX network, as a mirror may hold the real one
+    from chatface.models.weights.tiny import make_clip
+
+    make_clip(root / "clip")  # a converted CLIP folder, as a mirror of a fetched folder holds the real one
     return root
 
 
@@ -98,7 +102,7 @@ def test_fetch_from_a_local_mirror_writes_a_models_directory_the_engine_reads(mi
     dest = tmp_path / "models"
     assert main(["models", "fetch", "asyrp", "--dest", str(dest), "--from", str(mirror), "--attributes", "smiling,age",
                  "--resolution", "16", "--no-progress"]) == 0
-    assert sorted(p.name for p in dest.iterdir()) == ["ASYRP.txt", "arcface.onnx", "mappings", "unet"]
+    assert sorted(p.name for p in dest.iterdir()) == ["ASYRP.txt", "MANIFEST.json", "arcface.onnx", "clip", "mappings", "unet"]
     assert (dest / "arcface.onnx").read_bytes() == (mirror / "arcface.onnx").read_bytes()
     assert not (tmp_path / ".models.partial").exists()
     identity = read_identity(dest / "unet")
@@ -163,17 +167,20 @@ def test_offline_fetch_fails_in_one_line_that_says_how_to_get_the_files(tmp_path
     assert "a style, not a face attribute" in capsys.readouterr().err
 
 
-def test_the_fetched_directory_edits_through_the_engine(mirror, tmp_path, astronaut, store, photo):
+def _no_network(*args, **kwargs):
+    raise AssertionError("the network was used")
+
+
+def test_the_fetched_directory_edits_through_the_engine(mirror, tmp_path, astronaut, store, photo, monkeypatch):
     from chatface.models.base import EditSpec, UnsupportedAttributeError
     from chatface.models.engines.catalog import load_engine
     from chatface.models.weights.fetch import fetch_asyrp
-    from chatface.models.weights.tiny import make_clip
-
     dest = fetch_asyrp(tmp_path / "models", source=str(mirror), attributes=["smiling", "young"], resolution=16,
                        progress=False, log=lambda m: None)
-    make_clip(tmp_path / "clip")  # CLIP is open_clip's download on a user's machine; a small one here
-    parts = load_engine("diffusion", models_dir=str(dest), diffusion_options={"clip": f"local-dir:{tmp_path / 'clip'}",
-                                                                              "device": "cpu", "dtype": "float32"})
+    # the folder is all the engine needs: U-Net, networks, ArcFace and CLIP from it, no network at all
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("urllib.request.urlopen", _no_network)
+    parts = load_engine("diffusion", models_dir=str(dest), diffusion_options={"device": "cpu", "dtype": "float32"})
     gen = parts.generator
     assert gen.steps == 40  # Asyrp's networks were trained with 40 steps: the folder's default
     gen.steps = 8  # fewer for the test (a user may lower the steps too)
@@ -196,3 +203,75 @@ def test_the_fetched_directory_edits_through_the_engine(mirror, tmp_path, astron
     assert artifact["state"]["smiling"] == {"strength": 0.6, "t_edit": 500}
     _, artifact = kit.apply_attribute([AttributeEdit(attribute="smiling", strength=0.3, t_edit=700)])
     assert artifact["state"]["smiling"] == {"strength": 0.3, "t_edit": 700}
+
+
+def test_models_verify_checks_every_part_and_file(mirror, tmp_path):
+    from chatface.cli import main
+    from chatface.models.weights.fetch import fetch_asyrp
+
+    dest = fetch_asyrp(tmp_path / "models", source=str(mirror), attributes=["smiling"], resolution=16, progress=False, log=lambda m: None)
+    assert (dest / "clip" / "open_clip_config.json").read_bytes() == (mirror / "clip" / "open_clip_config.json").read_bytes()
+    r = run(["models", "verify", str(dest)], tmp_path)
+    assert r.returncode == 0 and "every file matches its sha256" in r.stdout, (r.stdout, r.stderr)
+    with open(dest / "mappings" / "smiling.safetensors", "r+b") as f:  # one byte changed
+        f.seek(100)
+        byte = f.read(1)
+        f.seek(100)
+        f.write(bytes([byte[0] ^ 1]))
+    shutil.rmtree(dest / "clip")
+    r = run(["models", "verify", str(dest)], tmp_path)
+    assert r.returncode == 1
+    assert "missing: CLIP (clip/)" in r.stdout and "changed: mappings/smiling.safetensors" in r.stdout
+    assert "missing file: clip/open_clip_model.safetensors" in r.stdout
+    assert main(["models", "verify", str(tmp_path / "nowhere")]) == 1
+
+
+def test_a_clip_file_with_the_wrong_sha256_is_refused_and_a_missing_one_is_one_line(mirror, tmp_path, monkeypatch):
+    from chatface.models.weights import fetch
+    from chatface.models.weights.fetch import CLIP_FILE, FetchError, fetch_asyrp
+
+    bad = tmp_path / "bad"
+    shutil.copytree(mirror, bad, ignore=shutil.ignore_patterns("clip"))
+    (bad / "clip").mkdir()
+    (bad / "clip" / CLIP_FILE).write_bytes(b"not OpenAI's CLIP")
+    with pytest.raises(FetchError, match="not the pinned"):
+        fetch_asyrp(tmp_path / "m1", source=str(bad), attributes=["smiling"], resolution=16, progress=False, log=lambda m: None)
+    assert not (tmp_path / "m1").exists()
+    # a mirror without CLIP, and OpenAI's server out of reach: one line, after one short retry
+    shutil.rmtree(bad / "clip")
+    asked = []
+
+    def unreachable(request, timeout=None):
+        asked.append(request.full_url)
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr("urllib.request.urlopen", unreachable)
+    monkeypatch.setattr(fetch, "RETRY_PAUSE_S", 0.0)
+    with pytest.raises(FetchError) as err:
+        fetch_asyrp(tmp_path / "m2", source=str(bad), attributes=["smiling"], resolution=16, progress=False, log=lambda m: None)
+    assert len(str(err.value).splitlines()) == 1 and "--no-clip" in str(err.value)
+    assert asked == [fetch.CLIP_URL, fetch.CLIP_URL]
+    assert not (tmp_path / "m2").exists()
+    dest = fetch_asyrp(tmp_path / "m3", source=str(bad), attributes=["smiling"], resolution=16, clip=False, progress=False, log=lambda m: None)
+    assert not (dest / "clip").exists()
+
+
+def test_openai_clip_weights_convert_to_a_folder_that_loads_alone(tmp_path):
+    """The conversion of OpenAI's file, on a small CLIP of the same class saved the way OpenAI's state dict is."""
+    import json as _json
+
+    import open_clip
+    from chatface.models.weights.fetch import convert_openai_clip
+    from chatface.models.weights.tiny import CLIP_CONFIG
+
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "tiny-clip-test.json").write_text(_json.dumps(CLIP_CONFIG))
+    open_clip.add_model_config(tmp_path / "cfg")
+    torch.manual_seed(0)
+    model = open_clip.create_model("tiny-clip-test")
+    torch.save(model.state_dict(), tmp_path / "weights.pt")
+    out = convert_openai_clip(tmp_path / "weights.pt", tmp_path / "clip", model_name="tiny-clip-test")
+    loaded = open_clip.create_model(f"local-dir:{out}")
+    tokens = open_clip.get_tokenizer("tiny-clip-test")(["a smiling face"])
+    with torch.no_grad():
+        assert torch.allclose(loaded.encode_text(tokens), model.encode_text(tokens))

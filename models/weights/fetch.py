@@ -12,10 +12,19 @@ What it does, in order:
 3. ArcFace for the identity check, ``DEST/arcface.onnx``: ``arcface.onnx``
    from ``--from``, else the buffalo_l pack's recognition model, which
    insightface downloads into ~/.insightface once (skipped with
-   ``arcface=False``; CLIP is downloaded by open_clip on first use);
-4. only when everything is downloaded and checked, the networks are converted
-   into ``DEST/mappings/<attribute>.safetensors`` and the new parts are moved
-   into DEST.
+   ``arcface=False``);
+4. CLIP for the direction check, ``DEST/clip`` (open_clip's ``local-dir``
+   layout): a ``clip/`` folder in that layout from ``--from``, else OpenAI's
+   ViT-B-32 weights (``clip/ViT-B-32.pt`` from ``--from``, else OpenAI's own
+   URL, the one open_clip uses for ViT-B-32 / openai), pinned by sha256 and
+   converted (skipped with ``clip=False``);
+5. only when everything is downloaded and checked, the networks are converted
+   into ``DEST/mappings/<attribute>.safetensors``, the new parts are moved
+   into DEST, and ``DEST/MANIFEST.json`` records every file's sha256, so
+   ``chatface models verify DEST`` can check the folder later with no network.
+
+A part the mirror lacks comes from its original source; a download that fails
+is tried once more after a short pause, then ends the fetch with one line.
 
 Downloads go to a hidden sibling folder ``.DEST.partial`` and resume from
 there (HTTP Range) after an interruption; DEST is never left half-written.
@@ -25,8 +34,10 @@ the files by hand.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -46,6 +57,7 @@ from .asyrp import (
     file_name,
     network_url,
 )
+from .manifest import write_manifest
 from .provenance import checkpoint_id, sha256_of
 
 BY_HAND = (f"to get the files by hand, put {UNET_FILE} (https://huggingface.co/{UNET_REPOSITORY}) and "
@@ -55,6 +67,14 @@ BY_HAND = (f"to get the files by hand, put {UNET_FILE} (https://huggingface.co/{
 
 class FetchError(ChatfaceModelError):
     """A fetch that could not finish; DEST is as it was."""
+
+
+# OpenAI's ViT-B-32 CLIP: the file open_clip downloads for ViT-B-32 / openai; its URL carries its sha256
+CLIP_FILE = "ViT-B-32.pt"
+CLIP_SHA256 = "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af"
+CLIP_URL = f"https://openaipublic.azureedge.net/clip/models/{CLIP_SHA256}/{CLIP_FILE}"
+CLIP_MODEL = "ViT-B-32-quickgelu"  # OpenAI's weights were trained with QuickGELU
+RETRY_PAUSE_S = 2.0
 
 
 def networks_for(attributes: list[str] | None) -> list[str]:
@@ -76,7 +96,7 @@ def _is_url(source: str | None) -> bool:
     return bool(source) and source.split("://", 1)[0] in ("http", "https", "file")
 
 
-def download(url: str, target: Path, *, progress: bool = True) -> Path:
+def download(url: str, target: Path, *, progress: bool = True, hint: str = BY_HAND) -> Path:
     """``url`` -> ``target``, resuming a ``target.part`` left by an earlier try."""
     if target.exists():
         return target
@@ -84,15 +104,20 @@ def download(url: str, target: Path, *, progress: bool = True) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     have = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
-    try:
-        response = urllib.request.urlopen(request, timeout=60)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 416 and have:  # the part file is already whole
-            part.replace(target)
-            return target
-        raise FetchError(f"could not download {url}: HTTP {exc.code} {exc.reason}; {BY_HAND}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise FetchError(f"could not download {url}: {getattr(exc, 'reason', exc)}; {BY_HAND}") from None
+    for attempt in (1, 2):  # one short retry: a dropped connection or a busy server, not a missing file
+        try:
+            response = urllib.request.urlopen(request, timeout=60)
+            break
+        except urllib.error.HTTPError as exc:
+            if exc.code == 416 and have:  # the part file is already whole
+                part.replace(target)
+                return target
+            if exc.code < 500 or attempt == 2:
+                raise FetchError(f"could not download {url}: HTTP {exc.code} {exc.reason}; {hint}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            if attempt == 2:
+                raise FetchError(f"could not download {url}: {getattr(exc, 'reason', exc)}; {hint}") from None
+        time.sleep(RETRY_PAUSE_S)
     with response:
         resumed = have and response.status == 206
         total = int(response.headers.get("Content-Length") or 0) + (have if resumed else 0)
@@ -174,8 +199,60 @@ def _arcface(source: str | None, partial: Path, progress: bool) -> Path:
     return path
 
 
+CLIP_BY_HAND = (f"put OpenAI's {CLIP_FILE} ({CLIP_URL}) into FOLDER/clip/ and run again with --from FOLDER, "
+                "or fetch with --no-clip (open_clip then downloads CLIP on first use)")
+
+
+def _clip(source: str | None, partial: Path, progress: bool) -> Path:
+    """DEST/clip to be: a mirror's converted clip/ folder as it is, else OpenAI's pinned weights, converted."""
+    if source and not _is_url(source) and (Path(source).expanduser() / "clip" / "open_clip_config.json").is_file():
+        return Path(source).expanduser() / "clip"
+    pt = None
+    if source and not _is_url(source) and (Path(source).expanduser() / "clip" / CLIP_FILE).is_file():
+        pt = Path(source).expanduser() / "clip" / CLIP_FILE
+    elif source and _is_url(source):
+        try:  # a mirror of a fetched folder: its converted clip/
+            for name in ("open_clip_config.json", "open_clip_model.safetensors"):
+                download(f"{source.rstrip('/')}/clip/{name}", partial / "clip-dir" / name, progress=progress, hint=CLIP_BY_HAND)
+            return partial / "clip-dir"
+        except FetchError:
+            pass
+        try:
+            pt = download(f"{source.rstrip('/')}/clip/{CLIP_FILE}", partial / "clip" / CLIP_FILE, progress=progress, hint=CLIP_BY_HAND)
+        except FetchError:
+            pt = None  # the mirror has none: OpenAI's own below
+    if pt is None:
+        pt = download(CLIP_URL, partial / "clip" / CLIP_FILE, progress=progress, hint=CLIP_BY_HAND)
+    digest = sha256_of(pt)
+    if digest != CLIP_SHA256:
+        if pt.is_relative_to(partial):
+            pt.unlink()
+        raise FetchError(f"{CLIP_FILE} has sha256 {digest}, not the pinned {CLIP_SHA256} of OpenAI's ViT-B-32; refused, nothing was written")
+    return convert_openai_clip(pt, partial / "stage-clip")
+
+
+def convert_openai_clip(pt: Path, out: Path, model_name: str = CLIP_MODEL) -> Path:
+    """OpenAI's CLIP weights -> an open_clip ``local-dir`` folder (open_clip_config.json + open_clip_model.safetensors),
+    which loads with no network and no pickle."""
+    import open_clip
+    from safetensors.torch import save_file
+
+    try:
+        model = open_clip.create_model(model_name, pretrained=str(pt), device="cpu")
+    except Exception as exc:  # noqa: BLE001 - a file of the wrong kind: one line
+        raise FetchError(f"{pt}: cannot load it as {model_name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    (out / "open_clip_config.json").write_text(json.dumps({
+        "model_cfg": open_clip.get_model_config(model_name),
+        "preprocess_cfg": {"mean": list(open_clip.OPENAI_DATASET_MEAN), "std": list(open_clip.OPENAI_DATASET_STD)},
+    }, indent=2))
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "open_clip_model.safetensors"))
+    return out
+
+
 def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list[str] | None = None, resolution: int = 256,
-                arcface: bool = True, progress: bool = True, log: Callable[[str], None] = print) -> Path:
+                arcface: bool = True, clip: bool = True, progress: bool = True, log: Callable[[str], None] = print) -> Path:
     """Download, check and convert the U-Net and Asyrp's networks into the models directory ``dest``."""
     from .provenance import read_identity
     from .pytorch_diffusion import convert_checkpoint
@@ -201,6 +278,11 @@ def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list
     if arcface and not (dest / "arcface.onnx").is_file():
         log("ArcFace (identity check): " + ("arcface.onnx from " + source if source else "insightface's buffalo_l pack"))
         arcface_file = _arcface(source, partial, progress)
+
+    clip_dir = None
+    if clip and not (dest / "clip" / "open_clip_config.json").is_file():
+        log("CLIP (direction check): " + (f"clip/ from {source}" if source else f"OpenAI's {CLIP_FILE}"))
+        clip_dir = _clip(source, partial, progress)
 
     if new_unet:
         digest = sha256_of(ckpt)
@@ -229,9 +311,20 @@ def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list
     if arcface_file is not None:
         shutil.copyfile(arcface_file, partial / "arcface.onnx.copy")
         os.replace(partial / "arcface.onnx.copy", dest / "arcface.onnx")
+    if clip_dir is not None:
+        shutil.copytree(clip_dir, partial / "clip.copy", dirs_exist_ok=True)
+        old_clip = dest / ".clip.old"
+        shutil.rmtree(old_clip, ignore_errors=True)
+        if (dest / "clip").exists():
+            (dest / "clip").rename(old_clip)
+        (partial / "clip.copy").rename(dest / "clip")
+        shutil.rmtree(old_clip, ignore_errors=True)
     (dest / "ASYRP.txt").write_text(
         f"unet/: SDEdit's CelebA-HQ U-Net ({identity['source']}, sha256 {identity['sha256']}), converted to diffusers.\n"
-        f"mappings/: Asyrp's h-space networks (github {REPOSITORY} at {COMMIT}, MIT licence), sha256-checked.\n",
+        f"mappings/: Asyrp's h-space networks (github {REPOSITORY} at {COMMIT}, MIT licence), sha256-checked.\n"
+        f"clip/: OpenAI's ViT-B-32 CLIP (sha256 {CLIP_SHA256}), in open_clip's local-dir layout.\n"
+        f"MANIFEST.json: every file's sha256; check the folder with chatface models verify.\n",
         encoding="utf-8")
+    write_manifest(dest)
     shutil.rmtree(partial, ignore_errors=True)
     return dest
