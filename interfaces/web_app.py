@@ -246,7 +246,8 @@ def build_app(backend: WebBackend) -> gr.Blocks:
         status = gr.Markdown("Upload a photo to start.", elem_id="status")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=300):
-                compare = gr.ImageSlider(label="Before | After", elem_id="compare", type="numpy", interactive=False, max_height=560,
+                # the divider starts at the left edge's side, so the whole face shows the edit (drag it to compare)
+                compare = gr.ImageSlider(label="Before | After", elem_id="compare", type="numpy", interactive=False, max_height=560, slider_position=12,
                                          buttons=["fullscreen"])
                 picker = gr.Image(label="This photo has several faces: click the one to edit", visible=False, interactive=False,
                                   elem_id="face-picker", type="numpy")

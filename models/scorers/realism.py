@@ -78,6 +78,13 @@ class RealismScore:
                 "visible": round(self.visible, 3), "ok": self.ok, "problems": dict(self.problems)}
 
 
+def _photo_chroma(region: np.ndarray) -> float:
+    """The 99.5th percentile of the region's Lab chroma, measured at 256 px at most: how colourful the photo gets."""
+    small = fit_within(region, 256) if max(region.shape[:2]) > 256 else region
+    c = _lab(small)
+    return float(np.percentile(np.hypot(c[..., 1], c[..., 2]), 99.5))
+
+
 def _lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
 
@@ -107,7 +114,7 @@ TEXTURED = 1.2  # a step under photo texture this much stronger than itself is n
 LENGTH_SHARE = 0.05  # a hard step twice as long as the face is wide counts as a seam over all of the rim
 
 
-def _seam(src: np.ndarray, out: np.ndarray, changed: np.ndarray, unit: float = 0.0) -> float:
+def _seam(src: np.ndarray, out: np.ndarray, changed: np.ndarray, unit: float = 0.0, region_px: int | None = None) -> float:
     """The largest share of one area of change's rim that is a hard step on smooth parts of the photo; with ``unit``
     (a tenth of the face's size, pixels), at least LENGTH_SHARE x the length of all such steps in that unit, so a hard
     edge that is a small part of a long, soft rim still counts."""
@@ -117,7 +124,7 @@ def _seam(src: np.ndarray, out: np.ndarray, changed: np.ndarray, unit: float = 0
     local = cv2.dilate(size, np.ones((5, 5), np.uint8))
     structure = cv2.GaussianBlur(src, (0, 0), 1.5)
     src_edge = sum(_edges(structure[..., c]) for c in range(3)) / 8.0
-    rim = (local > max(3.0, 0.2 * float(np.percentile(size, 99.5)))) & (size < 0.6 * local) & (size > 0.05 * local)
+    rim = (local > max(3.0, 0.2 * _top(size, region_px, 0.005))) & (size < 0.6 * local) & (size > 0.05 * local)
     sharp = rim & (step > 0.25 * local)
     # exempt: a step that runs along an outline of the photo (the gradients of the change and of the photo's
     # lightness point the same way there); photo texture under a step, pointing every way, exempts nothing
@@ -145,7 +152,17 @@ def _seam(src: np.ndarray, out: np.ndarray, changed: np.ndarray, unit: float = 0
     return max(share, LENGTH_SHARE * length / unit)
 
 
-def _texture(src: np.ndarray, out: np.ndarray, changed: np.ndarray) -> float:
+def _top(values: np.ndarray, region_px: int | None, share: float) -> float:
+    """The value above which the largest ``share`` of a region's pixels lie, when ``values`` is the window of the
+    region holding every change (the rest of the region is unchanged: zero)."""
+    k = max(1, int((region_px or values.size) * share))
+    flat = values.ravel()
+    if k > flat.size:
+        return 0.0
+    return float(np.partition(flat, flat.size - k)[flat.size - k])
+
+
+def _texture(src: np.ndarray, out: np.ndarray, changed: np.ndarray, region_px: int | None = None) -> float:
     """Fine-detail energy edited / photo, in the interior of each separate area of change (its rim is the seam's to
     judge); of all areas, the ratio furthest from 1. A flat-painted cheek next to an honest edit is judged alone."""
     def detail(lightness):
@@ -154,7 +171,7 @@ def _texture(src: np.ndarray, out: np.ndarray, changed: np.ndarray) -> float:
     d_src, d_out = detail(src[..., 0]), detail(out[..., 0])
     count, labels = cv2.connectedComponents(cv2.dilate(changed.astype(np.uint8), np.ones((3, 3), np.uint8)))
     inner = cv2.erode(changed.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    least = max(20, changed.size // 2000)
+    least = max(20, (region_px or changed.size) // 2000)
     worst = 1.0
     for i in range(1, count):
         sel = inner & (labels == i)
@@ -185,17 +202,35 @@ class RealismScorer:
         if region is not None:
             x0, y0, x1, y1 = (int(v) for v in region)
             source, edited = source[y0:y1, x0:x1], edited[y0:y1, x0:x1]
-        scale = min(1.0, WORK_FACE / face_size if face_size else 1.0, WORK_SIDE / max(source.shape[:2]))
-        if scale < 1.0:
-            side = max(1, round(max(source.shape[:2]) * scale))
-            source, edited = fit_within(source, side), fit_within(edited, side)
+        h, w = source.shape[:2]
+        scale = min(1.0, WORK_FACE / face_size if face_size else 1.0, WORK_SIDE / max(h, w))
+        region_px = max(1, round(h * scale)) * max(1, round(w * scale))  # the region's size at the working scale
         lim = self.limits
+        problems: dict[str, str] = {}
+        # the gamut's reference: the whole region's own colours, at low resolution
+        chroma_limit = _photo_chroma(source) * 1.15 + 6.0
+        # everything else is measured on the window that holds every change (and a margin for the rim's blur): the
+        # rest of the region is the photo itself, so a big photo costs what its change costs
+        moved_px = np.any(source != edited, axis=2)
+        rows, cols = np.flatnonzero(moved_px.any(1)), np.flatnonzero(moved_px.any(0))
+        if rows.size == 0:
+            problems["visible"] = f"the change is too weak to see (delta E 0.0 < {lim.visible})"
+            return RealismScore(0.0, 1.0, 0.0, 0.0, problems)
+        margin = int(np.ceil(16 / scale))
+        wy0, wy1 = max(0, rows[0] - margin), min(h, rows[-1] + 1 + margin)
+        wx0, wx1 = max(0, cols[0] - margin), min(w, cols[-1] + 1 + margin)
+        source, edited = source[wy0:wy1, wx0:wx1], edited[wy0:wy1, wx0:wx1]
+        if scale < 1.0:
+            size = (max(1, round((wx1 - wx0) * scale)), max(1, round((wy1 - wy0) * scale)))
+            source = cv2.resize(source, size, interpolation=cv2.INTER_AREA)
+            edited = cv2.resize(edited, size, interpolation=cv2.INTER_AREA)
         src, out = _lab(source), _lab(edited)
         delta = np.linalg.norm(out - src, axis=-1)
         # the mean colour difference of the most-changed 0.5 % of the face region: a lipstick covers about 1 %
-        top = np.sort(delta, axis=None)[-max(1, delta.size // 200):]
-        visible = float(top.mean()) if delta.size else 0.0
-        problems: dict[str, str] = {}
+        k = max(1, region_px // 200)
+        flat = np.sort(delta, axis=None)
+        top = flat[-k:] if k <= flat.size else np.concatenate([np.zeros(k - flat.size, flat.dtype), flat])
+        visible = float(top.mean()) if top.size else 0.0
         if visible < lim.visible:
             problems["visible"] = f"the change is too weak to see (delta E {visible:.1f} < {lim.visible})"
             return RealismScore(0.0, 1.0, 0.0, visible, problems)
@@ -203,21 +238,21 @@ class RealismScorer:
         # seam and texture: against the photo, and, where the edit moved pixels, against the photo moved the same
         # way; a colour edit's seam shows in both, a warp's moved outline only in the first
         changed = delta > 2.0
-        unit = (face_size * scale if face_size else min(source.shape[:2]) / 2.5) / 10.0
-        seam = _seam(src, out, changed, unit)
+        unit = (face_size * scale if face_size else min(h, w) * scale / 2.5) / 10.0
+        seam = _seam(src, out, changed, unit, region_px)
         moved = _motion(source, edited) if seam > lim.seam else None
         if moved is not None:
             src_moved = _lab(moved)
             changed_moved = np.linalg.norm(out - src_moved, axis=-1) > 2.0
-            seam_moved = _seam(src_moved, out, changed_moved, unit)
+            seam_moved = _seam(src_moved, out, changed_moved, unit, region_px)
             if seam_moved < seam:
                 seam, src, changed = seam_moved, src_moved, changed_moved
-        texture = _texture(src, out, changed)
+        texture = _texture(src, out, changed, region_px)
 
         # gamut: chroma beyond what the region's own photo has
         chroma_src = np.hypot(src[..., 1], src[..., 2])
         chroma_out = np.hypot(out[..., 1], out[..., 2])
-        limit = float(np.percentile(chroma_src, 99.5)) * 1.15 + 6.0
+        limit = chroma_limit
         # a pixel counts when the edit took it past both that limit and its own colour (lips that were already the
         # photo's most colourful part may be recoloured without counting)
         beyond = chroma_out > np.maximum(limit, chroma_src + 2.0)
