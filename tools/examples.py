@@ -19,6 +19,8 @@ REQUESTS = (
     "give her a subtle smile and red lipstick",
     "make him smile a little",
     "add a bit of lipstick",
+    "make her eyes a little bigger",
+    "a touch of blush and a slimmer face",
     "more",
     "undo",
     "go back to the original",
