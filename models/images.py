@@ -105,6 +105,15 @@ def fit_within(image: np.ndarray, longest: int) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
+def photo_chroma(region: np.ndarray, side: int = 256) -> float:
+    """How colourful a photo region gets: the 99.5th percentile of its CIE Lab chroma, measured at ``side`` px at
+    most (the engine keeps a lipstick within it; the realism check counts colours beyond it)."""
+    import cv2
+
+    lab = cv2.cvtColor(fit_within(region, side).astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    return float(np.percentile(np.hypot(lab[..., 1], lab[..., 2]), 99.5))
+
+
 def png_text(data: bytes) -> dict[str, str]:
     """The text chunks of a PNG that come before its pixels ({} for any other image)."""
     from PIL import Image

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from ..images import fit_within
+from ..images import photo_chroma
 
 WORK_FACE = 400  # the largest face (box size, pixels) the measurements are made on
 WORK_SIDE = 1024  # the longest side of the region the measurements are made on
@@ -76,13 +76,6 @@ class RealismScore:
     def as_dict(self) -> dict:
         return {"seam": round(self.seam, 4), "texture": round(self.texture, 4), "gamut": round(self.gamut, 4),
                 "visible": round(self.visible, 3), "ok": self.ok, "problems": dict(self.problems)}
-
-
-def _photo_chroma(region: np.ndarray) -> float:
-    """The 99.5th percentile of the region's Lab chroma, measured at 256 px at most: how colourful the photo gets."""
-    small = fit_within(region, 256) if max(region.shape[:2]) > 256 else region
-    c = _lab(small)
-    return float(np.percentile(np.hypot(c[..., 1], c[..., 2]), 99.5))
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
@@ -208,7 +201,7 @@ class RealismScorer:
         lim = self.limits
         problems: dict[str, str] = {}
         # the gamut's reference: the whole region's own colours, at low resolution
-        chroma_limit = _photo_chroma(source) * 1.15 + 6.0
+        chroma_limit = photo_chroma(source) * 1.15 + 6.0
         # everything else is measured on the window that holds every change (and a margin for the rim's blur): the
         # rest of the region is the photo itself, so a big photo costs what its change costs
         moved_px = np.any(source != edited, axis=2)

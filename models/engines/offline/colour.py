@@ -64,17 +64,6 @@ def shift(img: np.ndarray, mask: np.ndarray, lab_shift: tuple[float, float, floa
     return rgb(out)
 
 
-def photo_chroma(region: np.ndarray) -> float:
-    """How colourful the photo's face region gets (the 99.5th percentile of its Lab chroma, measured at 256 px):
-    a camera or a grade that desaturates the skin desaturates a lipstick too."""
-    small = region
-    if max(region.shape[:2]) > 256:
-        f = 256 / max(region.shape[:2])
-        small = cv2.resize(region, (max(1, round(region.shape[1] * f)), max(1, round(region.shape[0] * f))), interpolation=cv2.INTER_AREA)
-    c = lab(small.astype(np.float32))
-    return float(np.percentile(np.hypot(c[..., 1], c[..., 2]), 99.5))
-
-
 def cap_chroma(before: np.ndarray, after: np.ndarray, mask: np.ndarray, most: float) -> np.ndarray:
     """``after`` with the chroma it added kept under ``most`` (or under the photo's own, where that was higher)."""
     a, b = lab(before), lab(after)

@@ -18,6 +18,7 @@ import numpy as np
 from ...base import EditState, Generator, Latent, UnsupportedAttributeError
 from ...faces import regions as fr
 from ...faces.detection import face_meta, find_face
+from ...images import photo_chroma
 from . import colour, shape
 from .warps import DisplacementField
 
@@ -104,7 +105,7 @@ class OfflineEngine(Generator):
         if "lipstick" in active:
             skin = self._skin_colour(image, latent, img, (x0, y0)) if active["lipstick"] < 0 else None
             rx0, ry0, rx1, ry1 = (int(v) for v in latent.meta["roi"])
-            limit = colour.photo_chroma(image[ry0:ry1, rx0:rx1]) * 1.12 + 5.0 if active["lipstick"] > 0 else None
+            limit = photo_chroma(image[ry0:ry1, rx0:rx1]) * 1.12 + 5.0 if active["lipstick"] > 0 else None
             img = colour.lipstick(img, lm, u, active["lipstick"], skin, chroma_limit=limit)
 
         out = image.copy()
