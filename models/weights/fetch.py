@@ -251,6 +251,16 @@ def convert_openai_clip(pt: Path, out: Path, model_name: str = CLIP_MODEL) -> Pa
     return out
 
 
+def _swap_in(new: Path, target: Path) -> None:
+    """Put the folder ``new`` where ``target`` is, replacing it (the old one is moved aside first, then removed)."""
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list[str] | None = None, resolution: int = 256,
                 arcface: bool = True, clip: bool = True, progress: bool = True, log: Callable[[str], None] = print) -> Path:
     """Download, check and convert the U-Net and Asyrp's networks into the models directory ``dest``."""
@@ -299,12 +309,7 @@ def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list
 
     dest.mkdir(parents=True, exist_ok=True)
     if new_unet:
-        old = dest / ".unet.old"
-        shutil.rmtree(old, ignore_errors=True)
-        if (dest / "unet").exists():
-            (dest / "unet").rename(old)
-        (stage / "unet").rename(dest / "unet")
-        shutil.rmtree(old, ignore_errors=True)
+        _swap_in(stage / "unet", dest / "unet")
     (dest / "mappings").mkdir(exist_ok=True)
     for f in sorted((stage / "mappings").iterdir()):
         os.replace(f, dest / "mappings" / f.name)
@@ -313,17 +318,13 @@ def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list
         os.replace(partial / "arcface.onnx.copy", dest / "arcface.onnx")
     if clip_dir is not None:
         shutil.copytree(clip_dir, partial / "clip.copy", dirs_exist_ok=True)
-        old_clip = dest / ".clip.old"
-        shutil.rmtree(old_clip, ignore_errors=True)
-        if (dest / "clip").exists():
-            (dest / "clip").rename(old_clip)
-        (partial / "clip.copy").rename(dest / "clip")
-        shutil.rmtree(old_clip, ignore_errors=True)
+        _swap_in(partial / "clip.copy", dest / "clip")
     (dest / "ASYRP.txt").write_text(
         f"unet/: SDEdit's CelebA-HQ U-Net ({identity['source']}, sha256 {identity['sha256']}), converted to diffusers.\n"
         f"mappings/: Asyrp's h-space networks (github {REPOSITORY} at {COMMIT}, MIT licence), sha256-checked.\n"
-        f"clip/: OpenAI's ViT-B-32 CLIP (sha256 {CLIP_SHA256}), in open_clip's local-dir layout.\n"
-        f"MANIFEST.json: every file's sha256; check the folder with chatface models verify.\n",
+        + (f"clip/: ViT-B-32 CLIP in open_clip's local-dir layout (from OpenAI's {CLIP_FILE}, sha256 {CLIP_SHA256}, "
+           "or a mirror's converted copy of it).\n" if (dest / "clip").is_dir() else "")
+        + "MANIFEST.json: every file's sha256; check the folder with chatface models verify.\n",
         encoding="utf-8")
     write_manifest(dest)
     shutil.rmtree(partial, ignore_errors=True)
