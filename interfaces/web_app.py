@@ -41,6 +41,7 @@ from ..tools.examples import GROUP_PHOTO, REQUESTS, portrait_crop, write_example
 from ..tools.schemas import AttributeEdit, TextConcept
 from ..tools.service import user_owner
 from ..tools.vocabulary import concept_text, label, people_label
+from .access import LoginThrottle
 from .web_replies import plain_reply
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class WebBackend:
         self.owner = owner
         self.authenticated = authenticated or bool(trusted_header)
         self.trusted_header = trusted_header
+        self.logins = LoginThrottle()
         self.downloads = Path(tempfile.mkdtemp(prefix="chatface-web-"))
         self.examples_dir = Path(examples_dir) if examples_dir else self.downloads / "examples"
 
@@ -87,12 +89,24 @@ class WebBackend:
 
     # -- login (Gradio's auth= and auth_dependency=) --------------------------------------------------
     def check_login(self, name: str, password: str) -> bool:
-        return self.service.accounts.check_password(name, password) is not None
+        """Gradio's login check: the argon2 hash, behind a throttle (5 wrong passwords for a name lock it for a minute)."""
+        if self.logins.locked(name or ""):
+            log.warning("login of %r refused: too many wrong passwords, locked for a while", name)
+            return False
+        ok = self.service.accounts.check_password(name, password) is not None
+        self.logins.record(name or "", ok)
+        return ok
 
     def user_from_proxy(self, request) -> str | None:
         """The user a trusted reverse proxy names in ``trusted_header`` (None: the page answers 401)."""
         value = (request.headers.get(self.trusted_header) or "").strip()
         return value or None
+
+    def read_and_find_faces(self, path: str | Path, name: str):
+        """(image, face boxes) of an uploaded file: the decode and the face search an opening starts with (run in
+        the service's background lane: a 24-megapixel upload costs a second of CPU)."""
+        image = self.service.read_upload(Path(path).read_bytes(), name)
+        return image, self.service.faces(image)
 
     # -- sessions --------------------------------------------------------------------
     def open_image(self, image: np.ndarray, name: str, owner: str, face_index: int | None = None) -> SessionEditor:
@@ -223,7 +237,7 @@ def launch(app: gr.Blocks, backend: WebBackend, host: str, port: int) -> None:
     if backend.trusted_header:
         login = {"auth_dependency": backend.user_from_proxy}
     elif backend.authenticated:
-        login = {"auth": backend.check_login, "auth_message": "Log in with your chatface user (chatface users add NAME)."}
+        login = {"auth": backend.check_login, "auth_message": "Log in with your chatface user (chatface users add NAME). After 5 wrong passwords a name is locked for a minute."}
     app.queue(max_size=backend.config.queue_size, default_concurrency_limit=WORKERS).launch(
         server_name=host, server_port=port, show_error=False, quiet=True, css=CSS, max_file_size=backend.service.max_upload_bytes,
         **login)
@@ -401,8 +415,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             keep = "; the current photo stays" if session_id else ""
             try:
                 backend.service.check_upload_size(Path(path).stat().st_size, name)  # before a byte of it is read
-                image = backend.service.read_upload(Path(path).read_bytes(), name)
-                boxes = backend.service.faces(image)
+                image, boxes = backend.service.lane.run(backend.read_and_find_faces, path, name)
             except ChatfaceError as exc:
                 return {status: f"⚠️ {exc}{keep}."}
             if not boxes:

@@ -379,3 +379,35 @@ def test_web_thumbnails_are_written_once_and_never_half_written(db_url, photo):
         assert im.format == "WEBP" and max(im.size) <= 192
     assert not [p for p in Path(first).parent.iterdir() if p.name.startswith(".")]  # no staging file left behind
     chats.service.close()
+
+
+def test_password_guessing_at_the_web_login_is_throttled(db_url):
+    require_extra("gradio", "serve")
+    from chatface.agent.session import ChatService
+    from chatface.configuration import Configuration
+    from chatface.interfaces.access import LoginThrottle
+    from chatface.interfaces.web_app import WebBackend
+
+    now = [0.0]
+    throttle = LoginThrottle(failures=3, window_s=60, lockout_s=30, names=2, clock=lambda: now[0])
+    for _ in range(2):
+        throttle.record("Ann", False)
+    assert not throttle.locked("ann")
+    throttle.record("ann", False)
+    assert throttle.locked("ANN")  # names are one whatever their case
+    now[0] = 31
+    assert not throttle.locked("ann")
+    throttle.record("ann", False)
+    throttle.record("ann", True)  # a success forgets the failures
+    throttle.record("ann", False)
+    assert not throttle.locked("ann")
+    for name in ("b", "c", "d"):
+        throttle.record(name, False)
+    assert len(throttle._seen) == 2  # bounded by names
+
+    backend = WebBackend(ChatService(Configuration(database_url=db_url, use_embeddings=False)), authenticated=True)
+    backend.service.accounts.add_user("ann", "correct horse")
+    assert backend.check_login("ann", "correct horse")
+    for _ in range(5):
+        assert not backend.check_login("ann", "guess")
+    assert not backend.check_login("ann", "correct horse")  # locked: even the right password waits a minute

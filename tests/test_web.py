@@ -391,3 +391,40 @@ def test_behind_a_proxy_the_user_comes_from_the_trusted_header(browser, tmp_path
         assert [s.owner for s in store.list_sessions()] == ["user:zoe"]
         store.close()
         assert "Traceback" not in log.read_text()
+
+
+def test_a_full_queue_answers_busy_and_the_requests_it_took_are_answered(tmp_path):
+    """With a queue of 1, opening photos (one at a time for everyone) from five clients at once: each request is
+    either answered with its new session or refused at once with Gradio's "queue is full, try again" (HTTP 503),
+    never left waiting without bound; and the server then still answers."""
+    import threading
+
+    from gradio_client import Client, handle_file
+    from PIL import Image
+    from skimage import data
+
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(data.astronaut()).save(photo)
+    with _serve(tmp_path, env={"CHATFACE_QUEUE_SIZE": "1"}) as (url, _, _):
+        answers: list[str] = []
+        clients = [Client(url, verbose=False) for _ in range(6)]
+        together = threading.Barrier(5)
+
+        def open_one(client, wait=True):
+            if wait:
+                together.wait(timeout=60)
+            try:
+                out = client.predict(handle_file(str(photo)), "", "Face", api_name="/on_example")
+                answers.append("session" if out[0] else "no session")
+            except Exception as exc:  # noqa: BLE001 - the refusal is what is tested
+                answers.append("busy" if "queue is full" in str(exc).lower() else f"failed: {exc}")
+
+        threads = [threading.Thread(target=open_one, args=(c,)) for c in clients[:5]]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
+        assert sorted(set(answers)) == ["busy", "session"], answers
+        assert answers.count("session") >= 2  # the one running and the one queued
+        open_one(clients[5], wait=False)
+        assert answers[-1] == "session"  # the refusals left nothing stuck

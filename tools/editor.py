@@ -8,9 +8,8 @@ from a previous edit.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 import numpy as np
 
@@ -24,6 +23,8 @@ from ..models.scorers.realism import RealismScore
 from .edit_state import describe, strengths
 from .node_images import decode_node_image, encode_node_image, is_patch
 from .vocabulary import default_vocabulary
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from .selfcheck import SelfCheckResult
@@ -159,11 +160,11 @@ class SessionEditor:
         self.lane = None  # set by the service that keeps this editor (see work)
         self.on_stage: Callable[[str], None] | None = None  # told what an edit is doing now (a web page shows it as progress)
 
-    def work(self):
-        """The lane an edit of this session runs in: the service's big-photo lane when the photo is big (one at a
-        time for everyone), else none."""
+    def work(self, fn: Callable[[], T]) -> T:
+        """``fn()`` (an edit's render, check and commit) where this session's edits run: in the service's background
+        lane when the photo is big (one at a time for everyone, at a lower CPU priority), else right here."""
         big = self.render_images and is_big_photo(self.source)
-        return self.lane if big and self.lane is not None else contextlib.nullcontext()
+        return self.lane.run(fn) if big and self.lane is not None else fn()
 
     def nbytes(self) -> int:
         """What this open session holds in memory: its decoded photo and its inversion (what a cache counts)."""

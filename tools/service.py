@@ -15,7 +15,6 @@ store) is in the tools bound to it (toolkit.py); this module only wires them.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 from dataclasses import dataclass
@@ -31,7 +30,8 @@ from ..memory.store import NodeInfo, SessionInfo, SessionNotFoundError, Store
 from ..models.base import EngineParts
 from ..models.images import decode_image_bytes, load_image, save_image
 from .cache import ByteBoundedCache
-from .editor import UNRENDERED_ENGINE, SessionEditor, Thresholds, is_big_photo, open_photo, open_unrendered
+from .editor import UNRENDERED_ENGINE, SessionEditor, Thresholds, open_photo, open_unrendered
+from .lanes import BackgroundLane
 from .lazy import Lazy
 from .node_images import decode_node_image
 from .toolkit import SessionToolkit
@@ -85,9 +85,9 @@ class EditService:
         self._editors: ByteBoundedCache[SessionEditor] = ByteBoundedCache(int(budget * EDITOR_SHARE), SessionEditor.nbytes)
         self.images: ByteBoundedCache[np.ndarray] = ByteBoundedCache(budget - int(budget * EDITOR_SHARE), lambda a: a.nbytes)
         self._lock = threading.Lock()
-        # one big photo (BIG_PHOTO_PIXELS or more) is opened or edited at a time, whoever sends it: a flood of
-        # 24-megapixel uploads takes one core, and the people editing small photos keep the others
-        self._big_lane = threading.BoundedSemaphore(1)
+        # photos are opened, and big ones (BIG_PHOTO_PIXELS or more) edited, one at a time whoever sends them, at a
+        # lower CPU priority: a flood of 24-megapixel uploads gets the cores the people editing small photos leave
+        self.lane = BackgroundLane()
 
     # -- engines ----------------------------------------------------------------
     def engine_options(self) -> dict:
@@ -152,8 +152,8 @@ class EditService:
         if image is None:
             image = self.read_photo(photo)
         self._check_pixels(image, str(photo))
-        with self._lane_for(image):
-            editor = open_photo(self.store, self.parts(), str(photo), owner=owner, title=title, image=image, face_index=face_index)
+        parts = self.parts()
+        editor = self.lane.run(open_photo, self.store, parts, str(photo), owner=owner, title=title, image=image, face_index=face_index)
         editor.thresholds = self.thresholds
         return self._keep(editor)
 
@@ -228,12 +228,8 @@ class EditService:
         return SessionToolkit(editor, export_dir)
 
     def _keep(self, editor: SessionEditor) -> SessionEditor:
-        editor.lane = self._big_lane  # its edits take the lane when its photo is big (SessionEditor.work)
+        editor.lane = self.lane  # its edits run in the lane when its photo is big (SessionEditor.work)
         return self._editors.put((editor.session_id, editor.owner), editor)
-
-    def _lane_for(self, image: np.ndarray):
-        """The big-photo lane for work on ``image`` when it is big, else no wait at all."""
-        return self._big_lane if is_big_photo(image) else contextlib.nullcontext()
 
     def adopt(self, editor: SessionEditor) -> SessionEditor:
         """Serve ``editor`` (opened elsewhere on this service's store) for its session from now on, as if opened here."""

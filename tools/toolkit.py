@@ -181,11 +181,13 @@ class SessionToolkit:
         asked = _asked(state, done)
         # render, check and re-edit first; then one commit of the kept result, all its attempts and the new head,
         # refused (nothing stored) when another client moved the head meanwhile
-        with ed.work():
+        def checked_edit():
             image = ed.render(state)
             evaluation = ed.evaluate(image, state, head.state)
             result = run_self_check(ed, state, image, head.state, evaluation, done, ed.thresholds.max_attempts)
-            node = ed.commit_checked(action="edit", request=request, result=result, expected_head=head.id)
+            return result, ed.commit_checked(action="edit", request=request, result=result, expected_head=head.id)
+
+        result, node = ed.work(checked_edit)
         state, evaluation = result.kept_state, result.evaluation
         outcome = _outcome(node.seq, state, evaluation)
         text = " ".join([*not_done, outcome, f"Check: {_scores_text(node.scores)}.", *([result.note] if result.note else [])])
