@@ -37,12 +37,12 @@ from ..errors import ChatfaceError
 from ..tools.edit_state import describe, tree_rows
 from ..tools.editor import PREVIEW_SIDE, SessionEditor, fit_within
 from ..tools.capabilities import engine_offers
-from ..tools.examples import GROUP_PHOTO, REQUESTS, portrait_crop, write_example_photos
+from ..tools.examples import REQUESTS, SEVERAL_FACES, portrait_crop, write_example_photos
 from ..tools.schemas import AttributeEdit, TextConcept
 from ..tools.service import user_owner
 from ..tools.vocabulary import concept_text, label, people_label
 from .access import LoginThrottle
-from .web_replies import plain_reply
+from .web_replies import in_page_words, plain_reply
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +53,20 @@ WORKERS = 8  # requests of one kind served at once: more than the big-photo lane
 SLIDERS = 8  # attributes adjustable at once (the edit state rarely holds more)
 FACE = "Face"
 WHOLE = "Whole photo"
+PAIR = 168  # the height of the before/after picture shown in the chat after each change
 CSS = """
-#status { min-height: 1.6em; }
+#status { min-height: 3.2em; }
 #history .caption-label { white-space: normal !important; overflow: visible !important; font-size: 0.8em; }
+#chat img { max-height: 180px; width: auto; border-radius: 6px; }
+@media (max-width: 640px) {
+  #history .caption-label { position: static !important; background: none !important; font-size: 0.72em; line-height: 1.2; }
+  #history .thumbnail-item { height: auto !important; }
+}
 """
+# after the history redraws: bring its current version (the selected thumbnail) into view
+SCROLL_TO_CURRENT = """() => { setTimeout(() => {
+  const item = document.querySelector('#history .thumbnail-item.selected, #history button.selected');
+  if (item) item.scrollIntoView({block: 'nearest', inline: 'nearest'}); }, 150); }"""
 
 
 class WebBackend:
@@ -140,6 +150,20 @@ class WebBackend:
             write_once(path, buffer.getvalue())
         return str(path)
 
+    def pair_picture(self, ed: SessionEditor, before, after, box) -> str:
+        """The small before/after picture of a change (the face of version ``before`` beside that of ``after``) shown in
+        the chat next to its reply: a WebP file written once per pair of stored images."""
+        key = f"{before.image_blob or before.id}-{after.image_blob or after.id}-{'-'.join(str(int(v)) for v in box or ())}"
+        path = self.downloads / "pairs" / f"version{before.seq}-to-version{after.seq}-{key}.webp"  # the page can tell which
+        if not path.exists():
+            from PIL import Image
+
+            buffer = io.BytesIO()
+            Image.fromarray(_pair(_face_view(self.image(ed, before), box, PAIR * 2), _face_view(self.image(ed, after), box, PAIR * 2),
+                                  f"version {before.seq}", f"version {after.seq}")).save(buffer, "WEBP", quality=88)
+            write_once(path, buffer.getvalue())
+        return str(path)
+
     def examples(self) -> list[Path]:
         return write_example_photos(self.examples_dir)
 
@@ -205,7 +229,7 @@ def _where(nodes, n, head, head_path: set[int]) -> str:
 def _moved(text: str, artifact: dict) -> str:
     """An undo / redo / checkout result in the page's words (versions, not nodes)."""
     if not artifact.get("moved"):
-        return text.replace("node", "version")
+        return in_page_words(text)
     return f"Now at version {artifact['node_seq']}: {describe(artifact.get('state') or {})}."
 
 
@@ -216,6 +240,22 @@ def _slider_keys(state: dict, extra) -> list[str]:
 
 def _face_view(image: np.ndarray, box, longest: int = SCREEN) -> np.ndarray:
     return fit_within(portrait_crop(image, tuple(box), scale=2.2) if box else image, longest)
+
+
+def _pair(before: np.ndarray, after: np.ndarray, left: str, right: str) -> np.ndarray:
+    """Two face views at PAIR pixels high, side by side, each named at its foot ("version 0", "version 1")."""
+    import cv2
+
+    def tile(img, name):
+        img = cv2.resize(img, (max(1, round(img.shape[1] * PAIR / img.shape[0])), PAIR), interpolation=cv2.INTER_AREA)
+        img = np.ascontiguousarray(img)
+        for colour, width in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+            cv2.putText(img, name, (6, PAIR - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, width, cv2.LINE_AA)
+        return img
+
+    a, b = tile(before, left), tile(after, right)
+    gap = np.full((PAIR, 4, 3), 255, np.uint8)
+    return np.hstack([a, gap, b])
 
 
 def _boxes_drawn(image: np.ndarray, boxes) -> np.ndarray:
@@ -257,14 +297,14 @@ def build_app(backend: WebBackend) -> gr.Blocks:
         session = gr.Textbox(value="", visible=False, elem_id="session-id")
         added = gr.State([])  # attributes added with "add an attribute", not yet moved
         pending = gr.State(None)  # (image, name, face boxes) of a photo with several faces, until one is clicked
-        status = gr.Markdown("Upload a photo to start.", elem_id="status")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=300):
+                # a photo with several faces takes the comparison's place until one is clicked
+                picker = gr.Image(label="This photo has several faces: click the one to edit", visible=False, interactive=False,
+                                  elem_id="face-picker", type="numpy")
                 # the divider starts at the left edge's side, so the whole face shows the edit (drag it to compare)
                 compare = gr.ImageSlider(label="Before | After", elem_id="compare", type="numpy", interactive=False, max_height=560, slider_position=12,
                                          buttons=["fullscreen"])
-                picker = gr.Image(label="This photo has several faces: click the one to edit", visible=False, interactive=False,
-                                  elem_id="face-picker", type="numpy")
                 zoom = gr.Radio([FACE, WHOLE], value=FACE, show_label=False, elem_id="zoom", interactive=False)
                 with gr.Row():
                     upload = gr.UploadButton("Upload a photo", file_types=["image"], type="filepath", elem_id="upload", variant="primary")
@@ -273,18 +313,20 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 gr.Examples([[str(p)] for p in backend.examples()], inputs=[example_photo], label="Or start from an example photo",
                             elem_id="example-photos", examples_per_page=12)
             with gr.Column(scale=2, min_width=300):
-                chat = gr.Chatbot(show_label=False, elem_id="chat", height=320, feedback_options=None,
+                chat = gr.Chatbot(show_label=False, elem_id="chat", height=420, feedback_options=None,
                                   placeholder="Say what to change: *a subtle smile and red lipstick*, *more*, *undo*.")
+                # the one place where the page says where things stand, and where a running request shows its stage
+                status = gr.Markdown("Upload a photo to start.", elem_id="status")
                 with gr.Row():
                     message = gr.Textbox(placeholder="e.g. give her a subtle smile and red lipstick", show_label=False, scale=5,
-                                         elem_id="message", interactive=False)
-                    send = gr.Button("Send", variant="primary", scale=1, elem_id="send", interactive=False, min_width=70)
+                                         elem_id="message")
+                    send = gr.Button("Send", variant="primary", scale=1, elem_id="send", min_width=70)
                 gr.Examples([[r] for r in REQUESTS], inputs=[message], label="Try saying", elem_id="example-requests")
                 with gr.Row():
                     undo = gr.Button("↶ Undo", elem_id="undo", interactive=False)
                     redo = gr.Button("↷ Redo", elem_id="redo", interactive=False)
                 with gr.Group(elem_id="sliders"):
-                    sliders = [gr.Slider(-1, 1, value=0, step=0.05, visible=False, elem_id=f"slider-{i}", interactive=True)
+                    sliders = [gr.Slider(-1, 1, value=0, step=0.01, visible=False, elem_id=f"slider-{i}", interactive=True)
                                for i in range(SLIDERS)]
                 add = gr.Dropdown(choices=attribute_choices(backend.service.config.engine), value=None, label="Add an edit",
                                   elem_id="add-attribute", interactive=False)
@@ -323,8 +365,11 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 items, ids = your_sessions(owner)
                 mine = {sessions_list: items, listed: ids}
             if not session_id:
-                off = {c: gr.update(interactive=False) for c in controls}
-                return {compare: None, picker: gr.update(visible=False), gallery: [], scores: [], status: note or "Upload a photo to start.",
+                # the message box stays open: a request typed (or an example clicked) before any photo is answered with
+                # what to do first, and kept
+                off = {c: gr.update(interactive=c in (message, send)) for c in controls}
+                return {compare: gr.update(value=None, visible=True), picker: gr.update(visible=False), gallery: [], scores: [],
+                        status: note or "Upload a photo to start.",
                         **off, **{s: gr.update(visible=False) for s in sliders}, added: [], **mine}
             ed = backend.editor(session_id, owner)
             head, nodes = backend.service.tree(session_id, owner=owner)
@@ -359,15 +404,19 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             for i, s in enumerate(sliders):
                 if i < len(keys):
                     a = keys[i]
-                    value = float(head.state[a]["strength"]) if a in head.state else 0.0
+                    # the value as the replies write it (two decimals), so the slider and the chat never disagree
+                    value = float(f"{float(head.state[a]['strength']):.2f}") if a in head.state else 0.0
                     slider_updates[s] = gr.update(visible=True, value=value, label=label(a),
-                                                  info="move to apply" if a not in head.state else None)
+                                                  info="not applied yet: move it to apply" if a not in head.state else "")
                 else:
                     slider_updates[s] = gr.update(visible=False, value=0)
             line = f"**Version {head.seq}**: {describe(head.state)}"
-            return {compare: pair, picker: gr.update(visible=False), gallery: gr.update(value=items, selected_index=head_index),
+            # undo and redo only where there is somewhere to go: a parent, an undone child
+            can = {undo: head.parent_id is not None, redo: backend.service.can_redo(session_id, owner=owner)}
+            return {compare: gr.update(value=pair, visible=True), picker: gr.update(visible=False),
+                    gallery: gr.update(value=items, selected_index=head_index),
                     scores: rows, status: f"{note}  \n{line}" if note else line, download: gr.update(value=str(target), interactive=True),
-                    **{c: gr.update(interactive=True) for c in controls if c is not download},
+                    **{c: gr.update(interactive=can.get(c, True)) for c in controls if c is not download},
                     **slider_updates, added: [a for a in extra if a not in head.state][: SLIDERS - len(head.state)], **mine}
 
         def safe(fn):
@@ -390,14 +439,38 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             return {o["node_seq"]: backend.service.attempts(session_id, o["node_seq"], owner=owner)
                     for o in outcomes if o.get("node_id") is not None}
 
-        def say(history, session_id, owner, user: str, answer: str, details: str = "") -> list:
-            """The chat with this exchange added, stored as shown (a reload shows the same lines)."""
+        def chat_lines(session_id, owner) -> list:
+            """The conversation as the page showed it, read back from the database (so a reload shows the same): each
+            change's before/after picture is drawn from the two stored versions it names."""
+            lines = backend.service.shown(session_id, owner=owner)
+            if not any(line.get("pair") for line in lines):
+                return lines
+            ed = backend.editor(session_id, owner)
+            _, nodes = backend.service.tree(session_id, owner=owner)
+            by_seq = {n.seq: n for n in nodes}
+            box = ed.latent().meta.get("box")
+            out = []
+            for line in lines:
+                pair = line.get("pair")
+                if not pair:
+                    out.append(line)
+                elif pair[0] in by_seq and pair[1] in by_seq:
+                    picture = backend.pair_picture(ed, by_seq[pair[0]], by_seq[pair[1]], box)
+                    out.append({"role": "assistant", "content": {"path": picture, "alt_text": f"before: version {pair[0]}; after: version {pair[1]}"}})
+            return out
+
+        def say(history, session_id, owner, user: str, answer: str, details: str = "", pair: tuple[int, int] | None = None) -> list:
+            """The chat with this exchange added, stored as shown (a reload shows the same lines); ``pair``: the versions
+            before and after the change it made, shown as a small before/after picture beside the reply."""
             lines = [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+            if pair is not None and pair[0] != pair[1]:
+                lines.append({"role": "assistant", "content": "", "pair": [int(pair[0]), int(pair[1])]})
             if details:
                 lines.append({"role": "assistant", "content": details, "metadata": {"title": "Details: checks and attempts", "status": "done"}})
-            if session_id:
-                backend.service.add_shown(session_id, lines, owner=owner)
-            return [*(history or []), *lines]
+            if not session_id:
+                return [*(history or []), *lines]
+            backend.service.add_shown(session_id, lines, owner=owner)
+            return chat_lines(session_id, owner)
 
         # -- opening a photo ------------------------------------------------------------------
         def open_image(image, name, owner, zoom_value, face_index=None, progress=None):
@@ -421,8 +494,12 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             if not boxes:
                 return {status: f"⚠️ No face found in {name} (a clear, frontal face is needed){keep}."}
             if len(boxes) > 1 and pick:
+                # one clear step: the numbered faces take the comparison's place, and nothing else can be asked until one
+                # is clicked (a request would otherwise go to the previous photo)
+                off = {c: gr.update(interactive=False) for c in (message, send, undo, redo, add, zoom, download)}
                 return {pending: (image, name, boxes), picker: gr.update(visible=True, value=fit_within(_boxes_drawn(image, boxes), SCREEN)),
-                        status: f"{name} has {len(boxes)} faces: click the one to edit."}
+                        compare: gr.update(visible=False), **off, **{sl: gr.update(visible=False) for sl in sliders},
+                        status: f"**{name} has {len(boxes)} faces: click the one to edit** (or upload another photo)."}
             return open_image(image, name, owner, zoom_value, progress=progress)
 
         @safe
@@ -432,7 +509,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
         @safe
         def on_example(path, session_id, zoom_value, request: gr.Request, progress=gr.Progress()):
             # the portraits open on their main face; the group photo asks which face
-            return start(path, session_id, backend.owner_of(request), zoom_value, progress, pick=Path(path or "").name == GROUP_PHOTO)
+            return start(path, session_id, backend.owner_of(request), zoom_value, progress, pick=Path(path or "").name in SEVERAL_FACES)
 
         @safe
         def on_pick(held, zoom_value, request: gr.Request, evt: gr.SelectData, progress=gr.Progress()):
@@ -458,8 +535,10 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             owner = backend.owner_of(request)
             text = (text or "").strip()
             if not session_id:
-                return {chat: say(history, None, owner, text, "Upload a photo (or click an example) first: there is nothing to edit yet."),
-                        status: "⚠️ Upload a photo first.", message: gr.update(interactive=False), send: gr.update(interactive=False)}
+                # the request stays in the box, to send once a photo is in
+                return {chat: say(history, None, owner, text, "Upload a photo (or click an example photo) first: there is nothing to edit "
+                                  "yet. Your request stays in the box; press Send again once the photo is in."),
+                        status: "⚠️ Upload a photo first.", message: gr.update(interactive=True), send: gr.update(interactive=True)}
             if not text:
                 return {message: gr.update(interactive=True), send: gr.update(interactive=True)}
             ed = backend.editor(session_id, owner)
@@ -471,6 +550,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
 
             progress(0.1, desc="Reading the request")
             ed.on_stage = stage
+            before = ed.head().seq
             try:
                 reply = backend.chats.resume(session_id, owner=owner).send(text)
             except ChatfaceError as exc:
@@ -480,7 +560,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 ed.on_stage = None
             plain = plain_reply(reply.text, reply.edits, attempts_of(session_id, owner, reply.edits))
             return {**view(session_id, owner, extra, zoom_value), message: gr.update(value="", interactive=True),
-                    chat: say(history, session_id, owner, text, plain.text, plain.details)}
+                    chat: say(history, session_id, owner, text, in_page_words(plain.text), plain.details, pair=(before, ed.head().seq))}
 
         # -- sliders ----------------------------------------------------------------------------
         def on_slider(index):
@@ -497,6 +577,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 progress(0.1, desc=f"Setting {label(key)} to {float(value):+.2f}")
                 ed.on_stage = lambda what: progress(None, desc=what)
                 tools = backend.service.toolkit(ed)
+                before = ed.head().seq
                 request_text = f"slider: {label(key)} {float(value):+.2f}"
                 try:
                     if concept_text(key) is not None:
@@ -506,7 +587,8 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 finally:
                     ed.on_stage = None
                 plain = plain_reply("", [art], attempts_of(session_id, owner, [art]))
-                return {chat: say(history, session_id, owner, f"🎚 {label(key)} → {float(value):+.2f}", plain.text, plain.details),
+                return {chat: say(history, session_id, owner, f"🎚 {label(key)} → {float(value):+.2f}", plain.text, plain.details,
+                                  pair=(before, ed.head().seq)),
                         **view(session_id, owner, extra, zoom_value)}
             return moved
 
@@ -523,9 +605,12 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             if not session_id:
                 return {status: "⚠️ Upload a photo first."}
             owner = backend.owner_of(request)
-            text, artifact = getattr(backend.tools(session_id, owner), which)(1)
+            tools = backend.tools(session_id, owner)
+            before = tools.editor.head().seq
+            text, artifact = getattr(tools, which)(1)
             user = {"undo": "↶ Undo", "redo": "↷ Redo"}[which]
-            return {chat: say(history, session_id, owner, user, _moved(text, artifact)), **view(session_id, owner, extra, zoom_value)}
+            return {chat: say(history, session_id, owner, user, _moved(text, artifact), pair=(before, artifact["node_seq"])),
+                    **view(session_id, owner, extra, zoom_value)}
 
         @safe
         def on_undo(history, session_id, extra, zoom_value, request: gr.Request):
@@ -542,8 +627,10 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             owner = backend.owner_of(request)
             _, nodes = backend.service.tree(session_id, owner=owner)
             seq = nodes[evt.index].seq
-            text, artifact = backend.tools(session_id, owner).checkout(seq)
-            return {chat: say(history, session_id, owner, f"Go to version {seq}", _moved(text, artifact)),
+            tools = backend.tools(session_id, owner)
+            before = tools.editor.head().seq
+            text, artifact = tools.checkout(seq)
+            return {chat: say(history, session_id, owner, f"Go to version {seq}", _moved(text, artifact), pair=(before, seq)),
                     **view(session_id, owner, extra, zoom_value)}
 
         @safe
@@ -553,8 +640,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
         every = [session, chat, pending, *view_outputs]
 
         def reopen(session_id, owner, zoom_value, note):
-            shown = backend.service.shown(session_id, owner=owner)
-            return {session: session_id, chat: shown, pending: None, **view(session_id, owner, (), zoom_value, note=note, listing=True)}
+            return {session: session_id, chat: chat_lines(session_id, owner), pending: None, **view(session_id, owner, (), zoom_value, note=note, listing=True)}
 
         @safe
         def on_load(session_id, zoom_value, request: gr.Request):
@@ -575,22 +661,24 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             return reopen(ids[evt.index], backend.owner_of(request), zoom_value, "Reopened from your sessions.")
 
         # the tab's stored id in, and afterwards the tab's id as this login may hold it (cleared when refused) back out
-        app.load(on_load, [session, zoom], every, js=READ_TAB_SESSION).then(None, [session], None, js=WRITE_TAB_SESSION)
+        shown_once = {"show_progress_on": [status]}  # one progress bar, with the stage, in one place
+        app.load(on_load, [session, zoom], every, js=READ_TAB_SESSION, **shown_once).then(None, [session], None, js=WRITE_TAB_SESSION)
         session.change(None, [session], None, js=WRITE_TAB_SESSION)
         # opening a photo (decode, find the face, invert, store) is the heaviest request: one at a time for everyone,
         # so a flood of big uploads cannot take every core from the people editing
-        opening = {"concurrency_limit": 1, "concurrency_id": "open-photo"}
+        opening = {"concurrency_limit": 1, "concurrency_id": "open-photo", **shown_once}
         upload.upload(on_upload, [upload, session, zoom], every, **opening)
         example_photo.change(on_example, [example_photo, session, zoom], every, **opening)
         picker.select(on_pick, [pending, zoom], every, **opening)
         for trigger in (send.click, message.submit):
-            trigger(busy, None, [message, send], queue=False).then(on_send, [message, chat, session, added, zoom], every)
-        undo.click(on_undo, [chat, session, added, zoom], every)
-        redo.click(on_redo, [chat, session, added, zoom], every)
-        gallery.select(on_select, [chat, session, added, zoom], every)
-        sessions_list.select(on_reopen, [listed, zoom], every)
-        zoom.change(on_zoom, [zoom, session, added], every)
-        add.input(on_add, [add, session, added, zoom], every)
+            trigger(busy, None, [message, send], queue=False).then(on_send, [message, chat, session, added, zoom], every, **shown_once)
+        undo.click(on_undo, [chat, session, added, zoom], every, **shown_once)
+        redo.click(on_redo, [chat, session, added, zoom], every, **shown_once)
+        gallery.select(on_select, [chat, session, added, zoom], every, **shown_once)
+        sessions_list.select(on_reopen, [listed, zoom], every, **shown_once)
+        zoom.change(on_zoom, [zoom, session, added], every, **shown_once)
+        add.input(on_add, [add, session, added, zoom], every, **shown_once)
         for i, s in enumerate(sliders):
-            s.release(on_slider(i), [s, chat, session, added, zoom], every)
+            s.release(on_slider(i), [s, chat, session, added, zoom], every, **shown_once)
+        gallery.change(None, None, None, js=SCROLL_TO_CURRENT)  # the current version in view, however long the history
     return app

@@ -120,3 +120,13 @@ def plain_reply(text: str, outcomes: list[dict], attempts: dict[int, list[dict]]
                             "the kept one first)", ""]
             details += _check_rows(sorted(tries, key=lambda a: not a.get("kept")), o.get("scores") or {})
     return PlainReply(" ".join(sentences), "\n".join(details))
+
+
+def in_page_words(text: str) -> str:
+    """A tool's reply in the page's words: the page calls a stored step a "version" ("Went back 1 step to
+    version 2"), where the tools, written for planners and logs, say "node"."""
+    import re
+
+    text = re.sub(r"\b(?:history )?node (\d+)", r"version \1", text)
+    text = re.sub(r"\bnodes\b", "versions", text)
+    return re.sub(r"\b(\d+) step\(s\)", lambda m: f"{m.group(1)} step" + ("" if m.group(1) == "1" else "s"), text)

@@ -145,6 +145,7 @@ class SessionInfo:
     head_node_id: int | None
     created_at: str
     updated_at: str
+    redo_node_id: int | None = None  # where redo leads back to after an undo (None: nothing to redo)
 
 
 @dataclass
@@ -167,6 +168,7 @@ def _session_info(s: ChatSession) -> SessionInfo:
     return SessionInfo(
         s.id, s.owner, s.title, s.source_name, s.source_blob, s.latent_blob, s.engine, s.model_id, s.seed,
         s.head_node_id, s.created_at.isoformat() if s.created_at else "", s.updated_at.isoformat() if s.updated_at else "",
+        s.redo_node_id,
     )
 
 

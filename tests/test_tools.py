@@ -89,3 +89,18 @@ def test_free_text_on_an_engine_without_text_is_refused_and_said(editor, tmp_pat
     assert art["unsupported"] == {"text:a pirate hat": "free-text concepts need a text-driven engine (--engine ledits)"}
     assert text.startswith('Not applied: the offline engine cannot do "a pirate hat"')
     assert editor.head().state == {"lipstick": {"strength": 0.6, "t_edit": editor.head().state["lipstick"]["t_edit"]}}
+
+
+def test_example_photos_on_the_default_install_need_no_extra(tmp_path, monkeypatch):
+    """Issue 23: without insightface (the README's `.[serve]` install) the web app still offers two portraits and a
+    photo with two faces, all from default dependencies (scikit-image's astronaut, matplotlib's Grace Hopper)."""
+    from chatface.models.faces.detection import detect_faces
+    from chatface.models.images import load_image
+    from chatface.tools import examples
+
+    monkeypatch.setattr(examples, "group_photo", lambda: None)
+    paths = examples.write_example_photos(tmp_path)
+    assert [p.name for p in paths] == ["astronaut.png", "grace-hopper.png", examples.TWO_FACES]
+    assert len(detect_faces(load_image(paths[1]))) == 1
+    assert len(detect_faces(load_image(paths[2]))) == 2
+    assert examples.write_example_photos(tmp_path) == paths  # written once

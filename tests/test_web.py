@@ -169,10 +169,15 @@ def test_errors_are_one_line_and_lose_nothing(web, browser, tmp_path):
     url, _, log = web
     page = _page(browser, url)
     status = page.locator("#status")
-    # before any photo, the controls that need one are off
-    for control in ("#send", "#undo", "#redo", "#download"):
+    # before any photo, the controls that need one are off; the message box is open, and a request sent now is
+    # answered with what to do first and stays in the box
+    for control in ("#undo", "#redo", "#download"):
         expect(page.locator(control)).to_be_disabled()
-    expect(page.locator("#message textarea")).to_be_disabled()
+    page.locator("#example-requests button").first.click()
+    expect(page.locator("#message textarea")).to_be_enabled()
+    page.locator("#send").click()
+    expect(page.locator("#chat")).to_contain_text("Upload a photo (or click an example photo) first", timeout=SLOW)
+    expect(page.locator("#message textarea")).to_have_value("give her a subtle smile and red lipstick")
 
     fake = tmp_path / "notes.png"
     fake.write_text("these are my notes, not a picture")
@@ -207,16 +212,25 @@ def test_a_group_photo_asks_which_face_and_edits_that_one(web, browser):
     url, db, _ = web
     page = _page(browser, url)
     status = page.locator("#status")
-    page.locator("#example-photos img").last.click()  # the group photo
+    page.locator("#example-photos img").nth(0).click()  # a session first: a picker must not let a request reach it
+    expect(status).to_contain_text("Version 0", timeout=SLOW)
+    page.locator("#example-photos img[src$='/group.jpg']").click()  # the group photo
     expect(status).to_contain_text("has 6 faces: click the one to edit", timeout=SLOW)
     picker = page.locator("#face-picker img")
     expect(picker).to_be_visible()
+    # one clear step: the numbered faces replace the comparison, and the chat waits for a face
+    expect(page.locator("#compare")).to_be_hidden()
+    expect(page.locator("#message textarea")).to_be_disabled()
+    expect(page.locator("#send")).to_be_disabled()
+    assert picker.bounding_box()["y"] < page.locator("#zoom").bounding_box()["y"]  # where the photo was, not below it
     page.screenshot(path=str(ARTIFACTS / "web-pick-a-face.png"), full_page=True)
     box = picker.bounding_box()
     # the face at x 60..180, y 273..393 of the 1280x886 photo (the one on the far left)
     picker.click(position={"x": box["width"] * 120 / 1280, "y": box["height"] * 333 / 886})
     expect(status).to_contain_text("Version 0", timeout=SLOW)
     expect(picker).to_be_hidden()
+    expect(page.locator("#compare")).to_be_visible()
+    expect(page.locator("#message textarea")).to_be_enabled()
     page.close()
     store = Store(f"sqlite:///{db}")
     session = store.list_sessions()[0]  # newest first
@@ -428,3 +442,73 @@ def test_a_full_queue_answers_busy_and_the_requests_it_took_are_answered(tmp_pat
         assert answers.count("session") >= 2  # the one running and the one queued
         open_one(clients[5], wait=False)
         assert answers[-1] == "session"  # the refusals left nothing stuck
+
+
+def _chat_pictures(page) -> list[str]:
+    return [(img.get_attribute("src") or "").rsplit("/", 1)[-1].split("-")[:3] for img in page.locator("#chat img").all()]
+
+
+@pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
+def test_each_result_is_in_the_chat_in_one_vocabulary_and_a_reload_shows_it_as_shown(web, browser, width, height):
+    """Issue 23: a small before/after beside each reply; "version" everywhere; sliders rounded as the replies are;
+    undo and redo only where they lead somewhere; a reload shows the conversation exactly as it was shown."""
+    from playwright.sync_api import expect
+
+    url, _, log = web
+    page = _page(browser, url, width=width, height=height)
+    status, chat = page.locator("#status"), page.locator("#chat")
+    page.locator("#example-photos img").nth(0).click()
+    expect(status).to_contain_text("Version 0", timeout=SLOW)
+    expect(page.locator("#undo")).to_be_disabled()  # at the original photo: nowhere to go
+    expect(page.locator("#redo")).to_be_disabled()
+    _send(page, "give her a subtle smile and red lipstick")
+    expect(status).to_contain_text("Version 1", timeout=SLOW)
+    expect(chat.locator("img[src*='/version0-to-version1-']")).to_be_visible(timeout=SLOW)
+    picture = chat.locator("img").last.bounding_box()
+    assert picture["width"] <= width and picture["height"] <= 200  # small, beside the reply
+    expect(page.locator("#undo")).to_be_enabled()
+    expect(page.locator("#redo")).to_be_disabled()
+    reply = chat.inner_text()
+    values = {page.locator(f"#slider-{i} input[type=number]").input_value() for i in range(2)}
+    assert values == {"0.6", "0.3"} and "lipstick +0.60" in status.inner_text()  # rounded the same way as the replies
+    assert "Done: lipstick (medium) and smile (subtle)" in reply
+
+    _send(page, "undo")
+    expect(status).to_contain_text("Version 0", timeout=SLOW)
+    expect(chat).to_contain_text("Went back 1 step to version 0")
+    assert "node" not in chat.inner_text() and "step(s)" not in chat.inner_text()
+    expect(page.locator("#redo")).to_be_enabled()
+    expect(chat.locator("img[src*='/version1-to-version0-']")).to_be_attached(timeout=SLOW)
+    page.screenshot(path=str(ARTIFACTS / f"web-chat-results-{width}.png"), full_page=True)
+    shown, pictures = chat.inner_text(), _chat_pictures(page)
+
+    page.reload(wait_until="domcontentloaded")
+    expect(status).to_contain_text("where you left off", timeout=SLOW)
+    expect(chat.locator("img[src*='/version1-to-version0-']")).to_be_attached(timeout=SLOW)
+    assert chat.inner_text() == shown and _chat_pictures(page) == pictures
+    page.screenshot(path=str(ARTIFACTS / f"web-chat-reloaded-{width}.png"), full_page=True)
+    _no_error_badges(page)
+    page.close()
+    assert "Traceback" not in log.read_text()
+
+
+def test_a_long_history_keeps_the_current_version_in_view(web, browser):
+    from playwright.sync_api import expect
+
+    url, _, _ = web
+    page = _page(browser, url, width=1366, height=900)
+    status = page.locator("#status")
+    page.locator("#example-photos img").nth(0).click()
+    expect(status).to_contain_text("Version 0", timeout=SLOW)
+    _send(page, "add a bit of lipstick")
+    expect(status).to_contain_text("Version 1", timeout=SLOW)
+    for i in range(2, 16):
+        _send(page, "more" if i % 2 else "less")
+        expect(status).to_contain_text(f"Version {i}", timeout=SLOW)
+    current = page.locator("#history .thumbnail-item.selected")
+    expect(current).to_contain_text("▶ current · 15")
+    page.wait_for_timeout(500)  # the scroll runs after the redraw
+    shown, box = page.locator("#history").bounding_box(), current.bounding_box()
+    assert shown["y"] <= box["y"] and box["y"] + box["height"] <= shown["y"] + shown["height"] + 1, (shown, box)
+    page.screenshot(path=str(ARTIFACTS / "web-long-history.png"), full_page=True)
+    page.close()

@@ -1,9 +1,12 @@
 """Example photos and requests a new user can click: the photos that ship with chatface's dependencies.
 
-``skimage.data.astronaut()`` (a default dependency) and, when insightface is
-installed (the diffusion extra), the faces of its ``t1.jpg`` group photo, each
-cropped to a square portrait, and the group photo itself (to try picking one of
-several faces). Files are written once into a directory the caller chooses.
+On the default install: scikit-image's astronaut (Eileen Collins, a NASA
+photo) and matplotlib's Grace Hopper (a US Navy photo), both public domain and
+shipped inside those default dependencies, and the two side by side as a photo
+with two faces (to try picking one of several). When insightface is installed
+(the diffusion extra), also the faces of its ``t1.jpg`` group photo, each
+cropped to a square portrait, and that photo itself as the group photo. Files
+are written once into a directory the caller chooses.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ REQUESTS = (
     "go back to the original",
 )
 GROUP_PHOTO = "group.jpg"  # the example with several faces (the others are portraits)
+TWO_FACES = "two-faces.jpg"  # the default install's photo with several faces: the two portraits side by side
+SEVERAL_FACES = (GROUP_PHOTO, TWO_FACES)  # the examples that open by asking which face
 GROUP_FACES_KEPT = 4  # the largest faces of the group photo, as portraits
 
 
@@ -50,19 +55,40 @@ def portrait_crop(image: np.ndarray, box: tuple[int, int, int, int], scale: floa
     return image[top:top + side, left:left + side].copy()
 
 
+def grace_hopper() -> np.ndarray:
+    """matplotlib's sample portrait of Grace Hopper (public domain), read from the installed package."""
+    from matplotlib import cbook
+
+    return load_image(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+
+
+def side_by_side(left: np.ndarray, right: np.ndarray, height: int = 600) -> np.ndarray:
+    """Two photos scaled to one height and placed side by side: a photo with two faces."""
+    import cv2
+
+    def fit(img):
+        return cv2.resize(img, (round(img.shape[1] * height / img.shape[0]), height), interpolation=cv2.INTER_AREA)
+
+    return np.hstack([fit(left), fit(right)])
+
+
 def write_example_photos(directory: str | Path) -> list[Path]:
-    """The example photos in ``directory`` (written on the first call): the astronaut, group-photo portraits, the group photo."""
+    """The example photos in ``directory`` (written on the first call): the portraits, then the photos with several faces."""
     from skimage import data
 
     from ..models.faces.detection import detect_faces
 
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
-    out = []
-    astronaut = root / "astronaut.png"
-    if not astronaut.exists():
-        save_image(data.astronaut(), astronaut)
-    out.append(astronaut)
+    written = {}
+    for name, make in (("astronaut.png", data.astronaut), ("grace-hopper.png", grace_hopper)):
+        path = written[name] = root / name
+        if not path.exists():
+            save_image(make(), path)
+    out = list(written.values())
+    two = root / TWO_FACES
+    if not two.exists():
+        save_image(side_by_side(grace_hopper(), data.astronaut()), two)
     group = group_photo()
     if group is not None:
         portraits = sorted(root.glob("group-face-*.png"))
@@ -77,4 +103,5 @@ def write_example_photos(directory: str | Path) -> list[Path]:
         if not whole.exists():
             whole.write_bytes(group.read_bytes())
         out.append(whole)
+    out.append(two)
     return out

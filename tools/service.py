@@ -267,6 +267,18 @@ class EditService:
         """Store a turn's messages ({"role", "content", "tool_calls"?, "tool_call_id"?, "name"?}) in one transaction."""
         self.store.add_messages(session_id, rows, owner=owner)
 
+    def can_redo(self, session_id: str, *, owner: str = "local") -> bool:
+        """Whether redo would move the head: an undo left a node to return to, and the head is still on its way there."""
+        target = self.store.get_session(session_id, owner=owner).redo_node_id
+        if target is None:
+            return False
+        head, nodes = self.tree(session_id, owner=owner)
+        by_id = {n.id: n for n in nodes}
+        node = by_id.get(target)
+        while node is not None and node.id != head.id:
+            node = by_id.get(node.parent_id)
+        return node is not None and target != head.id
+
     def add_shown(self, session_id: str, lines: list[dict], *, owner: str = "local") -> None:
         """Chat lines as a page showed them ({"role", "content", "metadata"?}), so a reload shows them the same."""
         self.store.add_messages(session_id, [{"role": "shown", "content": json.dumps(line)} for line in lines], owner=owner)
