@@ -328,6 +328,11 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 with gr.Group(elem_id="sliders"):
                     sliders = [gr.Slider(-1, 1, value=0, step=0.01, visible=False, elem_id=f"slider-{i}", interactive=True)
                                for i in range(SLIDERS)]
+                # a slider's new strength seen before it is stored: the history keeps only what the person chose
+                preview_mode = gr.Checkbox(label="Preview a slider move before applying it", value=False, elem_id="preview-mode")
+                with gr.Row(visible=False, elem_id="preview-actions") as preview_actions:
+                    apply_preview = gr.Button("✓ Apply this", variant="primary", elem_id="apply-preview")
+                    discard_preview = gr.Button("✗ Discard", elem_id="discard-preview")
                 add = gr.Dropdown(choices=attribute_choices(backend.service.config.engine), value=None, label="Add an edit",
                                   elem_id="add-attribute", interactive=False)
         gallery = gr.Gallery(label="History: click a version to go back to it (▶ marks the current one)", columns=6, height=260,
@@ -339,9 +344,11 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             scores = gr.Dataframe(headers=["version", "from", "change", "same person", "visible in the asked direction", "looks like a photo"],
                                   interactive=False, elem_id="scores", wrap=True)
         listed = gr.State([])  # the session ids of the "your sessions" gallery, in its order
+        previewing = gr.State(None)  # (attribute, strength) of the slider move shown as a preview, not yet applied
 
         controls = [zoom, download, message, send, undo, redo, add]
-        view_outputs = [compare, picker, gallery, scores, status, download, *controls, *sliders, added, sessions_list, listed]
+        view_outputs = [compare, picker, gallery, scores, status, download, *controls, *sliders, added, sessions_list, listed,
+                        preview_actions, previewing]
 
         # -- the view of a session -------------------------------------------------------
         def your_sessions(owner: str) -> tuple[list, list[str]]:
@@ -410,10 +417,11 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                                                   info="not applied yet: move it to apply" if a not in head.state else "")
                 else:
                     slider_updates[s] = gr.update(visible=False, value=0)
+            mine.update({preview_actions: gr.update(visible=False), previewing: None})  # a redraw ends any preview
             line = f"**Version {head.seq}**: {describe(head.state)}"
             # undo and redo only where there is somewhere to go: a parent, an undone child
             can = {undo: head.parent_id is not None, redo: backend.service.can_redo(session_id, owner=owner)}
-            return {compare: gr.update(value=pair, visible=True), picker: gr.update(visible=False),
+            return {compare: gr.update(value=pair, visible=True, label="Before | After"), picker: gr.update(visible=False),
                     gallery: gr.update(value=items, selected_index=head_index),
                     scores: rows, status: f"{note}  \n{line}" if note else line, download: gr.update(value=str(target), interactive=True),
                     **{c: gr.update(interactive=can.get(c, True)) for c in controls if c is not download},
@@ -563,34 +571,76 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                     chat: say(history, session_id, owner, text, in_page_words(plain.text), plain.details, pair=(before, ed.head().seq))}
 
         # -- sliders ----------------------------------------------------------------------------
+        def apply_slider(key, value, history, session_id, extra, zoom_value, owner, progress):
+            """A slider's strength applied: an apply_attribute through the session tools, checked and stored like a chat turn."""
+            ed = backend.editor(session_id, owner)
+            progress(0.1, desc=f"Setting {label(key)} to {float(value):+.2f}")
+            ed.on_stage = lambda what: progress(None, desc=what)
+            tools = backend.service.toolkit(ed)
+            before = ed.head().seq
+            request_text = f"slider: {label(key)} {float(value):+.2f}"
+            try:
+                if concept_text(key) is not None:
+                    _, art = tools.apply_attribute([], "set", request_text, [TextConcept(text=concept_text(key), strength=float(value))])
+                else:
+                    _, art = tools.apply_attribute([AttributeEdit(attribute=key, strength=float(value))], "set", request_text)
+            finally:
+                ed.on_stage = None
+            plain = plain_reply("", [art], attempts_of(session_id, owner, [art]))
+            return {chat: say(history, session_id, owner, f"🎚 {label(key)} → {float(value):+.2f}", plain.text, plain.details,
+                              pair=(before, ed.head().seq)),
+                    **view(session_id, owner, extra, zoom_value)}
+
+        def show_preview(key, value, session_id, zoom_value, owner, progress):
+            """The slider's strength rendered and checked, shown beside the current version, nothing stored."""
+            ed = backend.editor(session_id, owner)
+            progress(0.1, desc=f"Previewing {label(key)} at {float(value):+.2f}")
+            ed.on_stage = lambda what: progress(None, desc=what)
+            tools = backend.service.toolkit(ed)
+            try:
+                if concept_text(key) is not None:
+                    seen = tools.preview([], "set", [TextConcept(text=concept_text(key), strength=float(value))])
+                else:
+                    seen = tools.preview([AttributeEdit(attribute=key, strength=float(value))], "set")
+            finally:
+                ed.on_stage = None
+            head = ed.head()
+            box = ed.latent().meta.get("box")
+            current = backend.image(ed, head)
+            pair = (_face_view(current, box), _face_view(seen.image, box)) if zoom_value == FACE else (fit_within(current, SCREEN), fit_within(seen.image, SCREEN))
+            ev = seen.evaluation
+            verdict = "" if ev is None else (
+                " It still looks like the same person." if ev.same_person and not ev.artefacts else
+                " Applied, the self-check would re-edit it: " + ("; ".join(ev.artefacts.values()) if ev.artefacts else "the face no longer matches") + ".")
+            note = " ".join(seen.not_done)
+            return {compare: gr.update(value=pair, visible=True, label=f"Version {head.seq} | Preview (not applied)"),
+                    preview_actions: gr.update(visible=True), previewing: (key, float(value)),
+                    status: f"**Preview** (not applied): version {head.seq} | {describe(seen.state)}.{verdict} {note} "
+                            "Apply it, discard it, or move the slider again."}
+
         def on_slider(index):
             @safe
-            def moved(value, history, session_id, extra, zoom_value, request: gr.Request, progress=gr.Progress()):
+            def moved(value, preview_on, history, session_id, extra, zoom_value, request: gr.Request, progress=gr.Progress()):
                 if not session_id:
                     return {}
                 owner = backend.owner_of(request)
-                ed = backend.editor(session_id, owner)
-                keys = _slider_keys(ed.head().state, extra)
+                keys = _slider_keys(backend.editor(session_id, owner).head().state, extra)
                 if index >= len(keys):
                     return {}
-                key = keys[index]
-                progress(0.1, desc=f"Setting {label(key)} to {float(value):+.2f}")
-                ed.on_stage = lambda what: progress(None, desc=what)
-                tools = backend.service.toolkit(ed)
-                before = ed.head().seq
-                request_text = f"slider: {label(key)} {float(value):+.2f}"
-                try:
-                    if concept_text(key) is not None:
-                        _, art = tools.apply_attribute([], "set", request_text, [TextConcept(text=concept_text(key), strength=float(value))])
-                    else:
-                        _, art = tools.apply_attribute([AttributeEdit(attribute=key, strength=float(value))], "set", request_text)
-                finally:
-                    ed.on_stage = None
-                plain = plain_reply("", [art], attempts_of(session_id, owner, [art]))
-                return {chat: say(history, session_id, owner, f"🎚 {label(key)} → {float(value):+.2f}", plain.text, plain.details,
-                                  pair=(before, ed.head().seq)),
-                        **view(session_id, owner, extra, zoom_value)}
+                if preview_on:
+                    return show_preview(keys[index], value, session_id, zoom_value, owner, progress)
+                return apply_slider(keys[index], value, history, session_id, extra, zoom_value, owner, progress)
             return moved
+
+        @safe
+        def on_apply_preview(held, history, session_id, extra, zoom_value, request: gr.Request, progress=gr.Progress()):
+            if not held or not session_id:
+                return {preview_actions: gr.update(visible=False)}
+            return apply_slider(held[0], held[1], history, session_id, extra, zoom_value, backend.owner_of(request), progress)
+
+        @safe
+        def on_discard_preview(session_id, extra, zoom_value, request: gr.Request):
+            return view(session_id, backend.owner_of(request), extra, zoom_value, note="Preview discarded: nothing was stored.")
 
         @safe
         def on_add(attribute, session_id, extra, zoom_value, request: gr.Request):
@@ -679,6 +729,8 @@ def build_app(backend: WebBackend) -> gr.Blocks:
         zoom.change(on_zoom, [zoom, session, added], every, **shown_once)
         add.input(on_add, [add, session, added, zoom], every, **shown_once)
         for i, s in enumerate(sliders):
-            s.release(on_slider(i), [s, chat, session, added, zoom], every, **shown_once)
+            s.release(on_slider(i), [s, preview_mode, chat, session, added, zoom], every, **shown_once)
+        apply_preview.click(on_apply_preview, [previewing, chat, session, added, zoom], every, **shown_once)
+        discard_preview.click(on_discard_preview, [session, added, zoom], every, **shown_once)
         gallery.change(None, None, None, js=SCROLL_TO_CURRENT)  # the current version in view, however long the history
     return app

@@ -38,3 +38,13 @@ def test_an_error_comes_back_to_the_caller_and_a_job_may_use_the_lane_itself():
         lane.run(fails)
     assert lane.run(lambda: lane.run(lambda: 41) + 1) == 42  # a job that opens and then edits: no deadlock
     lane.shutdown()
+
+
+def test_a_job_sees_the_callers_context_variables():
+    import contextvars
+
+    request = contextvars.ContextVar("request", default=None)
+    lane = BackgroundLane()
+    request.set("the web request's progress bar")
+    assert lane.run(request.get) == "the web request's progress bar"
+    lane.shutdown()

@@ -512,3 +512,39 @@ def test_a_long_history_keeps_the_current_version_in_view(web, browser):
     assert shown["y"] <= box["y"] and box["y"] + box["height"] <= shown["y"] + shown["height"] + 1, (shown, box)
     page.screenshot(path=str(ARTIFACTS / "web-long-history.png"), full_page=True)
     page.close()
+
+
+def test_a_slider_move_can_be_previewed_before_it_is_applied(web, browser):
+    from playwright.sync_api import expect
+
+    url, _, log = web
+    page = _page(browser, url, width=1366, height=900)
+    status = page.locator("#status")
+    page.locator("#example-photos img").nth(1).click()  # Grace Hopper
+    expect(status).to_contain_text("Version 0", timeout=SLOW)
+    _send(page, "make her smile a little")
+    expect(status).to_contain_text("Version 1", timeout=SLOW)
+    page.locator("#preview-mode input").check()
+    slider = page.locator("#slider-0 input[type=range]")
+    slider.fill("0.7")
+    slider.dispatch_event("pointerup")
+    expect(status).to_contain_text("Preview (not applied)", timeout=SLOW)
+    expect(status).to_contain_text("smiling +0.70")
+    expect(page.locator("#history .thumbnail-item")).to_have_count(2)  # nothing stored
+    page.screenshot(path=str(ARTIFACTS / "web-preview.png"), full_page=True)
+    page.locator("#apply-preview").click()
+    expect(status).to_contain_text("Version 2", timeout=SLOW)
+    expect(status).to_contain_text("smiling +0.70")
+    expect(page.locator("#preview-actions")).to_be_hidden()
+
+    slider.fill("0.2")
+    slider.dispatch_event("pointerup")
+    expect(status).to_contain_text("Preview (not applied)", timeout=SLOW)
+    page.locator("#discard-preview").click()
+    expect(status).to_contain_text("Preview discarded: nothing was stored", timeout=SLOW)
+    expect(status).to_contain_text("Version 2")
+    expect(page.locator("#slider-0 input[type=number]")).to_have_value("0.7")
+    expect(page.locator("#history .thumbnail-item")).to_have_count(3)
+    _no_error_badges(page)
+    page.close()
+    assert "Traceback" not in log.read_text()

@@ -6,11 +6,12 @@ uploads from one client takes the cores from the people editing small photos. So
 job at a time, in the order it came, on a thread whose scheduling priority is lowered (``nice``) once when it
 starts, so the operating system gives the cores to the interactive requests first and to this lane whenever
 they are idle. The caller waits for its job's result, as if it had run the job itself; an exception comes
-back to the caller unchanged.
+back to the caller unchanged, and the job runs in the caller's context variables.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import threading
@@ -46,7 +47,9 @@ class BackgroundLane:
         that opens a photo and then edits it), it runs at once instead of waiting for itself."""
         if threading.get_ident() == self._worker:
             return fn(*args, **kwargs)
-        return self._pool.submit(fn, *args, **kwargs).result()
+        # in the caller's context (contextvars): what the caller's framework keeps there, such as a web request's
+        # progress bar, still works from the lane's thread
+        return self._pool.submit(contextvars.copy_context().run, fn, *args, **kwargs).result()
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

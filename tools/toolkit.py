@@ -128,6 +128,16 @@ def _outcome(seq: int, state: dict, ev: Evaluation) -> str:
     return f"Applied (history node {seq}): now {describe(state)}."
 
 
+@dataclass(frozen=True)
+class Preview:
+    """An edit rendered and checked but not stored (the web page's preview of a slider): what it would look like."""
+
+    image: object  # the rendered photo (numpy RGB uint8)
+    state: dict  # the edit state it shows
+    evaluation: Evaluation | None  # its checks (None: nothing changed)
+    not_done: list[str]  # what of the request the engine cannot do, in words
+
+
 class SessionToolkit:
     def __init__(self, editor: SessionEditor, export_dir: str | Path | None = None) -> None:
         self.editor = editor
@@ -197,6 +207,28 @@ class SessionToolkit:
                                  visible_changes=evaluation.visible_changes, removed=[a for a in done if a not in state], scores=node.scores, unsupported=unsupported, not_done=not_done,
                                  self_check=result.note, self_check_reason=result.reason.value, attempts=result.attempts, node_id=node.id, request=request,
                                  asked=asked).artifact()
+
+    def preview(self, edits: list[AttributeEdit] = (), mode: str = "set", concepts: list[TextConcept] = ()) -> Preview:
+        """What ``apply_attribute`` would render first, and its checks, without storing anything or re-editing: a
+        person can look before choosing to apply it. Not a tool for planners (it changes nothing)."""
+        ed = self.editor
+        if not ed.render_images:
+            raise ToolError("this session records edits without rendering them, so there is nothing to preview")
+        head = ed.head()
+        changes = [(e.attribute, e.strength, e.t_edit) for e in edits] + [(text_key(c.text), c.strength, c.t_edit) for c in concepts]
+        state = apply_changes(head.state, changes, mode, t_edit_defaults=ed.t_edit_defaults(k for k, _, _ in changes))
+        unsupported = ed.unsupported(state)
+        signs = {a: float(state[a]["strength"]) for a in unsupported}
+        for a in unsupported:
+            if a in head.state:
+                state[a] = head.state[a]
+            else:
+                state.pop(a, None)
+        not_done = [unsupported_message(ed.engine_name, unsupported, signs)] if unsupported else []
+        if state == head.state:
+            return Preview(ed.image_of(head), dict(state), None, not_done)
+        image = ed.work(lambda: ed.render(state))
+        return Preview(image, dict(state), ed.evaluate(image, state, head.state), not_done)
 
     def verify_identity(self, node: int | None = None) -> tuple[str, dict]:
         """Compare the face of a history node (default: current) with the original photo."""
