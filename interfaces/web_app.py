@@ -2,13 +2,16 @@
 
 What a person sees:
 
-- a before/after slider zoomed on the edited face (the whole photo one click away);
-- a chat, with example requests to click, that answers in plain words (the numbers in a detail to open);
-- one slider per attribute of the current edit state, and "add an attribute" from the vocabulary: moving a
-  slider is an ``apply_attribute`` through the same session tools, checked and stored like a chat turn;
-- undo, redo, and a history gallery that marks the current node; clicking a node goes back to it;
-- example photos (the astronaut, portraits from insightface's group photo, the group photo itself); in a photo
-  with several faces, the person clicks the face to edit.
+- a chat, with example requests to click, that answers in plain words (the numbers in a detail to open),
+  each change with a small before/after of the face beside its reply;
+- a big before/after slider zoomed on the edited face, for close looks (the whole photo one click away);
+- one slider per attribute of the current edit state, and "add an edit" from what the engine does: moving a
+  slider is an ``apply_attribute`` through the same session tools, checked and stored like a chat turn, or,
+  with "preview", rendered and checked without being stored until the person applies it;
+- undo and redo (on only where they lead), and a history of face crops that marks the current version and
+  scrolls to it; clicking a version goes back to it;
+- example photos (the astronaut, Grace Hopper, the two side by side; with insightface its group photo); in a
+  photo with several faces, the numbered faces replace the comparison until the person clicks one.
 
 Every browser tab has its own session (its id in the tab's sessionStorage, so a reload keeps it and another
 tab starts its own), and "Your sessions" reopens any earlier one. A reload shows the conversation as it was
