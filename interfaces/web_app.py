@@ -37,7 +37,7 @@ import numpy as np
 
 from ..agent.session import ChatService
 from ..errors import ChatfaceError
-from ..tools.edit_state import describe, tree_rows
+from ..tools.edit_state import tree_rows
 from ..tools.editor import PREVIEW_SIDE, SessionEditor, fit_within
 from ..tools.capabilities import engine_offers
 from ..tools.examples import REQUESTS, SEVERAL_FACES, portrait_crop, write_example_photos
@@ -45,7 +45,7 @@ from ..tools.schemas import AttributeEdit, TextConcept
 from ..tools.service import user_owner
 from ..tools.vocabulary import concept_text, label, people_label
 from .access import LoginThrottle
-from .web_replies import in_page_words, plain_reply
+from .web_replies import amount_in_words, in_page_words, plain_reply, slider_label, state_in_words
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +203,7 @@ def _changed(node, parent_state: dict) -> str:
     for a in sorted(set(node.state) | set(parent_state)):
         new, old = node.state.get(a, {}).get("strength"), parent_state.get(a, {}).get("strength")
         if new != old:
-            parts.append(f"{label(a)} removed" if new is None else f"{label(a)} {float(new):+.2f}")
+            parts.append(f"{people_label(a, float(old))} removed" if new is None else amount_in_words(a, float(new)))
     return ", ".join(parts) or node.action
 
 
@@ -233,7 +233,7 @@ def _moved(text: str, artifact: dict) -> str:
     """An undo / redo / checkout result in the page's words (versions, not nodes)."""
     if not artifact.get("moved"):
         return in_page_words(text)
-    return f"Now at version {artifact['node_seq']}: {describe(artifact.get('state') or {})}."
+    return f"Now at version {artifact['node_seq']}: {state_in_words(artifact.get('state') or {})}."
 
 
 def _slider_keys(state: dict, extra) -> list[str]:
@@ -363,7 +363,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                     thumb = backend.thumbnail(ed, head, ed.latent().meta.get("box"))
                 except ChatfaceError:  # an engine this server does not run: listed without a picture
                     thumb = np.full((THUMB, THUMB, 3), 235, np.uint8)
-                items.append((thumb, f"{info.title} · {info.updated_at[:16].replace('T', ' ')} · {describe(head.state)}"))
+                items.append((thumb, f"{info.title} · {info.updated_at[:16].replace('T', ' ')} · {state_in_words(head.state)}"))
                 ids.append(info.id)
             return items, ids
 
@@ -397,7 +397,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 if s:
                     same = f"{'yes' if s.get('same_person') else 'NO'} (distance {s.get('identity_distance', 0):.2f}; {s.get('identity_criterion', '')})"
                     ok = s.get("direction_ok") or {}
-                    seen = ", ".join(f"{label(a)} {'yes' if ok.get(a) else 'no'} ({d:+.2f}, needs {s.get('direction_threshold', 0):+.2f})"
+                    seen = ", ".join(f"{people_label(a, d)} {'yes' if ok.get(a) else 'no'} ({d:+.2f}, needs {s.get('direction_threshold', 0):+.2f})"
                                      for a, d in (s.get("direction") or {}).items())
                     realism = s.get("realism") or {}
                     looks = "-" if not realism else ("yes" if realism.get("ok") else "no: " + "; ".join(realism.get("problems", {}).values()))
@@ -416,12 +416,12 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                     a = keys[i]
                     # the value as the replies write it (two decimals), so the slider and the chat never disagree
                     value = float(f"{float(head.state[a]['strength']):.2f}") if a in head.state else 0.0
-                    slider_updates[s] = gr.update(visible=True, value=value, label=label(a),
+                    slider_updates[s] = gr.update(visible=True, value=value, label=slider_label(a),
                                                   info="not applied yet: move it to apply" if a not in head.state else "")
                 else:
                     slider_updates[s] = gr.update(visible=False, value=0)
             mine.update({preview_actions: gr.update(visible=False), previewing: None})  # a redraw ends any preview
-            line = f"**Version {head.seq}**: {describe(head.state)}"
+            line = f"**Version {head.seq}**: {state_in_words(head.state)}"
             # undo and redo only where there is somewhere to go: a parent, an undone child
             can = {undo: head.parent_id is not None, redo: backend.service.can_redo(session_id, owner=owner)}
             return {compare: gr.update(value=pair, visible=True, label="Before | After"), picker: gr.update(visible=False),
@@ -577,7 +577,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
         def apply_slider(key, value, history, session_id, extra, zoom_value, owner, progress):
             """A slider's strength applied: an apply_attribute through the session tools, checked and stored like a chat turn."""
             ed = backend.editor(session_id, owner)
-            progress(0.1, desc=f"Setting {label(key)} to {float(value):+.2f}")
+            progress(0.1, desc=f"Setting {amount_in_words(key, float(value))}")
             ed.on_stage = lambda what: progress(None, desc=what)
             tools = backend.service.toolkit(ed)
             before = ed.head().seq
@@ -590,14 +590,14 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             finally:
                 ed.on_stage = None
             plain = plain_reply("", [art], attempts_of(session_id, owner, [art]))
-            return {chat: say(history, session_id, owner, f"🎚 {label(key)} → {float(value):+.2f}", plain.text, plain.details,
+            return {chat: say(history, session_id, owner, f"🎚 {amount_in_words(key, float(value))}", plain.text, plain.details,
                               pair=(before, ed.head().seq)),
                     **view(session_id, owner, extra, zoom_value)}
 
         def show_preview(key, value, session_id, zoom_value, owner, progress):
             """The slider's strength rendered and checked, shown beside the current version, nothing stored."""
             ed = backend.editor(session_id, owner)
-            progress(0.1, desc=f"Previewing {label(key)} at {float(value):+.2f}")
+            progress(0.1, desc=f"Previewing {amount_in_words(key, float(value))}")
             ed.on_stage = lambda what: progress(None, desc=what)
             tools = backend.service.toolkit(ed)
             try:
@@ -618,7 +618,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             note = " ".join(seen.not_done)
             return {compare: gr.update(value=pair, visible=True, label=f"Version {head.seq} | Preview (not applied)"),
                     preview_actions: gr.update(visible=True), previewing: (key, float(value)),
-                    status: f"**Preview** (not applied): version {head.seq} | {describe(seen.state)}.{verdict} {note} "
+                    status: f"**Preview** (not applied): version {head.seq} | {state_in_words(seen.state)}.{verdict} {note} "
                             "Apply it, discard it, or move the slider again."}
 
         def on_slider(index):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..tools.vocabulary import default_vocabulary, label
+from ..tools.vocabulary import default_vocabulary, label, people_label
 
 
 @dataclass(frozen=True)
@@ -130,3 +130,21 @@ def in_page_words(text: str) -> str:
     text = re.sub(r"\b(?:history )?node (\d+)", r"version \1", text)
     text = re.sub(r"\bnodes\b", "versions", text)
     return re.sub(r"\b(\d+) step\(s\)", lambda m: f"{m.group(1)} step" + ("" if m.group(1) == "1" else "s"), text)
+
+
+def amount_in_words(key: str, strength: float) -> str:
+    """One edit as the page writes it: people's words for its direction, and how much ("smaller eyes 0.30")."""
+    return f"{people_label(key, strength)} {abs(float(strength)):.2f}"
+
+
+def state_in_words(state: dict) -> str:
+    """An edit state as the page writes it: "lipstick 0.60, a smile 0.30" (the tools write "smiling +0.30")."""
+    if not state:
+        return "the original photo (no edits)"
+    return ", ".join(amount_in_words(a, float(v["strength"])) for a, v in sorted(state.items()))
+
+
+def slider_label(key: str) -> str:
+    """A slider's name: both of its directions in people's words ("smaller eyes ← → bigger eyes")."""
+    low, high = people_label(key, -1.0), people_label(key, 1.0)
+    return high if low == high else f"{low} ← → {high}"

@@ -114,14 +114,14 @@ def test_example_chat_slider_undo_and_history(web, browser):
 
     _send(page, "give her a subtle smile and red lipstick")
     expect(status).to_contain_text("Version 1", timeout=SLOW)
-    expect(status).to_contain_text("lipstick +0.60")
+    expect(status).to_contain_text("lipstick 0.60")
     chat = page.locator("#chat")
     expect(chat).to_contain_text("Done: lipstick (medium) and smile (subtle). It still looks like the same person.")
     expect(chat).to_contain_text("Details: checks and attempts")  # the numbers, folded
     assert "distance" not in chat.locator(".message").last.inner_text().split("Details")[0]
     expect(page.locator("#message textarea")).to_have_value("")
     expect(page.locator("#slider-0")).to_contain_text("lipstick")
-    expect(page.locator("#slider-1")).to_contain_text("smiling")
+    expect(page.locator("#slider-1")).to_contain_text("a smile")
     page.screenshot(path=str(ARTIFACTS / "web-edit.png"), full_page=True)
 
     # a slider is an edit like a chat turn: checked, stored, said in the chat
@@ -129,8 +129,8 @@ def test_example_chat_slider_undo_and_history(web, browser):
     slider.fill("0.6")
     slider.dispatch_event("pointerup")
     expect(status).to_contain_text("Version 2", timeout=SLOW)
-    expect(status).to_contain_text("smiling +0.60")
-    expect(chat).to_contain_text("🎚 smiling → +0.60")
+    expect(status).to_contain_text("a smile 0.60")
+    expect(chat).to_contain_text("🎚 a smile 0.60")
 
     # add an attribute from the vocabulary: a new slider at 0, applied when moved
     page.locator("#add-attribute input").fill("lipstick")
@@ -271,7 +271,7 @@ def test_the_ledits_engine_behind_the_same_page(browser, tmp_path):
         expect(status).to_contain_text("Version 0", timeout=SLOW)
         _send(page, "add a hat and make her smile")
         expect(status).to_contain_text("Version 1", timeout=SLOW)
-        expect(status).to_contain_text("hat +0.60")
+        expect(status).to_contain_text("a hat 0.60")
         page.locator("#undo").click()
         expect(status).to_contain_text("Version 0", timeout=SLOW)
         page.screenshot(path=str(ARTIFACTS / "web-ledits.png"), full_page=True)
@@ -343,7 +343,8 @@ def test_two_users_and_two_tabs(browser, tmp_path):
         expect(tab2.locator("#status")).to_contain_text("Upload a photo to start", timeout=SLOW)
         tab2.locator("#example-photos img").nth(1).click()
         expect(tab2.locator("#status")).to_contain_text("Version 0", timeout=SLOW)
-        tab2.locator("#undo").click()  # nothing to undo in this tab's session; tab 1's stays at version 1
+        expect(tab2.locator("#undo")).to_be_disabled()  # this tab's session is at its original photo
+        _send(tab2, "undo")  # nothing to undo in this tab's session; tab 1's stays at version 1
         expect(tab2.locator("#chat")).to_contain_text("Nothing to undo", timeout=SLOW)
 
         tab1.reload(wait_until="domcontentloaded")
@@ -470,7 +471,7 @@ def test_each_result_is_in_the_chat_in_one_vocabulary_and_a_reload_shows_it_as_s
     expect(page.locator("#redo")).to_be_disabled()
     reply = chat.inner_text()
     values = {page.locator(f"#slider-{i} input[type=number]").input_value() for i in range(2)}
-    assert values == {"0.6", "0.3"} and "lipstick +0.60" in status.inner_text()  # rounded the same way as the replies
+    assert values == {"0.6", "0.3"} and "lipstick 0.60" in status.inner_text()  # rounded the same way as the replies
     assert "Done: lipstick (medium) and smile (subtle)" in reply
 
     _send(page, "undo")
@@ -529,12 +530,12 @@ def test_a_slider_move_can_be_previewed_before_it_is_applied(web, browser):
     slider.fill("0.7")
     slider.dispatch_event("pointerup")
     expect(status).to_contain_text("Preview (not applied)", timeout=SLOW)
-    expect(status).to_contain_text("smiling +0.70")
+    expect(status).to_contain_text("a smile 0.70")
     expect(page.locator("#history .thumbnail-item")).to_have_count(2)  # nothing stored
     page.screenshot(path=str(ARTIFACTS / "web-preview.png"), full_page=True)
     page.locator("#apply-preview").click()
     expect(status).to_contain_text("Version 2", timeout=SLOW)
-    expect(status).to_contain_text("smiling +0.70")
+    expect(status).to_contain_text("a smile 0.70")
     expect(page.locator("#preview-actions")).to_be_hidden()
 
     slider.fill("0.2")
@@ -545,6 +546,53 @@ def test_a_slider_move_can_be_previewed_before_it_is_applied(web, browser):
     expect(status).to_contain_text("Version 2")
     expect(page.locator("#slider-0 input[type=number]")).to_have_value("0.7")
     expect(page.locator("#history .thumbnail-item")).to_have_count(3)
+    _no_error_badges(page)
+    page.close()
+    assert "Traceback" not in log.read_text()
+
+
+@pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
+def test_a_newcomer_picks_a_face_edits_it_reloads_and_carries_on(web, browser, width, height):
+    """Issue 23's "done when", at laptop and phone sizes, without reading anything: the photo with two faces, a click
+    on one, a request, a slider added and moved (its hint follows), a reload, and the next request."""
+    from playwright.sync_api import expect
+
+    url, _, log = web
+    page = _page(browser, url, width=width, height=height)
+    status, chat = page.locator("#status"), page.locator("#chat")
+    page.locator("#example-photos img[src$='/two-faces.jpg']").click()
+    expect(status).to_contain_text("has 2 faces: click the one to edit", timeout=SLOW)
+    picker = page.locator("#face-picker img")
+    picker.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"web-newcomer-pick-{width}.png"))
+    box = picker.bounding_box()
+    picker.click(position={"x": box["width"] * 0.75, "y": box["height"] * 0.3})  # the astronaut, on the right
+    expect(status).to_contain_text("Version 0", timeout=SLOW)
+    _send(page, "give her a subtle smile and red lipstick")
+    expect(status).to_contain_text("Version 1", timeout=SLOW)
+    expect(chat.locator("img[src*='/version0-to-version1-']")).to_be_visible(timeout=SLOW)
+
+    page.locator("#add-attribute input").fill("blush")
+    page.keyboard.press("Enter")
+    hinted = page.locator("#sliders").get_by_text("not applied yet")
+    expect(hinted).to_be_visible(timeout=SLOW)
+    slider = page.locator("#slider-2 input[type=range]")
+    slider.fill("0.4")
+    slider.dispatch_event("pointerup")
+    expect(status).to_contain_text("Version 2", timeout=SLOW)
+    expect(hinted).to_have_count(0)  # applied: the hint is gone
+    page.screenshot(path=str(ARTIFACTS / f"web-newcomer-edited-{width}.png"), full_page=True)
+
+    shown = chat.inner_text()
+    page.reload(wait_until="domcontentloaded")
+    expect(status).to_contain_text("Version 2", timeout=SLOW)
+    expect(chat.locator("img[src*='/version1-to-version2-']")).to_be_attached(timeout=SLOW)
+    assert chat.inner_text() == shown
+    _send(page, "a bit more lipstick")
+    expect(status).to_contain_text("Version 3", timeout=SLOW)
+    expect(chat.locator("img[src*='/version2-to-version3-']")).to_be_visible(timeout=SLOW)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+    page.screenshot(path=str(ARTIFACTS / f"web-newcomer-carried-on-{width}.png"), full_page=True)
     _no_error_badges(page)
     page.close()
     assert "Traceback" not in log.read_text()
