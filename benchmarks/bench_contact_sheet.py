@@ -123,6 +123,7 @@ def main() -> None:
     ap.add_argument("--strengths", default="0.3,0.6,0.9")
     ap.add_argument("--faces-per-photo", type=int, default=4, help="the largest faces of each photo in --photos")
     ap.add_argument("--broken", action="store_true", help="also render deliberately broken edits and count the realism check's misses")
+    ap.add_argument("--blind", action="store_true", help="tiles name only the edit and strength, not the check's verdict (for a grader)")
     args = ap.parse_args()
     strengths = tuple(float(v) for v in args.strengths.split(","))
     out_dir = Path(args.out)
@@ -155,19 +156,19 @@ def main() -> None:
                 ident = parts.identity.score(image, edited, latent)
                 text_a, text_b = vocab[attr].text_pair(strength)
                 d = parts.direction.direction(image, edited, text_a, text_b, attribute=attr, strength_sign=strength, face_hint=latent)
-                r = parts.realism.score(image, edited, roi, face_size=face_size)  # as the self-check judges it
+                r = parts.realism.score(image, edited, roi, face_size=face_size, landmarks=latent.arrays["landmarks"])  # as the self-check judges it
                 verdict = "ok" if r.ok else ",".join(r.problems)
                 print(f"{name:24s} {label:12s} {strength:+.1f} {ident.distance:7.3f} {'yes' if ident.same_person else 'NO':>4s} {d:+6.2f} "
                       f"{r.seam:5.2f} {r.texture:7.2f} {r.gamut:5.2f} {r.visible:5.1f} {verdict}")
-                row.append(_tile(edited, roi, f"{label} {strength:+.1f} {verdict}"))
+                row.append(_tile(edited, roi, f"{label} {strength:+.1f}" + ("" if args.blind else f" {verdict}")))
             rows.append(np.hstack(row))
         if args.broken:
             row = [_tile(image, roi, f"{name} (photo)")]
             for what, edited in broken_edits(image, latent).items():
-                r = parts.realism.score(image, edited, roi, face_size=face_size)
+                r = parts.realism.score(image, edited, roi, face_size=face_size, landmarks=latent.arrays["landmarks"])
                 missed[what] = missed.get(what, 0) + (1 if r.ok else 0)
                 judged[what] = judged.get(what, 0) + 1
-                row.append(_tile(edited, roi, f"{what}: {'MISSED' if r.ok else ','.join(r.problems)}"))
+                row.append(_tile(edited, roi, what if args.blind else f"{what}: {'MISSED' if r.ok else ','.join(r.problems)}"))
             rows.append(np.hstack(row))
         width = max(r.shape[1] for r in rows)
         grid = np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows])

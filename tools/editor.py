@@ -253,7 +253,8 @@ class SessionEditor:
                 else f"{self.parts.identity.name} distance < {self.thresholds.identity_distance} (configured)")
         box = lat.meta.get("box")
         face_size = max(box[2] - box[0], box[3] - box[1]) if box else None
-        realism = self.parts.realism.score(self.source, image, self.face_region(), face_size=face_size) if direction else None
+        realism = (self.parts.realism.score(self.source, image, self.face_region(), face_size=face_size,
+                                            landmarks=lat.arrays.get("landmarks")) if direction else None)
         return Evaluation(ident.similarity, ident.distance, same, direction, ok, rule, self.thresholds.direction, realism)
 
     def face_region(self) -> tuple[int, int, int, int] | None:

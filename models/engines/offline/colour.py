@@ -82,7 +82,7 @@ def lipstick(img: np.ndarray, lm: np.ndarray, u: float, s: float, skin_rgb=None,
     """Lipstick on (s > 0: red, no more colourful than ``chroma_limit``, the photo's own range) or off (s < 0)."""
     lips = fr.lips(img.shape, lm, u)
     if s > 0:
-        out = recolour(img, lips, LIPSTICK, 0.8, 0.35, s)
+        out = recolour(img, lips, LIPSTICK, 0.8, 0.35, knee(s))
         return out if chroma_limit is None else cap_chroma(img, out, lips, chroma_limit)
     return recolour(img, lips, tuple(skin_rgb * 0.9), 0.6, 0.2, -s)
 
@@ -93,12 +93,40 @@ def perceived(s: float) -> float:
     return float(np.sign(s) * abs(s) ** 0.6)
 
 
+def knee(s: float, at: float = 0.6, slope: float = 0.5) -> float:
+    """``s`` with its top third eased: past ``at`` each step counts ``slope`` as much (0.9 -> 0.75), so the strong end
+    of a smile, a lipstick or a blush stays a photograph on faces where the full change was too much (graded
+    contact sheets: closed lips stretched into a smirk, red paint on a muted photo)."""
+    a = abs(s)
+    return float(np.sign(s) * (a if a <= at else at + (a - at) * slope))
+
+
+SKIN_CHROMA_FOR_FULL_BLUSH = 24.0  # the face skin's median Lab chroma at which a blush takes its full shift
+
+
 def blush(img: np.ndarray, lm: np.ndarray, u: float, s: float) -> np.ndarray:
-    return shift(img, fr.cheeks(img, lm, u), BLUSH, perceived(s))
+    """A rose flush on the cheeks; on a muted photo (skin of little colour) proportionally less of it, at least 60 %,
+    as the same flush on grey-ish skin reads as a pink patch."""
+    cheeks = fr.cheeks(img, lm, u)
+    face = fr.skin(img, lm, u) > 0.5
+    chroma = float(np.median(np.hypot(*np.moveaxis(lab(img)[..., 1:][face], -1, 0)))) if face.sum() >= 50 else SKIN_CHROMA_FOR_FULL_BLUSH
+    k = float(np.clip(chroma / SKIN_CHROMA_FOR_FULL_BLUSH, 0.6, 1.0))
+    return shift(img, cheeks, BLUSH, perceived(knee(s)) * k)
+
+
+CONTRAST_FOR_FULL_TAN = 12.0  # the spread (std) of the face skin's L* at which a tan takes its full shift
 
 
 def tan(img: np.ndarray, lm: np.ndarray, u: float, s: float) -> np.ndarray:
-    """Tanned (s > 0) or paler (s < 0) skin, over the whole region that ``img`` covers."""
+    """Tanned (s > 0) or paler (s < 0) skin, over the whole region that ``img`` covers.
+
+    On a washed-out photo (bright skin of little contrast, as in film stills) the same shift is a larger part of
+    what the skin's own shading spans, and reads as a grey mask over a face that no longer matches its neck: there
+    the shift is scaled by the skin's lightness spread against CONTRAST_FOR_FULL_TAN (at least half of it)."""
     if not s:
         return img
-    return shift(img, fr.all_skin(img, lm, u), TAN if s > 0 else PALER, abs(perceived(s)))
+    mask = fr.all_skin(img, lm, u)
+    face = fr.skin(img, lm, u) > 0.5
+    spread = float(lab(img)[..., 0][face].std()) if face.sum() >= 50 else CONTRAST_FOR_FULL_TAN
+    k = float(np.clip(spread / CONTRAST_FOR_FULL_TAN, 0.5, 1.0))
+    return shift(img, mask, TAN if s > 0 else PALER, abs(perceived(s)) * k)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...faces import regions as fr
-from .colour import perceived
+from .colour import knee, perceived
 from .warps import DisplacementField
 
 # how much of the jaw line's push each point takes (2..14: cheek to cheek; the chin, 8, barely moves)
@@ -26,6 +26,7 @@ JAW_PROFILE = {2: 0.45, 3: 0.8, 4: 1.0, 5: 1.0, 6: 0.75, 7: 0.4, 8: 0.1, 9: 0.4,
 def smile(field: DisplacementField, lm: np.ndarray, u: float, s: float) -> None:
     if not s:
         return
+    s = knee(s)  # the strong end eased: a full lift stretches closed lips into a smirk
     mouth_w = np.linalg.norm(lm[54] - lm[48])
     lift = (0.16 if s > 0 else 0.12) * u * s
     for corner, side in ((48, -1.0), (54, 1.0)):
