@@ -41,7 +41,7 @@ class EngineFacts:
         return 8 if self.batches else 1
 
 
-DIFFUSION_MODULES = ("diffusers", "insightface", "open_clip")
+DIFFUSION_MODULES = ("diffusers", "onnxruntime", "open_clip")  # ArcFace runs on onnxruntime (no insightface: one OpenCV)
 FACTS = {
     "offline": EngineFacts("offline", batches=False, gpus_per_replica=0.0, extra="",
                            title="landmark warps and recolours of the photo itself; no GPU, no download"),
@@ -114,7 +114,7 @@ def load_engine(name: str = "offline", *, face_index: int = 0, models_dir: str |
     if name == "diffusion":
         try:
             import diffusers  # noqa: F401
-            import insightface  # noqa: F401
+            import onnxruntime  # noqa: F401
             import open_clip  # noqa: F401
         except ImportError as exc:
             raise EngineUnavailableError(f"the diffusion engine needs {exc.name}: pip install 'chatface[diffusion]'") from None
@@ -128,7 +128,7 @@ def load_engine(name: str = "offline", *, face_index: int = 0, models_dir: str |
     if name == "ledits":
         try:
             import diffusers  # noqa: F401
-            import insightface  # noqa: F401
+            import onnxruntime  # noqa: F401
             import open_clip  # noqa: F401
             import transformers  # noqa: F401
         except ImportError as exc:

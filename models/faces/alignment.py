@@ -99,3 +99,36 @@ def arcface_keypoints(landmarks: np.ndarray) -> np.ndarray:
     """The five points ArcFace alignment uses (eye centres, nose tip, mouth corners) from 68 landmarks."""
     lm = np.asarray(landmarks, np.float64)
     return np.stack([lm[36:42].mean(0), lm[42:48].mean(0), lm[30], lm[48], lm[54]]).astype(np.float32)
+
+
+# ArcFace's five-point template in its 112x112 crop (eyes, nose tip, mouth corners): the crop every ArcFace model
+# of insightface's model zoo was trained on (its ``face_align.arcface_dst``)
+ARCFACE_TEMPLATE = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
+                            np.float64)
+
+
+def arcface_matrix(keypoints: np.ndarray, size: int = 112) -> np.ndarray:
+    """The (2, 3) similarity transform (rotation, uniform scale, shift) taking five keypoints onto ArcFace's template
+    at ``size`` (a multiple of 112 or of 128, as in insightface's ``estimate_norm``): least squares (Umeyama)."""
+    from skimage.transform import SimilarityTransform
+
+    if size % 112 == 0:
+        dst = ARCFACE_TEMPLATE * (size / 112.0)
+    elif size % 128 == 0:
+        dst = ARCFACE_TEMPLATE * (size / 128.0) + [8.0 * size / 128.0, 0.0]
+    else:
+        raise ValueError(f"an ArcFace crop is 112 or 128 pixels (or a multiple), not {size}")
+    tform = SimilarityTransform.from_estimate(np.asarray(keypoints, np.float64), dst) if hasattr(SimilarityTransform, "from_estimate") \
+        else _estimated(SimilarityTransform, keypoints, dst)
+    return np.asarray(tform.params[:2], np.float64)
+
+
+def _estimated(cls, src, dst):
+    tform = cls()
+    tform.estimate(np.asarray(src, np.float64), dst)
+    return tform
+
+
+def arcface_crop(image: np.ndarray, keypoints: np.ndarray, size: int = 112) -> np.ndarray:
+    """The face cut out as ArcFace sees it: ``image`` warped by ``arcface_matrix`` into a ``size`` square (black outside)."""
+    return cv2.warpAffine(image, arcface_matrix(keypoints, size), (size, size), borderValue=0.0)

@@ -1,10 +1,15 @@
-"""Identity with ArcFace through insightface: the scorer the diffusion engine uses.
+"""Identity with ArcFace: the scorer the diffusion engine uses.
 
-The recognition network is an ONNX file loaded by ``insightface.model_zoo.get_model``:
-by default the ``buffalo_l`` pack's ``w600k_r50.onnx``, which insightface
-downloads into ~/.insightface/models on the user's machine, or any ArcFace
-ONNX path. Faces are aligned with insightface's own ``norm_crop`` from five
-points of dlib's 68 landmarks; the score is the cosine of the two embeddings.
+The recognition network is an ONNX file run with onnxruntime: by default the
+``buffalo_l`` pack's ``w600k_r50.onnx`` in ~/.insightface/models (where
+``chatface models fetch`` or insightface itself puts it), or any ArcFace ONNX
+path. It is run as insightface's ``ArcFaceONNX`` runs it (the same five-point
+alignment, ``models.faces.alignment.arcface_crop``; BGR in, the pixel mean and
+scale read from the graph as insightface reads them), without importing
+insightface: that package requires the GUI build of OpenCV, which would sit
+beside the headless one chatface uses (two OpenCVs in one environment). The
+test suite checks that the embeddings equal insightface's where it is
+installed. The score is the cosine of the two embeddings.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import numpy as np
 
 from ...errors import ChatfaceError
 from ..base import IdentityScore, IdentityScorer, Latent
-from ..faces.alignment import arcface_keypoints
+from ..faces.alignment import arcface_crop, arcface_keypoints
 from ..faces.detection import find_face
 
 DEFAULT_ARCFACE = Path("~/.insightface/models/buffalo_l/w600k_r50.onnx")
@@ -30,23 +35,43 @@ class ArcFaceUnavailableError(ChatfaceError):
 def resolve_arcface_path(path: str | os.PathLike | None) -> Path:
     p = Path(path).expanduser() if path else DEFAULT_ARCFACE.expanduser()
     if not p.is_file():
-        hint = ("download the buffalo_l pack once with insightface on a machine with network "
-                "(python -c \"from insightface.app import FaceAnalysis; FaceAnalysis(name='buffalo_l')\") "
-                "or set CHATFACE_ARCFACE to an ArcFace .onnx file") if not path else "check the path"
+        hint = ("fetch it once on a machine with network (chatface models fetch asyrp DIR puts the buffalo_l pack's "
+                "network there) or set CHATFACE_ARCFACE to an ArcFace .onnx file") if not path else "check the path"
         raise ArcFaceUnavailableError(f"ArcFace model not found at {p}: {hint}")
     return p
 
 
+def pixel_normalisation(onnx_path: Path) -> tuple[float, float]:
+    """(mean, std) of the pixels a recognition network expects: (0, 1) when its first nodes subtract and scale
+    themselves (the networks converted from MXNet), else (127.5, 127.5): insightface's rule, read off the graph."""
+    import onnx
+
+    nodes = onnx.load(str(onnx_path), load_external_data=False).graph.node[:8]
+    sub = any(n.name.startswith(("Sub", "_minus")) for n in nodes)
+    mul = any(n.name.startswith(("Mul", "_mul")) for n in nodes)
+    return (0.0, 1.0) if sub and mul else (127.5, 127.5)
+
+
 class ArcFaceIdentityScorer(IdentityScorer):
     name = "arcface"
+
     def __init__(self, onnx_path: str | os.PathLike | None = None, *, same_person_cosine: float = DEFAULT_SAME_PERSON):
-        import insightface
+        import onnxruntime
 
         self.path = resolve_arcface_path(onnx_path)
-        model = insightface.model_zoo.get_model(str(self.path), providers=["CPUExecutionProvider"])
-        if model is None or getattr(model, "taskname", "") != "recognition":
-            raise ArcFaceUnavailableError(f"{self.path} is not an ArcFace recognition model (insightface did not route it as one)")
-        self.model = model
+        try:
+            self.session = onnxruntime.InferenceSession(str(self.path), providers=["CPUExecutionProvider"])
+        except Exception as exc:  # noqa: BLE001 - not an ONNX file, or a broken one: one line
+            raise ArcFaceUnavailableError(f"{self.path} is not an ONNX network onnxruntime can run ({type(exc).__name__})") from None
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        shape = inputs[0].shape
+        if len(inputs) != 1 or len(outputs) != 1 or len(shape) != 4 or shape[1] != 3 or shape[2] != shape[3] \
+                or not isinstance(shape[2], int) or shape[2] < 112 or shape[2] % 16:
+            raise ArcFaceUnavailableError(f"{self.path} is not an ArcFace recognition model (it takes {shape}, not one square "
+                                          "RGB face of 112 pixels or more)")
+        self.input_name, self.output_name = inputs[0].name, outputs[0].name
+        self.input_size = int(shape[2])
+        self.mean, self.std = pixel_normalisation(self.path)
         self.threshold = same_person_cosine
 
     @property
@@ -54,16 +79,10 @@ class ArcFaceIdentityScorer(IdentityScorer):
         return f"ArcFace cosine >= {self.threshold} (distance = 1 - cosine < {1 - self.threshold:.2f})"
 
     def embedding(self, image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-        import warnings
-
-        from insightface.utils import face_align
-
-        size = self.model.input_size[0]
-        bgr = np.ascontiguousarray(image[..., ::-1])
-        with warnings.catch_warnings():  # insightface calls a scikit-image API that warns of its future removal
-            warnings.simplefilter("ignore", FutureWarning)
-            aligned = face_align.norm_crop(bgr, landmark=arcface_keypoints(landmarks), image_size=size)
-        feat = self.model.get_feat(aligned).ravel().astype(np.float64)
+        """The unit-length embedding of the face at ``landmarks`` (68 points) in the RGB ``image``."""
+        aligned = arcface_crop(np.ascontiguousarray(image), arcface_keypoints(landmarks), self.input_size)  # RGB, as the network reads it
+        blob = ((aligned.astype(np.float32) - self.mean) / self.std).transpose(2, 0, 1)[None]
+        feat = self.session.run([self.output_name], {self.input_name: np.ascontiguousarray(blob)})[0].ravel().astype(np.float64)
         return feat / (np.linalg.norm(feat) + 1e-12)
 
     def score(self, image_a: np.ndarray, image_b: np.ndarray, face_hint: Latent | None = None) -> IdentityScore:

@@ -1,7 +1,7 @@
 """Identity scorers: does the edited photo still show the same person?
 
 The offline default uses dlib's 128-d face embedding (same person when the L2
-distance is below 0.6, dlib's own criterion); ArcFace through insightface
+distance is below 0.6, dlib's own criterion); ArcFace (insightface's buffalo_l network on onnxruntime)
 replaces it with the diffusion engine. The source photo's embedding is cached,
 so a self-check attempt costs one embedding.
 """

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from ..engines.diffusion import ddim, unet_split
 from ..engines.diffusion.hspace import MappingNetwork, save_mapping
 from ..engines.diffusion.tensors import to_tensor
-from ..faces.alignment import align_face, arcface_keypoints
+from ..faces.alignment import align_face, arcface_keypoints, arcface_matrix
 from ..faces.detection import find_face
 from ..images import IMAGE_SUFFIXES, load_image
 
@@ -104,8 +104,6 @@ class Losses:
 
 def prepare_faces(images_dir: Path, size: int, cache: Path, model_noise, scheduler, steps: int, device, dtype, log) -> list[dict]:
     """Align and invert every face in the folder once; x_T and the ArcFace crop map are cached on disk."""
-    from insightface.utils import face_align
-
     cache.mkdir(parents=True, exist_ok=True)
     faces = []
     for path in sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
@@ -122,7 +120,7 @@ def prepare_faces(images_dir: Path, size: int, cache: Path, model_noise, schedul
         crop, al = align_face(image, face.landmarks, size)
         kps = arcface_keypoints(face.landmarks)
         kps_crop = (al.matrix[:, :2] @ kps.T.astype(np.float64)).T + al.matrix[:, 2]
-        m_arc = face_align.estimate_norm(kps_crop.astype(np.float32), 112)
+        m_arc = arcface_matrix(kps_crop, 112)
         x_t = ddim.invert(model_noise, scheduler, to_tensor(crop, device, dtype), steps)
         item = {"name": path.name, "x_T": x_t.cpu(), "theta": _affine_theta(m_arc, size, 112)}
         torch.save(item, target)

@@ -10,9 +10,9 @@ What it does, in order:
    ``--from`` (``checkpoint/<file>.pth`` under a folder or a base URL); its
    sha256 must be the pinned one, else it is refused and deleted;
 3. ArcFace for the identity check, ``DEST/arcface.onnx``: ``arcface.onnx``
-   from ``--from``, else the buffalo_l pack's recognition model, which
-   insightface downloads into ~/.insightface once (skipped with
-   ``arcface=False``);
+   from ``--from``, else the buffalo_l pack's recognition model, downloaded
+   from insightface's release into ~/.insightface once, where insightface
+   keeps it too (skipped with ``arcface=False``);
 4. CLIP for the direction check, ``DEST/clip`` (open_clip's ``local-dir``
    layout): a ``clip/`` folder in that layout from ``--from``, else OpenAI's
    ViT-B-32 weights (``clip/ViT-B-32.pt`` from ``--from``, else OpenAI's own
@@ -187,16 +187,34 @@ def _arcface(source: str | None, partial: Path, progress: bool) -> Path:
             pass  # the mirror has none: insightface's own pack below
     path = DEFAULT_ARCFACE.expanduser()
     if not path.is_file():
-        try:
-            from insightface.utils.storage import ensure_available
-
-            ensure_available("models", "buffalo_l")
-        except Exception as exc:  # noqa: BLE001 - offline, release errors: one line
-            raise FetchError(f"could not download insightface's buffalo_l pack for ArcFace ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
-                             f"put an ArcFace arcface.onnx in the --from folder, or fetch with --no-arcface and set CHATFACE_ARCFACE") from None
-    if not path.is_file():
-        raise FetchError(f"insightface's buffalo_l pack has no {path.name}; fetch with --no-arcface and set CHATFACE_ARCFACE")
+        _buffalo_l(path, partial, progress)
     return path
+
+
+BUFFALO_L_URL = "https://github.com/deepinsight/insightface/releases/download/model-zoo/buffalo_l.zip"  # insightface's own release (its 2.x model zoo)
+
+
+def _buffalo_l(path: Path, partial: Path, progress: bool) -> None:
+    """insightface's buffalo_l pack, downloaded from its release (as insightface itself would), and its recognition
+    network put at ``path`` (~/.insightface/models/buffalo_l/, where insightface keeps it too)."""
+    import zipfile
+
+    zipped = download(BUFFALO_L_URL, partial / "buffalo_l.zip", progress=progress,
+                      hint="put an ArcFace arcface.onnx in the --from folder, or fetch with --no-arcface and set CHATFACE_ARCFACE")
+    try:
+        with zipfile.ZipFile(zipped) as pack:
+            member = next((m for m in pack.namelist() if m.rsplit("/", 1)[-1] == path.name), None)
+            if member is None:
+                raise FetchError(f"insightface's buffalo_l pack has no {path.name}; fetch with --no-arcface and set CHATFACE_ARCFACE")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            staging = path.with_name(path.name + ".part")
+            with pack.open(member) as src, open(staging, "wb") as out:
+                shutil.copyfileobj(src, out)
+            staging.replace(path)
+    except zipfile.BadZipFile:
+        zipped.unlink(missing_ok=True)
+        raise FetchError(f"{BUFFALO_L_URL} did not give a zip file; run the same command again, or put an ArcFace "
+                         "arcface.onnx in the --from folder") from None
 
 
 CLIP_BY_HAND = (f"put OpenAI's {CLIP_FILE} ({CLIP_URL}) into FOLDER/clip/ and run again with --from FOLDER, "

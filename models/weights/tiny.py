@@ -7,7 +7,7 @@
 - ``mappings/<id>.safetensors``: a mapping network for every attribute id;
 - ``clip/``: a small open_clip CLIP (config + safetensors), loaded with ``local-dir:``;
 - ``arcface.onnx``: an ArcFace-shaped ONNX network (112x112 RGB in, 512-d out)
-  that insightface routes as a recognition model.
+  that runs as a recognition model (one square RGB face in, one embedding out).
 
 Every file goes through the same save code as trained weights and loads
 through the same loading code as real ones. THEIR EDITS ARE MEANINGLESS:
