@@ -31,6 +31,35 @@ class NoFaceError(ChatfaceModelError):
     """No face was found where one is needed."""
 
 
+class Why(str):
+    """Why an engine refuses an edit: the words (the string itself, shown to users and planners) and a ``code`` that
+    code branches on instead of the words (one of the ``WHY_*`` below), so rewording a reason changes no decision.
+    Pickled whole: an engine on a Ray replica gives its reasons to its caller."""
+
+    code: str
+
+    def __new__(cls, text: str, code: str) -> "Why":
+        made = super().__new__(cls, text)
+        made.code = code
+        return made
+
+    def __reduce__(self):
+        return (Why, (str(self), self.code))
+
+
+WHY_NOT_AVAILABLE = "not_available"  # the engine has nothing for this attribute
+WHY_NO_NETWORK = "no_network"  # the diffusion engine has no h-space network for it (fetch or train one)
+WHY_NO_PROMPT = "no_prompt"  # the LEDITS++ engine has no editing prompt for it
+WHY_WITHDRAWN = "withdrawn"  # the engine once drew it; its version did not pass for a photograph
+WHY_ONE_DIRECTION = "one_direction"  # the engine does the other direction only
+WHY_NEEDS_TEXT = "needs_text_engine"  # a free-text concept, on an engine that does not take text
+
+
+def why_code(why: str) -> str:
+    """The code of a reason (a plain string, from an engine that gives none: WHY_NOT_AVAILABLE)."""
+    return getattr(why, "code", WHY_NOT_AVAILABLE)
+
+
 class UnsupportedAttributeError(ChatfaceModelError):
     """The engine cannot render this attribute (or this direction of it)."""
 

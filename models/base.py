@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from ..errors import ChatfaceModelError, ImageError, NoFaceError, UnsupportedAttributeError  # noqa: F401 - named here too
+from ..errors import (WHY_NEEDS_TEXT, WHY_NOT_AVAILABLE, WHY_ONE_DIRECTION, ChatfaceModelError, ImageError, NoFaceError,  # noqa: F401 - named here too
+                      UnsupportedAttributeError, Why)
 
 if TYPE_CHECKING:
     from .scorers.realism import RealismScorer
@@ -129,16 +130,16 @@ class Generator(ABC):
                 continue
             if concept_text(attr) is not None:
                 if not self.accepts_text:
-                    bad[attr] = "free-text concepts need a text-driven engine (--engine ledits)"
+                    bad[attr] = Why("free-text concepts need a text-driven engine (--engine ledits)", WHY_NEEDS_TEXT)
                 continue
             if attr not in supported:
-                bad[attr] = "not available"
+                bad[attr] = Why("not available", WHY_NOT_AVAILABLE)
                 continue
             pos, neg = supported[attr]
             if spec.strength > 0 and not pos:
-                bad[attr] = "only the negative direction is available"
+                bad[attr] = Why("only the negative direction is available", WHY_ONE_DIRECTION)
             if spec.strength < 0 and not neg:
-                bad[attr] = "the negative direction (removal/reduction) is not available"
+                bad[attr] = Why("the negative direction (removal/reduction) is not available", WHY_ONE_DIRECTION)
         if bad:
             raise UnsupportedAttributeError(bad)
 

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from chatface.agent.planners.intent_parser import IntentParser
+from chatface.errors import WHY_NO_NETWORK, WHY_NOT_AVAILABLE, WHY_WITHDRAWN, Why
 from chatface.agent.planners.offline import OfflinePlanner
 from chatface.models.engines.catalog import ENGINES, engine_attributes
 from chatface.tools.capabilities import engine_offers, engines_report, refusal
@@ -45,13 +46,26 @@ def test_a_models_folder_offers_the_networks_it_holds(tmp_path):
 
 
 def test_a_refusal_names_the_engine_that_really_does_the_edit():
-    text = refusal("eyeglasses", 1, "offline", "the offline engine's version did not pass for a photograph, so it is withdrawn")
+    text = refusal("eyeglasses", 1, "offline", Why("the offline engine's version did not pass for a photograph, so it is withdrawn", WHY_WITHDRAWN))
     assert text.startswith("glasses: the offline engine withdrew it") and "the ledits engine does it (--engine ledits" in text
     # the diffusion engine has a network for anger, and is preferred to the text-driven engine
-    assert "the diffusion engine does it (--engine diffusion" in refusal("angry", 1, "offline", "not available")
+    assert "the diffusion engine does it (--engine diffusion" in refusal("angry", 1, "offline", Why("not available", WHY_NOT_AVAILABLE))
     # the diffusion engine has no network for bigger eyes: the offline engine does them, on the core install
-    assert "the offline engine does it (--engine offline, on the core install)" in refusal("big_eyes", 1, "diffusion", "no h-space network")
-    assert refusal("blue_eyes", -1, "ledits", "not available").endswith("and no engine here can")
+    assert "the offline engine does it (--engine offline, on the core install)" in refusal("big_eyes", 1, "diffusion", Why("no h-space network", WHY_NO_NETWORK))
+    assert refusal("blue_eyes", -1, "ledits", "not available").endswith("and no engine here can")  # a plain string: not available
+
+
+def test_a_refusal_follows_the_reason_code_not_its_words():
+    """Rewording an engine's reason changes nothing in the refusal; and the code survives pickling (Ray replicas)."""
+    import pickle
+
+    from chatface.errors import UnsupportedAttributeError
+
+    reworded = Why("this one was taken out after grading", WHY_WITHDRAWN)
+    assert "withdrew it" in refusal("eyeglasses", 1, "offline", reworded)
+    assert "has no network for it" in refusal("big_eyes", 1, "diffusion", Why("nothing trained yet", WHY_NO_NETWORK))
+    again = pickle.loads(pickle.dumps(UnsupportedAttributeError({"eyeglasses": reworded})))
+    assert again.unsupported["eyeglasses"] == reworded and again.unsupported["eyeglasses"].code == WHY_WITHDRAWN
 
 
 def test_help_and_the_question_back_suggest_only_what_the_engine_does(editor, tmp_path):

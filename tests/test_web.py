@@ -596,3 +596,29 @@ def test_a_newcomer_picks_a_face_edits_it_reloads_and_carries_on(web, browser, w
     _no_error_badges(page)
     page.close()
     assert "Traceback" not in log.read_text()
+
+
+def test_a_message_cannot_vanish_while_one_runs(web, browser, tmp_path):
+    """Issue 21: while a request runs, Send and the box are off, with the typed text kept; afterwards both are back."""
+    import cv2
+    from playwright.sync_api import expect
+    from skimage import data
+
+    from chatface.models.images import save_image
+
+    url, _, _ = web
+    big = tmp_path / "big.png"
+    save_image(cv2.resize(data.astronaut(), (2400, 2400), interpolation=cv2.INTER_CUBIC), big)  # slow enough to watch
+    page = _page(browser, url)
+    status = page.locator("#status")
+    _upload(page, big)
+    expect(status).to_contain_text("Version 0", timeout=SLOW)
+    _send(page, "give her a subtle smile and red lipstick")
+    expect(page.locator("#send")).to_be_disabled(timeout=5_000)
+    expect(page.locator("#message textarea")).to_be_disabled()
+    expect(page.locator("#message textarea")).to_have_value("give her a subtle smile and red lipstick")
+    expect(status).to_contain_text("Version 1", timeout=SLOW)
+    expect(page.locator("#send")).to_be_enabled()
+    expect(page.locator("#message textarea")).to_be_enabled()
+    expect(page.locator("#message textarea")).to_have_value("")  # answered, so cleared
+    page.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import WHY_NEEDS_TEXT, WHY_NO_NETWORK, WHY_NO_PROMPT, WHY_NOT_AVAILABLE, WHY_ONE_DIRECTION, WHY_WITHDRAWN, why_code
 from ..models.engines.catalog import ENGINES, engine_attributes, engine_facts, missing_modules
 from .vocabulary import Vocabulary, default_vocabulary
 
@@ -83,16 +84,19 @@ def refusal(attribute: str, sign: float, engine: str, why: str, models_dir: str 
     return f"{head}, and no engine here can"
 
 
+REASON_WORDS = {  # an engine's reason code (errors.WHY_*) -> how a refusal says it
+    WHY_NOT_AVAILABLE: "cannot do it",
+    WHY_NO_NETWORK: "has no network for it",
+    WHY_NO_PROMPT: "has no editing prompt for it",
+    WHY_WITHDRAWN: "withdrew it: its version did not pass for a photograph",
+    WHY_ONE_DIRECTION: "does only the other direction",
+    WHY_NEEDS_TEXT: "does not take free text",
+}
+
+
 def _reason(why: str) -> str:
-    if why in ("not available", ""):
-        return "cannot do it"
-    if why.startswith("no h-space network"):
-        return "has no network for it"
-    if "withdrawn" in why:
-        return "withdrew it: its version did not pass for a photograph"
-    if "direction" in why:
-        return "does only the other direction"
-    return f"cannot do it ({why})"
+    """A refusal's reason in people's words, chosen by the reason's code, never by its wording."""
+    return REASON_WORDS.get(why_code(why), f"cannot do it ({why})")
 
 
 def engines_report(models_dir: str | None = None, vocab: Vocabulary | None = None) -> list[dict]:

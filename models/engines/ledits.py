@@ -30,6 +30,7 @@ import threading
 import cv2
 import numpy as np
 
+from ...errors import WHY_NO_PROMPT, WHY_NOT_AVAILABLE, Why, why_code
 from ..base import EditSpec, Generator, Latent, UnsupportedAttributeError, concept_text
 from ..faces.alignment import Alignment, align_face, crop_aligned, paste_back
 from ..faces.detection import face_meta, find_face
@@ -221,8 +222,8 @@ class LeditsGenerator(Generator):
         try:
             super().check_supported(edits)
         except UnsupportedAttributeError as exc:
-            raise UnsupportedAttributeError({a: "no editing prompt for this attribute" if why == "not available" else why
-                                             for a, why in exc.unsupported.items()}) from None
+            raise UnsupportedAttributeError({a: Why("no editing prompt for this attribute", WHY_NO_PROMPT) if why_code(why) == WHY_NOT_AVAILABLE
+                                             else why for a, why in exc.unsupported.items()}) from None
 
 
 def load_ledits_engine(models_dir: str | None = None, *, concepts: dict[str, dict], face_index: int = 0, device: str | None = None,

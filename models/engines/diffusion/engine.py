@@ -24,6 +24,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ....errors import WHY_NO_NETWORK, WHY_NOT_AVAILABLE, Why, why_code
 from ...base import ChatfaceModelError, EditSpec, Generator, Latent, UnsupportedAttributeError
 from ...faces.alignment import Alignment, align_face, blend_mask, paste_back
 from ...faces.detection import face_meta, find_face
@@ -83,7 +84,7 @@ class DiffusionGenerator(Generator):
         try:
             super().check_supported(edits)
         except UnsupportedAttributeError as exc:
-            raise UnsupportedAttributeError({a: NO_NETWORK if why == "not available" else why
+            raise UnsupportedAttributeError({a: Why(NO_NETWORK, WHY_NO_NETWORK) if why_code(why) == WHY_NOT_AVAILABLE else why
                                              for a, why in exc.unsupported.items()}) from None
 
     # -- the U-Net as a noise model -----------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ....errors import WHY_WITHDRAWN, Why
 from ...base import EditState, Generator, Latent, UnsupportedAttributeError
 from ...faces import regions as fr
 from ...faces.detection import face_meta, find_face
@@ -51,7 +52,8 @@ class OfflineEngine(Generator):
         try:
             super().check_supported(edits)
         except UnsupportedAttributeError as exc:
-            raise UnsupportedAttributeError({a: (WITHDRAWN_REASON if a in WITHDRAWN else r) for a, r in exc.unsupported.items()}) from None
+            raise UnsupportedAttributeError({a: (Why(WITHDRAWN_REASON, WHY_WITHDRAWN) if a in WITHDRAWN else r)
+                                             for a, r in exc.unsupported.items()}) from None
 
     # -- inversion --------------------------------------------------------
     def invert(self, image: np.ndarray, face_index: int | None = None) -> Latent:
