@@ -75,6 +75,17 @@ class EditOutcome:
         return {"tool": "apply_attribute", **asdict(self)}
 
 
+def _doable(wanted: dict, current: dict, unsupported) -> dict:
+    """``wanted`` with what the engine cannot do kept as the photo has it now (the rest is done)."""
+    state = dict(wanted)
+    for a in unsupported:
+        if a in current:
+            state[a] = current[a]
+        else:
+            state.pop(a, None)
+    return state
+
+
 def unsupported_message(engine: str, unsupported: dict[str, str], signs: dict[str, float]) -> str:
     """"Not applied: bigger eyes: the offline engine cannot do it; the ledits engine does it (--engine ledits; ...)."."""
     what = "; ".join(refusal(a, signs.get(a, 1.0), engine, why) if concept_text(a) is None
@@ -164,12 +175,7 @@ class SessionToolkit:
         wanted = apply_changes(head.state, changes, mode, t_edit_defaults=ed.t_edit_defaults(k for k, _, _ in changes))
         changed = {a for a in set(wanted) | set(head.state) if wanted.get(a) != head.state.get(a)}
         unsupported = {a: why for a, why in ed.unsupported(wanted).items() if a in changed}
-        state = dict(wanted)
-        for a in unsupported:  # keep what the photo had for these; do the rest
-            if a in head.state:
-                state[a] = head.state[a]
-            else:
-                state.pop(a, None)
+        state = _doable(wanted, head.state, unsupported)
         # What was not done opens the reply: unsupported parts, values already at their limit.
         signs = {a: float(wanted[a]["strength"]) for a in unsupported}  # only a strength other than 0 can be refused
         not_done = [unsupported_message(ed.engine_name, unsupported, signs)] if unsupported else []
@@ -219,11 +225,7 @@ class SessionToolkit:
         state = apply_changes(head.state, changes, mode, t_edit_defaults=ed.t_edit_defaults(k for k, _, _ in changes))
         unsupported = ed.unsupported(state)
         signs = {a: float(state[a]["strength"]) for a in unsupported}
-        for a in unsupported:
-            if a in head.state:
-                state[a] = head.state[a]
-            else:
-                state.pop(a, None)
+        state = _doable(state, head.state, unsupported)
         not_done = [unsupported_message(ed.engine_name, unsupported, signs)] if unsupported else []
         if state == head.state:
             return Preview(ed.image_of(head), dict(state), None, not_done)
