@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..memory.store import NodeInfo
 from .capabilities import Offer
 from .vocabulary import Vocabulary, default_vocabulary, label
 
@@ -83,7 +84,7 @@ def describe(state: dict) -> str:
     return ", ".join(f"{label(a)} {v['strength']:+.2f}" for a, v in sorted(state.items()))
 
 
-def tree_rows(nodes: list, head_id: int) -> list[tuple[object, int | str, bool]]:
+def tree_rows(nodes: list[NodeInfo], head_id: int) -> list[tuple[NodeInfo, int | str, bool]]:
     """(node, its parent's number or "-", whether it is the current node) for an edit tree, in node order."""
     by_id = {n.id: n for n in nodes}
     return [(n, by_id[n.parent_id].seq if n.parent_id in by_id else "-", n.id == head_id) for n in nodes]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable, TypeVar
 
 import numpy as np
 
+from ..errors import ChatfaceError
 from ..memory import blobs
 from ..memory.store import AttemptRecord, NodeInfo, Store
 from ..models.base import EditSpec, Latent, UnsupportedAttributeError
@@ -27,6 +28,7 @@ from .vocabulary import default_vocabulary
 T = TypeVar("T")
 
 if TYPE_CHECKING:
+    from .lanes import BackgroundLane
     from .selfcheck import SelfCheckResult
 
 
@@ -157,7 +159,7 @@ class SessionEditor:
         self.vocab = default_vocabulary()
         self._image: np.ndarray | None = None
         self._latent: Latent | None = None
-        self.lane = None  # set by the service that keeps this editor (see work)
+        self.lane: BackgroundLane | None = None  # set by the service that keeps this editor (see work)
         self.on_stage: Callable[[str], None] | None = None  # told what an edit is doing now (a web page shows it as progress)
 
     def work(self, fn: Callable[[], T]) -> T:
@@ -190,14 +192,22 @@ class SessionEditor:
             info = self.store.get_session(self.session_id, owner=self.owner)
             if info.latent_blob is not None:
                 arrays, meta = blobs.unpack_arrays(self.store.read_blob(info.latent_blob))
-                self._latent = Latent(engine=meta.pop("engine", self.parts.generator.name), arrays=arrays, meta=meta)
+                self._latent = Latent(engine=meta.pop("engine", self.engine.generator.name), arrays=arrays, meta=meta)
             else:
-                lat = self.parts.generator.invert(self.source)
+                lat = self.engine.generator.invert(self.source)
                 self.store.set_latent(self.session_id, blobs.pack_arrays(lat.arrays, {"engine": lat.engine, **lat.meta}), owner=self.owner)
                 self._latent = lat
         return self._latent
 
     # -- render and check ---------------------------------------------------
+    @property
+    def engine(self) -> EngineParts:
+        """The engine that renders and checks this session's edits; a session that only records them (a planner
+        evaluation) has none, and asking for it is a clear error, not an AttributeError on None."""
+        if self.parts is None:
+            raise ChatfaceError("this session records edits without rendering them: it has no engine")
+        return self.parts
+
     @property
     def engine_name(self) -> str:
         return self.parts.generator.name if self.parts is not None else UNRENDERED_ENGINE
@@ -206,25 +216,25 @@ class SessionEditor:
         if not self.render_images:
             return {}
         try:
-            self.parts.generator.check_supported(self._specs(state))
+            self.engine.generator.check_supported(self._specs(state))
         except UnsupportedAttributeError as exc:
             return exc.unsupported
         return {}
 
     def offers(self) -> tuple[Offer, ...]:
         """What this session's engine can edit, in people's words (an unrendered session: every attribute)."""
-        return tuple(offers_of(self.parts.generator.supported_attributes() if self.render_images else None))
+        return tuple(offers_of(self.engine.generator.supported_attributes() if self.render_images else None))
 
     @property
     def accepts_text(self) -> bool:
         """Whether this session's engine renders free-text concepts (a planner evaluation's unrendered session does not offer them)."""
-        return self.render_images and self.parts.generator.accepts_text
+        return self.render_images and self.engine.generator.accepts_text
 
     def t_edit_defaults(self, attributes) -> dict[str, int]:
         """The engine's own T_edit for those of ``attributes`` it has one for (see Generator.default_t_edit)."""
         if self.parts is None:
             return {}
-        found = {a: self.parts.generator.default_t_edit(a) for a in attributes}
+        found = {a: self.engine.generator.default_t_edit(a) for a in attributes}
         return {a: t for a, t in found.items() if t is not None}
 
     def _specs(self, state: dict) -> dict[str, EditSpec]:
@@ -232,13 +242,13 @@ class SessionEditor:
 
     def render(self, state: dict) -> np.ndarray:
         self.stage(f"Rendering {describe(state)}")
-        return self.parts.generator.decode(self.source, self.latent(), self._specs(state))
+        return self.engine.generator.decode(self.source, self.latent(), self._specs(state))
 
     def evaluate(self, image: np.ndarray, state: dict, parent_state: dict) -> Evaluation:
         """Identity against the source; direction for every attribute this edit set or changed."""
         self.stage("Checking identity, direction and realism")
         lat = self.latent()
-        ident = self.parts.identity.score(self.source, image, lat)
+        ident = self.engine.identity.score(self.source, image, lat)
         same = ident.same_person if self.thresholds.identity_distance is None else ident.distance < self.thresholds.identity_distance
         direction, ok = {}, {}
         old = strengths(parent_state)
@@ -246,14 +256,14 @@ class SessionEditor:
             if old.get(attr) == s:
                 continue
             text_a, text_b = self.vocab.text_pair(attr, s)
-            d = self.parts.direction.direction(self.source, image, text_a, text_b, attribute=attr, strength_sign=s, face_hint=lat)
+            d = self.engine.direction.direction(self.source, image, text_a, text_b, attribute=attr, strength_sign=s, face_hint=lat)
             direction[attr] = d
             ok[attr] = d >= self.thresholds.direction
-        rule = (self.parts.identity.criterion if self.thresholds.identity_distance is None
-                else f"{self.parts.identity.name} distance < {self.thresholds.identity_distance} (configured)")
+        rule = (self.engine.identity.criterion if self.thresholds.identity_distance is None
+                else f"{self.engine.identity.name} distance < {self.thresholds.identity_distance} (configured)")
         box = lat.meta.get("box")
         face_size = max(box[2] - box[0], box[3] - box[1]) if box else None
-        realism = (self.parts.realism.score(self.source, image, self.face_region(), face_size=face_size,
+        realism = (self.engine.realism.score(self.source, image, self.face_region(), face_size=face_size,
                                             landmarks=lat.arrays.get("landmarks")) if direction else None)
         return Evaluation(ident.similarity, ident.distance, same, direction, ok, rule, self.thresholds.direction, realism)
 
@@ -263,7 +273,7 @@ class SessionEditor:
         It depends only on the photo and its one inversion, so it is computed once per editor.
         """
         if not hasattr(self, "_face_region"):
-            self._face_region = self.parts.generator.edit_box(self.source, self.latent())
+            self._face_region = self.engine.generator.edit_box(self.source, self.latent())
         return self._face_region
 
     # -- memory -------------------------------------------------------------
@@ -276,14 +286,20 @@ class SessionEditor:
     def image_of(self, node: NodeInfo) -> np.ndarray:
         if node.image_blob is None and self.render_images:
             return self.render(node.state)
-        return decode_node_image(self.store.read_blob(node.image_blob), lambda: self.source, self.info.source_blob, f"node {node.seq}")
+        return decode_node_image(self.store.read_blob(self._blob_of(node)), lambda: self.source, self.info.source_blob, f"node {node.seq}")
+
+    @staticmethod
+    def _blob_of(node: NodeInfo) -> str:
+        if node.image_blob is None:
+            raise ChatfaceError(f"node {node.seq} has no stored image")
+        return node.image_blob
 
     def png_of(self, node: NodeInfo) -> bytes:
         """The node's whole image as PNG bytes: the stored blob itself when it is the whole photo (not decoded and
         re-encoded), the composed photo when the node stores only the part its edit changed."""
         if node.image_blob is None and self.render_images:
             return encode_png(self.render(node.state))
-        data = self.store.read_blob(node.image_blob)
+        data = self.store.read_blob(self._blob_of(node))
         return encode_png(self.image_of(node)) if is_patch(data) else data
 
     def preview_png(self, node: NodeInfo, longest: int = PREVIEW_SIDE) -> bytes:

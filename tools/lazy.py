@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable, Generic, TypeVar
+from typing import Callable, Generic, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -20,4 +20,4 @@ class Lazy(Generic[T]):
             if not self._built:
                 self._value = self._build()
                 self._built = True
-            return self._value
+            return cast(T, self._value)  # built: a T (None only before)

@@ -67,7 +67,7 @@ _TEXT_CHARS = re.compile(r"^[a-z0-9][a-z0-9 ,.'&/-]*$")
 
 def _vocabulary_names() -> dict[str, str]:
     """Every way the vocabulary names an attribute (id, texts, positive synonyms) -> its id."""
-    names = {}
+    names: dict[str, str] = {}
     for a in default_vocabulary().attributes.values():
         for n in (a.id, a.id.replace("_", " "), a.positive_text, *a.positive_synonyms):
             names.setdefault(n.strip().lower(), a.id)

@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+import numpy as np
+
 from ..memory.store import AttemptRecord
 from .edit_state import clamp
 from .editor import Evaluation, SessionEditor
@@ -37,7 +39,7 @@ class Candidate:
     alpha: float
     state: dict
     evaluation: Evaluation
-    image: object
+    image: np.ndarray
 
 
 class SelfCheckReason(str, Enum):
@@ -55,7 +57,7 @@ class SelfCheckResult:
     """What to store for one edit: the kept render and every attempt (the first render's included)."""
 
     kept_state: dict
-    image: object  # the kept render
+    image: np.ndarray  # the kept render
     evaluation: Evaluation  # of the kept render
     records: list[AttemptRecord]  # every render, in order, exactly one of them kept
     note: str | None = None  # what the self-check traded off; None when the first render passed (or was not re-edited)

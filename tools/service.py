@@ -206,7 +206,7 @@ class EditService:
         """The boxes (x0, y0, x1, y1) of the faces in ``image``, largest first: ``face_index`` counts in this order."""
         from ..models.faces.detection import detect_faces
 
-        return [tuple(int(v) for v in f.box) for f in detect_faces(image)]
+        return [(int(f.box[0]), int(f.box[1]), int(f.box[2]), int(f.box[3])) for f in detect_faces(image)]
 
     def open_session(self, session_id: str, *, owner: str = "local") -> SessionEditor:
         """A stored session of ``owner``, with the engine that made it (SessionNotFoundError for anyone else's)."""
@@ -276,7 +276,7 @@ class EditService:
         by_id = {n.id: n for n in nodes}
         node = by_id.get(target)
         while node is not None and node.id != head.id:
-            node = by_id.get(node.parent_id)
+            node = by_id.get(node.parent_id) if node.parent_id is not None else None
         return node is not None and target != head.id
 
     def add_shown(self, session_id: str, lines: list[dict], *, owner: str = "local") -> None:

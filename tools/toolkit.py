@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Sequence
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..errors import ChatfaceError
 from ..models.base import concept_text
@@ -166,8 +167,8 @@ class SessionToolkit:
         return (f"The photo is inverted and ready ({lat.engine} engine, {where}).{text}",
                 {"tool": "invert", "engine": lat.engine, "box": box, "free_text": self.editor.accepts_text})
 
-    def apply_attribute(self, edits: list[AttributeEdit] = (), mode: str = "set", request: str = "",
-                        concepts: list[TextConcept] = ()) -> tuple[str, dict]:
+    def apply_attribute(self, edits: Sequence[AttributeEdit] = (), mode: str = "set", request: str = "",
+                        concepts: Sequence[TextConcept] = ()) -> tuple[str, dict]:
         """Set or change attributes (and free-text concepts, where the engine accepts text); renders, checks (re-editing when a check fails) and stores the result as a new history node."""
         ed = self.editor
         head = ed.head()
@@ -214,7 +215,7 @@ class SessionToolkit:
                                  self_check=result.note, self_check_reason=result.reason.value, attempts=result.attempts, node_id=node.id, request=request,
                                  asked=asked).artifact()
 
-    def preview(self, edits: list[AttributeEdit] = (), mode: str = "set", concepts: list[TextConcept] = ()) -> Preview:
+    def preview(self, edits: Sequence[AttributeEdit] = (), mode: str = "set", concepts: Sequence[TextConcept] = ()) -> Preview:
         """What ``apply_attribute`` would render first, and its checks, without storing anything or re-editing: a
         person can look before choosing to apply it. Not a tool for planners (it changes nothing)."""
         ed = self.editor
@@ -238,7 +239,7 @@ class SessionToolkit:
         if not ed.render_images:
             raise ToolError("this session records edits without rendering them, so there is no face to verify")
         n = ed.node(node)
-        ident = ed.parts.identity.score(ed.source, ed.image_of(n), ed.latent())
+        ident = ed.engine.identity.score(ed.source, ed.image_of(n), ed.latent())
         verdict = "the same person" if ident.same_person else "NOT recognised as the same person"
         return (f"Node {n.seq}: identity similarity {ident.similarity:.3f}, distance {ident.distance:.3f}: {verdict}.",
                 {"tool": "verify_identity", "node_seq": n.seq, "similarity": ident.similarity, "distance": ident.distance,
@@ -319,7 +320,7 @@ class SessionToolkit:
                            engine=ed.engine_name, offers=ed.offers())
 
     # -- the tool surface: one list that the LangChain tools and the MCP server are both made from ----------------
-    SPECS = (
+    SPECS: tuple[tuple[str, type[BaseModel]], ...] = (
         ("invert", InvertArgs), ("apply_attribute", ApplyAttributeArgs), ("verify_identity", VerifyIdentityArgs),
         ("undo", UndoArgs), ("redo", RedoArgs), ("checkout", CheckoutArgs), ("reset", ResetArgs), ("history", HistoryArgs),
         ("export", ExportArgs),
