@@ -121,10 +121,6 @@ def all_skin(image: np.ndarray, lm: np.ndarray, u: float) -> np.ndarray:
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     edge = np.minimum(np.minimum(xs, w - 1 - xs) / w, np.minimum(ys, h - 1 - ys) / h)
     fade = np.clip(edge / (1 / 6), 0, 1)
-    # inside the face's own outline every pixel is skin, whatever its colour: a highlight or a shadow left out
-    # there would stay as it was in the middle of the changed skin, a blotch
-    inside = face.astype(np.float32)
-    gate, lightness = np.maximum(gate, inside), np.maximum(lightness, inside)
     m = gate * lightness * fade * _near_the_face(image.shape, lm, u) * (1.0 - _features(image.shape, lm, u))
     return feather(m.astype(np.float32), 0.04 * u)
 

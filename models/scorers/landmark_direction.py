@@ -1,11 +1,11 @@
 """Offline direction scorer: a measured check per attribute, no network model.
 
 For each attribute the offline engine renders, a measurement on the photo
-before and after. Shapes are measured on landmarks found again on the edit
-(mouth-corner lift for a smile, the jaw's width for face fullness), or by
-matching (the scale at which the edit's eyes match the photo's). Colours are measured in Lab on the region they
-paint: lip redness (a*) for lipstick, cheek redness for blush, and the skin's
-warmth less its lightness (b* - L*) for a tan.
+before and after. Shapes are measured by the pixels' motion (the optical flow
+at the mouth's landmarks for a smile), on landmarks found again on the edit
+(the jaw's width for face fullness), or by matching (the scale at which the
+edit's eyes match the photo's). Colours are measured in Lab on the region they
+paint: lip redness (a*) for lipstick, cheek redness for blush.
 The change is normalised to a signed score about in [-1, 1] (tanh of the
 change over a typical full-strength change), positive when it goes the
 requested way. CLIP directional similarity replaces it with the diffusion
@@ -42,7 +42,7 @@ class LandmarkDirectionScorer(DirectionScorer):
     name = "landmark"
 
     # attribute -> typical change at full strength (the unit of the score)
-    SCALES = {"smiling": 0.10, "lipstick": 14.0, "big_eyes": 0.05, "chubby": 0.06, "rosy_cheeks": 6.0, "tanned": 10.0}
+    SCALES = {"smiling": 0.10, "lipstick": 14.0, "big_eyes": 0.05, "chubby": 0.06, "rosy_cheeks": 6.0}
 
     def direction(self, image_a, image_b, text_a, text_b, attribute=None, strength_sign=1.0, face_hint: Latent | None = None) -> float:
         if attribute is None:
@@ -67,17 +67,15 @@ class LandmarkDirectionScorer(DirectionScorer):
             la, lb = landmarks_in_box(a, box), landmarks_in_box(b, box)
             before = self._geometry(la, attr)
             return (self._geometry(lb, attr) - before) / max(before, 1e-6), attr
-        if attr in ("rosy_cheeks", "tanned"):
-            reach = (0.9 if attr == "rosy_cheeks" else 1.6) * u
+        if attr == "rosy_cheeks":
+            reach = 0.9 * u
             x0, y0 = np.maximum(np.floor(lm.min(0) - reach), 0).astype(int)
             x1, y1 = np.ceil(lm.max(0) + reach).astype(int) + 1
             a, b = a[y0:y1, x0:x1].astype(np.float32), b[y0:y1, x0:x1].astype(np.float32)
             local = lm - [x0, y0]
-            m = fr.cheeks(a, local, u) if attr == "rosy_cheeks" else fr.all_skin(a, local, u)
+            m = fr.cheeks(a, local, u)
             la, lb = _masked_mean(_lab(a), m), _masked_mean(_lab(b), m)
-            if attr == "rosy_cheeks":
-                return float(lb[1] - la[1]), attr
-            return float((lb[2] - lb[0]) - (la[2] - la[0])), attr
+            return float(lb[1] - la[1]), attr
         if attr == "lipstick":
             # measured on a window around the lips (the mask's feather is well inside it), so the cost does not
             # grow with the photo

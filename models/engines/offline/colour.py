@@ -5,8 +5,6 @@ fill, so the skin's and lips' detail stays as it was photographed.
 
 - **lipstick**: the lips toward a red (on), or toward the face's own skin colour (off).
 - **blush**: a rose flush on the apples of the cheeks.
-- **tan**: the skin (face, ears and neck in the face's region) darker and warmer (tanned), or lighter and
-  cooler (paler), gated by the face's own skin colour so hair, eyes and background stay.
 """
 
 from __future__ import annotations
@@ -19,8 +17,7 @@ from ...faces import regions as fr
 LIPSTICK = (175, 22, 45)
 # Lab shifts at full strength: (L*, a*, b*)
 BLUSH = (-2.0, 11.0, 1.5)
-TAN = (-9.0, 2.5, 7.0)
-PALER = (7.0, -2.5, -6.0)
+TAN = (-9.0, 2.5, 7.0)  # the withdrawn tan's shift: the benchmark's deliberately broken hard-edged tan still draws it
 
 
 def lab(rgb_f: np.ndarray) -> np.ndarray:
@@ -114,19 +111,3 @@ def blush(img: np.ndarray, lm: np.ndarray, u: float, s: float) -> np.ndarray:
     return shift(img, cheeks, BLUSH, perceived(knee(s)) * k)
 
 
-CONTRAST_FOR_FULL_TAN = 12.0  # the spread (std) of the face skin's L* at which a tan takes its full shift
-
-
-def tan(img: np.ndarray, lm: np.ndarray, u: float, s: float) -> np.ndarray:
-    """Tanned (s > 0) or paler (s < 0) skin, over the whole region that ``img`` covers.
-
-    On a washed-out photo (bright skin of little contrast, as in film stills) the same shift is a larger part of
-    what the skin's own shading spans, and reads as a grey mask over a face that no longer matches its neck: there
-    the shift is scaled by the skin's lightness spread against CONTRAST_FOR_FULL_TAN (at least half of it)."""
-    if not s:
-        return img
-    mask = fr.all_skin(img, lm, u)
-    face = fr.skin(img, lm, u) > 0.5
-    spread = float(lab(img)[..., 0][face].std()) if face.sum() >= 50 else CONTRAST_FOR_FULL_TAN
-    k = float(np.clip(spread / CONTRAST_FOR_FULL_TAN, 0.5, 1.0))
-    return shift(img, mask, TAN if s > 0 else PALER, abs(perceived(s)) * k)
