@@ -76,10 +76,11 @@ def cap_chroma(before: np.ndarray, after: np.ndarray, mask: np.ndarray, most: fl
 
 
 def lipstick(img: np.ndarray, lm: np.ndarray, u: float, s: float, skin_rgb=None, chroma_limit: float | None = None) -> np.ndarray:
-    """Lipstick on (s > 0: red, no more colourful than ``chroma_limit``, the photo's own range) or off (s < 0)."""
+    """Lipstick on (s > 0: red, no more colourful than ``chroma_limit``, the photo's own range, and proportionally
+    less of it on a muted photo, as a blush) or off (s < 0)."""
     lips = fr.lips(img.shape, lm, u)
     if s > 0:
-        out = recolour(img, lips, LIPSTICK, 0.8, 0.35, knee(s))
+        out = recolour(img, lips, LIPSTICK, 0.8, 0.35, knee(s) * muted(img, lm, u))
         return out if chroma_limit is None else cap_chroma(img, out, lips, chroma_limit)
     return recolour(img, lips, tuple(skin_rgb * 0.9), 0.6, 0.2, -s)
 
@@ -98,16 +99,22 @@ def knee(s: float, at: float = 0.6, slope: float = 0.5) -> float:
     return float(np.sign(s) * (a if a <= at else at + (a - at) * slope))
 
 
-SKIN_CHROMA_FOR_FULL_BLUSH = 24.0  # the face skin's median Lab chroma at which a blush takes its full shift
+SKIN_CHROMA_FOR_FULL_BLUSH = 24.0  # the face skin's median Lab chroma at which a blush or a lipstick takes its full colour
 
 
 def blush(img: np.ndarray, lm: np.ndarray, u: float, s: float) -> np.ndarray:
     """A rose flush on the cheeks; on a muted photo (skin of little colour) proportionally less of it, at least 60 %,
     as the same flush on grey-ish skin reads as a pink patch."""
-    cheeks = fr.cheeks(img, lm, u)
+    return shift(img, fr.cheeks(img, lm, u), BLUSH, perceived(knee(s)) * muted(img, lm, u))
+
+
+def muted(img: np.ndarray, lm: np.ndarray, u: float) -> float:
+    """How much of a colour edit a photo takes: its face skin's median Lab chroma against SKIN_CHROMA_FOR_FULL_BLUSH,
+    at least 0.6 (a dim or film-muted photo: the same red there glows as if pasted on), at most 1."""
     face = fr.skin(img, lm, u) > 0.5
-    chroma = float(np.median(np.hypot(*np.moveaxis(lab(img)[..., 1:][face], -1, 0)))) if face.sum() >= 50 else SKIN_CHROMA_FOR_FULL_BLUSH
-    k = float(np.clip(chroma / SKIN_CHROMA_FOR_FULL_BLUSH, 0.6, 1.0))
-    return shift(img, cheeks, BLUSH, perceived(knee(s)) * k)
+    if face.sum() < 50:
+        return 1.0
+    chroma = float(np.median(np.hypot(*np.moveaxis(lab(img)[..., 1:][face], -1, 0))))
+    return float(np.clip(chroma / SKIN_CHROMA_FOR_FULL_BLUSH, 0.6, 1.0))
 
 
