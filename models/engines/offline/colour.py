@@ -33,8 +33,10 @@ def _blend(img: np.ndarray, new: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return img * (1.0 - a) + new * a
 
 
-def recolour(img: np.ndarray, mask: np.ndarray, target_rgb, chroma: float, light: float, strength: float) -> np.ndarray:
-    """Move the region's colour toward ``target_rgb``: chroma (a, b) and mean lightness, keeping texture."""
+def recolour(img: np.ndarray, mask: np.ndarray, target_rgb, chroma: float, light: float, strength: float,
+             lighten: bool = True) -> np.ndarray:
+    """Move the region's colour toward ``target_rgb``: chroma (a, b) and mean lightness, keeping texture; with
+    ``lighten`` False the lightness may only fall (a red on dark lips in a dim photo must not glow)."""
     alpha = np.clip(mask * strength, 0, 1)
     if not np.any(alpha):
         return img
@@ -43,7 +45,7 @@ def recolour(img: np.ndarray, mask: np.ndarray, target_rgb, chroma: float, light
     sel = mask > 0.3
     mean_l = float(src[..., 0][sel].mean()) if sel.any() else float(src[..., 0].mean())
     new = src.copy()
-    new[..., 0] = src[..., 0] + (t[0] - mean_l) * light
+    new[..., 0] = src[..., 0] + ((t[0] - mean_l) if lighten else min(0.0, t[0] - mean_l)) * light
     new[..., 1] = src[..., 1] + (t[1] - src[..., 1]) * chroma
     new[..., 2] = src[..., 2] + (t[2] - src[..., 2]) * chroma
     new[..., 0] = np.clip(new[..., 0], 0, 100)
@@ -59,6 +61,18 @@ def shift(img: np.ndarray, mask: np.ndarray, lab_shift: tuple[float, float, floa
         out[..., c] += mask * (v * strength)
     out[..., 0] = np.clip(out[..., 0], 0, 100)
     return rgb(out)
+
+
+def _shade_bound(before: np.ndarray, after: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``after`` with the colour it added scaled by each pixel's own lightness (full from L* 55 up, at least 35 %):
+    a real lipstick darkens into the lips' shadowed outline rather than painting it a saturated dark red (which
+    reads as drawn-on liner)."""
+    a, b = lab(before), lab(after)
+    k = np.clip(a[..., 0] / 55.0, 0.35, 1.0)
+    sel = mask > 0
+    for c in (1, 2):
+        b[..., c] = np.where(sel, a[..., c] + (b[..., c] - a[..., c]) * k, b[..., c])
+    return rgb(b)
 
 
 def cap_chroma(before: np.ndarray, after: np.ndarray, mask: np.ndarray, most: float) -> np.ndarray:
@@ -80,7 +94,8 @@ def lipstick(img: np.ndarray, lm: np.ndarray, u: float, s: float, skin_rgb=None,
     less of it on a muted photo, as a blush) or off (s < 0)."""
     lips = fr.lips(img.shape, lm, u)
     if s > 0:
-        out = recolour(img, lips, LIPSTICK, 0.8, 0.35, knee(s) * muted(img, lm, u))
+        out = recolour(img, lips, LIPSTICK, 0.8, 0.35, knee(s) * muted(img, lm, u), lighten=False)
+        out = _shade_bound(img, out, lips)
         return out if chroma_limit is None else cap_chroma(img, out, lips, chroma_limit)
     return recolour(img, lips, tuple(skin_rgb * 0.9), 0.6, 0.2, -s)
 
