@@ -20,6 +20,7 @@ import numpy as np
 from ..base import DirectionScorer, Latent
 from ..faces import regions as fr
 from ..faces.detection import find_face, landmarks_in_box
+from .realism import matched_scale
 
 
 def _lab(img: np.ndarray) -> np.ndarray:
@@ -89,8 +90,7 @@ class LandmarkDirectionScorer(DirectionScorer):
     @staticmethod
     def _mouth_lift(a: np.ndarray, b: np.ndarray, lm: np.ndarray, u: float) -> float:
         """How much more the mouth smiles in ``b`` than in ``a``, in face units: the lips' middle moved down against
-        the corners (the geometry ``_geometry`` measures on landmarks), read off the optical flow (DIS) between the
-        two mouths at the photo's landmarks. Landmarks found again on the edited mouth jump by a pixel or two, which
+        the corners, read off the optical flow (DIS) between the two mouths at the photo's landmarks. Landmarks found again on the edited mouth jump by a pixel or two, which
         made the score fall as a smile grew; the flow follows the pixels the edit moved."""
         x0, y0 = np.maximum(np.floor(lm[fr.OUTER_LIPS].min(0) - 0.7 * u), 0).astype(int)
         x1, y1 = np.ceil(lm[fr.OUTER_LIPS].max(0) + 0.7 * u).astype(int) + 1
@@ -129,26 +129,11 @@ class LandmarkDirectionScorer(DirectionScorer):
                 continue
             pa = cv2.cvtColor(np.ascontiguousarray(a[y0:y0 + 4 * r, x0:x0 + 4 * r]), cv2.COLOR_RGB2GRAY).astype(np.float32)
             pb = cv2.cvtColor(np.ascontiguousarray(b[y0:y0 + 4 * r, x0:x0 + 4 * r]), cv2.COLOR_RGB2GRAY).astype(np.float32)
-            centre = (float(c[0] - x0), float(c[1] - y0))
-            core = pa[r:3 * r, r:3 * r]
-            core = (core - core.mean()) / (core.std() + 1e-6)
-            best, best_score = 1.0, -np.inf
-            for k in scales:
-                # b shrunk by k about the centre is a when b's eye is k times a's
-                m = cv2.getRotationMatrix2D(centre, 0.0, 1.0 / k)
-                warped = cv2.warpAffine(pb, m, (4 * r, 4 * r), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-                w = warped[r:3 * r, r:3 * r]
-                score = float(((w - w.mean()) / (w.std() + 1e-6) * core).mean())
-                if score > best_score:
-                    best, best_score = float(k), score
-            found.append(best)
+            found.append(matched_scale(pa, pb, (float(c[0] - x0), float(c[1] - y0)), scales))
         return float(np.mean(found)) if found else 1.0
 
     @staticmethod
     def _geometry(lm: np.ndarray, attr: str) -> float:
-        if attr == "smiling":
-            centre_y = (lm[51, 1] + lm[57, 1] + lm[62, 1] + lm[66, 1]) / 4
-            return float(centre_y - (lm[48, 1] + lm[54, 1]) / 2)
         if attr == "chubby":  # the face's width at the cheeks and jaw over the eye distance
             return float(np.mean([np.linalg.norm(lm[i] - lm[16 - i]) for i in (3, 4, 5)]) / fr.unit(lm))
         raise ValueError(attr)

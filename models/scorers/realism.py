@@ -191,6 +191,23 @@ def _texture(src: np.ndarray, out: np.ndarray, changed: np.ndarray, region_px: i
 EYE_SCALES = np.linspace(0.6, 1.8, 121)
 
 
+def matched_scale(before: np.ndarray, after: np.ndarray, centre: tuple[float, float], scales) -> float:
+    """The scale about ``centre`` at which square patch ``after`` best matches ``before`` (normalised cross-correlation
+    of their central halves): ``after`` shrunk by k about the centre is ``before`` when its content is k times larger."""
+    side = before.shape[0]
+    q = side // 4
+    core = before[q:3 * q, q:3 * q]
+    core = (core - core.mean()) / (core.std() + 1e-6)
+    best, best_score = 1.0, -np.inf
+    for k in scales:
+        warped = cv2.warpAffine(after, cv2.getRotationMatrix2D(centre, 0.0, 1.0 / float(k)), (side, side), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REFLECT)[q:3 * q, q:3 * q]
+        score = float(((warped - warped.mean()) / (warped.std() + 1e-6) * core).mean())
+        if score > best_score:
+            best, best_score = float(k), score
+    return best
+
+
 def eye_scale(source: np.ndarray, edited: np.ndarray, lm: np.ndarray) -> float:
     """How much larger the eyes are in ``edited`` than in ``source`` (``lm``: the photo's 68 points in these images'
     coordinates): for each eye, the scale about its centre at which the edited eye's lightness best matches the
@@ -217,18 +234,7 @@ def eye_scale(source: np.ndarray, edited: np.ndarray, lm: np.ndarray) -> float:
         if np.array_equal(pa, pb):
             found.append(1.0)
             continue
-        q = side // 4
-        centre = (float(c[0] - x0) * f, float(c[1] - y0) * f)
-        core = pa[q:3 * q, q:3 * q]
-        core = (core - core.mean()) / (core.std() + 1e-6)
-        best, best_score = 1.0, -np.inf
-        for k in EYE_SCALES:
-            warped = cv2.warpAffine(pb, cv2.getRotationMatrix2D(centre, 0.0, 1.0 / float(k)), (side, side), flags=cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_REFLECT)[q:3 * q, q:3 * q]
-            score = float(((warped - warped.mean()) / (warped.std() + 1e-6) * core).mean())
-            if score > best_score:
-                best, best_score = float(k), score
-        found.append(best)
+        found.append(matched_scale(pa, pb, (float(c[0] - x0) * f, float(c[1] - y0) * f), EYE_SCALES))
     return max(found, key=lambda k: abs(np.log(k))) if found else 1.0
 
 
