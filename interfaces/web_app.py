@@ -236,6 +236,14 @@ def _moved(text: str, artifact: dict) -> str:
     return f"Now at version {artifact['node_seq']}: {state_in_words(artifact.get('state') or {})}."
 
 
+def _slider_edit(key: str, value: float) -> tuple[list[AttributeEdit], list[TextConcept]]:
+    """A slider's value as the tools take it: an attribute edit, or a free-text concept for a concept's slider."""
+    text = concept_text(key)
+    if text is not None:
+        return [], [TextConcept(text=text, strength=float(value))]
+    return [AttributeEdit(attribute=key, strength=float(value))], []
+
+
 def _slider_keys(state: dict, extra) -> list[str]:
     """Which attribute each slider shows: the state's, in name order, then those just added."""
     return (sorted(state) + [a for a in extra if a not in state])[:SLIDERS]
@@ -423,7 +431,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             mine.update({preview_actions: gr.update(visible=False), previewing: None})  # a redraw ends any preview
             line = f"**Version {head.seq}**: {state_in_words(head.state)}"
             # undo and redo only where there is somewhere to go: a parent, an undone child
-            can = {undo: head.parent_id is not None, redo: backend.service.can_redo(session_id, owner=owner)}
+            can = {undo: head.parent_id is not None, redo: backend.service.can_redo(session_id, owner=owner, tree=(head, nodes))}
             return {compare: gr.update(value=pair, visible=True, label="Before | After"), picker: gr.update(visible=False),
                     gallery: gr.update(value=items, selected_index=head_index),
                     scores: rows, status: f"{note}  \n{line}" if note else line, download: gr.update(value=str(target), interactive=True),
@@ -583,10 +591,8 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             before = ed.head().seq
             request_text = f"slider: {label(key)} {float(value):+.2f}"
             try:
-                if concept_text(key) is not None:
-                    _, art = tools.apply_attribute([], "set", request_text, [TextConcept(text=concept_text(key), strength=float(value))])
-                else:
-                    _, art = tools.apply_attribute([AttributeEdit(attribute=key, strength=float(value))], "set", request_text)
+                edits, concepts = _slider_edit(key, value)
+                _, art = tools.apply_attribute(edits, "set", request_text, concepts)
             finally:
                 ed.on_stage = None
             plain = plain_reply("", [art], attempts_of(session_id, owner, [art]))
@@ -601,10 +607,8 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             ed.on_stage = lambda what: progress(None, desc=what)
             tools = backend.service.toolkit(ed)
             try:
-                if concept_text(key) is not None:
-                    seen = tools.preview([], "set", [TextConcept(text=concept_text(key), strength=float(value))])
-                else:
-                    seen = tools.preview([AttributeEdit(attribute=key, strength=float(value))], "set")
+                edits, concepts = _slider_edit(key, value)
+                seen = tools.preview(edits, "set", concepts)
             finally:
                 ed.on_stage = None
             head = ed.head()

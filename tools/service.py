@@ -267,12 +267,13 @@ class EditService:
         """Store a turn's messages ({"role", "content", "tool_calls"?, "tool_call_id"?, "name"?}) in one transaction."""
         self.store.add_messages(session_id, rows, owner=owner)
 
-    def can_redo(self, session_id: str, *, owner: str = "local") -> bool:
-        """Whether redo would move the head: an undo left a node to return to, and the head is still on its way there."""
+    def can_redo(self, session_id: str, *, owner: str = "local", tree: tuple[NodeInfo, list[NodeInfo]] | None = None) -> bool:
+        """Whether redo would move the head: an undo left a node to return to, and the head is still on its way there.
+        ``tree``: the session's (head, nodes) when the caller has just read them (``tree``), so they are not read again."""
         target = self.store.get_session(session_id, owner=owner).redo_node_id
         if target is None:
             return False
-        head, nodes = self.tree(session_id, owner=owner)
+        head, nodes = tree if tree is not None else self.tree(session_id, owner=owner)
         by_id = {n.id: n for n in nodes}
         node = by_id.get(target)
         while node is not None and node.id != head.id:
