@@ -52,6 +52,7 @@ WHY_NO_NETWORK = "no_network"  # the diffusion engine has no h-space network for
 WHY_NO_PROMPT = "no_prompt"  # the LEDITS++ engine has no editing prompt for it
 WHY_WITHDRAWN = "withdrawn"  # the engine once drew it; its version did not pass for a photograph
 WHY_ONE_DIRECTION = "one_direction"  # the engine does the other direction only
+WHY_NO_COLOUR = "no_colour"  # a colour taken from a reference photo, on an engine that paints its own
 WHY_NEEDS_TEXT = "needs_text_engine"  # a free-text concept, on an engine that does not take text
 
 

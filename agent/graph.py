@@ -34,6 +34,7 @@ the configured ``allow_dirs``; there are no exports.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Literal
 
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, SystemMessage, ToolMessage
@@ -42,6 +43,7 @@ from langgraph.graph import END, START, StateGraph
 
 from ..errors import ChatfaceError
 from ..tools.service import EditService, user_owner
+from ..tools.results import EditOutcome
 from ..tools.toolkit import SessionToolkit
 from .errors import PlannerError
 from .history import HISTORY_MESSAGES, refusal, to_messages, to_rows
@@ -84,8 +86,12 @@ def build_graph(planner, service: EditService, *, trusted: bool = True):
         return user_owner(user) if user else service.config.owner
 
     def toolkit_of(state: AgentState, config: RunnableConfig) -> SessionToolkit:
-        export_dir = (config.get("configurable") or {}).get("export_dir") if trusted else None
-        return service.toolkit(service.open_session(state.session_id, owner=owner_of(config)), export_dir)
+        configurable = config.get("configurable") or {}
+        export_dir = configurable.get("export_dir") if trusted else None
+        reference = configurable.get("reference")  # a reference photo attached to this turn (a path)
+        dirs = [str(Path(reference).resolve().parent)] if trusted and reference else None  # untrusted: allow_dirs only
+        return service.toolkit(service.open_session(state.session_id, owner=owner_of(config)), export_dir,
+                               reference_dirs=dirs, reference=reference)
 
     def open_run_session(state: AgentState, configurable: dict, owner: str) -> str:
         sid = configurable.get("session_id") or state.session_id
@@ -154,10 +160,10 @@ def build_graph(planner, service: EditService, *, trusted: bool = True):
                 continue
             results.append(tool.invoke({**call, "type": "tool_call"}))
         # what the user must be told whatever the planner writes: parts not done and limits; the self-check's trade-offs
-        artifacts = [getattr(m, "artifact", None) or {} for m in results]
+        edits = [e for m in results if (e := EditOutcome.of(getattr(m, "artifact", None))) is not None]
         return {"messages": results,
-                "not_done": [n for a in artifacts for n in a.get("not_done") or []],
-                "trade_offs": [a["self_check"] for a in artifacts if a.get("self_check")]}
+                "not_done": [n for e in edits for n in e.not_done],
+                "trade_offs": [e.self_check for e in edits if e.self_check]}
 
     def respond(state: AgentState, config: RunnableConfig) -> dict:
         final = state.messages[-1]

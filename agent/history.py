@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
+from ..tools.service import StoredMessage
 from ..tools.text_rules import bad_characters
 
 HISTORY_TURNS = 12
@@ -16,32 +17,33 @@ HISTORY_MESSAGES = 200  # read at most this many stored messages per turn (a tur
 MAX_MESSAGE_CHARS = 4000
 
 
-def to_messages(rows: list[dict]) -> list[BaseMessage]:
+def to_messages(rows: list[StoredMessage]) -> list[BaseMessage]:
     """Stored rows as LangChain messages: the last HISTORY_TURNS user turns, starting at a user message."""
     out: list[BaseMessage] = []
     for r in rows:
-        if r["role"] == "user":
-            out.append(HumanMessage(r["content"]))
-        elif r["role"] == "assistant":
-            out.append(AIMessage(r["content"], tool_calls=r.get("tool_calls") or []))
-        elif r["role"] == "tool":
-            out.append(ToolMessage(r["content"], tool_call_id=r.get("tool_call_id") or "", name=r.get("name")))
+        if r.role == "user":
+            out.append(HumanMessage(r.content))
+        elif r.role == "assistant":
+            out.append(AIMessage(r.content, tool_calls=r.tool_calls or []))
+        elif r.role == "tool":
+            out.append(ToolMessage(r.content, tool_call_id=r.tool_call_id or "", name=r.name))
     starts = [i for i, m in enumerate(out) if isinstance(m, HumanMessage)]
     if not starts:
         return []
     return out[starts[-HISTORY_TURNS] if len(starts) > HISTORY_TURNS else starts[0]:]
 
 
-def to_rows(messages: list[BaseMessage]) -> list[dict]:
+def to_rows(messages: list[BaseMessage]) -> list[StoredMessage]:
+    """This turn's messages as the rows the memory stores (a tool call's JSON form is LangChain's own)."""
     rows = []
     for m in messages:
         if isinstance(m, HumanMessage):
-            rows.append({"role": "user", "content": _text(m)})
+            rows.append(StoredMessage("user", _text(m)))
         elif isinstance(m, AIMessage):
             calls = [{"name": c["name"], "args": c["args"], "id": c["id"], "type": "tool_call"} for c in m.tool_calls]
-            rows.append({"role": "assistant", "content": _text(m), "tool_calls": calls or None})
+            rows.append(StoredMessage("assistant", _text(m), tool_calls=calls or None))
         elif isinstance(m, ToolMessage):
-            rows.append({"role": "tool", "content": _text(m), "tool_call_id": m.tool_call_id, "name": m.name})
+            rows.append(StoredMessage("tool", _text(m), tool_call_id=m.tool_call_id, name=m.name))
     return rows
 
 

@@ -20,6 +20,7 @@ from ..configuration import Configuration
 from ..tools.editor import SessionEditor
 from ..tools.lazy import Lazy
 from ..tools.service import EditService, NodeInfo
+from ..tools.results import EditOutcome
 from ..tools.toolkit import SessionToolkit
 from .errors import PlannerError
 from .graph import build_graph
@@ -30,16 +31,16 @@ class Reply:
     text: str
     head: NodeInfo
     tool_calls: list[dict]
-    edits: list[dict] = field(default_factory=list)  # the artifacts (EditOutcome) of this turn's apply_attribute calls
+    edits: list[EditOutcome] = field(default_factory=list)  # what this turn's apply_attribute calls did
 
     @property
     def visible_changes(self) -> list[str]:
         """The attributes this turn changed visibly and the asked way (EditOutcome.visible_changes)."""
-        return sorted({a for e in self.edits for a in e.get("visible_changes") or []})
+        return sorted({a for e in self.edits for a in e.visible_changes})
 
     @property
     def removed(self) -> list[str]:
-        return sorted({a for e in self.edits for a in e.get("removed") or []})
+        return sorted({a for e in self.edits for a in e.removed})
 
 
 class ChatService:
@@ -133,8 +134,7 @@ class ChatAgent:
         new = list(result["messages"])
         final = next((m for m in reversed(new) if isinstance(m, AIMessage)), None)
         calls = [c for m in new if isinstance(m, AIMessage) for c in m.tool_calls]
-        edits = [m.artifact for m in new if isinstance(m, ToolMessage) and isinstance(getattr(m, "artifact", None), dict)
-                 and m.artifact.get("tool") == "apply_attribute"]
+        edits = [e for m in new if isinstance(m, ToolMessage) and (e := EditOutcome.of(getattr(m, "artifact", None))) is not None]
         return Reply(final.content if final is not None else "", ed.head(), calls, edits)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 import re
 import sys
 import time
@@ -187,12 +188,12 @@ def cmd_history(args) -> int:
     if args.json:
         nodes = [{"node": n.seq, "parent": parent, "current": current, "action": n.action, "request": n.request, "state": n.state,
                   "scores": n.scores} for n, parent, current in _tree_rows(stored)]
-        print(json.dumps({"session": info.id, "head": head.seq, "nodes": nodes, "messages": stored.messages}, indent=2, default=str))
+        print(json.dumps({"session": info.id, "head": head.seq, "nodes": nodes, "messages": [asdict(m) for m in stored.messages]}, indent=2, default=str))
         return 0
     print(f"session {info.id}: {info.source_name} ({info.engine})")
     for n, parent, is_head in _tree_rows(stored):
         mark = "*" if is_head else " "
-        ident = n.scores.get("identity")
+        ident = n.identity
         extra = f"  identity {ident:.3f}" if ident is not None else ""
         print(f"{mark} {n.seq:3d} <- {parent!s:>3}  {n.action:8s} {describe(n.state)}{extra}  {n.request[:60]!r}")
     return 0

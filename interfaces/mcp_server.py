@@ -105,7 +105,7 @@ class ConnectionSessions:
             editor = self.service.open_session(session_id, owner=owner)
         except SessionNotFoundError:
             raise ToolError(f"Error: no session {session_id!r}") from None  # the same words whether it is missing or not yours
-        return self.service.toolkit(editor, self.export_dir)
+        return self.service.toolkit(editor, self.export_dir, reference_dirs=self.allowed_dirs)
 
     def current(self, stdio: bool, session_id: str | None) -> SessionToolkit:
         owner = self.owner_of_call()
@@ -194,7 +194,7 @@ def build_server(sessions: ConnectionSessions, *, auth: AuthSettings | None = No
                     raise ToolError("Error: image_base64 is not valid base64") from None
                 opener = lambda: service.open_upload(data, owner=owner, name="(uploaded over MCP)")  # noqa: E731
             editor = await _run(opener)
-            tk = service.toolkit(editor, sessions.export_dir)
+            tk = service.toolkit(editor, sessions.export_dir, reference_dirs=sessions.allowed_dirs)
         else:
             tk = sessions.current(stdio, session_id)
         sessions.remember(stdio, tk)

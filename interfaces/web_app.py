@@ -37,12 +37,13 @@ import numpy as np
 
 from ..agent.session import ChatService
 from ..errors import ChatfaceError
-from ..tools.edit_state import tree_rows
+from ..tools.edit_state import node_scores, specs, strengths, tree_rows
 from ..tools.editor import PREVIEW_SIDE, SessionEditor, fit_within
 from ..tools.capabilities import engine_offers
 from ..tools.examples import REQUESTS, SEVERAL_FACES, portrait_crop, write_example_photos
 from ..tools.schemas import AttributeEdit, TextConcept
-from ..tools.service import user_owner
+from ..tools.results import EditOutcome, MoveOutcome
+from ..tools.service import StoredAttempt, user_owner
 from ..tools.vocabulary import concept_text, label, people_label
 from .access import LoginThrottle
 from .web_replies import amount_in_words, in_page_words, plain_reply, slider_label, state_in_words
@@ -201,9 +202,9 @@ def _changed(node, parent_state: dict) -> str:
         return "original photo"
     parts = []
     for a in sorted(set(node.state) | set(parent_state)):
-        new, old = node.state.get(a, {}).get("strength"), parent_state.get(a, {}).get("strength")
+        new, old = strengths(node.state).get(a), strengths(parent_state).get(a)
         if new != old:
-            parts.append(f"{people_label(a, float(old))} removed" if new is None else amount_in_words(a, float(new)))
+            parts.append(f"{people_label(a, float(old or 0.0))} removed" if new is None else amount_in_words(a, new))
     return ", ".join(parts) or node.action
 
 
@@ -229,11 +230,11 @@ def _where(nodes, n, head, head_path: set[int]) -> str:
     return "other branch · "
 
 
-def _moved(text: str, artifact: dict) -> str:
+def _moved(text: str, move: MoveOutcome) -> str:
     """An undo / redo / checkout result in the page's words (versions, not nodes)."""
-    if not artifact.get("moved"):
+    if not move.moved:
         return in_page_words(text)
-    return f"Now at version {artifact['node_seq']}: {state_in_words(artifact.get('state') or {})}."
+    return f"Now at version {move.node_seq}: {state_in_words(move.state)}."
 
 
 def _slider_edit(key: str, value: float) -> tuple[list[AttributeEdit], list[TextConcept]]:
@@ -371,7 +372,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                     thumb = backend.thumbnail(ed, head, ed.latent().meta.get("box"))
                 except ChatfaceError:  # an engine this server does not run: listed without a picture
                     thumb = np.full((THUMB, THUMB, 3), 235, np.uint8)
-                items.append((thumb, f"{info.title} · {info.updated_at[:16].replace('T', ' ')} · {state_in_words(head.state)}"))
+                items.append((thumb, f"{info.title} · {info.updated_at[:16].replace('T', ' ')} · {state_in_words(specs(head.state))}"))
                 ids.append(info.id)
             return items, ids
 
@@ -401,14 +402,12 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 what = _changed(n, parent_state)
                 mark = _where(nodes, n, head, head_path)
                 items.append((backend.thumbnail(ed, n, box), f"{mark}{n.seq}: {what}"))
-                s = n.scores or {}
-                if s:
-                    same = f"{'yes' if s.get('same_person') else 'NO'} (distance {s.get('identity_distance', 0):.2f}; {s.get('identity_criterion', '')})"
-                    ok = s.get("direction_ok") or {}
-                    seen = ", ".join(f"{people_label(a, d)} {'yes' if ok.get(a) else 'no'} ({d:+.2f}, needs {s.get('direction_threshold', 0):+.2f})"
-                                     for a, d in (s.get("direction") or {}).items())
-                    realism = s.get("realism") or {}
-                    looks = "-" if not realism else ("yes" if realism.get("ok") else "no: " + "; ".join(realism.get("problems", {}).values()))
+                s = node_scores(n)
+                if s is not None:
+                    same = f"{'yes' if s.same_person else 'NO'} (distance {s.identity_distance:.2f}; {s.identity_criterion})"
+                    seen = ", ".join(f"{people_label(a, d)} {'yes' if s.direction_ok.get(a) else 'no'} ({d:+.2f}, needs {s.direction_threshold:+.2f})"
+                                     for a, d in s.direction.items())
+                    looks = "-" if s.realism is None else ("yes" if s.realism.ok else "no: " + "; ".join(s.realism.problems.values()))
                 else:
                     same, seen, looks = "-", "-", "-"
                 rows.append([n.seq, parent, what, same, seen or "-", looks])
@@ -423,13 +422,13 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 if i < len(keys):
                     a = keys[i]
                     # the value as the replies write it (two decimals), so the slider and the chat never disagree
-                    value = float(f"{float(head.state[a]['strength']):.2f}") if a in head.state else 0.0
+                    value = float(f"{strengths(head.state)[a]:.2f}") if a in head.state else 0.0
                     slider_updates[s] = gr.update(visible=True, value=value, label=slider_label(a),
                                                   info="not applied yet: move it to apply" if a not in head.state else "")
                 else:
                     slider_updates[s] = gr.update(visible=False, value=0)
             mine.update({preview_actions: gr.update(visible=False), previewing: None})  # a redraw ends any preview
-            line = f"**Version {head.seq}**: {state_in_words(head.state)}"
+            line = f"**Version {head.seq}**: {state_in_words(specs(head.state))}"
             # undo and redo only where there is somewhere to go: a parent, an undone child
             can = {undo: head.parent_id is not None, redo: backend.service.can_redo(session_id, owner=owner, tree=(head, nodes))}
             return {compare: gr.update(value=pair, visible=True, label="Before | After"), picker: gr.update(visible=False),
@@ -453,10 +452,9 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                             message: gr.update(interactive=True), send: gr.update(interactive=True)}
             return wrapper
 
-        def attempts_of(session_id, owner, outcomes) -> dict[int, list[dict]]:
+        def attempts_of(session_id, owner, outcomes: list[EditOutcome]) -> dict[int, list[StoredAttempt]]:
             """The stored attempts of each node these apply_attribute outcomes made (none for an edit that stored nothing)."""
-            return {o["node_seq"]: backend.service.attempts(session_id, o["node_seq"], owner=owner)
-                    for o in outcomes if o.get("node_id") is not None}
+            return {o.node_seq: backend.service.attempts(session_id, o.node_seq, owner=owner) for o in outcomes if o.node_id is not None}
 
         def chat_lines(session_id, owner) -> list:
             """The conversation as the page showed it, read back from the database (so a reload shows the same): each
@@ -592,10 +590,10 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             request_text = f"slider: {label(key)} {float(value):+.2f}"
             try:
                 edits, concepts = _slider_edit(key, value)
-                _, art = tools.apply_attribute(edits, "set", request_text, concepts)
+                outcome = EditOutcome.from_artifact(tools.apply_attribute(edits, "set", request_text, concepts)[1])
             finally:
                 ed.on_stage = None
-            plain = plain_reply("", [art], attempts_of(session_id, owner, [art]))
+            plain = plain_reply("", [outcome], attempts_of(session_id, owner, [outcome]))
             return {chat: say(history, session_id, owner, f"🎚 {amount_in_words(key, float(value))}", plain.text, plain.details,
                               pair=(before, ed.head().seq)),
                     **view(session_id, owner, extra, zoom_value)}
@@ -622,7 +620,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             note = " ".join(seen.not_done)
             return {compare: gr.update(value=pair, visible=True, label=f"Version {head.seq} | Preview (not applied)"),
                     preview_actions: gr.update(visible=True), previewing: (key, float(value)),
-                    status: f"**Preview** (not applied): version {head.seq} | {state_in_words(seen.state)}.{verdict} {note} "
+                    status: f"**Preview** (not applied): version {head.seq} | {state_in_words(specs(seen.state))}.{verdict} {note} "
                             "Apply it, discard it, or move the slider again."}
 
         def on_slider(index):
@@ -665,8 +663,9 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             tools = backend.tools(session_id, owner)
             before = tools.editor.head().seq
             text, artifact = getattr(tools, which)(1)
+            move = MoveOutcome.from_artifact(artifact)
             user = {"undo": "↶ Undo", "redo": "↷ Redo"}[which]
-            return {chat: say(history, session_id, owner, user, _moved(text, artifact), pair=(before, artifact["node_seq"])),
+            return {chat: say(history, session_id, owner, user, _moved(text, move), pair=(before, move.node_seq)),
                     **view(session_id, owner, extra, zoom_value)}
 
         @safe
@@ -687,7 +686,8 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             tools = backend.tools(session_id, owner)
             before = tools.editor.head().seq
             text, artifact = tools.checkout(seq)
-            return {chat: say(history, session_id, owner, f"Go to version {seq}", _moved(text, artifact), pair=(before, seq)),
+            return {chat: say(history, session_id, owner, f"Go to version {seq}", _moved(text, MoveOutcome.from_artifact(artifact)),
+                              pair=(before, seq)),
                     **view(session_id, owner, extra, zoom_value)}
 
         @safe

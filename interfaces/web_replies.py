@@ -12,7 +12,13 @@ smile" ending at +0.65), the plain part says so and why.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
+from ..tools.edit_state import attempt_realism, attempt_strengths
+from ..tools.editor import Evaluation, RealismScore
+from ..tools.results import EditOutcome, EditSpec
+from ..tools.selfcheck import SelfCheckReason
+from ..tools.service import StoredAttempt
 from ..tools.vocabulary import default_vocabulary, label, people_label
 
 
@@ -48,77 +54,77 @@ WHY_KEPT = {  # SelfCheckReason values (tools/selfcheck.py) -> the reply's reaso
 }
 
 
-def _why_kept(reason: str) -> str:
-    return WHY_KEPT.get(reason, "the self-check found it worked better")
+def _why_kept(reason: SelfCheckReason) -> str:
+    return WHY_KEPT.get(reason.value, "the self-check found it worked better")
 
 
-def edit_sentences(outcome: dict) -> list[str]:
+def edit_sentences(outcome: EditOutcome) -> list[str]:
     """Plain sentences about one apply_attribute outcome."""
-    out = list(outcome.get("not_done") or [])
-    state = {a: float(v["strength"]) for a, v in (outcome.get("state") or {}).items()}
-    asked = outcome.get("asked") or {}
-    changed = outcome.get("changed") or []
-    visible = outcome.get("visible_changes") or []
-    removed = outcome.get("removed") or []
+    out = list(outcome.not_done)
+    state, asked, changed, visible = outcome.strengths(), outcome.asked, outcome.changed, outcome.visible_changes
     if not changed:
         return out or ["Nothing changed."]
     shown = [f"{name_of(a, state[a])} ({strength_word(state[a])})" for a in visible if a in state]
     if shown:
         out.append(f"Done: {_and(shown)}.")
-    if removed:
-        out.append(f"Removed: {_and([label(a) for a in removed])}.")
+    if outcome.removed:
+        out.append(f"Removed: {_and([label(a) for a in outcome.removed])}.")
     weak = [a for a in changed if a in state and a not in visible]
     if weak:
         out.append(f"The {_and([name_of(a, state[a]) for a in weak])} change is too weak to see on this photo; it is kept in the "
                    "history, so you can make it stronger or undo it.")
-    kept_other = [a for a in changed if a in state and a in asked and abs(state[a] - float(asked[a])) > 0.005]
-    if kept_other and outcome.get("self_check"):
-        why = _why_kept(outcome.get("self_check_reason") or "none")
-        parts = [f"{name_of(a, state[a])} {state[a]:+.2f} instead of the {strength_word(float(asked[a]))} {float(asked[a]):+.2f} "
+    kept_other = [a for a in changed if a in state and a in asked and abs(state[a] - asked[a]) > 0.005]
+    if kept_other and outcome.self_check:
+        why = _why_kept(outcome.self_check_reason)
+        parts = [f"{name_of(a, state[a])} {state[a]:+.2f} instead of the {strength_word(asked[a])} {asked[a]:+.2f} "
                  f"you asked for" for a in kept_other]
         out.append(f"I kept {_and(parts)}: {why}. Move its slider or say so to change it.")
-    scores = outcome.get("scores") or {}
-    if scores and (visible or weak):
-        if scores.get("same_person"):
+    scores = outcome.scores
+    if scores is not None and (visible or weak):
+        if scores.same_person:
             out.append("It still looks like the same person.")
         else:
             out.append("Careful: the face no longer matches the original person closely.")
-        realism = scores.get("realism") or {}
-        problems = [p for k, p in (realism.get("problems") or {}).items() if k != "visible"]
+        problems = list(scores.artefacts.values())
         if problems:
             out.append("It does not quite look like a photograph: " + "; ".join(problems) + ".")
     return out
 
 
-def _check_rows(attempts: list[dict], scores: dict) -> list[str]:
-    criterion = scores.get("identity_criterion") or "the identity scorer's own rule"
-    threshold = scores.get("direction_threshold")
+def _looks(realism: RealismScore | None) -> str:
+    """The realism check of one render in a table cell: "-" (not measured), "looks like a photo", or its problems."""
+    if realism is None:
+        return "-"
+    return "looks like a photo" if realism.ok else "; ".join(realism.problems.values())
+
+
+def _check_rows(attempts: list[StoredAttempt], scores: Evaluation | None) -> list[str]:
+    criterion = (scores.identity_criterion if scores is not None else "") or "the identity scorer's own rule"
+    threshold = scores.direction_threshold if scores is not None else None
     rows = [f"Same person when: {criterion}. A change counts as visible in the asked direction when its direction score is "
             f"at least {threshold if threshold is not None else '(the configured threshold)'}.", "",
             "| attempt | strengths | identity distance | direction | realism | all checks passed | kept |", "|---|---|---|---|---|---|---|"]
     for a in attempts:
-        strengths = ", ".join(f"{label(k)} {float(v['strength']):+.2f}" for k, v in sorted((a.get("state") or {}).items())) or "-"
-        direction = ", ".join(f"{label(k)} {d:+.2f}" for k, d in (a.get("direction") or {}).items()) or "-"
-        realism = a.get("realism") or {}
-        looks = "-" if not realism else ("looks like a photo" if realism.get("ok") else "; ".join((realism.get("problems") or {}).values()))
-        rows.append(f"| {a.get('number', '')} | {strengths} | {float(a.get('identity_distance') or 0):.3f} | {direction} | "
-                    f"{looks} | {'yes' if a.get('passed') else 'no'} | {'**kept**' if a.get('kept') else ''} |")
+        strengths = ", ".join(f"{label(k)} {v:+.2f}" for k, v in sorted(attempt_strengths(a).items())) or "-"
+        direction = ", ".join(f"{label(k)} {float(d):+.2f}" for k, d in a.direction.items()) or "-"
+        rows.append(f"| {a.number} | {strengths} | {float(a.identity_distance or 0):.3f} | {direction} | "
+                    f"{_looks(attempt_realism(a))} | {'yes' if a.passed else 'no'} | {'**kept**' if a.kept else ''} |")
     return rows
 
 
-def plain_reply(text: str, outcomes: list[dict], attempts: dict[int, list[dict]] | None = None) -> PlainReply:
-    """The reply to show for a turn: ``text`` as the planner wrote it, ``outcomes`` its apply_attribute artifacts,
+def plain_reply(text: str, outcomes: list[EditOutcome], attempts: dict[int, list[StoredAttempt]] | None = None) -> PlainReply:
+    """The reply to show for a turn: ``text`` as the planner wrote it, ``outcomes`` what its apply_attribute calls did,
     ``attempts`` node number -> the attempts stored for it (the self-check's tries)."""
     if not outcomes:
         return PlainReply(text, "")
     sentences = [s for o in outcomes for s in edit_sentences(o)]
     details = [f"**What the tools reported:** {text}"] if text else []
     for o in outcomes:
-        tries = (attempts or {}).get(o.get("node_seq"), [])
+        tries = (attempts or {}).get(o.node_seq, [])
         if tries:
-            details += ["", f"**Checks of node {o.get('node_seq')}** ({len(tries)} attempt{'s' if len(tries) != 1 else ''}, "
+            details += ["", f"**Checks of node {o.node_seq}** ({len(tries)} attempt{'s' if len(tries) != 1 else ''}, "
                             "the kept one first)", ""]
-            details += _check_rows(sorted(tries, key=lambda a: not a.get("kept")), o.get("scores") or {})
+            details += _check_rows(sorted(tries, key=lambda a: not a.kept), o.scores)
     return PlainReply(" ".join(sentences), "\n".join(details))
 
 
@@ -137,11 +143,11 @@ def amount_in_words(key: str, strength: float) -> str:
     return f"{people_label(key, strength)} {abs(float(strength)):.2f}"
 
 
-def state_in_words(state: dict) -> str:
+def state_in_words(state: Mapping[str, EditSpec]) -> str:
     """An edit state as the page writes it: "lipstick 0.60, a smile 0.30" (the tools write "smiling +0.30")."""
     if not state:
         return "the original photo (no edits)"
-    return ", ".join(amount_in_words(a, float(v["strength"])) for a, v in sorted(state.items()))
+    return ", ".join(amount_in_words(a, e.strength) for a, e in sorted(state.items()))
 
 
 def slider_label(key: str) -> str:

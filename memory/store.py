@@ -130,6 +130,12 @@ class NodeInfo:
     def strengths(self) -> dict[str, float]:
         return {a: float(v["strength"]) for a, v in self.state.items()}
 
+    @property
+    def identity(self) -> float | None:
+        """The identity similarity of this node's kept render to the source (None: not scored, e.g. the original)."""
+        value = self.scores.get("identity")
+        return None if value is None else float(value)
+
 
 @dataclass(frozen=True)
 class SessionInfo:
@@ -158,6 +164,32 @@ class AttemptRecord:
     kept: bool = False
     note: str = ""
     realism: dict | None = None
+
+
+@dataclass(frozen=True)
+class StoredAttempt:
+    """One render of a node's self-check as it was stored: the attempt's number in the node's order, and its record."""
+
+    number: int
+    state: dict
+    identity: float | None
+    identity_distance: float | None
+    direction: dict
+    realism: dict | None
+    passed: bool
+    kept: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """One stored message of the conversation (roles: user, assistant, tool, and 'shown' for what a page displayed)."""
+
+    role: str
+    content: str
+    tool_calls: list | None = None
+    tool_call_id: str | None = None
+    name: str | None = None
 
 
 def _node_info(n: EditNode) -> NodeInfo:
@@ -333,12 +365,12 @@ class Store:
                            identity_distance=a.identity_distance, direction=a.direction, realism=a.realism, passed=a.passed, kept=a.kept,
                            note=a.note))
 
-    def attempts(self, session_id: str, node_id: int, owner: str | None = None) -> list[dict]:
+    def attempts(self, session_id: str, node_id: int, owner: str | None = None) -> list[StoredAttempt]:
         with self.unit(read=True) as db:
             self._locked_session(db, session_id, owner, lock=False)
             rows = db.execute(select(Attempt).where(Attempt.session_id == session_id, Attempt.node_id == node_id).order_by(Attempt.number)).scalars()
-            return [dict(number=a.number, state=a.state, identity=a.identity, identity_distance=a.identity_distance,
-                         direction=a.direction, realism=a.realism, passed=a.passed, kept=a.kept, note=a.note) for a in rows]
+            return [StoredAttempt(a.number, dict(a.state or {}), a.identity, a.identity_distance, dict(a.direction or {}),
+                                  a.realism, a.passed, a.kept, a.note) for a in rows]
 
     @staticmethod
     def _tree(db: Session, s: ChatSession) -> None:
@@ -393,15 +425,16 @@ class Store:
             return _node_info(n)
 
     # -- messages ---------------------------------------------------------
-    def add_messages(self, session_id: str, messages: list[dict], owner: str | None = None) -> None:
+    def add_messages(self, session_id: str, messages: Sequence[StoredMessage], owner: str | None = None) -> None:
+        """Store messages in one transaction, after the session's others."""
         with self.unit() as db:
             self._locked_session(db, session_id, owner)
             for m in messages:
-                db.add(Message(session_id=session_id, role=m["role"], content=m.get("content") or "",
-                               tool_calls=m.get("tool_calls"), tool_call_id=m.get("tool_call_id"), name=m.get("name")))
+                db.add(Message(session_id=session_id, role=m.role, content=m.content or "",
+                               tool_calls=m.tool_calls, tool_call_id=m.tool_call_id, name=m.name))
 
     def messages(self, session_id: str, owner: str | None = None, *, last: int | None = None,
-                 roles: tuple[str, ...] | None = None) -> list[dict]:
+                 roles: tuple[str, ...] | None = None) -> list[StoredMessage]:
         """The conversation in order; ``last`` keeps only the newest that many messages, ``roles`` only those roles."""
         with self.unit(read=True) as db:
             self._locked_session(db, session_id, owner, lock=False)
@@ -412,4 +445,4 @@ class Store:
                 newest = stmt.order_by(Message.id.desc()).limit(last).subquery()
                 stmt = select(Message).join(newest, Message.id == newest.c.id)
             rows = db.execute(stmt.order_by(Message.id)).scalars()
-            return [dict(role=m.role, content=m.content, tool_calls=m.tool_calls, tool_call_id=m.tool_call_id, name=m.name) for m in rows]
+            return [StoredMessage(m.role, m.content, m.tool_calls, m.tool_call_id, m.name) for m in rows]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from ..errors import (WHY_NEEDS_TEXT, WHY_NOT_AVAILABLE, WHY_ONE_DIRECTION, ChatfaceModelError, ImageError, NoFaceError,  # noqa: F401 - named here too
+from ..errors import (WHY_NEEDS_TEXT, WHY_NO_COLOUR, WHY_NOT_AVAILABLE, WHY_ONE_DIRECTION, ChatfaceModelError, ImageError, NoFaceError,  # noqa: F401 - named here too
                       UnsupportedAttributeError, Why)
 
 if TYPE_CHECKING:
@@ -35,10 +35,12 @@ def concept_text(key: str) -> str | None:
 
 @dataclass(frozen=True)
 class EditSpec:
-    """One attribute of a cumulative edit state: signed strength in [-1, 1] and T_edit."""
+    """One attribute of a cumulative edit state: signed strength in [-1, 1] and T_edit; ``colour`` ("#rrggbb"), the
+    colour to paint where an engine takes one (``Generator.takes_colour``: the offline lipstick, from a reference's lips)."""
 
     strength: float
     t_edit: int
+    colour: str | None = None
 
 
 EditState = Mapping[str, EditSpec]
@@ -114,6 +116,15 @@ class Generator(ABC):
             return None
         return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
+    def takes_colour(self, attribute: str) -> bool:
+        """Whether this engine paints ``attribute`` in a colour it is given (EditSpec.colour); none does by default."""
+        return False
+
+    def colour_for(self, attribute: str, seen_rgb: tuple[int, int, int]) -> str:
+        """The colour ("#rrggbb") to paint ``attribute`` in so that it looks like ``seen_rgb`` on a photo (an engine that
+        takes colours says how its paint mixes; by default the colour itself)."""
+        return "#{:02x}{:02x}{:02x}".format(*seen_rgb)
+
     def default_t_edit(self, attribute: str) -> int | None:
         """The T_edit this engine's model of ``attribute`` was made for, when it knows one (else the vocabulary's)."""
         return None
@@ -134,6 +145,9 @@ class Generator(ABC):
                 continue
             if attr not in supported:
                 bad[attr] = Why("not available", WHY_NOT_AVAILABLE)
+                continue
+            if spec.colour is not None and not self.takes_colour(attr):
+                bad[attr] = Why(f"the {self.name} engine paints {attr} in its own colour, not one from a reference", WHY_NO_COLOUR)
                 continue
             pos, neg = supported[attr]
             if spec.strength > 0 and not pos:

@@ -26,8 +26,8 @@ def test_multi_turn_with_the_offline_planner(editor, tmp_path):
     assert r.head.strengths() == {} and "?" in r.text
     # stored conversation, resumable with a fresh agent
     msgs = editor.store.messages(editor.session_id)
-    assert sum(m["role"] == "user" for m in msgs) == 8
-    assert any(m["tool_calls"] for m in msgs if m["role"] == "assistant")
+    assert sum(m.role == "user" for m in msgs) == 8
+    assert any(m.tool_calls for m in msgs if m.role == "assistant")
     again = chat_agent(editor, OfflinePlanner(use_embeddings=False), tmp_path)
     assert again.send("undo").head.strengths() == {"smiling": 0.5, "lipstick": 0.6}
 
@@ -42,7 +42,7 @@ def test_self_check_re_edits_when_identity_fails(editor, tmp_path):
     kept = r.head.strengths()["smiling"]
     assert 0 < kept < 0.9
     attempts = editor.store.attempts(editor.session_id, r.head.id)
-    assert len(attempts) >= 2 and sum(a["kept"] for a in attempts) == 1
+    assert len(attempts) >= 2 and sum(a.kept for a in attempts) == 1
     assert r.head.scores["identity_distance"] < 0.06
 
 

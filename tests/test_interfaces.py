@@ -69,7 +69,7 @@ def test_openai_tool_schemas_from_the_cli():
     run = run_cli(["tools", "--format", "openai"])
     assert run.returncode == 0, run.stderr
     tools = json.loads(run.stdout)
-    assert [t["function"]["name"] for t in tools] == ["invert", "apply_attribute", "verify_identity", "undo", "redo", "checkout", "reset", "history", "export"]
+    assert [t["function"]["name"] for t in tools] == ["invert", "apply_attribute", "apply_reference", "verify_identity", "undo", "redo", "checkout", "reset", "history", "export"]
     apply = tools[1]["function"]["parameters"]
     edit = apply["properties"]["edits"]["items"]
     assert edit["properties"]["strength"]["minimum"] == -1.0 and edit["properties"]["strength"]["maximum"] == 1.0
@@ -98,7 +98,7 @@ def test_mcp_server_over_stdio_edits_undoes_and_stores(photo, tmp_path, astronau
     async def scenario():
         async with Client(params, read_timeout_seconds=120) as client:
             names = [t.name for t in (await client.list_tools()).tools]
-            assert names == ["invert", "apply_attribute", "verify_identity", "undo", "redo", "checkout", "reset", "history", "export"]
+            assert names == ["invert", "apply_attribute", "apply_reference", "verify_identity", "undo", "redo", "checkout", "reset", "history", "export"]
             refused = await client.call_tool("invert", {"image_path": str(outside)})
             assert refused.is_error and "outside the directories" in _text(refused)
             early = await client.call_tool("undo", {})
@@ -218,7 +218,7 @@ def test_the_graph_for_the_langgraph_server_and_as_a_subgraph(photo, db_url, mon
     sid = out["session_id"]
     assert Store(db_url).head(sid).strengths() == {"lipstick": 0.6} and Store(db_url).get_session(sid).owner == "local"
     stored = Store(db_url).messages(sid)
-    assert [m["role"] for m in stored][0] == "user" and stored[-1]["role"] == "assistant"  # the graph stored its turn
+    assert [m.role for m in stored][0] == "user" and stored[-1].role == "assistant"  # the graph stored its turn
     assert [m.type for m in out["messages"]][0] == "human" and len(out["messages"]) == len(stored)  # this turn only
 
     # the same session, reopened by id, as one node of a foreign graph
@@ -239,7 +239,7 @@ def test_the_graph_for_the_langgraph_server_and_as_a_subgraph(photo, db_url, mon
     assert Store(db_url).head(second["session_id"]).strengths() == {"smiling": 0.9}
 
 
-def _attempts_of_head(db: str, sid: str) -> list[dict]:
+def _attempts_of_head(db: str, sid: str) -> list:
     from chatface.memory.store import Store
 
     store = Store(db)

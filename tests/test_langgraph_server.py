@@ -77,9 +77,9 @@ def test_turns_through_langgraph_dev(server, photo, tmp_path):
     assert store.get_session(sid).owner == "local"  # the caller's "owner" is not taken
     assert store.head(sid).seq == 1 and store.node(sid, 2).strengths() == {"lipstick": 0.7}
     stored = store.messages(sid)
-    users = [m["content"] for m in stored if m["role"] == "user"]
+    users = [m.content for m in stored if m.role == "user"]
     assert users == ["give her red lipstick", "a bit more", "undo", "undo"]  # every turn stored by the graph, once
-    assert any(m["role"] == "tool" for m in stored) and stored[-1]["content"].startswith("I stopped before finishing")
+    assert any(m.role == "tool" for m in stored) and stored[-1].content.startswith("I stopped before finishing")
     store.close()
     text = log.read_text()
     assert "BlockingError" not in text and "Blocking call" not in text

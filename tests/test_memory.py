@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 from chatface.memory.blobs import BlobCorruptedError
-from chatface.memory.store import SessionNotFoundError, Store
+from chatface.memory.store import SessionNotFoundError, Store, StoredMessage
 from sqlalchemy import text
 
 
@@ -111,8 +111,8 @@ def test_session_ids_never_look_like_command_line_options():
 
 def test_the_newest_messages_can_be_read_alone(store):
     sid = store.create_session(b"x", [1, 1, 3], "p.png", "offline")
-    store.add_messages(sid, [{"role": "user", "content": f"m{i}"} for i in range(30)])
-    assert [m["content"] for m in store.messages(sid, last=3)] == ["m27", "m28", "m29"]
+    store.add_messages(sid, [StoredMessage("user", f"m{i}") for i in range(30)])
+    assert [m.content for m in store.messages(sid, last=3)] == ["m27", "m28", "m29"]
     assert len(store.messages(sid)) == 30
 
 
@@ -156,9 +156,9 @@ def test_a_database_made_by_the_first_schema_upgrades_without_loss(url):
     s = Store(url)  # migrates to the newest revision
     try:
         assert s.head("s1").id == 2 and [n.seq for n in s.nodes("s1")] == [0, 1, 2]
-        assert s.messages("s1") == [dict(role="user", content="make her smile", tool_calls=None, tool_call_id=None, name=None)]
+        assert s.messages("s1") == [StoredMessage("user", "make her smile")]
         (old_attempt,) = s.attempts("s1", 3)
-        assert old_attempt["realism"] is None and s.get_session("s1").seed == 7  # 0003: attempts before it have no realism
+        assert old_attempt.realism is None and s.get_session("s1").seed == 7  # 0003: attempts before it have no realism
         assert s.redo("s1") == (s.node("s1", 2), 1)  # the redo reference survived too
         fks = {tuple(fk["constrained_columns"]): fk["referred_table"] for fk in inspect(s.engine).get_foreign_keys("sessions")}
         assert fks[("head_node_id",)] == "edit_nodes" and fks[("redo_node_id",)] == "edit_nodes"

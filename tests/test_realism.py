@@ -92,8 +92,8 @@ def test_the_self_check_backs_off_an_edit_that_shows_a_seam_and_stores_the_attem
     assert 0 < kept <= 0.45 and art["passed"] and art["scores"]["realism"]["ok"]
     assert art["self_check_reason"] == "artefacts"
     attempts = store.attempts(editor.session_id, editor.head().id)
-    assert attempts[0]["realism"]["problems"].get("seam") and not attempts[0]["kept"]
-    assert any(a["kept"] and a["realism"]["ok"] for a in attempts[1:])
+    assert attempts[0].realism["problems"].get("seam") and not attempts[0].kept
+    assert any(a.kept and a.realism["ok"] for a in attempts[1:])
 
 
 def test_a_change_too_weak_to_see_is_never_called_applied(editor, tmp_path):

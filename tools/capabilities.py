@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import WHY_NEEDS_TEXT, WHY_NO_NETWORK, WHY_NO_PROMPT, WHY_NOT_AVAILABLE, WHY_ONE_DIRECTION, WHY_WITHDRAWN, why_code
+from ..errors import WHY_NEEDS_TEXT, WHY_NO_COLOUR, WHY_NO_NETWORK, WHY_NO_PROMPT, WHY_NOT_AVAILABLE, WHY_ONE_DIRECTION, WHY_WITHDRAWN, why_code
 from ..models.engines.catalog import ENGINES, engine_attributes, engine_facts, missing_modules
 from .vocabulary import Vocabulary, default_vocabulary
 
@@ -91,6 +91,7 @@ REASON_WORDS = {  # an engine's reason code (errors.WHY_*) -> how a refusal says
     WHY_WITHDRAWN: "withdrew it: its version did not pass for a photograph",
     WHY_ONE_DIRECTION: "does only the other direction",
     WHY_NEEDS_TEXT: "does not take free text",
+    WHY_NO_COLOUR: "paints it in its own colour, not one taken from a photo",
 }
 
 

@@ -9,10 +9,16 @@ exclusive group (hair colours, eye colours) drops the others.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Mapping
 
-from ..memory.store import NodeInfo
+from ..memory.store import NodeInfo, StoredAttempt
+from ..models.base import EditSpec
+from ..models.scorers.realism import RealismScore
 from .capabilities import Offer
 from .vocabulary import Vocabulary, default_vocabulary, label
+
+if TYPE_CHECKING:
+    from .editor import Evaluation
 
 EPS = 1e-9
 
@@ -37,6 +43,7 @@ class EditContext:
     free_text: bool = False  # whether the session's engine renders free-text concepts (apply_attribute's ``concepts``)
     engine: str = "offline"  # the session's engine
     offers: tuple[Offer, ...] = ()  # what it can edit, in people's words (the help and the question back name these)
+    reference: bool = False  # whether a reference photo is attached to this turn (apply_reference can use it)
 
     def with_attributes(self, wanted: dict[str, float]) -> Version | None:
         """The newest version, other than the current one, that has every attribute of ``wanted`` in its direction."""
@@ -50,13 +57,42 @@ def strengths(state: dict) -> dict[str, float]:
     return {a: float(v["strength"]) for a, v in state.items()}
 
 
+def specs(state: dict) -> dict[str, EditSpec]:
+    """A stored edit state (JSON: attribute -> {"strength", "t_edit"}) as the typed state the engines and clients read."""
+    return {a: EditSpec(float(v["strength"]), int(v["t_edit"]), v.get("colour")) for a, v in state.items()}
+
+
+def attempt_strengths(attempt: StoredAttempt) -> dict[str, float]:
+    """The strengths a stored attempt rendered."""
+    return strengths(attempt.state)
+
+
+def attempt_realism(attempt: StoredAttempt) -> RealismScore | None:
+    """A stored attempt's realism check (None: not measured)."""
+    return RealismScore.from_dict(attempt.realism) if attempt.realism else None
+
+
+def node_scores(node: NodeInfo) -> Evaluation | None:
+    """A node's stored scores, typed (None: not scored, as the original photo and a reset)."""
+    from .editor import Evaluation
+
+    return Evaluation.from_dict(node.scores) if node.scores else None
+
+
+def as_json(state: Mapping[str, EditSpec]) -> dict:
+    """The typed state as it is stored and sent (the inverse of ``specs``)."""
+    return {a: {"strength": e.strength, "t_edit": e.t_edit, **({"colour": e.colour} if e.colour is not None else {})}
+            for a, e in state.items()}
+
+
 def clamp(x: float) -> float:
     return max(-1.0, min(1.0, x))
 
 
 def apply_changes(state: dict, edits: list[tuple[str, float, int | None]], mode: str = "set", vocab: Vocabulary | None = None,
-                  t_edit_defaults: dict[str, int] | None = None) -> dict:
-    """New state after ``edits`` [(attribute, strength, t_edit or None)] in ``mode`` 'set' or 'change'.
+                  t_edit_defaults: dict[str, int] | None = None, colours: dict[str, str] | None = None) -> dict:
+    """New state after ``edits`` [(attribute, strength, t_edit or None)] in ``mode`` 'set' or 'change'; ``colours``:
+    attribute -> "#rrggbb" to paint it in (a reference's), kept by later changes of its strength.
 
     A missing t_edit keeps the state's, else takes ``t_edit_defaults`` (the
     engine's, e.g. the T_edit a network was trained with), else the vocabulary's.
@@ -74,14 +110,16 @@ def apply_changes(state: dict, edits: list[tuple[str, float, int | None]], mode:
             new.pop(rival, None)
         default = (t_edit_defaults or {}).get(attr, vocab.default_t_edit(attr))
         t = t_edit if t_edit is not None else new.get(attr, {}).get("t_edit", default)
-        new[attr] = {"strength": value, "t_edit": int(t)}
+        paint = (colours or {}).get(attr) or new.get(attr, {}).get("colour")  # a reference's colour stays until replaced
+        new[attr] = {"strength": value, "t_edit": int(t), **({"colour": paint} if paint else {})}
     return new
 
 
 def describe(state: dict) -> str:
     if not state:
         return "the original photo (no edits)"
-    return ", ".join(f"{label(a)} {v['strength']:+.2f}" for a, v in sorted(state.items()))
+    return ", ".join(f"{label(a)} {v['strength']:+.2f}" + (f" (colour {v['colour']} from a reference)" if v.get("colour") else "")
+                     for a, v in sorted(state.items()))
 
 
 def tree_rows(nodes: list[NodeInfo], head_id: int) -> list[tuple[NodeInfo, int | str, bool]]:

@@ -21,7 +21,7 @@ from .capabilities import Offer, offers_of
 from ..models.engines.catalog import EngineParts
 from ..models.images import decode_image_bytes, encode_png, fit_within, load_image
 from ..models.scorers.realism import RealismScore
-from .edit_state import describe, strengths
+from .edit_state import describe, specs, strengths
 from .node_images import decode_node_image, encode_node_image, is_patch
 from .vocabulary import default_vocabulary
 
@@ -100,6 +100,16 @@ class Evaluation:
             "direction_threshold": self.direction_threshold,
             "realism": self.realism.as_dict() if self.realism is not None else None,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Evaluation":
+        """An evaluation as ``as_dict`` wrote it (a node's stored scores, an artifact's); ``passed`` is derived, not read."""
+        realism = d.get("realism")
+        return cls(float(d["identity"]), float(d["identity_distance"]), bool(d["same_person"]),
+                   {a: float(v) for a, v in (d.get("direction") or {}).items()},
+                   {a: bool(v) for a, v in (d.get("direction_ok") or {}).items()},
+                   str(d.get("identity_criterion") or ""), float(d.get("direction_threshold") or 0.0),
+                   RealismScore.from_dict(realism) if realism else None)
 
     def attempt(self, state: dict, *, kept: bool, note: str) -> AttemptRecord:
         """This evaluation of the render of ``state``, as a stored attempt."""
@@ -238,7 +248,7 @@ class SessionEditor:
         return {a: t for a, t in found.items() if t is not None}
 
     def _specs(self, state: dict) -> dict[str, EditSpec]:
-        return {a: EditSpec(float(v["strength"]), int(v["t_edit"])) for a, v in state.items()}
+        return specs(state)
 
     def render(self, state: dict) -> np.ndarray:
         self.stage(f"Rendering {describe(state)}")

@@ -126,6 +126,29 @@ class ApplyAttributeArgs(BaseModel):
         return self
 
 
+class ApplyReferenceArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    take: list[str] = Field(min_length=1, max_length=6, description="Attribute ids to take from the reference photo, e.g. "
+                            "['smiling'] for 'as much smile as in this photo', ['lipstick'] for 'the lipstick of this photo'.")
+    reference: str | None = Field(default=None, max_length=4096, description="Path of the reference photo (inside the "
+                                  "folders this server may read); omit it to use the reference attached to this turn.")
+    reference_base64: str | None = Field(default=None, max_length=40_000_000, description="The reference photo itself, "
+                                         "base64-encoded PNG or JPEG, instead of a path.")
+    request: str = Field(default="", max_length=2000, description="The user's words this edit answers (kept in the history).")
+
+    @field_validator("request")
+    @classmethod
+    def _plain_request(cls, v: str) -> str:
+        return check_text(v, "request")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ApplyReferenceArgs":
+        if self.reference is not None and self.reference_base64 is not None:
+            raise ValueError("give the reference as a path or as base64, not both")
+        return self
+
+
 class VerifyIdentityArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

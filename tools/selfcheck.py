@@ -79,7 +79,7 @@ def _scaled(parent: dict, target: dict, attrs: list[str], alpha: float, t_scale:
             continue
         p = float(parent.get(a, {}).get("strength", 0.0))
         s = clamp(p + alpha * (float(target[a]["strength"]) - p))
-        state[a] = {"strength": round(s, 4), "t_edit": max(t_min, int(round(target[a]["t_edit"] * t_scale)))}
+        state[a] = {**target[a], "strength": round(s, 4), "t_edit": max(t_min, int(round(target[a]["t_edit"] * t_scale)))}
     return state
 
 

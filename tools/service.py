@@ -19,6 +19,7 @@ import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from ..configuration import Configuration
 from ..errors import ChatfaceError, ImageError
 from ..memory.accounts import Accounts
 from ..memory.accounts import owner_of as user_owner  # the owner of a user's sessions ("user:NAME"), for entry points
-from ..memory.store import NodeInfo, SessionInfo, SessionNotFoundError, Store
+from ..memory.store import NodeInfo, SessionInfo, SessionNotFoundError, Store, StoredAttempt, StoredMessage
 from ..models.base import EngineParts
 from ..models.images import decode_image_bytes, load_image, save_image
 from .cache import ByteBoundedCache
@@ -37,7 +38,8 @@ from .node_images import decode_node_image
 from .toolkit import SessionToolkit
 from .vocabulary import default_vocabulary
 
-__all__ = ["EditService", "NodeInfo", "PathNotAllowedError", "QuotaError", "SessionHistory", "allowed_path", "SessionInfo", "SessionNotFoundError", "user_owner"]  # what entry points may name
+__all__ = ["EditService", "NodeInfo", "PathNotAllowedError", "QuotaError", "SessionHistory", "allowed_path", "SessionInfo", "SessionNotFoundError",
+           "StoredAttempt", "StoredMessage", "user_owner"]  # what entry points may name
 
 EDITOR_SHARE = 0.75  # of the configured cache budget: open sessions (decoded photo and inversion); the rest: decoded node images
 
@@ -49,7 +51,7 @@ class SessionHistory:
     info: SessionInfo
     head: NodeInfo
     nodes: list[NodeInfo]
-    messages: list[dict]
+    messages: list[StoredMessage]
 
 
 CONVERSATION = ("user", "assistant", "tool")  # the stored roles of the conversation (not the lines a page showed)
@@ -224,8 +226,12 @@ class EditService:
         """A session that records edits without rendering them (planner evaluation: no engine is loaded)."""
         return self._keep(open_unrendered(self.store, owner=owner, title=title))
 
-    def toolkit(self, editor: SessionEditor, export_dir: str | Path | None = None) -> SessionToolkit:
-        return SessionToolkit(editor, export_dir)
+    def toolkit(self, editor: SessionEditor, export_dir: str | Path | None = None, *,
+                reference_dirs: Sequence[str | Path] | None = None, reference: str | None = None) -> SessionToolkit:
+        """The session's tools; a reference photo is read by path only inside ``reference_dirs`` (default: the configured
+        ``allow_dirs``, none unless set; a local, trusted caller passes the folder it means)."""
+        dirs = self.config.allow_dirs if reference_dirs is None else reference_dirs
+        return SessionToolkit(editor, export_dir, reference_dirs=dirs, reference=reference)
 
     def _keep(self, editor: SessionEditor) -> SessionEditor:
         editor.lane = self.lane  # its edits run in the lane when its photo is big (SessionEditor.work)
@@ -259,12 +265,12 @@ class EditService:
         return SessionHistory(info, self.store.head(info.id, owner=owner), self.store.nodes(info.id, owner=owner),
                               self.conversation(info.id, owner=owner))
 
-    def conversation(self, session_id: str, *, owner: str = "local", last: int | None = None) -> list[dict]:
+    def conversation(self, session_id: str, *, owner: str = "local", last: int | None = None) -> list[StoredMessage]:
         """The stored conversation a planner reads (user, assistant and tool messages; ``last``: only the newest)."""
         return self.store.messages(session_id, owner=owner, last=last, roles=CONVERSATION)
 
-    def add_conversation(self, session_id: str, rows: list[dict], *, owner: str = "local") -> None:
-        """Store a turn's messages ({"role", "content", "tool_calls"?, "tool_call_id"?, "name"?}) in one transaction."""
+    def add_conversation(self, session_id: str, rows: list[StoredMessage], *, owner: str = "local") -> None:
+        """Store a turn's messages in one transaction."""
         self.store.add_messages(session_id, rows, owner=owner)
 
     def can_redo(self, session_id: str, *, owner: str = "local", tree: tuple[NodeInfo, list[NodeInfo]] | None = None) -> bool:
@@ -282,13 +288,13 @@ class EditService:
 
     def add_shown(self, session_id: str, lines: list[dict], *, owner: str = "local") -> None:
         """Chat lines as a page showed them ({"role", "content", "metadata"?}), so a reload shows them the same."""
-        self.store.add_messages(session_id, [{"role": "shown", "content": json.dumps(line)} for line in lines], owner=owner)
+        self.store.add_messages(session_id, [StoredMessage("shown", json.dumps(line)) for line in lines], owner=owner)
 
     def shown(self, session_id: str, *, owner: str = "local") -> list[dict]:
         """The chat lines a page showed for this session, in order (see add_shown)."""
-        return [json.loads(m["content"]) for m in self.store.messages(session_id, owner=owner, roles=("shown",))]
+        return [json.loads(m.content) for m in self.store.messages(session_id, owner=owner, roles=("shown",))]
 
-    def attempts(self, session_id: str, seq: int, *, owner: str = "local") -> list[dict]:
+    def attempts(self, session_id: str, seq: int, *, owner: str = "local") -> list[StoredAttempt]:
         """The renders stored for node ``seq`` (the first one and the self-check's), with their scores and which one is kept."""
         node = self.store.node(session_id, seq, owner=owner)
         return self.store.attempts(session_id, node.id, owner=owner)

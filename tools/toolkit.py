@@ -10,7 +10,7 @@ crash of the graph.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -20,10 +20,12 @@ from ..errors import ChatfaceError
 from ..models.base import concept_text
 from .capabilities import refusal
 from .face_words import which_face
-from .edit_state import EditContext, Version, apply_changes, describe, strengths, tree_rows
+from .edit_state import EditContext, Version, apply_changes, describe, specs, strengths, tree_rows
 from .editor import Evaluation, SessionEditor
+from .results import ApplyReferenceOutcome, EditOutcome, MoveOutcome
 from .schemas import (
     ApplyAttributeArgs,
+    ApplyReferenceArgs,
     AttributeEdit,
     CheckoutArgs,
     ExportArgs,
@@ -41,39 +43,6 @@ from .vocabulary import label, text_key
 
 class ToolError(ChatfaceError):
     """An error the model should read and act on."""
-
-
-@dataclass(frozen=True)
-class EditOutcome:
-    """What one apply_attribute did: the typed result every client reads (its ``artifact``).
-
-    ``not_done`` opens the reply to the user (parts the engine cannot do, values
-    at their limit); ``self_check`` is what the self-check traded off, or None
-    when the first render passed. ``applied``: every change is visible and goes
-    the asked way (Evaluation.applied); ``visible_changes``: the attributes for
-    which that holds; ``passed``: also the same person and no artefact.
-    """
-
-    node_seq: int
-    state: dict
-    parent_state: dict
-    changed: list[str]
-    applied: bool
-    passed: bool
-    scores: dict = field(default_factory=dict)
-    unsupported: dict[str, str] = field(default_factory=dict)
-    not_done: list[str] = field(default_factory=list)
-    self_check: str | None = None
-    self_check_reason: str = "none"  # a SelfCheckReason value: why the self-check re-edited (the note says it in words)
-    visible_changes: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)  # attributes taken away (not scored: there is no direction to check)
-    attempts: int = 0  # renders stored for this node (1 without a re-edit, 0 when nothing was rendered)
-    asked: dict[str, float] = field(default_factory=dict)  # the strengths asked for, of the attributes set or changed (the self-check may keep others)
-    node_id: int | None = None
-    request: str = ""
-
-    def artifact(self) -> dict:
-        return {"tool": "apply_attribute", **asdict(self)}
 
 
 def _doable(wanted: dict, current: dict, unsupported) -> dict:
@@ -151,9 +120,15 @@ class Preview:
 
 
 class SessionToolkit:
-    def __init__(self, editor: SessionEditor, export_dir: str | Path | None = None) -> None:
+    """``reference_dirs``: where apply_reference may read a reference photo by path (None: anywhere, for the local
+    command line; a server passes its allowed folders); ``reference``: the photo attached to this turn, if any."""
+
+    def __init__(self, editor: SessionEditor, export_dir: str | Path | None = None, *,
+                 reference_dirs: Sequence[str | Path] | None = (), reference: str | None = None) -> None:
         self.editor = editor
         self.export_dir = Path(export_dir).resolve() if export_dir else None
+        self.reference_dirs = reference_dirs
+        self.reference = reference
 
     # -- the tools, as plain typed functions --------------------------------
     def invert(self) -> tuple[str, dict]:
@@ -168,12 +143,12 @@ class SessionToolkit:
                 {"tool": "invert", "engine": lat.engine, "box": box, "free_text": self.editor.accepts_text})
 
     def apply_attribute(self, edits: Sequence[AttributeEdit] = (), mode: str = "set", request: str = "",
-                        concepts: Sequence[TextConcept] = ()) -> tuple[str, dict]:
+                        concepts: Sequence[TextConcept] = (), *, colours: dict[str, str] | None = None) -> tuple[str, dict]:
         """Set or change attributes (and free-text concepts, where the engine accepts text); renders, checks (re-editing when a check fails) and stores the result as a new history node."""
         ed = self.editor
         head = ed.head()
         changes = [(e.attribute, e.strength, e.t_edit) for e in edits] + [(text_key(c.text), c.strength, c.t_edit) for c in concepts]
-        wanted = apply_changes(head.state, changes, mode, t_edit_defaults=ed.t_edit_defaults(k for k, _, _ in changes))
+        wanted = apply_changes(head.state, changes, mode, t_edit_defaults=ed.t_edit_defaults(k for k, _, _ in changes), colours=colours)
         changed = {a for a in set(wanted) | set(head.state) if wanted.get(a) != head.state.get(a)}
         unsupported = {a: why for a, why in ed.unsupported(wanted).items() if a in changed}
         state = _doable(wanted, head.state, unsupported)
@@ -184,13 +159,13 @@ class SessionToolkit:
         if state == head.state:
             msg = " ".join(not_done) or "Nothing was changed."
             return msg + (" Tell the user." if not_done else ""), EditOutcome(
-                head.seq, head.state, head.state, [], applied=False, passed=True, unsupported=unsupported, not_done=not_done,
-                request=request).artifact()
+                head.seq, specs(head.state), specs(head.state), [], applied=False, passed=True, unsupported=unsupported,
+                not_done=not_done, request=request).artifact()
         if not ed.render_images:
             node = ed.commit(action="edit", request=request, state=state, image=None, evaluation=None, expected_head=head.id)
             text = " ".join([*not_done, f"Recorded (history node {node.seq}, not rendered: this session records edits only): now {describe(state)}."])
             done = sorted(changed - set(unsupported))
-            return text, EditOutcome(node.seq, state, head.state, done, applied=True, passed=True, visible_changes=done,
+            return text, EditOutcome(node.seq, specs(state), specs(head.state), done, applied=True, passed=True, visible_changes=done,
                                      unsupported=unsupported, not_done=not_done, node_id=node.id, request=request,
                                      asked=_asked(state, done)).artifact()
 
@@ -210,9 +185,10 @@ class SessionToolkit:
         text = " ".join([*not_done, outcome, f"Check: {_scores_text(node.scores)}.", *([result.note] if result.note else [])])
         if not_done:
             text += " Tell the user."
-        return text, EditOutcome(node.seq, state, head.state, done, applied=evaluation.applied, passed=evaluation.passed,
-                                 visible_changes=evaluation.visible_changes, removed=[a for a in done if a not in state], scores=node.scores, unsupported=unsupported, not_done=not_done,
-                                 self_check=result.note, self_check_reason=result.reason.value, attempts=result.attempts, node_id=node.id, request=request,
+        return text, EditOutcome(node.seq, specs(state), specs(head.state), done, applied=evaluation.applied, passed=evaluation.passed,
+                                 visible_changes=evaluation.visible_changes, removed=[a for a in done if a not in state],
+                                 scores=evaluation, unsupported=unsupported, not_done=not_done, self_check=result.note,
+                                 self_check_reason=result.reason, attempts=result.attempts, node_id=node.id, request=request,
                                  asked=asked).artifact()
 
     def preview(self, edits: Sequence[AttributeEdit] = (), mode: str = "set", concepts: Sequence[TextConcept] = ()) -> Preview:
@@ -233,6 +209,46 @@ class SessionToolkit:
         image = ed.work(lambda: ed.render(state))
         return Preview(image, dict(state), ed.evaluate(image, state, head.state), not_done)
 
+    def apply_reference(self, reference: str | None = None, take: Sequence[str] = (), request: str = "",
+                        reference_base64: str | None = None) -> tuple[str, dict]:
+        """Take attributes from a reference photo of another person: for each named attribute, the strength that shows as much of it on this face as the reference shows (measured on both faces), and where the engine paints a colour (the offline lipstick), the reference's colour. Then applied, checked and stored as apply_attribute does."""
+        import base64
+
+        from ..models.images import decode_image_bytes, load_image
+        from .reference import read_reference
+        from .service import allowed_path
+        from .vocabulary import default_vocabulary
+
+        vocab = default_vocabulary()
+        unknown = [a for a in take if a not in vocab.ids()]
+        if unknown:
+            raise ToolError(f"unknown attribute(s) {', '.join(map(repr, unknown))}; take attribute ids such as 'smiling', 'lipstick'")
+        if reference_base64 is not None:
+            try:
+                data = base64.b64decode(reference_base64, validate=True)
+            except ValueError:
+                raise ToolError("reference_base64 is not valid base64") from None
+            image = decode_image_bytes(data, "the reference photo")
+        else:
+            path = reference or self.reference
+            if path is None:
+                raise ToolError("no reference photo: attach one (a path, base64, or an upload) and ask again")
+            if self.reference_dirs is not None:
+                path = str(allowed_path(path, self.reference_dirs))
+            image = load_image(path)
+        reading = self.editor.work(lambda: read_reference(self.editor, image, list(take)))
+        if not reading.strengths:
+            return "Nothing taken from the reference: " + "; ".join(n for n in reading.notes) + ".", ApplyReferenceOutcome(
+                {}, {}, list(reading.notes), reading.measured).artifact()
+        edits = [AttributeEdit(attribute=a, strength=s) for a, s in reading.strengths.items()]
+        text, artifact = self.apply_attribute(edits, "set", request or "reference photo: " + ", ".join(take), colours=reading.colours)
+        taken = ", ".join(f"{label(a)} {s:+.2f}" + (f" in the reference's colour {reading.colours[a]}" if a in reading.colours else "")
+                          for a, s in reading.strengths.items())
+        intro = f"From the reference: {taken} (as much as the reference shows, measured on both faces)."
+        if reading.notes:
+            intro += " Not taken: " + "; ".join(reading.notes) + "."
+        return f"{intro} {text}", artifact
+
     def verify_identity(self, node: int | None = None) -> tuple[str, dict]:
         """Compare the face of a history node (default: current) with the original photo."""
         ed = self.editor
@@ -249,29 +265,29 @@ class SessionToolkit:
         """Go back ``steps`` edits."""
         node, moved = self.editor.store.undo(self.editor.session_id, steps, owner=self.editor.owner)
         text = f"Went back {moved} step(s) to node {node.seq}: {describe(node.state)}." if moved else "Nothing to undo: this is the original photo."
-        return text, {"tool": "undo", "node_seq": node.seq, "moved": moved, "state": node.state}
+        return text, MoveOutcome("undo", node.seq, moved, specs(node.state)).artifact()
 
     def redo(self, steps: int = 1) -> tuple[str, dict]:
         """Re-apply edits that were undone."""
         node, moved = self.editor.store.redo(self.editor.session_id, steps, owner=self.editor.owner)
         text = f"Re-applied {moved} step(s), now node {node.seq}: {describe(node.state)}." if moved else "Nothing to redo."
-        return text, {"tool": "redo", "node_seq": node.seq, "moved": moved, "state": node.state}
+        return text, MoveOutcome("redo", node.seq, moved, specs(node.state)).artifact()
 
     def checkout(self, node: int) -> tuple[str, dict]:
         """Go to history node ``node`` (an earlier version); the other nodes stay, so redo and later checkouts still reach them."""
         before = self.editor.head()
         n = self.editor.store.checkout(self.editor.session_id, node, owner=self.editor.owner)
         if n.id == before.id:
-            return f"Node {n.seq} is already the current one: {describe(n.state)}.", {"tool": "checkout", "node_seq": n.seq, "moved": 0, "state": n.state}
-        return f"Went to node {n.seq}: {describe(n.state)}.", {"tool": "checkout", "node_seq": n.seq, "moved": 1, "state": n.state}
+            return f"Node {n.seq} is already the current one: {describe(n.state)}.", MoveOutcome("checkout", n.seq, 0, specs(n.state)).artifact()
+        return f"Went to node {n.seq}: {describe(n.state)}.", MoveOutcome("checkout", n.seq, 1, specs(n.state)).artifact()
 
     def reset(self) -> tuple[str, dict]:
         """Back to the original photo (as a new history node, so it can be undone)."""
         head = self.editor.head()
         if not head.state:
-            return "The photo is already the original.", {"tool": "reset", "node_seq": head.seq, "state": {}}
+            return "The photo is already the original.", MoveOutcome("reset", head.seq, 0, {}).artifact()
         node = self.editor.commit_reset("reset")
-        return f"Reset to the original photo (node {node.seq}).", {"tool": "reset", "node_seq": node.seq, "state": {}}
+        return f"Reset to the original photo (node {node.seq}).", MoveOutcome("reset", node.seq, 1, {}).artifact()
 
     def history(self) -> tuple[str, dict]:
         """The edit tree of this session, with the current node marked."""
@@ -317,11 +333,12 @@ class SessionToolkit:
         last = sorted(a for a in head.state if parent is not None and head.state[a] != parent.state.get(a))
         return EditContext(strengths=strengths(head.state), last_changed=tuple(last), head=head.seq,
                            versions=tuple(Version(n.seq, n.action, strengths(n.state)) for n in nodes), free_text=ed.accepts_text,
-                           engine=ed.engine_name, offers=ed.offers())
+                           engine=ed.engine_name, offers=ed.offers(), reference=self.reference is not None)
 
     # -- the tool surface: one list that the LangChain tools and the MCP server are both made from ----------------
     SPECS: tuple[tuple[str, type[BaseModel]], ...] = (
-        ("invert", InvertArgs), ("apply_attribute", ApplyAttributeArgs), ("verify_identity", VerifyIdentityArgs),
+        ("invert", InvertArgs), ("apply_attribute", ApplyAttributeArgs), ("apply_reference", ApplyReferenceArgs),
+        ("verify_identity", VerifyIdentityArgs),
         ("undo", UndoArgs), ("redo", RedoArgs), ("checkout", CheckoutArgs), ("reset", ResetArgs), ("history", HistoryArgs),
         ("export", ExportArgs),
     )

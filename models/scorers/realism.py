@@ -87,6 +87,12 @@ class RealismScore:
         return {"seam": round(self.seam, 4), "texture": round(self.texture, 4), "gamut": round(self.gamut, 4),
                 "visible": round(self.visible, 3), "eyes": round(self.eyes, 3), "ok": self.ok, "problems": dict(self.problems)}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "RealismScore":
+        """A score as ``as_dict`` wrote it (``ok`` is derived from the problems, so it is not read)."""
+        return cls(float(d.get("seam", 0.0)), float(d.get("texture", 0.0)), float(d.get("gamut", 0.0)), float(d.get("visible", 0.0)),
+                   dict(d.get("problems") or {}), float(d.get("eyes", 1.0)))
+
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)

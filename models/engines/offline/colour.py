@@ -89,12 +89,36 @@ def cap_chroma(before: np.ndarray, after: np.ndarray, mask: np.ndarray, most: fl
     return rgb(b)
 
 
-def lipstick(img: np.ndarray, lm: np.ndarray, u: float, s: float, skin_rgb=None, chroma_limit: float | None = None) -> np.ndarray:
-    """Lipstick on (s > 0: red, no more colourful than ``chroma_limit``, the photo's own range, and proportionally
-    less of it on a muted photo, as a blush) or off (s < 0)."""
+def hex_rgb(colour: str) -> tuple[int, int, int]:
+    """"#a8323c" -> (168, 50, 60); anything else is refused (ValueError)."""
+    c = colour.strip()
+    if len(c) != 7 or c[0] != "#":
+        raise ValueError(f"a colour is '#rrggbb', not {colour!r}")
+    return int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16)
+
+
+def pigment(seen_rgb) -> str:
+    """The lipstick to paint so that lips come out like ``seen_rgb`` (a reference's lips, as photographed): the seen
+    colour's hue and lightness, at least the default lipstick's chroma. The lips of a photo are the pigment already
+    mixed with lips and light, so painting the seen colour itself would fall short of it; the strength, matched on
+    the reference, then says how much of the pigment the lips take."""
+    seen = lab(np.array([[seen_rgb]], np.float32))[0, 0]
+    full = lab(np.array([[LIPSTICK]], np.float32))[0, 0]
+    chroma = max(float(np.hypot(seen[1], seen[2])), float(np.hypot(full[1], full[2])))
+    hue = float(np.arctan2(seen[2], seen[1]))
+    light = min(float(seen[0]), 60.0)
+    out = np.clip(rgb(np.array([[[light, chroma * np.cos(hue), chroma * np.sin(hue)]]], np.float32))[0, 0], 0, 255)
+    return "#{:02x}{:02x}{:02x}".format(*(int(round(v)) for v in out))
+
+
+def lipstick(img: np.ndarray, lm: np.ndarray, u: float, s: float, skin_rgb=None, chroma_limit: float | None = None,
+             paint: str | None = None) -> np.ndarray:
+    """Lipstick on (s > 0: red, or ``paint`` ("#rrggbb", a reference's lips), no more colourful than ``chroma_limit``,
+    the photo's own range, and proportionally less of it on a muted photo, as a blush) or off (s < 0)."""
     lips = fr.lips(img.shape, lm, u)
     if s > 0:
-        out = recolour(img, lips, LIPSTICK, 0.8, 0.35, knee(s) * muted(img, lm, u), lighten=False)
+        target = LIPSTICK if paint is None else hex_rgb(paint)
+        out = recolour(img, lips, target, 0.8, 0.35, knee(s) * muted(img, lm, u), lighten=False)
         out = _shade_bound(img, out, lips)
         return out if chroma_limit is None else cap_chroma(img, out, lips, chroma_limit)
     return recolour(img, lips, tuple(skin_rgb * 0.9), 0.6, 0.2, -s)

@@ -48,6 +48,13 @@ class OfflineEngine(Generator):
         """Only the edits that pass for a photograph (``KEPT``); the withdrawn ones are refused with their reason."""
         return dict(KEPT)
 
+    def takes_colour(self, attribute: str) -> bool:
+        """The lipstick is painted in any colour (a reference's); the blush keeps its rose."""
+        return attribute == "lipstick"
+
+    def colour_for(self, attribute: str, seen_rgb: tuple[int, int, int]) -> str:
+        return colour.pigment(seen_rgb)
+
     def check_supported(self, edits: EditState) -> None:
         """As Generator.check_supported, but a withdrawn attribute says that it was withdrawn, and why."""
         try:
@@ -87,7 +94,8 @@ class OfflineEngine(Generator):
 
     # -- decoding ---------------------------------------------------------
     def decode(self, image: np.ndarray, latent: Latent, edits: EditState) -> np.ndarray:
-        active = {a: float(s.strength) for a, s in self.active_edits(image, latent, edits).items()}
+        specs = self.active_edits(image, latent, edits)
+        active = {a: float(s.strength) for a, s in specs.items()}
         if not active:
             return image.copy()
         x0, y0, x1, y1 = self._render_box(latent, active)
@@ -107,7 +115,7 @@ class OfflineEngine(Generator):
             skin = self._skin_colour(image, latent, img, (x0, y0)) if active["lipstick"] < 0 else None
             rx0, ry0, rx1, ry1 = (int(v) for v in latent.meta["roi"])
             limit = photo_chroma(image[ry0:ry1, rx0:rx1]) * 1.12 + 5.0 if active["lipstick"] > 0 else None
-            img = colour.lipstick(img, lm, u, active["lipstick"], skin, chroma_limit=limit)
+            img = colour.lipstick(img, lm, u, active["lipstick"], skin, chroma_limit=limit, paint=specs["lipstick"].colour)
 
         out = image.copy()
         out[y0:y1, x0:x1] = np.clip(np.round(img), 0, 255).astype(np.uint8)

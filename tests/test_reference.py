@@ -1,0 +1,72 @@
+"""Edits guided by a reference photo: strengths read off the reference, the lipstick's colour taken from its lips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from chatface.tools.reference import _matching_strength, read_reference
+from chatface.tools.toolkit import SessionToolkit
+
+
+def test_the_matching_strength_interpolates_between_probes_and_stops_at_the_ends():
+    probes = [(0.0, 1.0), (0.3, 2.0), (0.6, 3.0), (1.0, 3.5)]
+    assert _matching_strength(probes, 2.5) == pytest.approx(0.45)
+    assert _matching_strength(probes, 9.0) == 1.0 and _matching_strength(probes, 0.0) == 0.0
+    assert _matching_strength([(-0.6, 3.0), (0.0, 2.0), (0.6, 1.0)], 2.5) == pytest.approx(-0.3)  # a falling measure
+    assert _matching_strength([(0.0, 1.0), (0.3, 2.2), (0.6, 2.0), (1.0, 3.0)], 2.5) == pytest.approx(0.75)  # a noisy probe: held flat
+
+
+def _render(editor, state: dict) -> np.ndarray:
+    return editor.render(state)
+
+
+@pytest.mark.parametrize("attribute,strength", [("smiling", 0.6), ("big_eyes", 0.9), ("lipstick", 0.6)])
+def test_a_reference_the_engine_made_at_a_strength_reads_back_that_strength(editor, attribute, strength):
+    """The property that must hold for any meter and engine: a reference rendered at strength s from this very photo
+    gives back about s (probes at 0.3, 0.6, 1.0 and linear interpolation between them)."""
+    t = editor.t_edit_defaults([attribute]).get(attribute, 500)
+    reference = _render(editor, {attribute: {"strength": strength, "t_edit": t}})
+    reading = read_reference(editor, reference, [attribute])
+    assert attribute in reading.strengths, reading.notes
+    assert reading.strengths[attribute] == pytest.approx(strength, abs=0.2), reading
+
+
+def test_the_photo_itself_as_reference_changes_nothing(editor):
+    reading = read_reference(editor, editor.source, ["smiling", "big_eyes"])
+    assert reading.strengths == {} and len(reading.notes) == 2 and "already shows about as much" in reading.notes[0]
+
+
+def test_lipstick_takes_the_references_colour_and_the_node_rerenders_bit_for_bit(editor, tmp_path):
+    t = editor.t_edit_defaults(["lipstick"]).get("lipstick", 500)
+    reference = _render(editor, {"lipstick": {"strength": 0.9, "t_edit": t, "colour": "#8a2be2"}})  # a violet lipstick
+    ref_path = tmp_path / "ref.png"
+    Image.fromarray(reference).save(ref_path)
+    tools = SessionToolkit(editor, tmp_path / "exports", reference_dirs=[tmp_path])
+    text, art = tools.apply_reference(str(ref_path), ["lipstick"])
+    assert art["tool"] == "apply_attribute" and art["node_seq"] == 1, text
+    spec = art["state"]["lipstick"]
+    r, g, b = (int(spec["colour"][i:i + 2], 16) for i in (1, 3, 5))
+    assert b > g and r > g, spec  # violet read off the lips (mixed with the lips' own colour), not the default red
+    assert "from a reference" in text and "lipstick" in text
+    head = editor.head()
+    assert np.array_equal(editor.render(head.state), editor.image_of(head))  # stored with its colour: it re-renders the same
+
+
+def test_a_reference_outside_the_allowed_folders_or_without_a_face_is_refused(editor, tmp_path):
+    tools = SessionToolkit(editor, tmp_path / "exports", reference_dirs=[tmp_path / "refs"])
+    (tmp_path / "refs").mkdir()
+    blank = tmp_path / "refs" / "blank.png"
+    Image.fromarray(np.full((200, 200, 3), 128, np.uint8)).save(blank)
+    outside = tmp_path / "elsewhere.png"
+    Image.fromarray(editor.source).save(outside)
+    by_name = {t.name: t for t in tools.langchain_tools()}
+    call = {"name": "apply_reference", "id": "1", "type": "tool_call"}
+    out = by_name["apply_reference"].invoke({**call, "args": {"reference": str(outside), "take": ["smiling"]}})
+    assert out.content.startswith("Error") and "outside" in out.content
+    out = by_name["apply_reference"].invoke({**call, "args": {"reference": str(blank), "take": ["smiling"]}})
+    assert out.content.startswith("Error") and "face" in out.content
+    out = by_name["apply_reference"].invoke({**call, "args": {"take": ["smiling"]}})
+    assert out.content.startswith("Error") and "no reference photo" in out.content
+    assert editor.head().seq == 0  # nothing stored
