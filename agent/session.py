@@ -110,21 +110,30 @@ class ChatAgent:
         self.chats = chats
         self.toolkit = toolkit
         self.config = chats.config
+        self.reference: str | None = None  # the reference photo attached for the next turns (attach_reference)
+
+    def attach_reference(self, path: str) -> str:
+        """Attach a reference photo for "like in this photo" requests; it must read as an image (ImageError)."""
+        self.chats.service.read_photo(path)
+        self.reference = str(Path(path).resolve())
+        return self.reference
 
     @property
     def editor(self) -> SessionEditor:
         return self.toolkit.editor
 
-    def send(self, text: str, *, callbacks: list | None = None) -> Reply:
+    def send(self, text: str, *, callbacks: list | None = None, reference: str | None = None) -> Reply:
         """Run one turn through the graph, which reads the history and stores the turn (``callbacks``: LangChain
-        callback handlers; the evaluator times the planner with one)."""
+        callback handlers; the evaluator times the planner with one; ``reference``: a reference photo's path for
+        "like in this photo", else the one attached with ``attach_reference``)."""
         ed = self.editor
         export_dir = str(self.toolkit.export_dir) if self.toolkit.export_dir else None
         try:
             result = self.chats.graph.invoke(
                 {"messages": [HumanMessage((text or "").strip())]},
                 {"recursion_limit": self.config.recursion_limit, "callbacks": callbacks or [],
-                 "configurable": {"session_id": ed.session_id, "owner": ed.owner, "export_dir": export_dir}})
+                 "configurable": {"session_id": ed.session_id, "owner": ed.owner, "export_dir": export_dir,
+                                  "reference": reference or self.reference}})
         except PlannerError:
             raise
         except Exception as exc:  # noqa: BLE001 - an endpoint's own error class, said as the planner's failure

@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("request")
     p.add_argument("-o", "--output", required=True, help="where to write the edited photo (PNG or JPEG)")
     p.add_argument("--force", action="store_true", help="overwrite the output file")
+    p.add_argument("--reference", help="a reference photo for requests like 'the lipstick of this photo'")
     add_common_options(p)
 
     p = sub.add_parser("chat", help="chat about a photo, turn by turn (or resume a session)")

@@ -24,7 +24,11 @@ DEMO_TURNS = [
 
 def cmd_edit(args) -> int:
     out = check_output(args.output, args.force)
+    if args.reference and not Path(args.reference).is_file():
+        raise ValueError(f"{args.reference}: no such reference photo")
     agent = open_photo(chat_service(config_from(args)), args.photo)
+    if args.reference:
+        agent.attach_reference(args.reference)
     reply = agent.send(args.request)
     print(reply.text)
     note = face_note(agent, "use --face-index N to edit another (0 is the largest)")
@@ -52,7 +56,8 @@ def cmd_chat(args) -> int:
         raise ValueError("give a photo, or --session ID to resume one")
     editor = agent.editor
     print(f"session {editor.session_id} (resume with: chatface chat --session {editor.session_id})")
-    print("Type a request; 'save FILE' writes the current image, 'which face?' and 'face N' pick a face, 'quit' ends.")
+    print("Type a request; 'save FILE' writes the current image, 'which face?' and 'face N' pick a face, 'reference FILE' "
+          "attaches a photo for 'like in this photo', 'quit' ends.")
     note = face_note(agent, SWITCH_FACE)
     if note:
         print(f"chatface> {note}")
@@ -72,6 +77,12 @@ def cmd_chat(args) -> int:
                 continue
             save_node(agent, editor.head(), out)
             print(f"wrote {out}")
+            continue
+        if line.lower().startswith("reference "):
+            try:
+                print(f"chatface> reference attached: {agent.attach_reference(line[10:].strip())}")
+            except Exception as exc:  # noqa: BLE001 - a bad file is said and the chat goes on
+                print(f"chatface: error: {exc}", file=sys.stderr)
             continue
         asked = _face_command(line)
         if asked is not None:

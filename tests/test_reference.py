@@ -70,3 +70,43 @@ def test_a_reference_outside_the_allowed_folders_or_without_a_face_is_refused(ed
     out = by_name["apply_reference"].invoke({**call, "args": {"take": ["smiling"]}})
     assert out.content.startswith("Error") and "no reference photo" in out.content
     assert editor.head().seq == 0  # nothing stored
+
+
+def test_the_offline_planner_asks_for_a_reference_and_uses_an_attached_one(editor, photo, db_url, tmp_path):
+    from chatface.agent.session import ChatService
+    from chatface.configuration import Configuration
+    from chatface.tools.service import EditService
+
+    t = editor.t_edit_defaults(["smiling"]).get("smiling", 450)
+    ref_path = tmp_path / "ref.png"
+    Image.fromarray(editor.render({"smiling": {"strength": 0.6, "t_edit": t}})).save(ref_path)
+    config = Configuration(database_url=db_url)
+    agent = ChatService(config, service=EditService(config, store=editor.store)).open_photo(photo)
+    reply = agent.send("give her as much smile as in this photo")
+    assert "Attach the reference photo" in reply.text and reply.head.seq == 0
+    reply = agent.send("make the woman in this photo smile a little")  # "in this photo" is the photo being edited
+    assert reply.head.strengths() == {"smiling": 0.3}
+    agent.attach_reference(str(ref_path))
+    reply = agent.send("now exactly as much smile as in this photo")
+    assert reply.head.seq == 2 and 0.4 <= reply.head.strengths()["smiling"] <= 0.8, reply.text
+    assert "From the reference: smiling" in reply.text
+
+
+def test_cli_edit_takes_the_lipstick_of_a_reference(editor, photo, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    t = editor.t_edit_defaults(["lipstick"]).get("lipstick", 600)
+    ref = tmp_path / "ref.png"
+    Image.fromarray(editor.render({"lipstick": {"strength": 1.0, "t_edit": t, "colour": "#c01040"}})).save(ref)
+    out = tmp_path / "out.png"
+    env = {**os.environ, "CHATFACE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "CHATFACE_EMBEDDINGS": "0"}
+    run = subprocess.run([sys.executable, "-m", "chatface.cli", "edit", str(photo), "give her the lipstick of this photo",
+                          "--reference", str(ref), "-o", str(out)], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "From the reference: lipstick" in run.stdout and out.exists()
+    missing = subprocess.run([sys.executable, "-m", "chatface.cli", "edit", str(photo), "the lipstick of this photo",
+                              "--reference", str(tmp_path / "nope.png"), "-o", str(tmp_path / "x.png")],
+                             capture_output=True, text=True, env=env, timeout=120)
+    assert missing.returncode != 0 and "no such reference photo" in missing.stderr and not (tmp_path / "x.png").exists()

@@ -46,6 +46,20 @@ def _call(name: str, args: dict) -> dict:
     return {"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:16]}", "type": "tool_call"}
 
 
+# "as much smile as in this photo", "the lipstick of this picture", "smile like in the reference", "copy her lipstick
+# from the attached photo" (not "the woman in this photo": that is the photo being edited)
+_REFERENCE = re.compile(r"\breference\b|\b(?:of|from|like(?: in)?|as in|as on)\s+(?:this|that|the|my|the other|the attached|the new)\s+"
+                        r"(?:other\s+)?(?:photo|picture|pic|image|one)\b", re.I)
+# what can be read off a reference, in the words people use for it when the grammar finds no attribute
+_REFERENCE_WORDS = (("lipstick", "lipstick"), ("lips", "lipstick"), ("smil", "smiling"), ("grin", "smiling"), ("eyes", "big_eyes"),
+                    ("blush", "rosy_cheeks"), ("cheeks", "rosy_cheeks"), ("mouth", "mouth_open"), ("face", "chubby"))
+
+
+def reference_request(text: str) -> bool:
+    """Whether ``text`` asks for something "like in this photo" (an edit guided by a reference photo)."""
+    return _REFERENCE.search(text) is not None
+
+
 # "go back to the version with lipstick", "return to the one where she had glasses", "go back to node 3"
 _TO_VERSION = re.compile(r"\b(?:go(?:ing)?\s+back|get\s+back|return|revert|switch\s+back|back|restore)\s+to\s+(?:the\s+)?"
                          r"(?:earlier\s+|previous\s+|old\s+)?(?:version|one|image|picture|photo|edit|look)\s+"
@@ -125,6 +139,8 @@ class OfflinePlanner(BaseChatModel):
             if back is not None:
                 return Intent("undo" if back.tool_calls else "none", note="version"), back
         context = context or EditContext(strengths=dict(state))
+        if reference_request(text):
+            return self.from_reference(text, state, last, context)
         intent = self._parse(text, state, last)
         if intent.action == "edit":
             calls = []
@@ -146,6 +162,22 @@ class OfflinePlanner(BaseChatModel):
             return intent, AIMessage(content="That is about the whole photo, not the face: chatface edits only the face "
                                              "(expression, age, hair, eyes, make-up, accessories), so I left the photo as it is.")
         return intent, AIMessage(content=_small_talk(text, help_text(context)))
+
+    def from_reference(self, text: str, state: dict, last: list[str], context: EditContext) -> tuple[Intent, AIMessage]:
+        """An apply_reference for the attributes the message names; without an attached reference, a request for one."""
+        if not context.reference:
+            return Intent("none", note="reference"), AIMessage(content=(
+                "Attach the reference photo first (chat: 'reference FILE'; edit: --reference FILE; the web page: drop it "
+                "into the chat), then ask again."))
+        named = [c.attribute for c in self._parse(text, state, last).changes]
+        lowered = text.lower()
+        named += [a for word, a in _REFERENCE_WORDS if word in lowered and a not in named]
+        if not named:
+            return Intent("clarify", note="reference"), AIMessage(content=(
+                "What should I take from the reference photo: its smile, its lipstick, its eyes, its blush?"))
+        named = list(dict.fromkeys(named))
+        return Intent("edit", note="reference"), AIMessage(content="", tool_calls=[
+            _call("apply_reference", {"take": named, "request": text[:2000]})])
 
     def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, edit_context: EditContext | None = None,
                   **kwargs) -> ChatResult:
