@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .text_rules import check_text
 from .vocabulary import default_vocabulary
@@ -100,6 +100,15 @@ class InvertArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _plain_request(v: str) -> str:
+    return check_text(v, "request")
+
+
+# the user's words an edit answers, kept in the history: plain text, no control characters
+Request = Annotated[str, Field(max_length=2000, description="The user's words this edit answers (kept in the history)."),
+                    AfterValidator(_plain_request)]
+
+
 class ApplyAttributeArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -112,12 +121,7 @@ class ApplyAttributeArgs(BaseModel):
     mode: Literal["set", "change"] = Field(
         default="set", description="'set': strength is the new value; 'change': strength is added to the current value (clamped to [-1, 1]).",
     )
-    request: str = Field(default="", max_length=2000, description="The user's words this edit answers (kept in the history).")
-
-    @field_validator("request")
-    @classmethod
-    def _plain_request(cls, v: str) -> str:
-        return check_text(v, "request")
+    request: Request = ""
 
     @model_validator(mode="after")
     def _something(self) -> "ApplyAttributeArgs":
@@ -135,12 +139,7 @@ class ApplyReferenceArgs(BaseModel):
                                   "folders this server may read); omit it to use the reference attached to this turn.")
     reference_base64: str | None = Field(default=None, max_length=40_000_000, description="The reference photo itself, "
                                          "base64-encoded PNG or JPEG, instead of a path.")
-    request: str = Field(default="", max_length=2000, description="The user's words this edit answers (kept in the history).")
-
-    @field_validator("request")
-    @classmethod
-    def _plain_request(cls, v: str) -> str:
-        return check_text(v, "request")
+    request: Request = ""
 
     @model_validator(mode="after")
     def _one_source(self) -> "ApplyReferenceArgs":
