@@ -73,9 +73,16 @@ def _authenticated_user(configurable: dict) -> str | None:
     return str(identity) if identity else None
 
 
+def _session_of(state: AgentState) -> str:
+    """The run's session, which the session node opened before any other node runs."""
+    if state.session_id is None:
+        raise RuntimeError("no session is open in this run: the session node runs first")
+    return state.session_id
+
+
 def build_graph(planner, service: EditService, *, trusted: bool = True):
     """The chatface graph over ``service``'s sessions (see the module's docstring for ``trusted``)."""
-    model = planner.bind_tools(SessionToolkit(None).langchain_tools())  # the tools' schemas; the calls run on the run's session
+    model = planner.bind_tools(SessionToolkit.unbound_tools())  # the tools' schemas; the calls run on the run's session
     reads_context = getattr(planner, "reads_edit_context", False)
 
     def owner_of(config: RunnableConfig) -> str:
@@ -90,7 +97,7 @@ def build_graph(planner, service: EditService, *, trusted: bool = True):
         export_dir = configurable.get("export_dir") if trusted else None
         reference = configurable.get("reference")  # a reference photo attached to this turn (a path)
         dirs = [str(Path(reference).resolve().parent)] if trusted and reference else None  # untrusted: allow_dirs only
-        return service.toolkit(service.open_session(state.session_id, owner=owner_of(config)), export_dir,
+        return service.toolkit(service.open_session(_session_of(state), owner=owner_of(config)), export_dir,
                                reference_dirs=dirs, reference=reference)
 
     def open_run_session(state: AgentState, configurable: dict, owner: str) -> str:
@@ -128,7 +135,7 @@ def build_graph(planner, service: EditService, *, trusted: bool = True):
 
     def route_after_session(state: AgentState) -> Literal["plan", "__end__"]:
         """The turn already answered (a refused message, or no room left in this run) ends here."""
-        return END if isinstance(state.messages[-1], AIMessage) else "plan"
+        return "__end__" if isinstance(state.messages[-1], AIMessage) else "plan"
 
     def plan(state: AgentState, config: RunnableConfig) -> dict:
         context = toolkit_of(state, config).context()
@@ -147,12 +154,15 @@ def build_graph(planner, service: EditService, *, trusted: bool = True):
 
     def run_tools(state: AgentState, config: RunnableConfig) -> dict:
         by_name = {t.name: t for t in toolkit_of(state, config).langchain_tools()}
-        results = []
-        for bad in state.messages[-1].invalid_tool_calls:  # arguments that are not JSON: tell the model, run nothing
+        calls = state.messages[-1]
+        if not isinstance(calls, AIMessage):  # route_after_plan sends only a model's tool calls here
+            raise TypeError(f"the tools node needs the model's tool calls, not a {type(calls).__name__}")
+        results: list[ToolMessage] = []
+        for bad in calls.invalid_tool_calls:  # arguments that are not JSON: tell the model, run nothing
             results.append(ToolMessage(content=f"Error: the arguments of {bad.get('name')!r} are not valid JSON ({bad.get('error') or 'unparseable'}); "
                                                "call the tool again with a JSON object.",
                                        tool_call_id=bad.get("id") or "", name=bad.get("name") or "", status="error"))
-        for call in state.messages[-1].tool_calls:
+        for call in calls.tool_calls:
             tool = by_name.get(call["name"])
             if tool is None:
                 results.append(ToolMessage(content=f"Error: there is no tool {call['name']!r}; the tools are {', '.join(by_name)}.",
@@ -173,7 +183,7 @@ def build_graph(planner, service: EditService, *, trusted: bool = True):
         if not_done or after:
             final = AIMessage(content="\n".join([*not_done, *([text] if text else []), *after]), id=final.id)
         turn = [*state.messages[:-1], final]
-        service.add_conversation(state.session_id, to_rows(turn), owner=owner_of(config))
+        service.add_conversation(_session_of(state), to_rows(turn), owner=owner_of(config))
         return {"messages": [final]} if final is not state.messages[-1] else {}
 
     graph = StateGraph(AgentState, output_schema=AgentOutput)

@@ -7,6 +7,8 @@ restarted or another front end goes on with it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 from ..tools.service import StoredMessage
@@ -33,7 +35,7 @@ def to_messages(rows: list[StoredMessage]) -> list[BaseMessage]:
     return out[starts[-HISTORY_TURNS] if len(starts) > HISTORY_TURNS else starts[0]:]
 
 
-def to_rows(messages: list[BaseMessage]) -> list[StoredMessage]:
+def to_rows(messages: Sequence[BaseMessage]) -> list[StoredMessage]:
     """This turn's messages as the rows the memory stores (a tool call's JSON form is LangChain's own)."""
     rows = []
     for m in messages:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolCall, ToolMessage
 
 from ..configuration import Configuration
 from ..tools.editor import SessionEditor
@@ -30,7 +30,7 @@ from .graph import build_graph
 class Reply:
     text: str
     head: NodeInfo
-    tool_calls: list[dict]
+    tool_calls: list[ToolCall]
     edits: list[EditOutcome] = field(default_factory=list)  # what this turn's apply_attribute calls did
 
     @property
@@ -144,7 +144,8 @@ class ChatAgent:
         final = next((m for m in reversed(new) if isinstance(m, AIMessage)), None)
         calls = [c for m in new if isinstance(m, AIMessage) for c in m.tool_calls]
         edits = [e for m in new if isinstance(m, ToolMessage) and (e := EditOutcome.of(getattr(m, "artifact", None))) is not None]
-        return Reply(final.content if final is not None else "", ed.head(), calls, edits)
+        text = "" if final is None else final.content if isinstance(final.content, str) else str(final.content)
+        return Reply(text, ed.head(), calls, edits)
 
 
 def _is_endpoint_error(exc: Exception) -> bool:

@@ -77,7 +77,7 @@ def tool_schemas(fmt: str = "openai", engine: str = "offline") -> list[dict]:
     apply_attribute's description names what ``engine`` does."""
     from langchain_core.utils.function_calling import convert_to_openai_tool
 
-    tools = SessionToolkit(None).langchain_tools(engine)  # described, never called: unbound tools
+    tools = SessionToolkit.unbound_tools(engine)  # described, never called: unbound tools
     if fmt == "openai":
         return [convert_to_openai_tool(t) for t in tools]
     if fmt == "json-schema":

@@ -357,18 +357,33 @@ class SessionToolkit:
 
     def langchain_tools(self, engine: str | None = None) -> list:
         """The tools as LangChain StructuredTools; ``engine`` (default: this session's) names its edits in apply_attribute's description."""
-        from langchain_core.tools import StructuredTool
-
-        if engine is None and self.editor is not None and self.editor.render_images:
+        if engine is None and self.editor.render_images:
             engine = self.editor.engine_name
+        return _structured_tools({name: getattr(self, name) for name, _ in self.SPECS}, engine)
 
-        return [
-            StructuredTool.from_function(
-                func=_guarded(getattr(self, name)), name=name, description=tool_description(name, engine), args_schema=schema,
-                response_format="content_and_artifact", handle_tool_error=True, handle_validation_error=_validation_message,
-            )
-            for name, schema in self.SPECS
-        ]
+    @classmethod
+    def unbound_tools(cls, engine: str | None = None) -> list:
+        """The same tools' names, descriptions and schemas, bound to no session: what a model is told it may call (the
+        calls then run on the run's own session's toolkit). Calling one of these is a ToolException."""
+
+        def unbound(name: str):
+            def refuse(**_: object) -> None:
+                raise ToolError(f"{name} is not bound to a session; call it on a session's toolkit")
+            return refuse
+
+        return _structured_tools({name: unbound(name) for name, _ in cls.SPECS}, engine)
+
+
+def _structured_tools(funcs: dict, engine: str | None) -> list:
+    from langchain_core.tools import StructuredTool
+
+    return [
+        StructuredTool.from_function(
+            func=_guarded(funcs[name]), name=name, description=tool_description(name, engine), args_schema=schema,
+            response_format="content_and_artifact", handle_tool_error=True, handle_validation_error=_validation_message,
+        )
+        for name, schema in SessionToolkit.SPECS
+    ]
 
 
 def tool_description(name: str, engine: str | None = None) -> str:

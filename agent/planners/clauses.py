@@ -197,7 +197,7 @@ def analyse(text: str, question_mark: bool = False) -> Analysis:
             and not re.search(r"\b(?:can|could|would|will) you (?:please )?(?:" + EDIT_VERB + r")\b", stripped) \
             and not re.search(r"\bwhat (?:if|about)\b|\bhow about\b|\b(?:what|how) would (?:he|she|they|it|i|this) look\b", stripped):
         out.question = True
-    keep = []
+    keep: list[str] = []
     for sep, clause in _clauses(text):
         if re.search(r"\b(?:" + PHOTO_OBJECT + r")\b", clause) and not re.search(r"\b(?:face|skin|lips|eyes|hair|beard|smile)\b(?! on)", re.sub(r"\b(?:" + PHOTO_OBJECT + r")\b", "", clause)):
             out.photo_dropped = True

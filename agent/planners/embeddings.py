@@ -19,10 +19,14 @@ import hashlib
 import importlib.util
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ...tools.vocabulary import Vocabulary, default_vocabulary
+
+if TYPE_CHECKING:
+    from .minilm import MiniLM
 
 
 class PhraseMatcher:
@@ -30,7 +34,7 @@ class PhraseMatcher:
 
     def __init__(self, vocab: Vocabulary | None = None) -> None:
         self.vocab = vocab or default_vocabulary()
-        self._model = None
+        self._model: MiniLM | None = None
         self._matrix: np.ndarray | None = None
         self._labels: list[tuple[str, int]] = []
         self._lock = threading.Lock()
@@ -72,6 +76,8 @@ class PhraseMatcher:
 
     def __call__(self, text: str) -> list[tuple[str, int, float]]:
         self._ensure()
+        if self._model is None:
+            raise RuntimeError("the sentence-embedding model did not load")
         vec = self._model.encode([text])[0]
         sims = self._matrix @ vec
         order = np.argsort(-sims)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Callable
 
 from ...tools.edit_state import clamp
@@ -295,7 +296,7 @@ class IntentParser:
         matches = self._matches(text)
         changes = self._changes(text, matches, state, refers_back)
         found = self._bare_colour(text, state, outside=[(s, e) for s, e, _ in matches], with_position=True)
-        if found is not None and (changes or re.match(r"[a-z]+", text[found[1]:]).group(0) in HAIR_ONLY_COLOURS):
+        if found is not None and (changes or ((word := re.match(r"[a-z]+", text[found[1]:])) is not None and word.group(0) in HAIR_ONLY_COLOURS)):
             colour, at = found
             if not any(c.attribute in _GROUP_OF_COLOUR[colour] for c in changes):  # "platinum and wavy", "make her blonde"
                 changes.append(AttributeChange(colour, round(_absolute_magnitude(_clause_at(text, at)), 4)))
@@ -371,7 +372,7 @@ class IntentParser:
                 out.append(AttributeChange(attr, 0.0))
         return out
 
-    def _bare_colour(self, text: str, state: dict[str, float], outside: list[tuple[int, int]] = (), with_position: bool = False):
+    def _bare_colour(self, text: str, state: dict[str, float], outside: Sequence[tuple[int, int]] = (), with_position: bool = False):
         """"now pink": a colour word alone goes to the colour group the state already has
         (a colour word inside a matched phrase, as in "red lips", is not alone)."""
         for m in re.finditer(r"[a-z]+", text):  # words that only ever describe hair: "make her blonde"

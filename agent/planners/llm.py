@@ -7,11 +7,12 @@ from ...configuration import Configuration
 
 def make_chat_openai(config: Configuration):
     from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
 
     return ChatOpenAI(
         model=config.model,
         base_url=config.base_url,
-        api_key=config.api_key or "not-needed",  # local servers often take any key
+        api_key=SecretStr(config.api_key or "not-needed"),  # local servers often take any key
         timeout=config.llm_timeout_s,
         max_retries=config.llm_max_retries,
         temperature=0,

@@ -190,7 +190,8 @@ class OfflinePlanner(BaseChatModel):
         last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=None)
         if last_human is None:
             return _result(AIMessage(content=help_text(context)))
-        text = messages[last_human].content if isinstance(messages[last_human].content, str) else str(messages[last_human].content)
+        content = messages[last_human].content
+        text = content if isinstance(content, str) else str(content)
         after = messages[last_human + 1:]
         if not after:
             return _result(self.plan(text, state, last, context)[1])
