@@ -1,8 +1,11 @@
-"""Shared fixtures: the astronaut photo on disk, a throw-away SQLite store, the offline engine."""
+"""Shared fixtures: the astronaut photo on disk, a throw-away SQLite store, the offline engine, the tiny random models
+(built once per test run, whichever worker asks first), a PostgreSQL server and the web editor in a browser."""
 
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -145,3 +148,68 @@ def shared_dir():
             pytest.fail(f"CHATFACE_REQUIRE_SHARED=1 but {path} has no reference/asyrp and weights/asyrp-celebahq")
         pytest.skip(f"{path} is absent (the shared reference and weights are not part of a clone)")
     return path
+
+
+# -- the web editor in a browser (tests/webpage.py): one headless Chromium, one `chatface serve` per test module ---------
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    from webpage import ARTIFACTS, CHROMIUM, FLAGS, need_chromium
+
+    need_chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    """A web editor on the offline engine, shared by the tests of one module: (url, database path, log path)."""
+    from webpage import need_chromium, serve
+
+    need_chromium()
+    with serve(tmp_path_factory.mktemp("web")) as served:
+        yield served
+
+
+# -- tiny random models, built once per run ---------------------------------------------------------------------
+def _built_once(tmp_path_factory, name: str, build) -> Path:
+    """``build(path)`` once for the whole test run: under xdist the workers share the run's folder, and the first to
+    ask builds while the others wait on a lock. Tests read these folders and never write into them."""
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # a worker's folder sits in the run's
+    path = root / name
+    with FileLock(str(root / f"{name}.lock")):
+        if not (path / ".built").exists():
+            shutil.rmtree(path, ignore_errors=True)
+            build(path)
+            (path / ".built").write_text("")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_diffusion(tmp_path_factory) -> Path:
+    """The diffusion engine's tiny models (make_tiny: U-Net, mapping networks for the vocabulary, CLIP, ArcFace)."""
+    from helpers import require_extra
+
+    require_extra("torch", "diffusion")
+    from chatface.models.weights.tiny import make_tiny
+    from chatface.tools.vocabulary import default_vocabulary
+
+    return _built_once(tmp_path_factory, "tiny-diffusion", lambda p: make_tiny(p, default_vocabulary().texts()))
+
+
+@pytest.fixture(scope="session")
+def tiny_ledits(tmp_path_factory) -> Path:
+    """The LEDITS++ engine's tiny random Stable Diffusion pipeline, with CLIP and ArcFace for its scorers."""
+    from helpers import require_extra
+
+    require_extra("diffusers", "diffusion")
+    from chatface.models.weights.tiny import make_tiny_ledits
+
+    return _built_once(tmp_path_factory, "tiny-ledits", make_tiny_ledits)
+

@@ -18,18 +18,10 @@ from chatface.models.engines.diffusion import ddim
 
 
 @pytest.fixture(scope="session")
-def tiny_dir(tmp_path_factory):
-    from chatface.models.weights.tiny import make_tiny
-    from chatface.tools.vocabulary import default_vocabulary
-
-    return make_tiny(tmp_path_factory.mktemp("tiny"), default_vocabulary().texts())
-
-
-@pytest.fixture(scope="session")
-def dparts(tiny_dir):
+def dparts(tiny_diffusion):
     from chatface.models.engines.catalog import load_engine
 
-    return load_engine("diffusion", models_dir=str(tiny_dir), diffusion_options={"device": "cpu", "dtype": "float32", "steps": 10})
+    return load_engine("diffusion", models_dir=str(tiny_diffusion), diffusion_options={"device": "cpu", "dtype": "float32", "steps": 10})
 
 
 @pytest.fixture(scope="session")
@@ -37,18 +29,18 @@ def dlatent(dparts, astronaut):
     return dparts.generator.invert(astronaut)
 
 
-def test_tiny_models_round_trip_through_the_real_loaders(tiny_dir, dparts):
+def test_tiny_models_round_trip_through_the_real_loaders(tiny_diffusion, dparts):
     from diffusers import UNet2DModel
     from safetensors.torch import load_file
 
     gen = dparts.generator
-    again = UNet2DModel.from_pretrained(str(tiny_dir / "unet"))
+    again = UNet2DModel.from_pretrained(str(tiny_diffusion / "unet"))
     for (name, a), (_, b) in zip(gen.unet.state_dict().items(), again.state_dict().items()):
         assert torch.equal(a, b), name
     assert type(gen.unet).__name__ == "UNet2DModel" and type(gen.scheduler).__name__ == "DDIMScheduler"
     assert len(gen.mappings.available()) == 41 and gen.supported_attributes()["age"] == (True, True)
     net = gen.mappings.get("smiling")
-    saved = load_file(str(tiny_dir / "mappings" / "smiling.safetensors"))
+    saved = load_file(str(tiny_diffusion / "mappings" / "smiling.safetensors"))
     assert all(torch.equal(saved[k], v) for k, v in net.state_dict().items())
     assert gen.mappings.infos["smiling"]["both"].meta["text"]["positive"] == "a smiling face"
     assert dparts.identity.input_size == 112 and dparts.identity.session is not None  # our ONNX runs as a recognition model
@@ -177,7 +169,7 @@ def test_inversion_is_computed_once_per_photo_and_reused(store, dparts, photo, m
     assert set(head.state) == {"eyeglasses", "age"} and "identity" in head.scores
 
 
-def test_train_direction_writes_a_loadable_network_and_resumes(tiny_dir, tmp_path, astronaut):
+def test_train_direction_writes_a_loadable_network_and_resumes(tiny_diffusion, tmp_path, astronaut):
     from PIL import Image
 
     images = tmp_path / "faces"
@@ -186,7 +178,7 @@ def test_train_direction_writes_a_loadable_network_and_resumes(tiny_dir, tmp_pat
     Image.fromarray(np.full((64, 64, 3), 120, np.uint8)).save(images / "blank.png")
     out = tmp_path / "trained"
     cmd = ["train-direction", "smiling", "--images", str(images), "--out", str(out),
-           "--models", str(tiny_dir), "--iterations", "2", "--steps", "10", "--t-edit", "800", "--hidden", "16",
+           "--models", str(tiny_diffusion), "--iterations", "2", "--steps", "10", "--t-edit", "800", "--hidden", "16",
            "--checkpoint-every", "1", "--no-progress", "--device", "cpu"]
     run = run_cli(cmd)
     assert run.returncode == 0, run.stderr[-2000:]
@@ -207,11 +199,11 @@ def test_train_direction_writes_a_loadable_network_and_resumes(tiny_dir, tmp_pat
     assert len((out / "smiling.log.jsonl").read_text().splitlines()) == 3
 
 
-def test_cli_edit_with_the_diffusion_engine_end_to_end(tiny_dir, photo, tmp_path):
+def test_cli_edit_with_the_diffusion_engine_end_to_end(tiny_diffusion, photo, tmp_path):
     out = tmp_path / "out.png"
     env = {**__import__("os").environ, "CHATFACE_HOME": str(tmp_path / "home")}
     run = run_cli(["edit", str(photo), "add glasses and make her older", "--engine", "diffusion",
-                          "--models", str(tiny_dir), "--steps", "8", "-o", str(out)], env={"CHATFACE_HOME": env["CHATFACE_HOME"]})
+                          "--models", str(tiny_diffusion), "--steps", "8", "-o", str(out)], env={"CHATFACE_HOME": env["CHATFACE_HOME"]})
     assert run.returncode == 0, run.stderr[-2000:]
     assert "age +0.60" in run.stdout and "eyeglasses +0.60" in run.stdout and out.exists()
     from PIL import Image

@@ -17,19 +17,12 @@ require_extra("diffusers", "diffusion")
 STEPS = 6
 
 
-@pytest.fixture(scope="module")
-def tiny_sd(tmp_path_factory):
-    from chatface.models.weights.tiny import make_tiny_ledits
-
-    return make_tiny_ledits(tmp_path_factory.mktemp("tiny-sd"))
-
-
 @pytest.fixture()
-def service(tiny_sd, db_url):
+def service(tiny_ledits, db_url):
     from chatface.configuration import Configuration
     from chatface.tools.service import EditService
 
-    service = EditService(Configuration(engine="ledits", models_dir=str(tiny_sd), steps=STEPS, device="cpu", dtype="float32",
+    service = EditService(Configuration(engine="ledits", models_dir=str(tiny_ledits), steps=STEPS, device="cpu", dtype="float32",
                                         database_url=db_url, max_attempts=0))
     yield service
     service.close()
@@ -92,7 +85,7 @@ def test_three_concepts_take_the_same_unet_calls_as_one(service, astronaut):
     assert gen.last_unet_calls == one == STEPS
 
 
-def test_a_resumed_session_renders_the_same_node_bit_for_bit_in_a_new_process(service, photo, tiny_sd, db_url, tmp_path):
+def test_a_resumed_session_renders_the_same_node_bit_for_bit_in_a_new_process(service, photo, tiny_ledits, db_url, tmp_path):
     from chatface.tools.schemas import AttributeEdit
 
     editor = service.open_photo(photo)
@@ -101,7 +94,7 @@ def test_a_resumed_session_renders_the_same_node_bit_for_bit_in_a_new_process(se
     out = tmp_path / "rerender.png"
     code = ("import sys; from chatface.configuration import Configuration; from chatface.tools.service import EditService; "
             "from chatface.models.images import encode_png; "
-            f"s = EditService(Configuration(engine='ledits', models_dir={str(tiny_sd)!r}, steps={STEPS}, device='cpu', dtype='float32', database_url={db_url!r})); "
+            f"s = EditService(Configuration(engine='ledits', models_dir={str(tiny_ledits)!r}, steps={STEPS}, device='cpu', dtype='float32', database_url={db_url!r})); "
             f"e = s.open_session({editor.session_id!r}); open({str(out)!r}, 'wb').write(encode_png(e.render(e.head().state)))")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
     assert out.read_bytes() == stored

@@ -156,16 +156,13 @@ def test_a_restarted_front_end_finds_its_sessions_and_renders_them_bit_for_bit(d
     second.close()
 
 
-def test_a_diffusion_replica_batches_concurrent_decodes(cluster, photos, tmp_path):
+def test_a_diffusion_replica_batches_concurrent_decodes(cluster, photos, tmp_path, tiny_diffusion):
     """Decodes of different photos that arrive together share one batched U-Net pass on the replica (@serve.batch),
     and give the in-process images (to float rounding)."""
     pytest.importorskip("diffusers")
-    from chatface.models.weights.tiny import make_tiny
-    from chatface.tools.vocabulary import default_vocabulary
     from ray import serve
 
-    models = make_tiny(tmp_path / "tiny", default_vocabulary().texts())
-    options = dict(models_dir=str(models), device="cpu", dtype="float32", steps=8, max_attempts=0)
+    options = dict(models_dir=str(tiny_diffusion), device="cpu", dtype="float32", steps=8, max_attempts=0)
     remote = EditService(Configuration(engine="diffusion", database_url=f"sqlite:///{tmp_path / 'r.db'}", ray_address="local", **options))
     remote.deploy(replicas=1, max_batch=4, cpus=1.0)
     editors = [remote.open_photo(f"photo-{i}", image=photos[i]) for i in range(4)]

@@ -4,8 +4,6 @@ cumulative state and the session's seed, with a freshly loaded engine and a fres
 from __future__ import annotations
 
 import numpy as np
-import pytest
-from helpers import require_extra
 
 
 def _edit_and_rerender(store, parts, fresh_parts, photo):
@@ -39,19 +37,10 @@ def test_offline_nodes_rerender_bit_for_bit(store, parts, photo):
     _edit_and_rerender(store, parts, load_engine("offline"), photo)
 
 
-@pytest.fixture(scope="module")
-def tiny_models(tmp_path_factory):
-    require_extra("torch", "diffusion")
-    from chatface.models.weights.tiny import make_tiny
-    from chatface.tools.vocabulary import default_vocabulary
-
-    return make_tiny(tmp_path_factory.mktemp("tiny-reproduce"), default_vocabulary().texts())
-
-
-def test_tiny_diffusion_nodes_rerender_bit_for_bit(store, photo, tiny_models):
+def test_tiny_diffusion_nodes_rerender_bit_for_bit(store, photo, tiny_diffusion):
     from chatface.models.engines.catalog import load_engine
 
     def load():
-        return load_engine("diffusion", models_dir=str(tiny_models), diffusion_options={"device": "cpu", "dtype": "float32", "steps": 6})
+        return load_engine("diffusion", models_dir=str(tiny_diffusion), diffusion_options={"device": "cpu", "dtype": "float32", "steps": 6})
 
     _edit_and_rerender(store, load(), load(), photo)

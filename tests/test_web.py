@@ -2,103 +2,20 @@
 
 Example photo -> chat edit -> slider -> undo -> a click on the current version -> redo -> back to the original;
 the errors a new user hits (a send before any photo, a text file named .png, a photo with no face in a running
-session); picking one face of a group photo; a phone-sized screen; and the LEDITS++ engine behind the same page.
-Screenshots go to test-artifacts/. Needs Debian's chromium (`.ci/run` installs it); skipped locally without it
-unless CHATFACE_REQUIRE_BROWSER is set.
+session); picking one face of a group photo; a phone-sized screen; each result in the chat; a long history; a
+preview; a newcomer's first edits. These tests share one server (the `web` fixture). Screenshots go to test-artifacts/.
+The tests that need a server of their own are in test_web_engines.py, test_web_sessions.py and test_web_access.py.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from contextlib import contextmanager
-from pathlib import Path
-
 import numpy as np
 import pytest
-from helpers import free_port, require_extra, wait_for_port
+from helpers import require_extra
+from webpage import ARTIFACTS, SLOW, open_page, upload, send, no_error_badges
 
 require_extra("gradio", "serve")
 require_extra("playwright", "dev")
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-SLOW = 120_000  # ms: an edit on a loaded CI machine
-
-
-def _need_chromium():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CHATFACE_REQUIRE_BROWSER"):
-            pytest.fail(f"{CHROMIUM} is missing (Debian package chromium)")
-        pytest.skip(f"{CHROMIUM} is missing (Debian package chromium); .ci/run installs it")
-
-
-@contextmanager
-def _serve(tmp: Path, *args: str, env: dict | None = None, port: int | None = None):
-    port = port or free_port()
-    env = {**os.environ, "CHATFACE_DATABASE_URL": f"sqlite:///{tmp / 'web.db'}", "CHATFACE_EMBEDDINGS": "0", "CHATFACE_HOME": str(tmp / "home"),
-           "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "NO_PROXY": "127.0.0.1,localhost", **(env or {})}
-    log_path = tmp / "server.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "chatface.cli", "serve", "--port", str(port), *args], env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
-        try:
-            try:
-                wait_for_port(port, proc, timeout=180)
-            except RuntimeError:
-                pytest.fail(log_path.read_text())
-            yield f"http://127.0.0.1:{port}", tmp / "web.db", log_path
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def web(tmp_path_factory):
-    _need_chromium()
-    with _serve(tmp_path_factory.mktemp("web")) as served:
-        yield served
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    _need_chromium()
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
-
-
-def _page(browser, url, width=1400, height=1000):
-    from playwright.sync_api import expect
-
-    page = browser.new_page(viewport={"width": width, "height": height})
-    page.goto(url, wait_until="domcontentloaded")
-    expect(page.locator("#upload")).to_be_visible(timeout=60_000)
-    return page
-
-
-def _upload(page, path):
-    with page.expect_file_chooser() as chooser:
-        page.locator("#upload").click()
-    chooser.value.set_files(str(path))
-
-
-def _send(page, text):
-    page.locator("#message textarea").fill(text)
-    page.locator("#send").click()
-
-
-def _no_error_badges(page):
-    """Errors are one line in the status or the chat: no component is left in Gradio's error state, no error toast."""
-    assert page.locator(".toast-body.error").count() == 0
-    assert page.locator("[data-testid='status-tracker'].error, .wrap.error").count() == 0
 
 
 def test_example_chat_slider_undo_and_history(web, browser):
@@ -106,13 +23,13 @@ def test_example_chat_slider_undo_and_history(web, browser):
     from playwright.sync_api import expect
 
     url, db, log = web
-    page = _page(browser, url)
+    page = open_page(browser, url)
     status = page.locator("#status")
     page.locator("#example-photos img").nth(0).click()  # the astronaut
     expect(status).to_contain_text("Version 0", timeout=SLOW)
     expect(page.locator("#compare img").first).to_be_visible()
 
-    _send(page, "give her a subtle smile and red lipstick")
+    send(page, "give her a subtle smile and red lipstick")
     expect(status).to_contain_text("Version 1", timeout=SLOW)
     expect(status).to_contain_text("lipstick 0.60")
     chat = page.locator("#chat")
@@ -151,7 +68,7 @@ def test_example_chat_slider_undo_and_history(web, browser):
     expect(status).to_contain_text("Version 0", timeout=SLOW)
     page.locator("#zoom").get_by_text("Whole photo").click()
     page.screenshot(path=str(ARTIFACTS / "web-history.png"), full_page=True)
-    _no_error_badges(page)
+    no_error_badges(page)
     page.close()
 
     store = Store(f"sqlite:///{db}")
@@ -161,13 +78,12 @@ def test_example_chat_slider_undo_and_history(web, browser):
     assert store.head(session.id).seq == 0
     assert "Traceback" not in log.read_text()
 
-
 def test_errors_are_one_line_and_lose_nothing(web, browser, tmp_path):
     from chatface.models.images import save_image
     from playwright.sync_api import expect
 
     url, _, log = web
-    page = _page(browser, url)
+    page = open_page(browser, url)
     status = page.locator("#status")
     # before any photo, the controls that need one are off; the message box is open, and a request sent now is
     # answered with what to do first and stays in the box
@@ -181,28 +97,27 @@ def test_errors_are_one_line_and_lose_nothing(web, browser, tmp_path):
 
     fake = tmp_path / "notes.png"
     fake.write_text("these are my notes, not a picture")
-    _upload(page, fake)
+    upload(page, fake)
     expect(status).to_contain_text("⚠️", timeout=SLOW)
     expect(status).to_contain_text("notes.png")
     assert "UnidentifiedImageError" not in status.inner_text() and "/tmp" not in status.inner_text()
-    _no_error_badges(page)
+    no_error_badges(page)
 
     page.locator("#example-photos img").nth(1).click()
     expect(status).to_contain_text("Version 0", timeout=SLOW)
     before = page.locator("#compare img").first.get_attribute("src")
     wall = tmp_path / "wall.png"
     save_image(np.full((200, 300, 3), 180, np.uint8), wall)
-    _upload(page, wall)
+    upload(page, wall)
     expect(status).to_contain_text("No face found in wall.png", timeout=SLOW)
     expect(status).to_contain_text("the current photo stays")
     assert page.locator("#compare img").first.get_attribute("src") == before  # the page still shows the session's photo
-    _send(page, "make him smile a little")
+    send(page, "make him smile a little")
     expect(status).to_contain_text("Version 1", timeout=SLOW)  # the edit went to the session's photo
-    _no_error_badges(page)
+    no_error_badges(page)
     page.screenshot(path=str(ARTIFACTS / "web-errors.png"), full_page=True)
     page.close()
     assert "Traceback" not in log.read_text()
-
 
 def test_a_group_photo_asks_which_face_and_edits_that_one(web, browser):
     from chatface.memory import blobs
@@ -210,7 +125,7 @@ def test_a_group_photo_asks_which_face_and_edits_that_one(web, browser):
     from playwright.sync_api import expect
 
     url, db, _ = web
-    page = _page(browser, url)
+    page = open_page(browser, url)
     status = page.locator("#status")
     page.locator("#example-photos img").nth(0).click()  # a session first: a picker must not let a request reach it
     expect(status).to_contain_text("Version 0", timeout=SLOW)
@@ -238,15 +153,14 @@ def test_a_group_photo_asks_which_face_and_edits_that_one(web, browser):
     x0, y0, x1, y1 = meta["box"]
     assert x0 < 120 < x1 and y0 < 333 < y1
 
-
 def test_the_page_works_on_a_phone_sized_screen(web, browser):
     from playwright.sync_api import expect
 
     url, _, _ = web
-    page = _page(browser, url, width=390, height=844)
+    page = open_page(browser, url, width=390, height=844)
     page.locator("#example-photos img").nth(0).click()
     expect(page.locator("#status")).to_contain_text("Version 0", timeout=SLOW)
-    _send(page, "add a bit of lipstick")
+    send(page, "add a bit of lipstick")
     expect(page.locator("#status")).to_contain_text("Version 1", timeout=SLOW)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # nothing wider than the screen
     compare, chat = page.locator("#compare").bounding_box(), page.locator("#chat").bounding_box()
@@ -254,200 +168,8 @@ def test_the_page_works_on_a_phone_sized_screen(web, browser):
     page.screenshot(path=str(ARTIFACTS / "web-phone.png"), full_page=True)
     page.close()
 
-
-def test_the_ledits_engine_behind_the_same_page(browser, tmp_path):
-    """Issue 14's web check: the LEDITS++ engine (tiny random pipeline: the plumbing, not the look)."""
-    pytest.importorskip("diffusers")
-    from chatface.memory.store import Store
-    from chatface.models.weights.tiny import make_tiny_ledits
-    from playwright.sync_api import expect
-
-    models = make_tiny_ledits(tmp_path / "tiny-sd")
-    with _serve(tmp_path, "--engine", "ledits", "--models", str(models), "--steps", "6",
-                env={"CHATFACE_MAX_ATTEMPTS": "0"}) as (url, db, log):
-        page = _page(browser, url)
-        status = page.locator("#status")
-        page.locator("#example-photos img").nth(0).click()
-        expect(status).to_contain_text("Version 0", timeout=SLOW)
-        _send(page, "add a hat and make her smile")
-        expect(status).to_contain_text("Version 1", timeout=SLOW)
-        expect(status).to_contain_text("a hat 0.60")
-        page.locator("#undo").click()
-        expect(status).to_contain_text("Version 0", timeout=SLOW)
-        page.screenshot(path=str(ARTIFACTS / "web-ledits.png"), full_page=True)
-        _no_error_badges(page)
-        page.close()
-        session = Store(f"sqlite:///{db}").list_sessions()[0]
-        assert session.engine == "ledits"
-        assert "Traceback" not in log.read_text()
-
-
-def test_a_restarted_front_end_keeps_the_session(browser, tmp_path):
-    """The page keeps nothing in the server's memory: after a restart, a reload shows the same session and conversation."""
-    from playwright.sync_api import expect
-
-    port = free_port()
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # one browser profile across both servers
-    page = context.new_page()
-    with _serve(tmp_path, port=port) as (url, _, _):
-        page.goto(url, wait_until="domcontentloaded")
-        page.locator("#example-photos img").nth(0).click()
-        expect(page.locator("#status")).to_contain_text("Version 0", timeout=SLOW)
-        _send(page, "add a bit of lipstick")
-        expect(page.locator("#status")).to_contain_text("Version 1", timeout=SLOW)
-    with _serve(tmp_path, port=port) as (url, _, log):
-        page.reload(wait_until="domcontentloaded")
-        expect(page.locator("#status")).to_contain_text("Version 1", timeout=SLOW)
-        expect(page.locator("#status")).to_contain_text("where you left off")
-        expect(page.locator("#chat")).to_contain_text("add a bit of lipstick")
-        _send(page, "undo")
-        expect(page.locator("#status")).to_contain_text("Version 0", timeout=SLOW)
-        assert "Traceback" not in log.read_text()
-    context.close()
-
-
-def _login(context, url, name, password):
-    from playwright.sync_api import expect
-
-    page = context.new_page()
-    page.goto(url, wait_until="domcontentloaded")
-    page.locator("input[type=text]").first.fill(name)
-    page.locator("input[type=password]").fill(password)
-    page.locator("button", has_text="Login").click()
-    expect(page.locator("#upload")).to_be_visible(timeout=60_000)
-    return page
-
-
-def test_two_users_and_two_tabs(browser, tmp_path):
-    """Issue 21: with users, a login; each tab its own session; your sessions reopen either; a reload shows the chat as it
-    was shown; another user sees none of it, even holding the session id."""
-    from chatface.memory.store import Store
-    from helpers import run_cli
-    from playwright.sync_api import expect
-
-    env = {"CHATFACE_DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}"}
-    for name in ("ann", "ben"):
-        assert run_cli(["users", "add", name, "--password-stdin"], env=env, input=f"{name} password\n").returncode == 0
-    with _serve(tmp_path) as (url, db, log):
-        ann = browser.new_context(viewport={"width": 1400, "height": 1000})
-        tab1 = _login(ann, url, "ann", "ann password")
-        tab1.locator("#example-photos img").nth(0).click()
-        expect(tab1.locator("#status")).to_contain_text("Version 0", timeout=SLOW)
-        _send(tab1, "give her red lipstick")
-        expect(tab1.locator("#status")).to_contain_text("Version 1", timeout=SLOW)
-        shown = tab1.locator("#chat").inner_text()
-        assert "Done:" in shown and "Applied (history node" not in shown
-
-        tab2 = ann.new_page()  # the same login, a second tab: a session of its own
-        tab2.goto(url, wait_until="domcontentloaded")
-        expect(tab2.locator("#status")).to_contain_text("Upload a photo to start", timeout=SLOW)
-        tab2.locator("#example-photos img").nth(1).click()
-        expect(tab2.locator("#status")).to_contain_text("Version 0", timeout=SLOW)
-        expect(tab2.locator("#undo")).to_be_disabled()  # this tab's session is at its original photo
-        _send(tab2, "undo")  # nothing to undo in this tab's session; tab 1's stays at version 1
-        expect(tab2.locator("#chat")).to_contain_text("Nothing to undo", timeout=SLOW)
-
-        tab1.reload(wait_until="domcontentloaded")
-        expect(tab1.locator("#status")).to_contain_text("Version 1", timeout=SLOW)
-        expect(tab1.locator("#chat")).to_contain_text("Done: lipstick")  # as shown, not the tool's text
-        assert "Applied (history node" not in tab1.locator("#chat").inner_text()
-
-        store = Store(f"sqlite:///{db}")
-        mine = store.list_sessions(owner="user:ann")
-        assert len(mine) == 2 and store.list_sessions(owner="user:ben") == []
-        first = [s for s in mine if store.head(s.id).seq == 1][0]
-
-        tab2.locator("#sessions-box").click()  # your sessions: both, and a click reopens the other one
-        expect(tab2.locator("#sessions .thumbnail-item")).to_have_count(2, timeout=SLOW)
-        tab2.locator("#sessions .thumbnail-item", has_text="lipstick").click()
-        expect(tab2.locator("#status")).to_contain_text("Version 1", timeout=SLOW)
-        expect(tab2.locator("#chat")).to_contain_text("give her red lipstick")
-        tab2.screenshot(path=str(ARTIFACTS / "web-your-sessions.png"), full_page=True)
-
-        ben = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = _login(ben, url, "ben", "ben password")
-        expect(page.locator("#status")).to_contain_text("Upload a photo to start", timeout=SLOW)
-        page.evaluate(f"sessionStorage.setItem('chatface-session', '{first.id}')")  # a leaked id, in someone else's tab
-        page.reload(wait_until="domcontentloaded")
-        expect(page.locator("#status")).to_contain_text("Upload a photo to start", timeout=SLOW)
-        page.locator("#sessions-box").click()
-        expect(page.locator("#sessions .thumbnail-item")).to_have_count(0)
-        assert "give her red lipstick" not in page.locator("body").inner_text()  # ann's words
-        # the page's load answer forgets the foreign id (it may land after the first status text is drawn)
-        page.wait_for_function("!sessionStorage.getItem('chatface-session')", timeout=SLOW)
-        _no_error_badges(page)
-        for context in (ann, ben):
-            context.close()
-        assert "Traceback" not in log.read_text()
-        assert store.head(first.id).seq == 1
-        store.close()
-
-
-def test_behind_a_proxy_the_user_comes_from_the_trusted_header(browser, tmp_path):
-    """--trusted-header: the proxy's login names the user; a request without the header gets no page."""
-    import urllib.error
-    import urllib.request
-
-    from chatface.memory.store import Store
-    from playwright.sync_api import expect
-
-    with _serve(tmp_path, "--trusted-header", "X-Auth-User") as (url, db, log):
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, extra_http_headers={"X-Auth-User": "Zoe"})
-        page = context.new_page()
-        page.goto(url, wait_until="domcontentloaded")
-        expect(page.locator("#upload")).to_be_visible(timeout=60_000)
-        page.locator("#example-photos img").nth(0).click()
-        expect(page.locator("#status")).to_contain_text("Version 0", timeout=SLOW)
-        context.close()
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(urllib.request.Request(url + "/config"), timeout=30)
-        assert refused.value.code == 401
-        store = Store(f"sqlite:///{db}")
-        assert [s.owner for s in store.list_sessions()] == ["user:zoe"]
-        store.close()
-        assert "Traceback" not in log.read_text()
-
-
-def test_a_full_queue_answers_busy_and_the_requests_it_took_are_answered(tmp_path):
-    """With a queue of 1, opening photos (one at a time for everyone) from five clients at once: each request is
-    either answered with its new session or refused at once with Gradio's "queue is full, try again" (HTTP 503),
-    never left waiting without bound; and the server then still answers."""
-    import threading
-
-    from gradio_client import Client, handle_file
-    from PIL import Image
-    from skimage import data
-
-    photo = tmp_path / "astronaut.png"
-    Image.fromarray(data.astronaut()).save(photo)
-    with _serve(tmp_path, env={"CHATFACE_QUEUE_SIZE": "1"}) as (url, _, _):
-        answers: list[str] = []
-        clients = [Client(url, verbose=False) for _ in range(6)]
-        together = threading.Barrier(5)
-
-        def open_one(client, wait=True):
-            if wait:
-                together.wait(timeout=60)
-            try:
-                out = client.predict(handle_file(str(photo)), "", "Face", api_name="/on_example")
-                answers.append("session" if out[0] else "no session")
-            except Exception as exc:  # noqa: BLE001 - the refusal is what is tested
-                answers.append("busy" if "queue is full" in str(exc).lower() else f"failed: {exc}")
-
-        threads = [threading.Thread(target=open_one, args=(c,)) for c in clients[:5]]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=300)
-        assert sorted(set(answers)) == ["busy", "session"], answers
-        assert answers.count("session") >= 2  # the one running and the one queued
-        open_one(clients[5], wait=False)
-        assert answers[-1] == "session"  # the refusals left nothing stuck
-
-
 def _chat_pictures(page) -> list[str]:
     return [(img.get_attribute("src") or "").rsplit("/", 1)[-1].split("-")[:3] for img in page.locator("#chat img").all()]
-
 
 @pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
 def test_each_result_is_in_the_chat_in_one_vocabulary_and_a_reload_shows_it_as_shown(web, browser, width, height):
@@ -456,13 +178,13 @@ def test_each_result_is_in_the_chat_in_one_vocabulary_and_a_reload_shows_it_as_s
     from playwright.sync_api import expect
 
     url, _, log = web
-    page = _page(browser, url, width=width, height=height)
+    page = open_page(browser, url, width=width, height=height)
     status, chat = page.locator("#status"), page.locator("#chat")
     page.locator("#example-photos img").nth(0).click()
     expect(status).to_contain_text("Version 0", timeout=SLOW)
     expect(page.locator("#undo")).to_be_disabled()  # at the original photo: nowhere to go
     expect(page.locator("#redo")).to_be_disabled()
-    _send(page, "give her a subtle smile and red lipstick")
+    send(page, "give her a subtle smile and red lipstick")
     expect(status).to_contain_text("Version 1", timeout=SLOW)
     expect(chat.locator("img[src*='/version0-to-version1-']")).to_be_visible(timeout=SLOW)
     picture = chat.locator("img").last.bounding_box()
@@ -474,7 +196,7 @@ def test_each_result_is_in_the_chat_in_one_vocabulary_and_a_reload_shows_it_as_s
     assert values == {"0.6", "0.3"} and "lipstick 0.60" in status.inner_text()  # rounded the same way as the replies
     assert "Done: lipstick (medium) and smile (subtle)" in reply
 
-    _send(page, "undo")
+    send(page, "undo")
     expect(status).to_contain_text("Version 0", timeout=SLOW)
     expect(chat).to_contain_text("Went back 1 step to version 0")
     assert "node" not in chat.inner_text() and "step(s)" not in chat.inner_text()
@@ -488,23 +210,22 @@ def test_each_result_is_in_the_chat_in_one_vocabulary_and_a_reload_shows_it_as_s
     expect(chat.locator("img[src*='/version1-to-version0-']")).to_be_attached(timeout=SLOW)
     assert chat.inner_text() == shown and _chat_pictures(page) == pictures
     page.screenshot(path=str(ARTIFACTS / f"web-chat-reloaded-{width}.png"), full_page=True)
-    _no_error_badges(page)
+    no_error_badges(page)
     page.close()
     assert "Traceback" not in log.read_text()
-
 
 def test_a_long_history_keeps_the_current_version_in_view(web, browser):
     from playwright.sync_api import expect
 
     url, _, _ = web
-    page = _page(browser, url, width=1366, height=900)
+    page = open_page(browser, url, width=1366, height=900)
     status = page.locator("#status")
     page.locator("#example-photos img").nth(0).click()
     expect(status).to_contain_text("Version 0", timeout=SLOW)
-    _send(page, "add a bit of lipstick")
+    send(page, "add a bit of lipstick")
     expect(status).to_contain_text("Version 1", timeout=SLOW)
     for i in range(2, 16):
-        _send(page, "more" if i % 2 else "less")
+        send(page, "more" if i % 2 else "less")
         expect(status).to_contain_text(f"Version {i}", timeout=SLOW)
     current = page.locator("#history .thumbnail-item.selected")
     expect(current).to_contain_text("▶ current · 15")
@@ -514,16 +235,15 @@ def test_a_long_history_keeps_the_current_version_in_view(web, browser):
     page.screenshot(path=str(ARTIFACTS / "web-long-history.png"), full_page=True)
     page.close()
 
-
 def test_a_slider_move_can_be_previewed_before_it_is_applied(web, browser):
     from playwright.sync_api import expect
 
     url, _, log = web
-    page = _page(browser, url, width=1366, height=900)
+    page = open_page(browser, url, width=1366, height=900)
     status = page.locator("#status")
     page.locator("#example-photos img").nth(1).click()  # Grace Hopper
     expect(status).to_contain_text("Version 0", timeout=SLOW)
-    _send(page, "make her smile a little")
+    send(page, "make her smile a little")
     expect(status).to_contain_text("Version 1", timeout=SLOW)
     page.locator("#preview-mode input").check()
     slider = page.locator("#slider-0 input[type=range]")
@@ -546,10 +266,9 @@ def test_a_slider_move_can_be_previewed_before_it_is_applied(web, browser):
     expect(status).to_contain_text("Version 2")
     expect(page.locator("#slider-0 input[type=number]")).to_have_value("0.7")
     expect(page.locator("#history .thumbnail-item")).to_have_count(3)
-    _no_error_badges(page)
+    no_error_badges(page)
     page.close()
     assert "Traceback" not in log.read_text()
-
 
 @pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
 def test_a_newcomer_picks_a_face_edits_it_reloads_and_carries_on(web, browser, width, height):
@@ -558,7 +277,7 @@ def test_a_newcomer_picks_a_face_edits_it_reloads_and_carries_on(web, browser, w
     from playwright.sync_api import expect
 
     url, _, log = web
-    page = _page(browser, url, width=width, height=height)
+    page = open_page(browser, url, width=width, height=height)
     status, chat = page.locator("#status"), page.locator("#chat")
     page.locator("#example-photos img[src$='/two-faces.jpg']").click()
     expect(status).to_contain_text("has 2 faces: click the one to edit", timeout=SLOW)
@@ -568,7 +287,7 @@ def test_a_newcomer_picks_a_face_edits_it_reloads_and_carries_on(web, browser, w
     box = picker.bounding_box()
     picker.click(position={"x": box["width"] * 0.75, "y": box["height"] * 0.3})  # the astronaut, on the right
     expect(status).to_contain_text("Version 0", timeout=SLOW)
-    _send(page, "give her a subtle smile and red lipstick")
+    send(page, "give her a subtle smile and red lipstick")
     expect(status).to_contain_text("Version 1", timeout=SLOW)
     expect(chat.locator("img[src*='/version0-to-version1-']")).to_be_visible(timeout=SLOW)
 
@@ -588,15 +307,14 @@ def test_a_newcomer_picks_a_face_edits_it_reloads_and_carries_on(web, browser, w
     expect(status).to_contain_text("Version 2", timeout=SLOW)
     expect(chat.locator("img[src*='/version1-to-version2-']")).to_be_attached(timeout=SLOW)
     assert chat.inner_text() == shown
-    _send(page, "a bit more lipstick")
+    send(page, "a bit more lipstick")
     expect(status).to_contain_text("Version 3", timeout=SLOW)
     expect(chat.locator("img[src*='/version2-to-version3-']")).to_be_visible(timeout=SLOW)
     assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
     page.screenshot(path=str(ARTIFACTS / f"web-newcomer-carried-on-{width}.png"), full_page=True)
-    _no_error_badges(page)
+    no_error_badges(page)
     page.close()
     assert "Traceback" not in log.read_text()
-
 
 def test_a_message_cannot_vanish_while_one_runs(web, browser, tmp_path):
     """Issue 21: while a request runs, Send and the box are off, with the typed text kept; afterwards both are back."""
@@ -609,11 +327,11 @@ def test_a_message_cannot_vanish_while_one_runs(web, browser, tmp_path):
     url, _, _ = web
     big = tmp_path / "big.png"
     save_image(cv2.resize(data.astronaut(), (2400, 2400), interpolation=cv2.INTER_CUBIC), big)  # slow enough to watch
-    page = _page(browser, url)
+    page = open_page(browser, url)
     status = page.locator("#status")
-    _upload(page, big)
+    upload(page, big)
     expect(status).to_contain_text("Version 0", timeout=SLOW)
-    _send(page, "give her a subtle smile and red lipstick")
+    send(page, "give her a subtle smile and red lipstick")
     expect(page.locator("#send")).to_be_disabled(timeout=5_000)
     expect(page.locator("#message textarea")).to_be_disabled()
     expect(page.locator("#message textarea")).to_have_value("give her a subtle smile and red lipstick")
