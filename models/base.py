@@ -79,10 +79,10 @@ class Generator(ABC):
 
     batches: bool = False  # whether decode_batch shares work between requests (else it decodes them one by one)
 
-    def decode_batch(self, requests: list[tuple[np.ndarray, "Latent", EditState]]) -> list:
+    def decode_batch(self, requests: list[tuple[np.ndarray, "Latent", EditState]]) -> list[np.ndarray | ChatfaceModelError]:
         """``decode`` of each (image, latent, edits); a request's own error is returned in its place, so one bad
         request does not fail the others. Engines that can share work between photos override it."""
-        out = []
+        out: list[np.ndarray | ChatfaceModelError] = []
         for image, latent, edits in requests:
             try:
                 out.append(self.decode(image, latent, edits))

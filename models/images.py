@@ -35,8 +35,8 @@ def _decode(data: bytes, source: str, max_pixels: int = MAX_PIXELS) -> np.ndarra
                         f"the limit is {max_pixels / 1_000_000:g} megapixels"
                     )
                 im.load()
-                im = ImageOps.exif_transpose(im)
-                rgb = _to_rgb(im)
+                upright = ImageOps.exif_transpose(im)
+                rgb = _to_rgb(upright)
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -121,7 +121,7 @@ def png_text(data: bytes) -> dict[str, str]:
     if not data.startswith(b"\x89PNG"):
         return {}
     with Image.open(io.BytesIO(data)) as im:
-        return {k: v for k, v in im.info.items() if isinstance(v, str)}
+        return {k: v for k, v in im.info.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def save_image(image: np.ndarray, path: str | Path, *, overwrite: bool = False) -> None:

@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from ...errors import WHY_NO_PROMPT, WHY_NOT_AVAILABLE, Why, why_code
-from ..base import EditSpec, Generator, Latent, UnsupportedAttributeError, concept_text
+from ..base import EditSpec, EditState, Generator, Latent, UnsupportedAttributeError, concept_text
 from ..faces.alignment import Alignment, align_face, crop_aligned, paste_back
 from ..faces.detection import face_meta, find_face
 
@@ -65,7 +65,8 @@ class LeditsGenerator(Generator):
     def __init__(self, pipe, concepts: dict[str, dict], *, steps: int = 50, skip: float = 0.15, device="cpu", dtype=None,
                  face_index: int = 0, model_id: str = "", feather: float = 0.12, seed: int = 0,
                  guidance_per_strength: float = 10.0, edit_threshold: float = 0.9):
-        from diffusers import LEditsPPPipelineStableDiffusion
+        # the defining module: diffusers' top-level __init__ shows type checkers only its dummy placeholder classes
+        from diffusers.pipelines.ledits_pp.pipeline_leditspp_stable_diffusion import LEditsPPPipelineStableDiffusion
 
         if not isinstance(pipe, LEditsPPPipelineStableDiffusion):
             raise TypeError(f"the ledits engine needs a LEditsPPPipelineStableDiffusion, not {type(pipe).__name__}")
@@ -124,7 +125,8 @@ class LeditsGenerator(Generator):
             arrays = {
                 "init_latents": self.pipe.init_latents.detach().float().cpu().numpy().astype(np.float16),
                 "zs": self.pipe.zs.detach().float().cpu().numpy().astype(np.float16),
-                "timesteps": self.pipe.inversion_steps.detach().cpu().numpy().astype(np.int64),
+                # diffusers types inversion_steps by its initial None; invert has just set it to a tensor
+                "timesteps": self.pipe.inversion_steps.detach().cpu().numpy().astype(np.int64),  # type: ignore[attr-defined]
             }
             total = int(len(self.pipe.scheduler.timesteps))
         h, w = image.shape[:2]
@@ -143,7 +145,8 @@ class LeditsGenerator(Generator):
         dtype = pipe.unet.dtype
         pipe.scheduler.config.timestep_spacing = "leading"  # as LEDITS++'s invert sets it
         pipe.scheduler.set_timesteps(int(latent.meta["scheduler_steps"]))
-        pipe.inversion_steps = torch.from_numpy(latent.arrays["timesteps"]).to(pipe.device)
+        # diffusers types inversion_steps by its initial None; it holds the inversion's timesteps as a tensor
+        pipe.inversion_steps = torch.from_numpy(latent.arrays["timesteps"]).to(pipe.device)  # type: ignore[assignment]
         pipe.init_latents = torch.from_numpy(latent.arrays["init_latents"].astype(np.float32)).to(pipe.device, dtype)
         pipe.zs = torch.from_numpy(latent.arrays["zs"].astype(np.float32)).to(pipe.device, dtype)
         pipe.batch_size = int(pipe.init_latents.shape[0])
@@ -196,7 +199,7 @@ class LeditsGenerator(Generator):
         edited = np.clip(np.rint(out.images[0] * 255), 0, 255).astype(np.uint8)
         return edited, region
 
-    def decode(self, image: np.ndarray, latent: Latent, edits: dict[str, EditSpec]) -> np.ndarray:
+    def decode(self, image: np.ndarray, latent: Latent, edits: EditState) -> np.ndarray:
         active = self.active_edits(image, latent, edits)
         if not active:
             return image.copy()
@@ -236,7 +239,8 @@ def load_ledits_engine(models_dir: str | None = None, *, concepts: dict[str, dic
     """
     from pathlib import Path
 
-    from diffusers import LEditsPPPipelineStableDiffusion
+    # the defining module: diffusers' top-level __init__ shows type checkers only its dummy placeholder classes
+    from diffusers.pipelines.ledits_pp.pipeline_leditspp_stable_diffusion import LEditsPPPipelineStableDiffusion
 
     from ..base import EngineParts
     from ..scorers.arcface import ArcFaceIdentityScorer

@@ -107,7 +107,7 @@ class _Caller:
     def __call__(self, method: str, *args):
         import ray.exceptions as rex
 
-        last = None
+        last: Exception | None = None  # the failure of the latest try
         for _ in range(2):
             try:
                 return getattr(self.handle, method).remote(*args).result(timeout_s=CALL_TIMEOUT_S)
@@ -208,6 +208,9 @@ class Scaling:
         return opts
 
 
+DecodeRequest = tuple[np.ndarray, Latent, dict]  # one decode's (image, latent, edits), as a batch gathers them
+
+
 def _batching_worker(max_batch: int, wait_s: float) -> type:
     """An EngineWorker whose decodes are gathered by Serve into batches of up to ``max_batch``."""
     from ray import serve
@@ -218,12 +221,13 @@ def _batching_worker(max_batch: int, wait_s: float) -> type:
             self.batch_sizes: list[int] = []
 
         @serve.batch(max_batch_size=max_batch, batch_wait_timeout_s=wait_s)
-        async def _decode_batch(self, images, latents, edits) -> list:
-            self.batch_sizes.append(len(images))
-            return self.parts.generator.decode_batch(list(zip(images, latents, edits)))
+        async def _decode_batch(self, requests: list[DecodeRequest]) -> list[np.ndarray | ChatfaceModelError]:
+            self.batch_sizes.append(len(requests))
+            return self.parts.generator.decode_batch(list(requests))
 
-        async def decode(self, image: np.ndarray, latent: Latent, edits: dict) -> np.ndarray:
-            result = await self._decode_batch(image, latent, edits)
+        # Serve awaits an async method where the plain worker's is sync: a handle's caller gets the array either way
+        async def decode(self, image: np.ndarray, latent: Latent, edits: dict) -> np.ndarray:  # type: ignore[override]
+            result = await self._decode_batch((image, latent, edits))
             if isinstance(result, Exception):  # this request's own error (the others of its batch went on)
                 raise result
             return result
@@ -250,7 +254,7 @@ def deploy(engine: str, options: dict, scaling: Scaling = Scaling()) -> None:
 
     serve.start(proxy_location="Disabled")  # front ends call the deployment through handles, not HTTP
     worker = _batching_worker(scaling.max_batch, scaling.batch_wait_s) if scaling.max_batch > 1 else EngineWorker
-    deployment = serve.deployment(worker, name="engine", **scaling.deployment_options())
+    deployment = serve.deployment(name="engine", **scaling.deployment_options())(worker)
     serve.run(deployment.bind(engine, options), name=app_name(engine), route_prefix=None)
 
 

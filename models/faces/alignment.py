@@ -47,8 +47,8 @@ def ffhq_quad(landmarks: np.ndarray) -> np.ndarray:
 
 
 def alignment_from_quad(quad: np.ndarray, size: int) -> Alignment:
-    src = np.float32([quad[0], quad[1], quad[3]])
-    dst = np.float32([[0, 0], [0, size], [size, 0]])
+    src = np.array([quad[0], quad[1], quad[3]], np.float32)
+    dst = np.array([[0, 0], [0, size], [size, 0]], np.float32)
     return Alignment(quad, size, cv2.getAffineTransform(src, dst).astype(np.float64))
 
 

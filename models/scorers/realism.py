@@ -110,7 +110,8 @@ def _motion(source: np.ndarray, edited: np.ndarray) -> np.ndarray | None:
     where the photo had none: against the moved photo that is no seam, and texture is compared pixel for pixel."""
     gs = cv2.cvtColor(source, cv2.COLOR_RGB2GRAY)
     ge = cv2.cvtColor(edited, cv2.COLOR_RGB2GRAY)
-    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(ge, gs, None)  # edited(x) ~ source(x + flow(x))
+    # edited(x) ~ source(x + flow(x)); OpenCV's stubs require the output flow, which calc allocates when given None
+    flow = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(ge, gs, None)  # type: ignore[call-overload]
     if float(np.percentile(np.hypot(flow[..., 0], flow[..., 1]), 99.5)) < 0.5:
         return None
     h, w = gs.shape
@@ -140,7 +141,9 @@ def _seam(src: np.ndarray, out: np.ndarray, changed: np.ndarray, unit: float = 0
     # (the photo's outline direction from its structure tensor over L*, a*, b*); a step under photo texture
     # stronger than itself is not seen either
     cgx, cgy = cv2.Sobel(size, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(size, cv2.CV_32F, 0, 1, ksize=3)
-    jxx = jyy = jxy = 0.0
+    jxx: float | np.ndarray = 0.0  # the structure tensor's entries, summed over the three channels
+    jyy: float | np.ndarray = 0.0
+    jxy: float | np.ndarray = 0.0
     for c in range(3):
         sgx, sgy = cv2.Sobel(structure[..., c], cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(structure[..., c], cv2.CV_32F, 0, 1, ksize=3)
         jxx, jyy, jxy = jxx + sgx * sgx, jyy + sgy * sgy, jxy + sgx * sgy

@@ -150,6 +150,8 @@ def train_direction(settings: TrainSettings, images_dir: str | Path, out_dir: st
     torch.manual_seed(settings.seed)
     net = MappingNetwork(channels, settings.hidden, settings.time_dim).to(device)
     torch.nn.init.zeros_(net.conv_out.weight)  # start at the identity: no shift
+    if net.conv_out.bias is None:  # MappingNetwork's conv_out is built with a bias
+        raise ValueError("the mapping network's output convolution has no bias to start at zero")
     torch.nn.init.zeros_(net.conv_out.bias)
     opt = torch.optim.Adam(net.parameters(), lr=settings.lr)
     start = 0

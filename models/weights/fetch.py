@@ -93,7 +93,9 @@ def networks_for(attributes: list[str] | None) -> list[str]:
 
 
 def _is_url(source: str | None) -> bool:
-    return bool(source) and source.split("://", 1)[0] in ("http", "https", "file")
+    if not source:
+        return False
+    return source.split("://", 1)[0] in ("http", "https", "file")
 
 
 def download(url: str, target: Path, *, progress: bool = True, hint: str = BY_HAND) -> Path:
@@ -293,7 +295,7 @@ def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list
 
     identity = read_identity(dest / "unet") if (dest / "unet").is_dir() else None
     new_unet = identity is None or identity.get("resolution") != resolution or identity.get("layout") != "pytorch_diffusion"
-    ckpt = None
+    ckpt: Path | None = None  # the U-Net checkpoint to convert: set exactly when new_unet
     if new_unet:
         log(f"U-Net: {UNET_FILE} from {source or 'the Hugging Face hub (' + UNET_REPOSITORY + ')'}")
         ckpt = _unet_checkpoint(source, partial, progress)
@@ -312,7 +314,7 @@ def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list
         log("CLIP (direction check): " + (f"clip/ from {source}" if source else f"OpenAI's {CLIP_FILE}"))
         clip_dir = _clip(source, partial, progress)
 
-    if new_unet:
+    if ckpt is not None:
         digest = sha256_of(ckpt)
         identity = {"id": checkpoint_id(ckpt, resolution, digest), "layout": "pytorch_diffusion",
                     "source": f"{source or 'hf://' + UNET_REPOSITORY}/{UNET_FILE}", "sha256": digest,
@@ -322,6 +324,8 @@ def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list
             convert_checkpoint(ckpt, stage / "unet", resolution=resolution, identity=identity)
         except (ValueError, RuntimeError) as exc:
             raise FetchError(f"{ckpt}: cannot convert: {exc}") from None
+    if identity is None:  # a folder without an identity always gets a new, converted U-Net (new_unet)
+        raise FetchError(f"{dest / 'unet'}: the U-Net has no chatface.json identity")
     for name, path in files.items():
         convert_network(path, stage / "mappings", name, base_model=identity["id"], sha256=SHA256[name])
 

@@ -155,7 +155,8 @@ def read_checkpoint(path: str | Path) -> dict:
 
 def unet_from_state_dict(sd: dict, resolution: int = 256):
     """A diffusers UNet2DModel with the weights of a pytorch_diffusion state dict (every tensor used, none missing)."""
-    from diffusers import UNet2DModel
+    # the defining module: diffusers' top-level __init__ shows type checkers only its dummy placeholder classes
+    from diffusers.models.unets.unet_2d import UNet2DModel
 
     unet = UNet2DModel(**infer_config(sd, resolution))
     unet.load_state_dict(convert_state_dict(sd), strict=True)
@@ -164,7 +165,8 @@ def unet_from_state_dict(sd: dict, resolution: int = 256):
 
 def convert_checkpoint(checkpoint: str | Path, out_dir: str | Path, *, resolution: int = 256, identity: dict | None = None) -> Path:
     """Convert ``checkpoint`` into a diffusers folder (U-Net, DDIM scheduler, chatface.json identity)."""
-    from diffusers import DDIMScheduler
+    # the defining module: diffusers' top-level __init__ shows type checkers only its dummy placeholder classes
+    from diffusers.schedulers.scheduling_ddim import DDIMScheduler
 
     from .provenance import write_identity
 

@@ -47,7 +47,9 @@ def tiny_unet_id(seed: int) -> str:
 
 def make_unet(path: Path, seed: int = 0):
     import torch
-    from diffusers import DDIMScheduler, UNet2DModel
+    # the defining modules: diffusers' top-level __init__ shows type checkers only its dummy placeholder classes
+    from diffusers.models.unets.unet_2d import UNet2DModel
+    from diffusers.schedulers.scheduling_ddim import DDIMScheduler
 
     from .provenance import write_identity
 
@@ -112,6 +114,8 @@ def make_arcface(path: Path, seed: int = 0) -> None:
     with torch.no_grad():  # trained-looking statistics; equal constants would also be merged into Identity nodes by the exporter
         for m in net.modules():
             if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+                if m.running_mean is None or m.running_var is None:  # built with the default track_running_stats=True
+                    raise ValueError("the ArcFace-shaped network's batch norms keep no running statistics")
                 m.running_mean.normal_(0, 0.1)
                 m.running_var.uniform_(0.5, 1.5)
                 m.weight.normal_(1.0, 0.1)
@@ -120,7 +124,7 @@ def make_arcface(path: Path, seed: int = 0) -> None:
                 m.weight.uniform_(0.1, 0.4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(net, torch.randn(1, 3, 112, 112), str(path), input_names=["data"], output_names=["fc1"],
+        torch.onnx.export(net, (torch.randn(1, 3, 112, 112),), str(path), input_names=["data"], output_names=["fc1"],
                           dynamic_axes={"data": {0: "batch"}, "fc1": {0: "batch"}}, dynamo=False,
                           opset_version=13)  # the opset of the buffalo_l models; onnx2torch converts it
 
@@ -170,7 +174,11 @@ def make_tiny_ledits(directory: str | Path, seed: int = 0) -> Path:
     """A tiny random Stable Diffusion pipeline (``sd/``, 64x64 images) for the LEDITS++ engine, with ``clip/`` and
     ``arcface.onnx`` for its scorers, in ``directory``."""
     import torch
-    from diffusers import AutoencoderKL, DPMSolverMultistepScheduler, LEditsPPPipelineStableDiffusion, UNet2DConditionModel
+    # the defining modules: diffusers' top-level __init__ shows type checkers only its dummy placeholder classes
+    from diffusers.models.autoencoders.autoencoder_kl import AutoencoderKL
+    from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
+    from diffusers.pipelines.ledits_pp.pipeline_leditspp_stable_diffusion import LEditsPPPipelineStableDiffusion
+    from diffusers.schedulers.scheduling_dpmsolver_multistep import DPMSolverMultistepScheduler
     from transformers import CLIPTextConfig, CLIPTextModel
 
     root = Path(directory)
@@ -188,8 +196,10 @@ def make_tiny_ledits(directory: str | Path, seed: int = 0) -> Path:
                                         num_attention_heads=4, num_hidden_layers=2, vocab_size=len(tokenizer), max_position_embeddings=77))
     scheduler = DPMSolverMultistepScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
                                             algorithm_type="sde-dpmsolver++", solver_order=2, steps_offset=1)
+    # diffusers annotates safety_checker and feature_extractor as required, but the pipeline takes None for both (no checker)
     pipe = LEditsPPPipelineStableDiffusion(vae=vae, text_encoder=text, tokenizer=tokenizer, unet=unet, scheduler=scheduler,
-                                           safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+                                           safety_checker=None, feature_extractor=None,  # type: ignore[arg-type]
+                                           requires_safety_checker=False)
     pipe.save_pretrained(str(root / "sd"))
     make_clip(root / "clip", seed)
     make_arcface(root / "arcface.onnx", seed)

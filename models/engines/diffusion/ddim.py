@@ -28,7 +28,8 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
-from diffusers import DDIMScheduler
+# the defining module: diffusers' top-level __init__ shows type checkers only its dummy placeholder classes
+from diffusers.schedulers.scheduling_ddim import DDIMScheduler
 
 # (x_t, t) -> predicted noise, or (noise for x0, noise for the direction)
 NoiseModel = Callable[[torch.Tensor, int], "torch.Tensor | tuple[torch.Tensor, torch.Tensor]"]
@@ -39,7 +40,7 @@ def check_scheduler(scheduler: DDIMScheduler) -> None:
     cfg = scheduler.config
     problems = []
     if cfg.get("prediction_type", "epsilon") != "epsilon":
-        problems.append(f"prediction_type={cfg.prediction_type!r} (only 'epsilon')")
+        problems.append(f"prediction_type={cfg['prediction_type']!r} (only 'epsilon')")
     if cfg.get("clip_sample", False):
         problems.append("clip_sample=True")
     if cfg.get("thresholding", False):
@@ -51,8 +52,9 @@ def check_scheduler(scheduler: DDIMScheduler) -> None:
 def timesteps(scheduler: DDIMScheduler, steps: int) -> list[int]:
     """The sampling timesteps, high to low (e.g. 950, 900, ... 0 for 20 of 1000 with 'leading' spacing)."""
     check_scheduler(scheduler)
-    if steps < 1 or steps > scheduler.config.num_train_timesteps:
-        raise ValueError(f"steps must be in [1, {scheduler.config.num_train_timesteps}], got {steps}")
+    train_steps = scheduler.config["num_train_timesteps"]
+    if steps < 1 or steps > train_steps:
+        raise ValueError(f"steps must be in [1, {train_steps}], got {steps}")
     scheduler.set_timesteps(steps)
     return [int(t) for t in scheduler.timesteps]
 

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from ....errors import WHY_NO_NETWORK, WHY_NOT_AVAILABLE, Why, why_code
-from ...base import ChatfaceModelError, EditSpec, Generator, Latent, UnsupportedAttributeError
+from ...base import ChatfaceModelError, EditSpec, EditState, Generator, Latent, UnsupportedAttributeError
 from ...faces.alignment import Alignment, align_face, blend_mask, paste_back
 from ...faces.detection import face_meta, find_face
 from . import ddim, unet_split
@@ -112,7 +112,8 @@ class DiffusionGenerator(Generator):
                 return unet_split.decode(self.unet, enc)
             applied.append(int(t))
             passes["decoder"] += 2
-            delta = shifts[0] if len(shifts) == 1 else torch.cat(
+            only = shifts[0] if len(shifts) == 1 else None  # one photo, with an active edit (not all shifts are None)
+            delta = only if only is not None else torch.cat(
                 [d if d is not None else torch.zeros_like(enc.h[i:i + 1]) for i, d in enumerate(shifts)])
             eps_orig, eps_edit = unet_split.decode_pair(self.unet, enc, enc.h + delta)
             return eps_edit, eps_orig
@@ -156,7 +157,7 @@ class DiffusionGenerator(Generator):
             x0 = ddim.sample(self._batch_noise(active), self.scheduler, x_t, n, self._tick("decode", n))
         return [to_image(x0[i:i + 1]) for i in range(len(latents))]
 
-    def decode(self, image: np.ndarray, latent: Latent, edits: dict[str, EditSpec]) -> np.ndarray:
+    def decode(self, image: np.ndarray, latent: Latent, edits: EditState) -> np.ndarray:
         (out,) = self.decode_batch([(image, latent, edits)])  # a batch of one: the same code path as a batched replica
         if isinstance(out, Exception):
             raise out
@@ -164,11 +165,11 @@ class DiffusionGenerator(Generator):
 
     batches = True  # decode_batch shares one U-Net pass per step between photos
 
-    def decode_batch(self, requests: list[tuple[np.ndarray, Latent, dict[str, EditSpec]]]) -> list:
+    def decode_batch(self, requests: list[tuple[np.ndarray, Latent, EditState]]) -> list[np.ndarray | ChatfaceModelError]:
         """Several decodes (different photos, same U-Net) in one batched pass per group of equal steps."""
-        out: list = [None] * len(requests)
+        out: dict[int, np.ndarray | ChatfaceModelError] = {}  # request index -> its render or its own error
         groups: dict[int, list[int]] = {}
-        actives = {}
+        actives: dict[int, dict[str, EditSpec]] = {}
         for i, (image, latent, edits) in enumerate(requests):
             try:
                 actives[i] = self.active_edits(image, latent, edits)
@@ -183,7 +184,7 @@ class DiffusionGenerator(Generator):
             crops = self.render_aligned_many([requests[i][1] for i in members], [actives[i] for i in members])
             for i, crop in zip(members, crops):
                 out[i], _ = paste_back(requests[i][0], crop, Alignment.from_meta(requests[i][1].meta), self.feather)
-        return out
+        return [out[i] for i in range(len(requests))]
 
     def edit_region(self, image: np.ndarray, latent: Latent) -> np.ndarray:
         return blend_mask(image.shape, Alignment.from_meta(latent.meta), self.feather) > 0

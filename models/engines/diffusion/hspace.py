@@ -83,6 +83,7 @@ class AsyrpDeltaBlock(nn.Module):
 
 
 ARCHITECTURES = {MappingNetwork.architecture: MappingNetwork, AsyrpDeltaBlock.architecture: AsyrpDeltaBlock}
+AttributeNetwork = MappingNetwork | AsyrpDeltaBlock  # either architecture: both have ``architecture`` and ``sizes()``
 
 
 def _groups(channels: int) -> int:
@@ -107,7 +108,7 @@ class MappingInfo:
         return float(self.meta.get("scale", 1.0))
 
 
-def save_mapping(net: nn.Module, path: str | Path, *, attribute: str, text: dict, base_model: str, training: dict | None = None,
+def save_mapping(net: AttributeNetwork, path: str | Path, *, attribute: str, text: dict, base_model: str, training: dict | None = None,
                  direction: str = "both", scale: float = 1.0, source: dict | None = None) -> Path:
     """Write ``net`` as ``path`` (safetensors, float32) with its chatface header."""
     from safetensors.torch import save_file
@@ -139,7 +140,7 @@ def read_mapping_meta(path: str | Path) -> dict:
     return meta
 
 
-def build_network(meta: dict) -> nn.Module:
+def build_network(meta: dict) -> AttributeNetwork:
     arch = meta.get("architecture", "chatface")
     if arch == AsyrpDeltaBlock.architecture:
         return AsyrpDeltaBlock(meta["channels"], meta["temb_channels"])

@@ -20,7 +20,9 @@ def load_unet(source: str, device="cpu", dtype=None):
     """UNet2DModel and DDIMScheduler from a hub id, a local directory (model and scheduler configs side by
     side) or a pytorch_diffusion checkpoint file (converted on load at 256x256, see pytorch_diffusion.py)."""
     import torch
-    from diffusers import DDIMScheduler, UNet2DModel
+    # the defining modules: diffusers' top-level __init__ shows type checkers only its dummy placeholder classes
+    from diffusers.models.unets.unet_2d import UNet2DModel
+    from diffusers.schedulers.scheduling_ddim import DDIMScheduler
 
     dtype = dtype or torch.float32
     local = Path(source).expanduser()
@@ -60,9 +62,9 @@ def load_diffusion_engine(models_dir: str | None = None, *, face_index: int = 0,
                                device=device, dtype=torch_dtype)
     generator = DiffusionGenerator(net, scheduler, registry, steps=steps, device=device, dtype=torch_dtype,
                                    face_index=face_index, model_id=src.unet, progress=progress)
-    identity = ArcFaceIdentityScorer(src.arcface)
+    identity_scorer = ArcFaceIdentityScorer(src.arcface)
     direction = CLIPDirectionScorer(src.clip, src.clip_pretrained, device=device)
-    return EngineParts(generator, identity, direction, model_id=f"{src.unet}@{steps}steps")
+    return EngineParts(generator, identity_scorer, direction, model_id=f"{src.unet}@{steps}steps")
 
 
 def describe_models(models_dir: str | None = None, **sources) -> list[str]:

@@ -161,7 +161,8 @@ def _resnet_shared_skip(resnet, x: torch.Tensor, skip: torch.Tensor, emb: torch.
 def decode_pair(unet, enc: Encoded, h_edit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(noise for ``enc.h``, noise for ``h_edit``): the decoder on both, the skips' share of its resnets computed once."""
     if not all(_shares_skip(r) for block in unet.up_blocks for r in block.resnets):
-        return decode(unet, enc, [enc.h, h_edit]).chunk(2)
+        noise_orig, noise_edit = decode(unet, enc, [enc.h, h_edit]).chunk(2)
+        return noise_orig, noise_edit
     sample = torch.cat([enc.h, h_edit], dim=0)
     skips = enc.skips
     for block in unet.up_blocks:

@@ -27,7 +27,7 @@ def smile(field: DisplacementField, lm: np.ndarray, u: float, s: float) -> None:
     if not s:
         return
     s = knee(s)  # the strong end eased: a full lift stretches closed lips into a smirk
-    mouth_w = np.linalg.norm(lm[54] - lm[48])
+    mouth_w = float(np.linalg.norm(lm[54] - lm[48]))
     lift = (0.16 if s > 0 else 0.12) * u * s
     for corner, side in ((48, -1.0), (54, 1.0)):
         field.add_bump(lm[corner], np.array([side * 0.05 * u * max(s, 0), -lift]), 0.45 * u)
