@@ -18,7 +18,7 @@ def _eval_intents(args) -> int:
     from ..evaluation.dialogues import load_dialogues
     from ..evaluation.intents import evaluate_intents
 
-    path = args.dialogues or str(Path(__file__).with_name("evaluation") / "data" / "dialogues.jsonl")
+    path = args.dialogues or str(Path(__file__).resolve().parents[1] / "evaluation" / "data" / "dialogues.jsonl")
     dialogues = load_dialogues(path)
     if args.limit is not None:
         dialogues = dialogues[: max(0, args.limit)]

@@ -181,6 +181,10 @@ def test_cli_eval_intents_and_edits(tmp_path, astronaut):
     assert run.returncode == 0, run.stderr
     assert "turn accuracy 1.0" in run.stdout and (tmp_path / "ei" / "report.json").exists()
 
+    run = run_cli(["eval", "intents", "--limit", "2", "--out", str(tmp_path / "ed"), "--no-embeddings", "--no-progress"])
+    assert run.returncode == 0, run.stderr  # without a file: the bundled development set
+    assert json.loads((tmp_path / "ed" / "report.json").read_text())["dataset"].endswith("evaluation/data/dialogues.jsonl")
+
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": 1}\n')
     run = run_cli(["eval", "intents", str(bad), "--out", str(tmp_path / "eb")])

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from collections.abc import Sequence
 from typing import Callable
 
 from ...tools.edit_state import clamp
 from ...tools.vocabulary import Vocabulary, default_vocabulary
+from .acts import ActGuess
 from .clauses import PHOTO_WORDS, analyse, expand_lists, rewrite_from_to
 
 SLIGHT, DEFAULT, STRONG, FULL = 0.3, 0.6, 0.9, 1.0
@@ -27,8 +28,8 @@ SLIGHT, DEFAULT, STRONG, FULL = 0.3, 0.6, 0.9, 1.0
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "once": 1, "twice": 2, "thrice": 3}
 
 ABS_FULL = r"fully|maximum|max|maxed|as much as possible|as \w+ as (?:possible|you can|it gets)|completely|totally|all the way|100 ?%|to the max"
-ABS_STRONG = r"bushy|thick|huge|giant|gigantic|ginormous|colossal|whopping|enormous|bright|vivid|massively|enormously|incredibly|insanely|lots|very|a lot|lots of|much|strongly|strong|really|extremely|dramatically|dramatic|heavy|heavily|intense|intensely|super|bold|huge|massive|big|loads of|seriously|way|hugely|so much|so very|wide|widely"
-ABS_SLIGHT = r"little|slightly|slight|a little|a little bit|a tiny bit|tiny bit|a wee bit|a teeny bit|a bit|a touch|a tad|tad|subtle|subtly|light|lightly|a hint of|hint of|mild|mildly|faint|small|soft|softly|gentle|gently|barely|somewhat|kinda|kind of|a smidge"
+ABS_STRONG = r"bushy|thick|huge|giant|gigantic|ginormous|colossal|whopping|enormous|bright|vivid|massively|enormously|incredibly|insanely|lots|very|a lot|lots of|much|strongly|strong|really|extremely|dramatically|dramatic|heavy|heavily|intense|intensely|super|bold|huge|massive|big|loads of|tons of|heaps of|plenty of|seriously|way|hugely|so much|so very|wide|widely|proper|full-on|a proper"
+ABS_SLIGHT = r"little|slightly|slight|a little|a little bit|a tiny bit|tiny bit|a wee bit|a teeny bit|a bit|a touch|a tad|tad|subtle|subtly|light|lightly|a hint of|hint of|mild|mildly|faint|small|soft|softly|gentle|gently|barely|somewhat|kinda|kind of|a smidge|a trace of|trace of|a dash of|a dab of|a pinch of|a hint|just a hint"
 COMPARATIVE_MORE = r"stronger|bigger|larger|wider|longer|darker|thicker|brighter|deeper|heavier|bolder|fuller|redder|curlier"
 COMPARATIVE_LESS = r"weaker|smaller|shorter|thinner|lighter|fainter|softer|subtler|narrower|fewer|lower"
 REL_MORE = r"more|increase|intensify|boost|amp up|crank up|push|further|extra|even more|turn up|up the|" + COMPARATIVE_MORE
@@ -102,6 +103,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\.(?!\d)", ". ", t)
     t = re.sub(r"\s+", " ", t).strip()
     t = " ".join(SLANG.get(w, w) for w in t.split(" "))
+    t = _amount_after(t)
     t = rewrite_from_to(expand_lists(t))
     # "her eyes green", "hair to blonde" -> "green eyes", "blonde hair"
     colours = r"black|blond|blonde|brown|red|ginger|auburn|gray|grey|white|silver|blue|pink|purple|violet|green|hazel|golden|platinum"
@@ -112,6 +114,28 @@ def _normalise(text: str) -> str:
     # "her eye colour to green" -> "green eyes"
     return re.sub(r"\b(hair|eyes?)\b ((?:(?:to|into|a|an|color|colour|more|be|look|turn|should|in|some) )*)(" + colours + r")\b",
                   lambda m: f"{m.group(2)}{m.group(3)} {'eyes' if m.group(1).startswith('eye') else m.group(1)}", t)
+
+
+_AMOUNT_NOUNS = r"(?:loads|lots|tons|heaps|plenty) of (?:them|em|'em|those|it)"
+_AMOUNT_HINT = r"(?:just |only )?(?:a hint|a touch|a little|a bit|a tad|a trace|slightly|subtle|subtly)(?: of (?:it|them|em))?"
+
+
+def _amount_after(t: str) -> str:
+    """Amounts and removals said after the thing: "freckles, loads of them" -> "loads of freckles"; "freckles, just a
+    hint" -> "a hint of freckles"; "glasses off", "the mustache remove" -> "remove the glasses", "remove the mustache"."""
+    t = re.sub(r"\b([a-z]+), " + _AMOUNT_NOUNS + r"\b", r"lots of \1", t)
+    t = re.sub(r"\b([a-z]+), " + _AMOUNT_HINT + r"(?=$|[,.;]| and | please| pls)", r"a little \1", t)
+    def removal(m: re.Match) -> str:
+        if set(m.group(2).split()) & _NOT_A_THING:  # "turn it off", "she looks off", "take it away"
+            return m.group(0)
+        return f"{m.group(1)}remove the {m.group(2)}"
+
+    return re.sub(r"(^|[,.;] |\band |\balso |\bnow |\bplus |\bthen )(?:the |his |her |their )?([a-z]+(?: [a-z]+)?) (?:remove|removed|off|away|gone)\b"
+                  r"(?: (?:also|too|as well))?(?=$|[,.;]| please| pls| and )", removal, t)
+
+
+_NOT_A_THING = set("it that this them those these he she they i you we him her me us looks look looking turn turned switch show take "
+                   "put get go back sign log set cut kick run go way far right".split())
 
 
 def _phrase_table(vocab: Vocabulary) -> tuple[re.Pattern, dict[str, _Phrase], set[str]]:
@@ -204,12 +228,14 @@ def _has(pattern: str, text: str) -> bool:
 
 
 def _count(text: str) -> int:
-    m = re.search(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:steps?|edits?|times|changes|turns|moves|levels)\b"
-                  r"|\bx ?(\d)\b|\b(\d) ?x\b", text)
+    m = re.search(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:steps?|edits?|times?|changes?|turns?|moves?|levels?)\b"
+                  r"|\bx ?(\d)\b|\b(\d) ?x\b"
+                  r"|\b(?:last|past|previous|all|those) (\d+|two|three|four|five|six|seven|eight|nine|ten)\b"
+                  r"|\b(?:undo|back|revert|reverse) (\d+|two|three|four|five|six|seven|eight|nine|ten)\b", text)
     if m and (m.group(2) or m.group(3)):
         return int(m.group(2) or m.group(3))
     if m:
-        v = m.group(1)
+        v = m.group(1) or m.group(4) or m.group(5)
         return int(v) if v.isdigit() else NUMBER_WORDS[v]
     for w, n in (("thrice", 3), ("three times", 3), ("twice", 2), ("two times", 2), ("both", 2)):
         if w in text:
@@ -260,13 +286,45 @@ def _strip_too_much(clause: str) -> str:
     return re.sub(r"\b(?:way )?too (?:much|many)\b", " ", clause)
 
 
+ACT_MIN_PROBABILITY = 0.6  # the act model turns the grammar's none or clarify into undo, redo, reset or a request
+ACT_SWAP_PROBABILITY = 0.75  # ... a none into a clarify, or the other way round
+ACT_THANKS_PROBABILITY = 0.85  # ... an edit into none (a thank-you that mentions an attribute)
+_REPLACEABLE_KINDS = ({"smiling", "angry", "sad", "surprised", "disgusted", "fearful"}, {"eyeglasses", "sunglasses", "hat", "earrings"},
+                      {"beard", "mustache", "goatee", "stubble"})
+_FINAL_NOTES = {"keyboard command", "photo", "empty message", "cancelled", "delegated"}
+
+
 class IntentParser:
-    def __init__(self, vocab: Vocabulary | None = None, embedder: Callable[[str], list[tuple[str, int, float]]] | None = None):
+    def __init__(self, vocab: Vocabulary | None = None, embedder: Callable[[str], list[tuple[str, int, float]]] | None = None,
+                 acts: Callable[[str], ActGuess] | None = None):
         self.vocab = vocab or default_vocabulary()
         self.embedder = embedder  # text -> [(attribute, polarity, similarity)], best first
+        self.acts = acts  # message -> its most likely turn act (acts.ActModel); None: the grammar's acts alone
         self._pattern, self._lookup, self._words = _phrase_table(self.vocab)
 
     def parse(self, message: str, state: dict[str, float], last_changed: list[str] | None = None) -> Intent:
+        """The grammar's reading of ``message``; with an act model, its act where the grammar's is weakest (acts.py)."""
+        intent = self._grammar(message, state, last_changed)
+        if self.acts is None or intent.note in _FINAL_NOTES or intent.action not in ("none", "clarify", "edit"):
+            return intent
+        guess = self.acts(message)
+        if intent.action in ("none", "clarify"):
+            if guess.act in ("undo", "redo", "reset") and guess.probability >= ACT_MIN_PROBABILITY:
+                steps = _count(_normalise(message)) if guess.act != "reset" else 1
+                return Intent(guess.act, steps=steps, note=f"act model {guess.probability:.2f}")
+            if guess.act == "edit" and guess.probability >= ACT_MIN_PROBABILITY:  # a wish or a question that is a request
+                again = self._grammar(message, state, last_changed, as_request=True)
+                if again.action == "edit":
+                    return replace(again, note=f"act model {guess.probability:.2f}")
+            if {intent.action, guess.act} == {"none", "clarify"} and guess.probability >= ACT_SWAP_PROBABILITY:
+                return Intent(guess.act, note=f"act model {guess.probability:.2f}")
+        elif guess.act == "none" and guess.probability >= ACT_THANKS_PROBABILITY and not intent.undo_steps:
+            return Intent("none", note=f"act model {guess.probability:.2f}: not a request")
+        return intent
+
+    def _grammar(self, message: str, state: dict[str, float], last_changed: list[str] | None = None, *,
+                 as_request: bool = False) -> Intent:
+        """The grammar alone; ``as_request`` reads a question or a wish as the request it may be."""
         last_changed = [a for a in (last_changed or []) if a in state] or list(state)[-1:]
         asks_about = re.match(r"\s*(?:what|which|how|who|why|where|when|is|are|does|do you|can you explain|tell me)\b", message.lower()) \
             is not None and message.strip().endswith("?")
@@ -284,7 +342,7 @@ class IntentParser:
             return Intent("none", note="cancelled" if clauses.cancelled else "empty message")
         if re.fullmatch(r"(?:\W|ok|okay|so|just|hmm|um|uh|well|honestly|i mean|please)*(?:" + DELEGATE + r")(?:\W|please|then|i guess|lol)*", text):
             return Intent("clarify", note="delegated")
-        if clauses.question and not _has(r"(?:" + REMOVAL + r"|make|give|add|put|turn) ", text) \
+        if clauses.question and not as_request and not _has(r"(?:" + REMOVAL + r"|make|give|add|put|turn) ", text) \
                 and not re.match(r"\s*(?:(?:can|could|would|will) you (?:please )?|please )(?:" + UNDO + "|" + REDO + "|" + RESET + r")", text):
             return Intent("none", note="question")
 
@@ -310,7 +368,7 @@ class IntentParser:
                 return Intent("edit", changes=changes, undo_steps=_count(text))
             return Intent("undo", steps=_count(text))
         if changes:
-            return Intent("edit", changes=changes)
+            return Intent("edit", changes=self._replacing(message, changes, state, last_changed))
         # no attribute named: pronouns, bare numbers, bare colours and comparatives refer to the last edit
         if last_changed and refers_back:
             return Intent("edit", changes=[AttributeChange(a, 0.0) for a in last_changed])
@@ -338,7 +396,7 @@ class IntentParser:
                 if sim >= EMBEDDING_MIN_SIMILARITY and margin >= EMBEDDING_MIN_MARGIN:
                     return Intent("edit", changes=[self._absolute(attr, pol, text, state, removal=False, comparative=False)],
                                   note=f"embedding match {sim:.2f} (margin {margin:.2f})")
-        if asks_about and not _has(VAGUE, text):  # a question about the system or the image, not a request
+        if asks_about and not as_request and not _has(VAGUE, text):  # a question about the system or the image, not a request
             return Intent("none")
         if _has(DELEGATE, text):
             return Intent("clarify")
@@ -347,6 +405,24 @@ class IntentParser:
         if _looks_like_request(text) and not _has(CHAT, text):
             return Intent("clarify")
         return Intent("none")
+
+    def _replacing(self, message: str, changes: list[AttributeChange], state: dict[str, float],
+                   last_changed: list[str]) -> list[AttributeChange]:
+        """``changes`` with what "instead" and "swap ... for" take away: "surprised instead" after a smile removes the
+        smile; "swap the glasses for a hat" removes the glasses. The old one is the one named ("instead of X", "swap X
+        for"), else the last edit, and only of the same kind as the new one (an expression for an expression, an
+        accessory for an accessory, facial hair for facial hair); exclusive groups (hair and eye colours) replace by
+        themselves."""
+        low = message.lower()
+        named_part = re.search(r"\binstead of (.+)", low) or re.search(r"\b(?:change|swap|switch|trade|exchange|replace) (.+?) (?:for|with)\b", low)
+        if named_part is None and not re.search(r"\b(?:instead|rather|swap|switch)\b", low):
+            return changes
+        named = {ph.attribute for _, _, ph in self._matches(_normalise(named_part.group(1)))} & set(state) if named_part else set()
+        kept = [c for c in changes if c.attribute not in named]  # the named old one, matched as a request, is what goes
+        new = {c.attribute for c in kept if c.strength != 0}
+        olds = sorted(named) or [a for a in last_changed if a in state and a not in {c.attribute for c in kept}]
+        gone = [AttributeChange(a, 0.0) for a in olds if any(a in kind and new & kind for kind in _REPLACEABLE_KINDS)]
+        return kept + gone if gone or named else changes
 
     def _matches(self, text: str) -> list[tuple[int, int, _Phrase]]:
         """Synonym matches, without gender nouns that only name the person ("an old man")."""

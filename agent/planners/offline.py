@@ -24,6 +24,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from ...tools.capabilities import engine_offers, phrase
 from ...tools.edit_state import EditContext
 from ...tools.vocabulary import default_vocabulary
+from .acts import default_act_model
 from .intent_parser import Intent, IntentParser
 
 HOW_MUCH = ("say how much (\"a little\", \"very\", \"30%\"), and \"more\", \"less\", \"undo\", \"redo\" or "
@@ -100,7 +101,7 @@ class OfflinePlanner(BaseChatModel):
                 if available():  # otherwise the grammar alone (the model is an optional install)
                     embedder = PhraseMatcher()
                     embedder.warm()
-            self.parser = IntentParser(embedder=embedder)
+            self.parser = IntentParser(embedder=embedder, acts=default_act_model())
         return self.parser
 
     def _parse(self, text: str, state: dict, last: list[str]) -> Intent:
