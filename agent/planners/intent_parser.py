@@ -104,6 +104,12 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\s+", " ", t).strip()
     t = " ".join(SLANG.get(w, w) for w in t.split(" "))
     t = _amount_after(t)
+    t = re.sub(r"\bbalder\b", "more bald", t)
+    # years taken off or put on: "knock off ten years", "take a decade off him", "add a few years"
+    t = re.sub(r"\b(?:knock|take|shave|chop|cut|shed)(?:s|ing)? (?:off )?(?:(?:a|an|about|around|some|like|maybe|\w+) )?(?:few |couple (?:of )?)?"
+               r"(?:years?|yrs|decades?)(?: (?:off|of))?(?: (?:him|her|them|his age|her age|their age))?(?: off)?(?: or so)?\b", "younger", t)
+    t = re.sub(r"\b(?:add|put on|pile on)(?:s|ing)? (?:(?:a|an|about|around|some|\w+) )?(?:few |couple (?:of )?)?(?:years?|yrs|decades?)\b"
+               r"(?: (?:to|on) (?:him|her|them))?", "older", t)
     t = rewrite_from_to(expand_lists(t))
     # "her eyes green", "hair to blonde" -> "green eyes", "blonde hair"
     colours = r"black|blond|blonde|brown|red|ginger|auburn|gray|grey|white|silver|blue|pink|purple|violet|green|hazel|golden|platinum"
@@ -163,7 +169,13 @@ def _phrase_table(vocab: Vocabulary) -> tuple[re.Pattern, dict[str, _Phrase], se
 _GRAMMAR_PROTECTED = set(re.findall(r"[a-z]+", " ".join((ABS_FULL, ABS_STRONG, ABS_SLIGHT, REL_MORE, REL_LESS, REL_SLIGHT, REL_MUCH))))
 
 
-_COMMON = set("these there their where which would could should about after again other small smaller hello thanks thank maybe please great really older sweet looks little wants "
+_KEEP_AS_WRITTEN = set("the and his her him she you are was its ill per lot bit top fun pic app new old now not one two six ten yes bad but "
+                       "can get got had has may see say too try way who why how any all off out own put let lol day did does done "
+                       "for from was were will would went want wear ear eye lip cut fix mum mom dad son kid guy man men boy "
+                       "run sun fan far few big end hey hmm huh wow yay aww ugh oops yep nope sure what when than that this then "
+                       "them they our ours why tell told know like love nice cool fine good look seen show same some such "
+                       "much many most very just only even ever once here there where while into onto over back".split())
+_COMMON = set("curious serious famous various haircut these there their where which would could should about after again other small smaller hello thanks thank maybe please great really older sweet looks little wants "
               "that this then than them they what when your make more less look like give some also just want with from have she's he's it's "
               "lets also made love good nice cool fine wait back much very well more done okay lighten darken complexion whiten brighten "
               "bleach person people across wearing wears amazing stunning gorgeous fabulous fantastic incredible awesome surprise".split())
@@ -197,10 +209,32 @@ def _correction(core: str, words: set[str]) -> str | None:
     return _TYPO_CACHE[key][1]
 
 
-def _fix_typos(text: str, words: set[str]) -> str:
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_SHORT_WORDS = set("make less more still open longer shorter little bigger smaller darker lighter older younger again please hair eyes "
+                   "face lips smile beard bald bangs curly wavy straight glasses hat some with".split())
+
+
+def _missing_letter(core: str, words: set[str]) -> str | None:
+    """The one word that ``core`` is with a letter left out ("mke" make, "les" less, "longr" longer, "opn" open) or with
+    a final z for s ("bangz"); None when there is none or more than one."""
+    targets = words | _SHORT_WORDS | _COMMON
+    found = {w for i in range(1, len(core) + 1) for c in _LETTERS if (w := core[:i] + c + core[i:]) in targets}
+    if core.endswith("z") and core[:-1] + "s" in targets:
+        found.add(core[:-1] + "s")
+    preferred = found & _SHORT_WORDS  # "les": less before lens
+    return next(iter(found)) if len(found) == 1 else next(iter(preferred)) if len(preferred) == 1 else None
+
+
+def _fix_typos(text: str, words: set[str], known: set[str] = frozenset()) -> str:
     out = []
     for tok in text.split(" "):
         core = tok.strip(",.;:")
+        if 3 <= len(core) <= 6 and core.isalpha() and core not in words and core not in _COMMON and core not in _GRAMMAR_PROTECTED \
+                and core not in PHOTO_WORDS and core not in _SHORT_WORDS and core not in _NOT_A_THING and core not in _KEEP_AS_WRITTEN and core not in known:
+            near = _missing_letter(core, words)
+            if near:
+                out.append(tok.replace(core, near))
+                continue
         if len(core) >= 4 and core.isalpha() and core not in words and core not in _COMMON and core not in _GRAMMAR_PROTECTED \
                 and core not in PHOTO_WORDS:
             near = _correction(core, words)
@@ -301,6 +335,7 @@ class IntentParser:
         self.embedder = embedder  # text -> [(attribute, polarity, similarity)], best first
         self.acts = acts  # message -> its most likely turn act (acts.ActModel); None: the grammar's acts alone
         self._pattern, self._lookup, self._words = _phrase_table(self.vocab)
+        self._tokens = {w for phrase in self._lookup for w in phrase.split()}  # every word of a phrase is already right ("tan")
 
     def parse(self, message: str, state: dict[str, float], last_changed: list[str] | None = None) -> Intent:
         """The grammar's reading of ``message``; with an act model, its act where the grammar's is weakest (acts.py)."""
@@ -331,7 +366,7 @@ class IntentParser:
         text = _normalise(message)[:2000]
         if not text:
             return Intent("none", note="empty message")
-        text = _fix_typos(text, self._words)
+        text = _fix_typos(text, self._words, self._tokens)
         clauses = analyse(text, question_mark=message.strip().endswith("?"))
         if clauses.system:
             return Intent(clauses.system, steps=1, note="keyboard command")
