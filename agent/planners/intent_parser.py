@@ -225,7 +225,7 @@ def _missing_letter(core: str, words: set[str]) -> str | None:
     return next(iter(found)) if len(found) == 1 else next(iter(preferred)) if len(preferred) == 1 else None
 
 
-def _fix_typos(text: str, words: set[str], known: set[str] = frozenset()) -> str:
+def _fix_typos(text: str, words: set[str], known: set[str] | frozenset[str] = frozenset()) -> str:
     out = []
     for tok in text.split(" "):
         core = tok.strip(",.;:")
