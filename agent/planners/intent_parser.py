@@ -128,7 +128,7 @@ _AMOUNT_HINT = r"(?:just |only )?(?:a hint|a touch|a little|a bit|a tad|a trace|
 
 def _amount_after(t: str) -> str:
     """Amounts and removals said after the thing: "freckles, loads of them" -> "loads of freckles"; "freckles, just a
-    hint" -> "a hint of freckles"; "glasses off", "the mustache remove" -> "remove the glasses", "remove the mustache"."""
+    hint" -> "a little freckles"; "glasses off", "the mustache remove" -> "remove the glasses", "remove the mustache"."""
     t = re.sub(r"\b([a-z]+), " + _AMOUNT_NOUNS + r"\b", r"lots of \1", t)
     t = re.sub(r"\b([a-z]+), " + _AMOUNT_HINT + r"(?=$|[,.;]| and | please| pls)", r"a little \1", t)
     def removal(m: re.Match) -> str:
@@ -169,12 +169,12 @@ def _phrase_table(vocab: Vocabulary) -> tuple[re.Pattern, dict[str, _Phrase], se
 _GRAMMAR_PROTECTED = set(re.findall(r"[a-z]+", " ".join((ABS_FULL, ABS_STRONG, ABS_SLIGHT, REL_MORE, REL_LESS, REL_SLIGHT, REL_MUCH))))
 
 
-_KEEP_AS_WRITTEN = set("the and his her him she you are was its ill per lot bit top fun pic app new old now not one two six ten yes bad but "
-                       "can get got had has may see say too try way who why how any all off out own put let lol day did does done "
-                       "for from was were will would went want wear ear eye lip cut fix mum mom dad son kid guy man men boy "
-                       "run sun fan far few big end hey hmm huh wow yay aww ugh oops yep nope sure what when than that this then "
-                       "them they our ours why tell told know like love nice cool fine good look seen show same some such "
-                       "much many most very just only even ever once here there where while into onto over back".split())
+# common short words that a missing letter would turn into another word ("bad" is not "bald"); _COMMON holds more
+_KEEP_AS_WRITTEN = set("all and any app are aww bad big bit boy but can cut dad day did ear end eye fan far few fix for fun "
+                       "get got guy had has her hey him his hmm how huh ill its kid let lip lol lot man may men mom mum new "
+                       "not now off old one our out own per pic put run say see she six son sun ten the too top try two ugh "
+                       "was way who why wow yay yep yes you does even ever here into know many most nope once only onto "
+                       "oops ours over same seen show such sure tell told wear went were will while".split())
 _COMMON = set("curious serious famous various haircut these there their where which would could should about after again other small smaller hello thanks thank maybe please great really older sweet looks little wants "
               "that this then than them they what when your make more less look like give some also just want with from have she's he's it's "
               "lets also made love good nice cool fine wait back much very well more done okay lighten darken complexion whiten brighten "
@@ -214,10 +214,9 @@ _SHORT_WORDS = set("make less more still open longer shorter little bigger small
                    "face lips smile beard bald bangs curly wavy straight glasses hat some with".split())
 
 
-def _missing_letter(core: str, words: set[str]) -> str | None:
-    """The one word that ``core`` is with a letter left out ("mke" make, "les" less, "longr" longer, "opn" open) or with
-    a final z for s ("bangz"); None when there is none or more than one."""
-    targets = words | _SHORT_WORDS | _COMMON
+def _missing_letter(core: str, targets: set[str] | frozenset[str]) -> str | None:
+    """The one word of ``targets`` that ``core`` is with a letter left out ("mke" make, "les" less, "longr" longer, "opn"
+    open) or with a final z for s ("bangz"); None when there is none or more than one."""
     found = {w for i in range(1, len(core) + 1) for c in _LETTERS if (w := core[:i] + c + core[i:]) in targets}
     if core.endswith("z") and core[:-1] + "s" in targets:
         found.add(core[:-1] + "s")
@@ -225,19 +224,20 @@ def _missing_letter(core: str, words: set[str]) -> str | None:
     return next(iter(found)) if len(found) == 1 else next(iter(preferred)) if len(preferred) == 1 else None
 
 
-def _fix_typos(text: str, words: set[str], known: set[str] | frozenset[str] = frozenset()) -> str:
+def _fix_typos(text: str, words: set[str], known: set[str] | frozenset[str] = frozenset(),
+               targets: set[str] | frozenset[str] = frozenset()) -> str:
+    """Misspelt words corrected: first a letter left out (``targets``: the words that can be meant; ``known`` and
+    common short words are never "corrected"), then near spellings of the vocabulary's and the grammar's ``words``."""
     out = []
     for tok in text.split(" "):
         core = tok.strip(",.;:")
-        if 3 <= len(core) <= 6 and core.isalpha() and core not in words and core not in _COMMON and core not in _GRAMMAR_PROTECTED \
-                and core not in PHOTO_WORDS and core not in _SHORT_WORDS and core not in _NOT_A_THING and core not in _KEEP_AS_WRITTEN and core not in known:
-            near = _missing_letter(core, words)
-            if near:
-                out.append(tok.replace(core, near))
-                continue
-        if len(core) >= 4 and core.isalpha() and core not in words and core not in _COMMON and core not in _GRAMMAR_PROTECTED \
-                and core not in PHOTO_WORDS:
-            near = _correction(core, words)
+        if core.isalpha() and core not in words and core not in _COMMON and core not in _GRAMMAR_PROTECTED and core not in PHOTO_WORDS:
+            near = None
+            if 3 <= len(core) <= 6 and core not in _SHORT_WORDS and core not in _NOT_A_THING and core not in _KEEP_AS_WRITTEN \
+                    and core not in known:
+                near = _missing_letter(core, targets)
+            if near is None and len(core) >= 4:
+                near = _correction(core, words)
             if near:
                 tok = tok.replace(core, near)
         out.append(tok)
@@ -336,6 +336,7 @@ class IntentParser:
         self.acts = acts  # message -> its most likely turn act (acts.ActModel); None: the grammar's acts alone
         self._pattern, self._lookup, self._words = _phrase_table(self.vocab)
         self._tokens = {w for phrase in self._lookup for w in phrase.split()}  # every word of a phrase is already right ("tan")
+        self._typo_targets = frozenset(self._words | _SHORT_WORDS | _COMMON)  # what a word with a letter left out may be
 
     def parse(self, message: str, state: dict[str, float], last_changed: list[str] | None = None) -> Intent:
         """The grammar's reading of ``message``; with an act model, its act where the grammar's is weakest (acts.py)."""
@@ -366,7 +367,7 @@ class IntentParser:
         text = _normalise(message)[:2000]
         if not text:
             return Intent("none", note="empty message")
-        text = _fix_typos(text, self._words, self._tokens)
+        text = _fix_typos(text, self._words, self._tokens, self._typo_targets)
         clauses = analyse(text, question_mark=message.strip().endswith("?"))
         if clauses.system:
             return Intent(clauses.system, steps=1, note="keyboard command")
