@@ -4,8 +4,8 @@ The grammar (intent_parser.py) reads attributes, signs and amounts well, but its
 people say "take back the last three", "go bak 2 steps", "all back to beginning" or "I wonder what he'd look like
 bald" in more ways than patterns hold. This model reads the whole message as hashed word and character n-grams
 (so a misspelt word still shares most of its n-grams with the right one) and scores each act with a multinomial
-logistic regression. It is trained by train_acts.py on data/acts.txt (sentences written for it, never taken from an
-evaluation set), and its weights ship in data/acts.npz. It needs numpy only, so the default install has it, and a
+logistic regression. It is trained by train_acts.py on data/acts.txt (sentences written for it; its header says which
+evaluation sets they may follow and which they never do), and its weights ship in data/acts.npz. It needs numpy only, so the default install has it, and a
 message costs well under a millisecond.
 
 The planner asks it only where the grammar's act is weakest (see IntentParser.parse): the model can turn a
