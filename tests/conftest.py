@@ -150,6 +150,32 @@ def shared_dir():
     return path
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test says what the pages showed and what the server logged, and leaves a screenshot per page in
+    test-artifacts/: a flaky wait is otherwise a bare "expected 'Version 1'"."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    browser, web = item.funcargs.get("browser"), item.funcargs.get("web")
+    if browser is not None:
+        from webpage import ARTIFACTS
+
+        for c, context in enumerate(browser.contexts):
+            for p, page in enumerate(context.pages):
+                try:
+                    shot = ARTIFACTS / f"failed-{item.name}-{c}-{p}.png"
+                    page.screenshot(path=str(shot), full_page=True)
+                    shown = {sel: page.locator(sel).first.inner_text(timeout=2000) for sel in ("#status", "#chat")
+                             if page.locator(sel).count()}
+                    report.sections.append((f"page {c}.{p} ({shot.name})", "\n".join(f"{k}: {v[-3000:]}" for k, v in shown.items())))
+                except Exception as exc:  # a closed page or a crashed browser: say so, and keep the original failure
+                    report.sections.append((f"page {c}.{p}", f"could not be read: {exc}"))
+    if isinstance(web, tuple) and len(web) == 3 and Path(web[2]).exists():
+        report.sections.append(("server log (last 80 lines)", "\n".join(Path(web[2]).read_text().splitlines()[-80:])))
+
+
 # -- the web editor in a browser (tests/webpage.py): one headless Chromium, one `chatface serve` per test module ---------
 @pytest.fixture(scope="module")
 def browser():
