@@ -87,7 +87,9 @@ class Configuration:
     # serving several people: who owns what an unauthenticated run opens, which folders a graph run may read photos
     # from, and the limits every server entry point answers in one line
     owner: str = field(default_factory=lambda: _env("CHATFACE_OWNER", "local"))
-    allow_dirs: tuple[str, ...] = field(default_factory=lambda: tuple(d for d in (_env("CHATFACE_ALLOW_DIRS") or "").split(os.pathsep) if d))
+    allow_dirs: tuple[str, ...] = field(
+        default_factory=lambda: tuple(d for d in (_env("CHATFACE_ALLOW_DIRS") or "").split(os.pathsep) if d)
+    )
     max_upload_mb: float = field(default_factory=lambda: _env_float("CHATFACE_MAX_UPLOAD_MB", 25.0))
     max_megapixels: float = field(default_factory=lambda: _env_float("CHATFACE_MAX_MEGAPIXELS", 50.0))
     max_sessions_per_user: int = field(default_factory=lambda: _env_int("CHATFACE_MAX_SESSIONS_PER_USER", 500))
@@ -124,8 +126,13 @@ class Configuration:
 
     def model_sources(self) -> dict:
         """The single parts of the diffusion engines given over the models folder's (resolve_sources' keywords)."""
-        return {"unet": self.unet, "mappings": self.mappings, "clip": self.clip, "clip_pretrained": self.clip_pretrained,
-                "arcface": self.arcface}
+        return {
+            "unet": self.unet,
+            "mappings": self.mappings,
+            "clip": self.clip,
+            "clip_pretrained": self.clip_pretrained,
+            "arcface": self.arcface,
+        }
 
     def diffusion_options(self) -> dict:
         """What the diffusion engines' loaders take from this configuration."""

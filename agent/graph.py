@@ -50,10 +50,14 @@ from .history import HISTORY_MESSAGES, refusal, to_messages, to_rows
 from .prompts import system_prompt
 from .state import AgentOutput, AgentState
 
-OUT_OF_STEPS = ("I stopped before finishing: this request needs more steps than this run allows (its recursion limit). "
-                "What was done so far is stored; please ask for the rest again, or in smaller parts.")
-KEPT_CALLING = ("I stopped: the planner kept calling tools without finishing within this run's steps (its recursion limit). "
-                "The edits made so far are kept; please rephrase, or ask for less at once.")
+OUT_OF_STEPS = (
+    "I stopped before finishing: this request needs more steps than this run allows (its recursion limit). "
+    "What was done so far is stored; please ask for the rest again, or in smaller parts."
+)
+KEPT_CALLING = (
+    "I stopped: the planner kept calling tools without finishing within this run's steps (its recursion limit). "
+    "The edits made so far are kept; please rephrase, or ask for less at once."
+)
 STEPS_FOR_TOOLS = 4  # a tool call still needs tools, plan and respond, and the last node must see one step left
 
 
@@ -97,8 +101,9 @@ def build_graph(planner, service: EditService, *, trusted: bool = True):
         export_dir = configurable.get("export_dir") if trusted else None
         reference = configurable.get("reference")  # a reference photo attached to this turn (a path)
         dirs = [str(Path(reference).resolve().parent)] if trusted and reference else None  # untrusted: allow_dirs only
-        return service.toolkit(service.open_session(_session_of(state), owner=owner_of(config)), export_dir,
-                               reference_dirs=dirs, reference=reference)
+        return service.toolkit(
+            service.open_session(_session_of(state), owner=owner_of(config)), export_dir, reference_dirs=dirs, reference=reference
+        )
 
     def open_run_session(state: AgentState, configurable: dict, owner: str) -> str:
         sid = configurable.get("session_id") or state.session_id
@@ -140,8 +145,10 @@ def build_graph(planner, service: EditService, *, trusted: bool = True):
     def plan(state: AgentState, config: RunnableConfig) -> dict:
         context = toolkit_of(state, config).context()
         try:
-            response = model.invoke([SystemMessage(system_prompt(context)), *state.history, *state.messages],
-                                    **({"edit_context": context} if reads_context else {}))
+            response = model.invoke(
+                [SystemMessage(system_prompt(context)), *state.history, *state.messages],
+                **({"edit_context": context} if reads_context else {}),
+            )
         except Exception as exc:  # noqa: BLE001 - any failure of the planner call ends the turn with one clear error
             raise PlannerError(f"the planner endpoint failed: {exc.__class__.__name__}: {str(exc)[:300]}") from exc
         if (response.tool_calls or response.invalid_tool_calls) and state.remaining_steps < STEPS_FOR_TOOLS:
@@ -159,21 +166,35 @@ def build_graph(planner, service: EditService, *, trusted: bool = True):
             raise TypeError(f"the tools node needs the model's tool calls, not a {type(calls).__name__}")
         results: list[ToolMessage] = []
         for bad in calls.invalid_tool_calls:  # arguments that are not JSON: tell the model, run nothing
-            results.append(ToolMessage(content=f"Error: the arguments of {bad.get('name')!r} are not valid JSON ({bad.get('error') or 'unparseable'}); "
-                                               "call the tool again with a JSON object.",
-                                       tool_call_id=bad.get("id") or "", name=bad.get("name") or "", status="error"))
+            results.append(
+                ToolMessage(
+                    content=f"Error: the arguments of {bad.get('name')!r} are not valid JSON ({bad.get('error') or 'unparseable'}); "
+                    "call the tool again with a JSON object.",
+                    tool_call_id=bad.get("id") or "",
+                    name=bad.get("name") or "",
+                    status="error",
+                )
+            )
         for call in calls.tool_calls:
             tool = by_name.get(call["name"])
             if tool is None:
-                results.append(ToolMessage(content=f"Error: there is no tool {call['name']!r}; the tools are {', '.join(by_name)}.",
-                                           tool_call_id=call["id"], name=call["name"], status="error"))
+                results.append(
+                    ToolMessage(
+                        content=f"Error: there is no tool {call['name']!r}; the tools are {', '.join(by_name)}.",
+                        tool_call_id=call["id"],
+                        name=call["name"],
+                        status="error",
+                    )
+                )
                 continue
             results.append(tool.invoke({**call, "type": "tool_call"}))
         # what the user must be told whatever the planner writes: parts not done and limits; the self-check's trade-offs
         edits = [e for m in results if (e := EditOutcome.of(getattr(m, "artifact", None))) is not None]
-        return {"messages": results,
-                "not_done": [n for e in edits for n in e.not_done],
-                "trade_offs": [e.self_check for e in edits if e.self_check]}
+        return {
+            "messages": results,
+            "not_done": [n for e in edits for n in e.not_done],
+            "trade_offs": [e.self_check for e in edits if e.self_check],
+        }
 
     def respond(state: AgentState, config: RunnableConfig) -> dict:
         final = state.messages[-1]

@@ -32,7 +32,7 @@ def to_messages(rows: list[StoredMessage]) -> list[BaseMessage]:
     starts = [i for i, m in enumerate(out) if isinstance(m, HumanMessage)]
     if not starts:
         return []
-    return out[starts[-HISTORY_TURNS] if len(starts) > HISTORY_TURNS else starts[0]:]
+    return out[starts[-HISTORY_TURNS] if len(starts) > HISTORY_TURNS else starts[0] :]
 
 
 def to_rows(messages: Sequence[BaseMessage]) -> list[StoredMessage]:
@@ -62,6 +62,5 @@ def refusal(text: str) -> str | None:
         return f"That message is too long ({len(text)} characters; the limit is {MAX_MESSAGE_CHARS})."
     bad = bad_characters(text, allow_newlines=True)
     if bad:  # PostgreSQL cannot hold NUL, and no store should hold what a terminal obeys
-        return (f"That message contains control characters ({', '.join(bad[:5])}); nothing was changed. "
-                "Please type it again without them.")
+        return f"That message contains control characters ({', '.join(bad[:5])}); nothing was changed. Please type it again without them."
     return None

@@ -156,11 +156,15 @@ never use apply_attribute's "concepts".
 """
 
 
-REFERENCE = ("A reference photo of another person is attached to this turn. For requests like 'as much smile as in this "
-             "photo' or 'the lipstick of this photo', call apply_reference with take = the attribute ids named (it measures "
-             "them on both faces and sets the matching strengths); do not guess strengths with apply_attribute.")
-NO_REFERENCE = ("No reference photo is attached. If the user asks for something 'like in this photo', ask them to attach "
-                "the reference photo first; do not call apply_reference.")
+REFERENCE = (
+    "A reference photo of another person is attached to this turn. For requests like 'as much smile as in this "
+    "photo' or 'the lipstick of this photo', call apply_reference with take = the attribute ids named (it measures "
+    "them on both faces and sets the matching strengths); do not guess strengths with apply_attribute."
+)
+NO_REFERENCE = (
+    "No reference photo is attached. If the user asks for something 'like in this photo', ask them to attach "
+    "the reference photo first; do not call apply_reference."
+)
 
 
 def system_prompt(context: EditContext, vocab: Vocabulary | None = None) -> str:
@@ -168,9 +172,13 @@ def system_prompt(context: EditContext, vocab: Vocabulary | None = None) -> str:
     vocab = vocab or default_vocabulary()
     versions = "; ".join(f"{v.seq} {v.action}: {json.dumps(v.strengths, sort_keys=True)}" for v in context.versions[-20:]) or "-"
     return SYSTEM_PROMPT.format(
-        vocabulary=vocabulary_table(vocab), demonstrations=demonstration_lines(vocab),
-        state=json.dumps(context.strengths, sort_keys=True), last=json.dumps(list(context.last_changed)),
-        head=context.head, versions=versions,
+        vocabulary=vocabulary_table(vocab),
+        demonstrations=demonstration_lines(vocab),
+        state=json.dumps(context.strengths, sort_keys=True),
+        last=json.dumps(list(context.last_changed)),
+        head=context.head,
+        versions=versions,
         free_text=(FREE_TEXT if context.free_text else NO_FREE_TEXT) + "\n" + (REFERENCE if context.reference else NO_REFERENCE),
-        engine=context.engine, offers=", ".join(f"{o.label} ({o.attribute} {o.sign:+d})" for o in context.offers) or "every attribute",
+        engine=context.engine,
+        offers=", ".join(f"{o.label} ({o.attribute} {o.sign:+d})" for o in context.offers) or "every attribute",
     )

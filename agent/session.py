@@ -92,8 +92,9 @@ class ChatService:
     def agent(self, editor: SessionEditor, export_dir: str | Path | None = None) -> "ChatAgent":
         return ChatAgent(self, self.service.toolkit(self.service.adopt(editor), export_dir))
 
-    def open_photo(self, photo: str | Path, *, owner: str = "local", image=None, export_dir: str | Path | None = None,
-                   face_index: int | None = None) -> "ChatAgent":
+    def open_photo(
+        self, photo: str | Path, *, owner: str = "local", image=None, export_dir: str | Path | None = None, face_index: int | None = None
+    ) -> "ChatAgent":
         return self.agent(self.service.open_photo(photo, owner=owner, image=image, face_index=face_index), export_dir)
 
     def resume(self, session_id: str, *, owner: str = "local", export_dir: str | Path | None = None) -> "ChatAgent":
@@ -131,9 +132,17 @@ class ChatAgent:
         try:
             result = self.chats.graph.invoke(
                 {"messages": [HumanMessage((text or "").strip())]},
-                {"recursion_limit": self.config.recursion_limit, "callbacks": callbacks or [],
-                 "configurable": {"session_id": ed.session_id, "owner": ed.owner, "export_dir": export_dir,
-                                  "reference": reference or self.reference}})
+                {
+                    "recursion_limit": self.config.recursion_limit,
+                    "callbacks": callbacks or [],
+                    "configurable": {
+                        "session_id": ed.session_id,
+                        "owner": ed.owner,
+                        "export_dir": export_dir,
+                        "reference": reference or self.reference,
+                    },
+                },
+            )
         except PlannerError:
             raise
         except Exception as exc:  # noqa: BLE001 - an endpoint's own error class, said as the planner's failure

@@ -33,7 +33,9 @@ def photos() -> dict[str, np.ndarray]:
         from PIL import Image
 
         group = np.array(Image.open(files("insightface") / "data" / "images" / "t1.jpg").convert("RGB"))
-        out["group photo x4.5"] = cv2.resize(group, (round(group.shape[1] * 4.5), round(group.shape[0] * 4.5)), interpolation=cv2.INTER_CUBIC)
+        out["group photo x4.5"] = cv2.resize(
+            group, (round(group.shape[1] * 4.5), round(group.shape[0] * 4.5)), interpolation=cv2.INTER_CUBIC
+        )
     except Exception as exc:  # noqa: BLE001 - the diffusion extra brings insightface; the astronaut alone still measures
         print(f"(no group photo: {exc})")
     return out
@@ -43,7 +45,7 @@ def crop_around_face(image: np.ndarray, box, side: int = 1000) -> np.ndarray:
     cx, cy = (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
     x0 = int(min(max(0, cx - side // 2), image.shape[1] - side))
     y0 = int(min(max(0, cy - side // 2), image.shape[0] - side))
-    return image[y0:y0 + side, x0:x0 + side].copy()
+    return image[y0 : y0 + side, x0 : x0 + side].copy()
 
 
 def main() -> None:
@@ -69,19 +71,24 @@ def main() -> None:
                 opens.append(time.perf_counter() - t)
                 tools = service.toolkit(editor)
                 t = time.perf_counter()
-                _, outcome = tools.apply_attribute([AttributeEdit(attribute="smiling", strength=0.3 + 0.01 * i)],
-                                                     request="give her a subtle smile")  # a new render each time: no cached score
+                _, outcome = tools.apply_attribute(
+                    [AttributeEdit(attribute="smiling", strength=0.3 + 0.01 * i)], request="give her a subtle smile"
+                )  # a new render each time: no cached score
                 edits.append(time.perf_counter() - t)
                 renders.append(outcome["attempts"])
                 assert outcome["node_seq"] == 1
                 stored = editor.image_of(editor.head())
                 assert stored.shape == img.shape, (stored.shape, img.shape)  # stored at full size
             rows[label] = (statistics.median(opens), statistics.median(edits))
-            print(f"{name:26s} {label:10s} {img.shape[1]}x{img.shape[0]} ({img.shape[0] * img.shape[1] / 1e6:4.1f} MP): "
-                  f"open {rows[label][0]:6.2f}s  edit {rows[label][1]:6.2f}s  (median of {args.repeat}; renders per edit "
-                  f"{renders[0]}: the first and the self-check's)")
-        print(f"{name:26s} edit ratio full / crop: {rows['full'][1] / rows['1 MP crop'][1]:.2f} (target <= 2); "
-              f"open ratio {rows['full'][0] / rows['1 MP crop'][0]:.2f}")
+            print(
+                f"{name:26s} {label:10s} {img.shape[1]}x{img.shape[0]} ({img.shape[0] * img.shape[1] / 1e6:4.1f} MP): "
+                f"open {rows[label][0]:6.2f}s  edit {rows[label][1]:6.2f}s  (median of {args.repeat}; renders per edit "
+                f"{renders[0]}: the first and the self-check's)"
+            )
+        print(
+            f"{name:26s} edit ratio full / crop: {rows['full'][1] / rows['1 MP crop'][1]:.2f} (target <= 2); "
+            f"open ratio {rows['full'][0] / rows['1 MP crop'][0]:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def photos(extra_dir: str | None = None, per_photo: int = 4) -> list[tuple[str, 
     x0, y0, x1, y1 = box
     size = max(x1 - x0, y1 - y0)
     cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
-    crop = t1[max(0, cy - size * 2):cy + size * 2, max(0, cx - size * 2):cx + size * 2]
+    crop = t1[max(0, cy - size * 2) : cy + size * 2, max(0, cx - size * 2) : cx + size * 2]
     scale = 1000 / max(crop.shape[:2])
     out.append(("t1-face0-1MP", cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC), 0))
     if extra_dir:
@@ -85,7 +85,7 @@ def broken_edits(image: np.ndarray, latent) -> dict[str, np.ndarray]:
     c = lm[fr.RIGHT_EYE].mean(0) + [0, 0.7 * u]
     r = int(0.22 * u)
     cy, cx = int(c[1]), int(c[0])
-    patch[cy - r:cy + r, cx - r:cx + r] = roi[cy - r:cy + r, cx - r:cx + r] * 0.75 + np.array([60, 0, 0]) * 0.25
+    patch[cy - r : cy + r, cx - r : cx + r] = roi[cy - r : cy + r, cx - r : cx + r] * 0.75 + np.array([60, 0, 0]) * 0.25
     out["pasted patch"] = patch
     rng = np.random.default_rng(0)
     skin = fr.skin(roi, lm, u)
@@ -133,8 +133,10 @@ def main() -> None:
     from chatface.tools.vocabulary import default_vocabulary
 
     vocab = default_vocabulary()
-    print(f"{'photo':24s} {'attribute':12s} {'s':>4s} {'id dist':>7s} {'same':>4s} {'dir':>6s} {'seam':>5s} {'texture':>7s} "
-          f"{'gamut':>5s} {'dE':>5s} realism")
+    print(
+        f"{'photo':24s} {'attribute':12s} {'s':>4s} {'id dist':>7s} {'same':>4s} {'dir':>6s} {'seam':>5s} {'texture':>7s} "
+        f"{'gamut':>5s} {'dE':>5s} realism"
+    )
     started = time.perf_counter()
     renders = 0
     missed: dict[str, int] = {}
@@ -156,10 +158,14 @@ def main() -> None:
                 ident = parts.identity.score(image, edited, latent)
                 text_a, text_b = vocab[attr].text_pair(strength)
                 d = parts.direction.direction(image, edited, text_a, text_b, attribute=attr, strength_sign=strength, face_hint=latent)
-                r = parts.realism.score(image, edited, roi, face_size=face_size, landmarks=latent.arrays["landmarks"])  # as the self-check judges it
+                r = parts.realism.score(
+                    image, edited, roi, face_size=face_size, landmarks=latent.arrays["landmarks"]
+                )  # as the self-check judges it
                 verdict = "ok" if r.ok else ",".join(r.problems)
-                print(f"{name:24s} {label:12s} {strength:+.1f} {ident.distance:7.3f} {'yes' if ident.same_person else 'NO':>4s} {d:+6.2f} "
-                      f"{r.seam:5.2f} {r.texture:7.2f} {r.gamut:5.2f} {r.visible:5.1f} {verdict}")
+                print(
+                    f"{name:24s} {label:12s} {strength:+.1f} {ident.distance:7.3f} {'yes' if ident.same_person else 'NO':>4s} {d:+6.2f} "
+                    f"{r.seam:5.2f} {r.texture:7.2f} {r.gamut:5.2f} {r.visible:5.1f} {verdict}"
+                )
                 row.append(_tile(edited, roi, f"{label} {strength:+.1f}" + ("" if args.blind else f" {verdict}")))
             rows.append(np.hstack(row))
         if args.broken:

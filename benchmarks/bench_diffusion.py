@@ -26,12 +26,25 @@ from pathlib import Path
 import torch
 
 CELEBAHQ_256 = dict(
-    sample_size=256, in_channels=3, out_channels=3, layers_per_block=2, block_out_channels=(128, 128, 256, 256, 512, 512),
+    sample_size=256,
+    in_channels=3,
+    out_channels=3,
+    layers_per_block=2,
+    block_out_channels=(128, 128, 256, 256, 512, 512),
     down_block_types=("DownBlock2D", "DownBlock2D", "DownBlock2D", "DownBlock2D", "AttnDownBlock2D", "DownBlock2D"),
     up_block_types=("UpBlock2D", "AttnUpBlock2D", "UpBlock2D", "UpBlock2D", "UpBlock2D", "UpBlock2D"),
-    norm_num_groups=32, norm_eps=1e-6, downsample_padding=0, flip_sin_to_cos=False, freq_shift=1,
-    time_embedding_type="positional", act_fn="silu", center_input_sample=False, mid_block_scale_factor=1,
-    attention_head_dim=None, add_attention=True, resnet_time_scale_shift="default",
+    norm_num_groups=32,
+    norm_eps=1e-6,
+    downsample_padding=0,
+    flip_sin_to_cos=False,
+    freq_shift=1,
+    time_embedding_type="positional",
+    act_fn="silu",
+    center_input_sample=False,
+    mid_block_scale_factor=1,
+    attention_head_dim=None,
+    add_attention=True,
+    resnet_time_scale_shift="default",
 )
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "weights" / "asyrp-celebahq"
 
@@ -91,9 +104,11 @@ def main() -> None:
     registry = MappingRegistry(mappings, channels=512, temb_channels=512, base_model="bench", device=args.device, dtype=dtype)
     gen = DiffusionGenerator(unet, sched, registry, steps=args.steps, device=args.device, dtype=dtype)
     params = sum(p.numel() for p in unet.parameters()) / 1e6
-    print(f"U-Net {params:.1f} M parameters, {args.device} {args.dtype}{' channels-last' if args.channels_last else ''}"
-          f"{' compiled' if args.compile else ''}, {args.steps} DDIM steps, T_edit {args.t_edit}; "
-          f"networks: {'Asyrp real (smiling, tanned, young)' if real else 'random DeltaBlocks'}")
+    print(
+        f"U-Net {params:.1f} M parameters, {args.device} {args.dtype}{' channels-last' if args.channels_last else ''}"
+        f"{' compiled' if args.compile else ''}, {args.steps} DDIM steps, T_edit {args.t_edit}; "
+        f"networks: {'Asyrp real (smiling, tanned, young)' if real else 'random DeltaBlocks'}"
+    )
 
     def timed(fn, repeat=args.repeat):
         out = []
@@ -125,8 +140,10 @@ def main() -> None:
     f_plain = flops(lambda: gen._plain_noise(x, 999))
     f_edit = flops(lambda: edit_one(x, 999)) / f_plain
     share = 1 - flops(lambda: unet_split.encode(unet, x, 999)) / f_plain
-    print(f"edited step in FLOPs:           {f_edit:.2f} U-Net evaluations "
-          f"(sharing the encoder alone: {1 + share:.2f}; the decoder is {share:.0%} of the U-Net)")
+    print(
+        f"edited step in FLOPs:           {f_edit:.2f} U-Net evaluations "
+        f"(sharing the encoder alone: {1 + share:.2f}; the decoder is {share:.0%} of the U-Net)"
+    )
 
     x0 = torch.rand(1, 3, 256, 256, device=args.device, dtype=dtype) * 2 - 1
     holder = {}
@@ -137,10 +154,11 @@ def main() -> None:
     t_three = timed(lambda: gen.render_aligned(latent, three), repeat=max(1, args.repeat - 2))
     evals = (args.steps - edited) + edited * f_edit
     print(f"inversion ({args.steps} steps):         {t_inv:.3f} s")
-    print(f"edit, 1 attribute (cached):     {t_one:.3f} s  ({edited} of {args.steps} steps edited; "
-          f"{evals:.1f} U-Net evaluations)")
-    print(f"edit, 3 attributes, 1 pass:     {t_three:.3f} s  ({t_three / t_one:.2f}x one attribute, "
-          f"{len(gen.last_applied_steps)} steps edited)")
+    print(f"edit, 1 attribute (cached):     {t_one:.3f} s  ({edited} of {args.steps} steps edited; {evals:.1f} U-Net evaluations)")
+    print(
+        f"edit, 3 attributes, 1 pass:     {t_three:.3f} s  ({t_three / t_one:.2f}x one attribute, "
+        f"{len(gen.last_applied_steps)} steps edited)"
+    )
 
 
 if __name__ == "__main__":

@@ -28,11 +28,23 @@ def main() -> None:
     img = cv2.resize(data.astronaut(), (1024, 1024), interpolation=cv2.INTER_CUBIC)
     Image.fromarray(img).save(tmp / "photo.png")
     t = time.perf_counter()
-    chats = ChatService(Configuration(engine="offline", planner="offline", use_embeddings=False, database_url=f"sqlite:///{tmp / 'bench.db'}"))
+    chats = ChatService(
+        Configuration(engine="offline", planner="offline", use_embeddings=False, database_url=f"sqlite:///{tmp / 'bench.db'}")
+    )
     agent = chats.open_photo(tmp / "photo.png", export_dir=tmp)
     print(f"open + invert (models loaded on first use): {time.perf_counter() - t:.2f}s")
-    requests = ["give her a subtle smile and red lipstick", "add glasses", "more smile", "make her eyes green",
-                "a bit of blush", "undo", "some freckles", "make her tanned", "less tan", "blonde hair"]
+    requests = [
+        "give her a subtle smile and red lipstick",
+        "add glasses",
+        "more smile",
+        "make her eyes green",
+        "a bit of blush",
+        "undo",
+        "some freckles",
+        "make her tanned",
+        "less tan",
+        "blonde hair",
+    ]
     times = []
     for i in range(args.turns):
         msg = requests[i % len(requests)]
@@ -41,8 +53,10 @@ def main() -> None:
         dt = time.perf_counter() - t
         times.append(dt)
         print(f"{dt:6.3f}s  {msg!r} -> node {reply.head.seq}")
-    print(f"edit turn on {img.shape[1]}x{img.shape[0]}: mean {statistics.mean(times):.3f}s, "
-          f"median {statistics.median(times):.3f}s, max {max(times):.3f}s over {len(times)} turns")
+    print(
+        f"edit turn on {img.shape[1]}x{img.shape[0]}: mean {statistics.mean(times):.3f}s, "
+        f"median {statistics.median(times):.3f}s, max {max(times):.3f}s over {len(times)} turns"
+    )
 
 
 if __name__ == "__main__":

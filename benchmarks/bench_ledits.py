@@ -37,8 +37,10 @@ def main() -> None:
     latent = gen.invert(photo)
     print(f"pipeline {gen.model_id}, {gen.size}x{gen.size}, {args.steps} steps, {args.device} {args.dtype}")
     print(f"inversion: {time.perf_counter() - t:.2f} s")
-    for edits in ({"smiling": EditSpec(0.6, 500)},
-                  {"smiling": EditSpec(0.6, 500), "eyeglasses": EditSpec(0.6, 600), "hat": EditSpec(0.6, 400)}):
+    for edits in (
+        {"smiling": EditSpec(0.6, 500)},
+        {"smiling": EditSpec(0.6, 500), "eyeglasses": EditSpec(0.6, 600), "hat": EditSpec(0.6, 400)},
+    ):
         if args.device.startswith("cuda"):
             torch.cuda.reset_peak_memory_stats()
         times = []
@@ -46,9 +48,15 @@ def main() -> None:
             t = time.perf_counter()
             gen.decode(photo, latent, edits)
             times.append(time.perf_counter() - t)
-        peak = (f"{torch.cuda.max_memory_allocated() / 2**20:.0f} MiB CUDA" if args.device.startswith("cuda")
-                else f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB RSS")
-        print(f"{len(edits)} concept(s): {min(times):.2f} s per render (best of {args.repeats}), {gen.last_unet_calls} U-Net calls, peak {peak}")
+        peak = (
+            f"{torch.cuda.max_memory_allocated() / 2**20:.0f} MiB CUDA"
+            if args.device.startswith("cuda")
+            else f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB RSS"
+        )
+        print(
+            f"{len(edits)} concept(s): {min(times):.2f} s per render (best of {args.repeats}), {gen.last_unet_calls} U-Net calls, peak "
+            f"{peak}"
+        )
 
 
 if __name__ == "__main__":

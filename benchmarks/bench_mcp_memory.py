@@ -35,8 +35,12 @@ def main() -> None:
     Image.fromarray(cv2.resize(data.astronaut(), (1000, 1000), interpolation=cv2.INTER_CUBIC)).save(photo)
     port = free_port()
     env = {**os.environ, "CHATFACE_DATABASE_URL": f"sqlite:///{tmp / 'mcp.db'}", "CHATFACE_CACHE_MB": str(args.cache_mb)}
-    server = subprocess.Popen([sys.executable, "-m", "chatface.cli", "mcp", "--transport", "http", "--port", str(port),
-                               "--allow-dir", str(tmp)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "chatface.cli", "mcp", "--transport", "http", "--port", str(port), "--allow-dir", str(tmp)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port)
         payload = base64.b64encode(photo.read_bytes()).decode()
@@ -55,8 +59,10 @@ def main() -> None:
                 return first
 
         first = anyio.run(run)
-        print(f"growth from the first call to the last: {(rss(server.pid) - first) / 2**20:.1f} MB "
-              f"(cache budget {args.cache_mb:g} MB; each session holds a {3 * 1000 * 1000 / 2**20:.1f} MB decoded photo)")
+        print(
+            f"growth from the first call to the last: {(rss(server.pid) - first) / 2**20:.1f} MB "
+            f"(cache budget {args.cache_mb:g} MB; each session holds a {3 * 1000 * 1000 / 2**20:.1f} MB decoded photo)"
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -65,7 +65,10 @@ def main() -> int:
     def line(name, xs):
         xs = sorted(xs)
         p95 = xs[int(0.95 * (len(xs) - 1))]
-        print(f"{name:<28} median {statistics.median(xs):7.2f} ms  mean {statistics.fmean(xs):7.2f} ms  p95 {p95:7.2f} ms  max {max(xs):7.2f} ms  (n={len(xs)})")
+        print(
+            f"{name:<28} median {statistics.median(xs):7.2f} ms  mean {statistics.fmean(xs):7.2f} ms  p95 {p95:7.2f} ms  max "
+            f"{max(xs):7.2f} ms  (n={len(xs)})"
+        )
 
     print(f"{len(dialogues)} dialogues, {len(texts)} turns, turn accuracy {report['turn_accuracy']}")
     line("planner per turn", planner_ms)

@@ -71,8 +71,11 @@ def main() -> None:
     print("replicas  max_batch  clients  edits/s")
     for replicas in args.replicas:
         for max_batch in args.max_batch:
-            svc = EditService(Configuration(engine=args.engine, database_url=f"sqlite:///{tmp / f'ray{replicas}-{max_batch}.db'}",
-                                            ray_address="local", **options))
+            svc = EditService(
+                Configuration(
+                    engine=args.engine, database_url=f"sqlite:///{tmp / f'ray{replicas}-{max_batch}.db'}", ray_address="local", **options
+                )
+            )
             svc.deploy(replicas=replicas, max_batch=max_batch)
             run_clients(svc, photos, 1, 1)  # warm: the replicas loaded their models
             for clients in args.clients:

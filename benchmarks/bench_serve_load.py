@@ -62,10 +62,20 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     photos = _photos(tmp)
     port = free_port()
-    env = {**os.environ, "CHATFACE_DATABASE_URL": f"sqlite:///{tmp / 'load.db'}", "CHATFACE_EMBEDDINGS": "0",
-           "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1,localhost", "CHATFACE_HOME": str(tmp)}
-    server = subprocess.Popen([sys.executable, "-m", "chatface.cli", "serve", "--port", str(port)], env=env,
-                              stdout=open(tmp / "serve.log", "w"), stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "CHATFACE_DATABASE_URL": f"sqlite:///{tmp / 'load.db'}",
+        "CHATFACE_EMBEDDINGS": "0",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "CHATFACE_HOME": str(tmp),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "chatface.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=open(tmp / "serve.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_for_port(port)
@@ -86,7 +96,9 @@ def main() -> None:
                 out = client.predict(text, history, sid, "Face", api_name="/on_send")
                 latencies.append(time.perf_counter() - t)
                 if not isinstance(out[1], list):  # no chat update: the status line says why
-                    raise RuntimeError(f"turn {i} got no reply: {[o for o in out if isinstance(o, str) and 'Version' in o or '⚠' in str(o)][:2]}")
+                    raise RuntimeError(
+                        f"turn {i} got no reply: {[o for o in out if isinstance(o, str) and 'Version' in o or '⚠' in str(o)][:2]}"
+                    )
                 history = out[1]
 
         small = Client(url, verbose=False)
@@ -121,11 +133,15 @@ def main() -> None:
         def pct(xs, q):
             return float(np.percentile(xs, q))
 
-        print(f"small-photo user, {args.turns} turns each: idle p50 {pct(idle, 50):.2f}s p95 {pct(idle, 95):.2f}s; "
-              f"under {args.flooders} flooders p50 {pct(loaded, 50):.2f}s p95 {pct(loaded, 95):.2f}s; "
-              f"p95 ratio {pct(loaded, 95) / pct(idle, 95):.2f} (target <= 3)")
-        print(f"flood: {done[0]} uploads+edits done, {refused[0]} refused, {failed[0]} failed; "
-              f"server RSS at rest {base_rss / 2**30:.2f} GB, peak {peak[0] / 2**30:.2f} GB")
+        print(
+            f"small-photo user, {args.turns} turns each: idle p50 {pct(idle, 50):.2f}s p95 {pct(idle, 95):.2f}s; "
+            f"under {args.flooders} flooders p50 {pct(loaded, 50):.2f}s p95 {pct(loaded, 95):.2f}s; "
+            f"p95 ratio {pct(loaded, 95) / pct(idle, 95):.2f} (target <= 3)"
+        )
+        print(
+            f"flood: {done[0]} uploads+edits done, {refused[0]} refused, {failed[0]} failed; "
+            f"server RSS at rest {base_rss / 2**30:.2f} GB, peak {peak[0] / 2**30:.2f} GB"
+        )
         print(f"median small-user turn under load: {statistics.median(loaded):.2f}s")
     finally:
         server.terminate()

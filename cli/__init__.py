@@ -15,7 +15,22 @@ from .parser import build_parser
 from .server_commands import cmd_engines, cmd_mcp, cmd_serve, cmd_tools, cmd_users
 from .session_commands import cmd_chat, cmd_demo, cmd_edit, cmd_export, cmd_history, cmd_sessions
 
-COMMANDS = {"serve": cmd_serve, "mcp": cmd_mcp, "tools": cmd_tools, "engines": cmd_engines, "models": cmd_models, "train-direction": cmd_train_direction, "eval": cmd_eval, "edit": cmd_edit, "chat": cmd_chat, "demo": cmd_demo, "sessions": cmd_sessions, "users": cmd_users, "history": cmd_history, "export": cmd_export}
+COMMANDS = {
+    "serve": cmd_serve,
+    "mcp": cmd_mcp,
+    "tools": cmd_tools,
+    "engines": cmd_engines,
+    "models": cmd_models,
+    "train-direction": cmd_train_direction,
+    "eval": cmd_eval,
+    "edit": cmd_edit,
+    "chat": cmd_chat,
+    "demo": cmd_demo,
+    "sessions": cmd_sessions,
+    "users": cmd_users,
+    "history": cmd_history,
+    "export": cmd_export,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,5 +51,3 @@ def _is_user_error(exc: Exception) -> bool:
     from ..errors import ChatfaceError
 
     return isinstance(exc, (ValueError, OSError, ChatfaceError))
-
-

@@ -28,10 +28,12 @@ def _eval_intents(args) -> int:
     say(f"Evaluating {config.planner} on {len(dialogues)} dialogues from {path}")
     report = evaluate_intents(dialogues, config, args.out, dataset=path, progress=not args.no_progress)
     lat = report["latency_ms"]
-    print(f"turn accuracy {report['turn_accuracy']}, dialogue success {report['dialogue_success']}, "
-          f"action accuracy {report['action_accuracy']}, attribute F1 {report['attribute_f1']}, "
-          f"planner latency median {lat['median']} ms, endpoint errors {report['endpoint_errors']}"
-          f"{' (interrupted: partial report)' if report['interrupted'] else ''}")
+    print(
+        f"turn accuracy {report['turn_accuracy']}, dialogue success {report['dialogue_success']}, "
+        f"action accuracy {report['action_accuracy']}, attribute F1 {report['attribute_f1']}, "
+        f"planner latency median {lat['median']} ms, endpoint errors {report['endpoint_errors']}"
+        f"{' (interrupted: partial report)' if report['interrupted'] else ''}"
+    )
     print(f"report: {Path(args.out) / 'report.md'}")
     return 130 if report["interrupted"] else 0
 
@@ -52,6 +54,8 @@ def _eval_edits(args) -> int:
     say("Loading the engine...")
     report = evaluate_edits(args.photos, requests, service.parts(), args.out, strengths=strengths, progress=not args.no_progress)
     done = sum(1 for r in report["rows"] if "error" not in r)
-    print(f"{done} edits scored on {report['photos'] - len(report['photos_skipped'])} photo(s); "
-          f"{len(report['photos_skipped'])} skipped; report: {Path(args.out) / 'report.md'}")
+    print(
+        f"{done} edits scored on {report['photos'] - len(report['photos_skipped'])} photo(s); "
+        f"{len(report['photos_skipped'])} skipped; report: {Path(args.out) / 'report.md'}"
+    )
     return 0

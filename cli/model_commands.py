@@ -41,10 +41,21 @@ def cmd_models(args) -> int:
         from ..models.weights.fetch import fetch_asyrp
 
         attributes = [a.strip() for a in args.attributes.split(",") if a.strip()] if args.attributes else None
-        dest = fetch_asyrp(args.dest, source=args.source, attributes=attributes, resolution=args.resolution,
-                           arcface=not args.no_arcface, clip=not args.no_clip, progress=not args.no_progress, log=say)
-        print(f"wrote {dest} (unet/, mappings/{'' if args.no_arcface else ', arcface.onnx'}{'' if args.no_clip else ', clip/'}, MANIFEST.json). "
-              f"Use it with: chatface chat PHOTO --engine diffusion --models {dest}")
+        dest = fetch_asyrp(
+            args.dest,
+            source=args.source,
+            attributes=attributes,
+            resolution=args.resolution,
+            arcface=not args.no_arcface,
+            clip=not args.no_clip,
+            progress=not args.no_progress,
+            log=say,
+        )
+        print(
+            f"wrote {dest} (unet/, mappings/{'' if args.no_arcface else ', arcface.onnx'}{'' if args.no_clip else ', clip/'}, "
+            f"MANIFEST.json). "
+            f"Use it with: chatface chat PHOTO --engine diffusion --models {dest}"
+        )
         return 0
     from ..models.engines.diffusion.loading import describe_models
 
@@ -66,9 +77,26 @@ def cmd_train_direction(args) -> int:
     config = config_from(args)
     attr = default_vocabulary()[args.attribute]
     t_edit = args.t_edit if args.t_edit is not None else attr.default_t_edit
-    settings = TrainSettings(args.attribute, attr.texts(), t_edit, iterations=args.iterations, steps=config.steps or 20, lr=args.lr,
-                             hidden=args.hidden, checkpoint_every=args.checkpoint_every)
-    path = train_direction_in_models(settings, args.images, args.out, models_dir=config.models_dir, sources=config.model_sources(),
-                                     device=config.device, resume=args.resume, progress=not args.no_progress, log=say)
+    settings = TrainSettings(
+        args.attribute,
+        attr.texts(),
+        t_edit,
+        iterations=args.iterations,
+        steps=config.steps or 20,
+        lr=args.lr,
+        hidden=args.hidden,
+        checkpoint_every=args.checkpoint_every,
+    )
+    path = train_direction_in_models(
+        settings,
+        args.images,
+        args.out,
+        models_dir=config.models_dir,
+        sources=config.model_sources(),
+        device=config.device,
+        resume=args.resume,
+        progress=not args.no_progress,
+        log=say,
+    )
     print(f"wrote {path}")
     return 0

@@ -6,34 +6,64 @@ import argparse
 
 
 def add_common_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", choices=["offline", "diffusion", "ledits"], default=None,
-                   help="image engine: offline, diffusion (Asyrp / trained h-space networks) or ledits (LEDITS++, text-driven; "
-                        "default: offline, or CHATFACE_ENGINE)")
+    p.add_argument(
+        "--engine",
+        choices=["offline", "diffusion", "ledits"],
+        default=None,
+        help="image engine: offline, diffusion (Asyrp / trained h-space networks) or ledits (LEDITS++, text-driven; "
+        "default: offline, or CHATFACE_ENGINE)",
+    )
     p.add_argument("--planner", choices=["offline", "openai"], default=None, help="planner (default: offline, or CHATFACE_PLANNER)")
     p.add_argument("--model", default=None, help="LLM name for --planner openai (or CHATFACE_MODEL)")
-    p.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: CHATFACE_DATABASE_URL or a SQLite file in the user data dir)")
+    p.add_argument(
+        "--database-url", default=None, help="SQLAlchemy URL (default: CHATFACE_DATABASE_URL or a SQLite file in the user data dir)"
+    )
     p.add_argument("--face-index", type=int, default=0, help="which face to edit when there are several (0 = largest)")
     add_engine_options(p)
 
 
 def add_engine_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("diffusion engine")
-    g.add_argument("--models", default=None, help="models directory (unet/, mappings/, clip/, arcface.onnx), e.g. from 'models make-tiny'; or CHATFACE_MODELS")
+    g.add_argument(
+        "--models",
+        default=None,
+        help="models directory (unet/, mappings/, clip/, arcface.onnx), e.g. from 'models make-tiny'; or CHATFACE_MODELS",
+    )
     g.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
-    g.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], default=None, help="precision (default: float16 on cuda, float32 on cpu)")
-    g.add_argument("--steps", type=int, default=None, help="DDIM steps for inversion and editing (default: the models folder's own, 40 for Asyrp's networks, else 20)")
+    g.add_argument(
+        "--dtype", choices=["float32", "float16", "bfloat16"], default=None, help="precision (default: float16 on cuda, float32 on cpu)"
+    )
+    g.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="DDIM steps for inversion and editing (default: the models folder's own, 40 for Asyrp's networks, else 20)",
+    )
 
 
 def add_ray_options(p) -> None:
-    g = p.add_argument_group("engines on a Ray cluster (pip install -e \".[ray]\")")
-    g.add_argument("--ray", default=None, metavar="ADDRESS",
-                   help="run the engine as a Ray Serve deployment on this cluster ('auto', 'ray://HOST:10001', or 'local'); "
-                        "or CHATFACE_RAY_ADDRESS. Sessions should then live in PostgreSQL (--database-url) for several front ends")
+    g = p.add_argument_group('engines on a Ray cluster (pip install -e ".[ray]")')
+    g.add_argument(
+        "--ray",
+        default=None,
+        metavar="ADDRESS",
+        help="run the engine as a Ray Serve deployment on this cluster ('auto', 'ray://HOST:10001', or 'local'); "
+        "or CHATFACE_RAY_ADDRESS. Sessions should then live in PostgreSQL (--database-url) for several front ends",
+    )
     g.add_argument("--replicas", type=int, default=1, help="engine replicas (the minimum, with --max-replicas)")
     g.add_argument("--max-replicas", type=int, default=None, help="autoscale up to this many replicas on load")
-    g.add_argument("--gpus-per-replica", type=float, default=None, help="GPUs each replica holds (default: 1 for the diffusion engines unless --device cpu, 0 offline)")
-    g.add_argument("--max-batch", type=int, default=None,
-                   help="decodes a replica gathers into one batched pass (default: 8 for the diffusion engine, which batches; else 1)")
+    g.add_argument(
+        "--gpus-per-replica",
+        type=float,
+        default=None,
+        help="GPUs each replica holds (default: 1 for the diffusion engines unless --device cpu, 0 offline)",
+    )
+    g.add_argument(
+        "--max-batch",
+        type=int,
+        default=None,
+        help="decodes a replica gathers into one batched pass (default: 8 for the diffusion engine, which batches; else 1)",
+    )
     g.add_argument("--no-deploy", action="store_true", help="attach to the engine already deployed on the cluster (another front end)")
 
 
@@ -117,9 +147,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--allow-dir", action="append", default=None, help="a directory whose photos clients may name by path (repeatable; default: the current directory)")
+    p.add_argument(
+        "--allow-dir",
+        action="append",
+        default=None,
+        help="a directory whose photos clients may name by path (repeatable; default: the current directory)",
+    )
     p.add_argument("--export-dir", default=None, help="where the export tool writes (default: no exports)")
-    p.add_argument("--owner", default="local", help="without users: owner of the sessions this server opens (a client can attach only to these)")
+    p.add_argument(
+        "--owner", default="local", help="without users: owner of the sessions this server opens (a client can attach only to these)"
+    )
     p.add_argument("--no-auth", action="store_true", help="serve a non-loopback address without users (prints a warning)")
     add_ray_options(p)
     add_common_options(p)
@@ -129,15 +166,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--owner", default="web", help="without users: owner of the sessions the app opens")
     p.add_argument("--no-auth", action="store_true", help="serve a non-loopback address without users (prints a warning)")
-    p.add_argument("--trusted-header", default=None, metavar="HEADER",
-                   help="take the user from this request header set by an authenticating reverse proxy (e.g. X-Forwarded-User); "
-                        "only behind a proxy that always sets it")
+    p.add_argument(
+        "--trusted-header",
+        default=None,
+        metavar="HEADER",
+        help="take the user from this request header set by an authenticating reverse proxy (e.g. X-Forwarded-User); "
+        "only behind a proxy that always sets it",
+    )
     add_ray_options(p)
     add_common_options(p)
 
     p = sub.add_parser("tools", help="print the tool definitions for function-calling clients")
     p.add_argument("--format", choices=["openai", "json-schema"], default="openai")
-    p.add_argument("--engine", choices=["offline", "diffusion", "ledits"], default="offline", help="the engine whose edits apply_attribute's description names")
+    p.add_argument(
+        "--engine",
+        choices=["offline", "diffusion", "ledits"],
+        default="offline",
+        help="the engine whose edits apply_attribute's description names",
+    )
 
     p = sub.add_parser("engines", help="what each engine edits, what it needs, and whether it can run here")
     p.add_argument("--json", action="store_true", help='print {"engines": [{"name", "available", "needs", "attributes": [...]}]}')
@@ -147,15 +193,23 @@ def build_parser() -> argparse.ArgumentParser:
     mv = p.add_subparsers(dest="models_command", required=True, metavar="WHAT")
     q = mv.add_parser("make-tiny", help="write random-weight models of every real architecture (meaningless edits, real plumbing)")
     q.add_argument("dir")
-    q.add_argument("--engine", choices=["diffusion", "ledits"], default="diffusion",
-                   help="diffusion: U-Net, mapping networks, CLIP, ArcFace; ledits: a Stable Diffusion pipeline, CLIP, ArcFace")
+    q.add_argument(
+        "--engine",
+        choices=["diffusion", "ledits"],
+        default="diffusion",
+        help="diffusion: U-Net, mapping networks, CLIP, ArcFace; ledits: a Stable Diffusion pipeline, CLIP, ArcFace",
+    )
     q.add_argument("--seed", type=int, default=0)
     q = mv.add_parser("fetch", help="download, check and convert real weights into a models directory")
     q.add_argument("what", choices=["asyrp"], help="asyrp: SDEdit's CelebA-HQ U-Net and Asyrp's published h-space networks")
     q.add_argument("--dest", required=True, help="the models directory to write (then use --models DEST or CHATFACE_MODELS=DEST)")
-    q.add_argument("--from", dest="source", default=None,
-                   help="a folder or base URL holding celeba_hq.ckpt, checkpoint/<file>.pth, arcface.onnx and clip/, instead of "
-                        "the hub, GitHub and OpenAI (a part it lacks comes from there)")
+    q.add_argument(
+        "--from",
+        dest="source",
+        default=None,
+        help="a folder or base URL holding celeba_hq.ckpt, checkpoint/<file>.pth, arcface.onnx and clip/, instead of "
+        "the hub, GitHub and OpenAI (a part it lacks comes from there)",
+    )
     q.add_argument("--attributes", default=None, help="comma-separated networks or attributes (default: all nine face networks)")
     q.add_argument("--resolution", type=int, default=256, help="the U-Net's sample size (default 256)")
     q.add_argument("--no-arcface", action="store_true", help="do not put ArcFace (insightface's buffalo_l) into DEST")

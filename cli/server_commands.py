@@ -48,9 +48,13 @@ def cmd_mcp(args) -> int:
     users = http and service.accounts.any_users()
     warning = check_exposure(args.host, users=users, no_auth=args.no_auth, command="mcp") if http else None
     deploy_engine(args, service)
-    sessions = ConnectionSessions(service, owner=args.owner, authenticated=users,
-                                  allowed_dirs=[Path(d) for d in (args.allow_dir or ["."])],
-                                  export_dir=Path(args.export_dir) if args.export_dir else None)
+    sessions = ConnectionSessions(
+        service,
+        owner=args.owner,
+        authenticated=users,
+        allowed_dirs=[Path(d) for d in (args.allow_dir or ["."])],
+        export_dir=Path(args.export_dir) if args.export_dir else None,
+    )
     if not http:
         build_server(sessions).run("stdio")
         return 0
@@ -63,8 +67,9 @@ def cmd_mcp(args) -> int:
     if warning:
         say(warning)
     say(f"chatface MCP server on {url}/mcp" + (" (bearer tokens of chatface users)" if users else f" (owner {args.owner}, no login)"))
-    build_server(sessions, auth=auth).run("streamable-http", host=args.host, port=args.port,
-                                          max_request_body_size=request_body_limit(service.max_upload_bytes))
+    build_server(sessions, auth=auth).run(
+        "streamable-http", host=args.host, port=args.port, max_request_body_size=request_body_limit(service.max_upload_bytes)
+    )
     return 0
 
 
@@ -86,8 +91,13 @@ def cmd_serve(args) -> int:
     threading.Thread(target=chats.warm, name="chatface-warm-up", daemon=True).start()
     if warning:
         say(warning)
-    who = (f"users from the {args.trusted_header} header" if args.trusted_header else "login with chatface users" if users
-           else f"owner {args.owner}, no login")
+    who = (
+        f"users from the {args.trusted_header} header"
+        if args.trusted_header
+        else "login with chatface users"
+        if users
+        else f"owner {args.owner}, no login"
+    )
     say(f"chatface web app on http://{args.host}:{args.port} ({config.engine} engine, {config.planner} planner; {who})")
     launch(app, backend, args.host, args.port)
     return 0
@@ -114,5 +124,5 @@ def cmd_engines(args) -> int:
         for need in e["needs"]:
             print(f"  needs: {need}")
         edits = ", ".join(a["label"] for a in e["attributes"])
-        print(f"  edits: {edits}" + (", and free text (\"a pirate hat\")" if e["free_text"] else ""))
+        print(f"  edits: {edits}" + (', and free text ("a pirate hat")' if e["free_text"] else ""))
     return 0

@@ -56,8 +56,10 @@ def cmd_chat(args) -> int:
         raise ValueError("give a photo, or --session ID to resume one")
     editor = agent.editor
     print(f"session {editor.session_id} (resume with: chatface chat --session {editor.session_id})")
-    print("Type a request; 'save FILE' writes the current image, 'which face?' and 'face N' pick a face, 'reference FILE' "
-          "attaches a photo for 'like in this photo', 'quit' ends.")
+    print(
+        "Type a request; 'save FILE' writes the current image, 'which face?' and 'face N' pick a face, 'reference FILE' "
+        "attaches a photo for 'like in this photo', 'quit' ends."
+    )
     note = face_note(agent, SWITCH_FACE)
     if note:
         print(f"chatface> {note}")
@@ -123,8 +125,14 @@ def _switch_face(chats, agent, args, asked: int):
     listed = faces_listed(meta)
     if asked < 0 or len(listed) < 2:
         where = which_face(meta)
-        print("chatface> " + ("This photo has one face, and I am editing it." if len(listed) < 2
-                              else f"I am editing {where}. The faces: {'; '.join(listed)}. Say 'face N' to switch."))
+        print(
+            "chatface> "
+            + (
+                "This photo has one face, and I am editing it."
+                if len(listed) < 2
+                else f"I am editing {where}. The faces: {'; '.join(listed)}. Say 'face N' to switch."
+            )
+        )
         return agent
     if asked >= len(listed):
         print(f"chatface> The photo has {len(listed)} faces (0 to {len(listed) - 1}); face {asked} is not one of them.")
@@ -133,8 +141,10 @@ def _switch_face(chats, agent, args, asked: int):
         print("chatface> This session was resumed without its photo file: run chatface chat PHOTO --face-index N.")
         return agent
     new = chats.open_photo(args.photo, export_dir=agent.toolkit.export_dir, face_index=asked)
-    print(f"chatface> Now editing {which_face(new.editor.latent().meta)}: a new session {new.editor.session_id} "
-          f"(the previous one, {agent.editor.session_id}, keeps its edits).")
+    print(
+        f"chatface> Now editing {which_face(new.editor.latent().meta)}: a new session {new.editor.session_id} "
+        f"(the previous one, {agent.editor.session_id}, keeps its edits)."
+    )
     return new
 
 
@@ -158,15 +168,24 @@ def cmd_demo(args) -> int:
         dt = time.perf_counter() - start
         print(f"you> {turn}\nchatface> {reply.text}  [{dt:.2f}s]")
         save_node(agent, reply.head, out / f"turn{i:02d}.png", overwrite=True)
-        transcript.append({"user": turn, "reply": reply.text, "node": reply.head.seq, "state": reply.head.strengths(), "seconds": round(dt, 3)})
+        transcript.append(
+            {"user": turn, "reply": reply.text, "node": reply.head.seq, "state": reply.head.strengths(), "seconds": round(dt, 3)}
+        )
     stored = chats.service.history(sid)
     save_node(agent, stored.head, out / "after.png", overwrite=True)
-    history = {"session": sid, "head": stored.head.seq, "turns": transcript,
-               "nodes": [{"seq": n.seq, "parent": parent, "action": n.action, "request": n.request, "state": n.state, "scores": n.scores}
-                         for n, parent, _ in _tree_rows(stored)]}
+    history = {
+        "session": sid,
+        "head": stored.head.seq,
+        "turns": transcript,
+        "nodes": [
+            {"seq": n.seq, "parent": parent, "action": n.action, "request": n.request, "state": n.state, "scores": n.scores}
+            for n, parent, _ in _tree_rows(stored)
+        ],
+    }
     (out / "history.json").write_text(json.dumps(history, indent=2))
-    print(f"wrote {out}/before.png, {out}/after.png, {out}/turnNN.png and {out}/history.json "
-          f"(session {sid}, {time.perf_counter() - t0:.1f}s)")
+    print(
+        f"wrote {out}/before.png, {out}/after.png, {out}/turnNN.png and {out}/history.json (session {sid}, {time.perf_counter() - t0:.1f}s)"
+    )
     return 0
 
 
@@ -197,9 +216,25 @@ def cmd_history(args) -> int:
     stored = edit_service(config_from(args)).history(args.session, owner="local")
     info, head = stored.info, stored.head
     if args.json:
-        nodes = [{"node": n.seq, "parent": parent, "current": current, "action": n.action, "request": n.request, "state": n.state,
-                  "scores": n.scores} for n, parent, current in _tree_rows(stored)]
-        print(json.dumps({"session": info.id, "head": head.seq, "nodes": nodes, "messages": [asdict(m) for m in stored.messages]}, indent=2, default=str))
+        nodes = [
+            {
+                "node": n.seq,
+                "parent": parent,
+                "current": current,
+                "action": n.action,
+                "request": n.request,
+                "state": n.state,
+                "scores": n.scores,
+            }
+            for n, parent, current in _tree_rows(stored)
+        ]
+        print(
+            json.dumps(
+                {"session": info.id, "head": head.seq, "nodes": nodes, "messages": [asdict(m) for m in stored.messages]},
+                indent=2,
+                default=str,
+            )
+        )
         return 0
     print(f"session {info.id}: {info.source_name} ({info.engine})")
     for n, parent, is_head in _tree_rows(stored):

@@ -17,18 +17,27 @@ def require_extra(command: str, module: str, extra: str) -> None:
     from ..errors import MissingExtraError
 
     if importlib.util.find_spec(module) is None:
-        raise MissingExtraError(f"chatface {command} needs the '{module}' package, which is not installed: "
-                                f"pip install -e \".[{extra}]\" (or pip install 'chatface[{extra}]')")
+        raise MissingExtraError(
+            f"chatface {command} needs the '{module}' package, which is not installed: "
+            f"pip install -e \".[{extra}]\" (or pip install 'chatface[{extra}]')"
+        )
 
 
 def config_from(args):
     from ..configuration import Configuration
 
-    return Configuration().with_overrides(engine=getattr(args, "engine", None), planner=getattr(args, "planner", None),
-                                          model=getattr(args, "model", None), database_url=getattr(args, "database_url", None),
-                                          models_dir=getattr(args, "models", None), device=getattr(args, "device", None),
-                                          dtype=getattr(args, "dtype", None), steps=getattr(args, "steps", None),
-                                          face_index=getattr(args, "face_index", None), ray_address=getattr(args, "ray", None))
+    return Configuration().with_overrides(
+        engine=getattr(args, "engine", None),
+        planner=getattr(args, "planner", None),
+        model=getattr(args, "model", None),
+        database_url=getattr(args, "database_url", None),
+        models_dir=getattr(args, "models", None),
+        device=getattr(args, "device", None),
+        dtype=getattr(args, "dtype", None),
+        steps=getattr(args, "steps", None),
+        face_index=getattr(args, "face_index", None),
+        ray_address=getattr(args, "ray", None),
+    )
 
 
 def chat_service(config):
@@ -49,7 +58,7 @@ def open_photo(chats, photo, export_dir=None, face_index=None):
 
 
 def face_note(agent, how_to_switch: str) -> str | None:
-    """"Editing the largest of 6 faces, on the left; ..." when the photo has several faces, else None."""
+    """ "Editing the largest of 6 faces, on the left; ..." when the photo has several faces, else None."""
     from ..tools.face_words import which_face
 
     which = which_face(agent.editor.latent().meta)
@@ -81,6 +90,8 @@ def deploy_engine(args, service) -> None:
     gpus, max_batch = service.replica_resources(args.gpus_per_replica, args.max_batch)
     if max_batch < 1:
         raise ValueError("--max-batch must be at least 1")
-    say(f"Deploying the {service.config.engine} engine on Ray ({service.config.ray_address}): {args.replicas}"
-        f"{f'-{args.max_replicas}' if args.max_replicas else ''} replica(s), {gpus:g} GPU each, batches of up to {max_batch}...")
+    say(
+        f"Deploying the {service.config.engine} engine on Ray ({service.config.ray_address}): {args.replicas}"
+        f"{f'-{args.max_replicas}' if args.max_replicas else ''} replica(s), {gpus:g} GPU each, batches of up to {max_batch}..."
+    )
     service.deploy(replicas=args.replicas, max_replicas=args.max_replicas, gpus=gpus, max_batch=max_batch)

@@ -46,7 +46,7 @@ class AttributeRequest:
 
 
 def parse_attributes(text: str) -> list[AttributeRequest]:
-    """"smiling,eyeglasses,-age" -> requests; unknown ids raise ValueError naming the closest ones."""
+    """ "smiling,eyeglasses,-age" -> requests; unknown ids raise ValueError naming the closest ones."""
     vocab = default_vocabulary()
     out = []
     for raw in (t.strip() for t in text.split(",")):
@@ -109,8 +109,14 @@ def optional_metrics() -> dict[str, str]:
     return status
 
 
-def evaluate_edits(photos: str | Path, requests: list[AttributeRequest], parts: EngineParts, out_dir: str | Path,
-                   strengths=DEFAULT_STRENGTHS, progress: bool = True) -> dict:
+def evaluate_edits(
+    photos: str | Path,
+    requests: list[AttributeRequest],
+    parts: EngineParts,
+    out_dir: str | Path,
+    strengths=DEFAULT_STRENGTHS,
+    progress: bool = True,
+) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     vocab = default_vocabulary()
@@ -130,7 +136,9 @@ def evaluate_edits(photos: str | Path, requests: list[AttributeRequest], parts: 
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(paths) * max(1, len(usable)) * len(strengths), unit="edit", desc=f"eval edits ({gen.name})", dynamic_ncols=True)
+        bar = tqdm(
+            total=len(paths) * max(1, len(usable)) * len(strengths), unit="edit", desc=f"eval edits ({gen.name})", dynamic_ncols=True
+        )
     try:
         for path in paths:
             try:
@@ -157,12 +165,21 @@ def evaluate_edits(photos: str | Path, requests: list[AttributeRequest], parts: 
                             bar.update(1)
                     ident = parts.identity.score(image, edited, latent)
                     text_a, text_b = attr.text_pair(strength)
-                    direction = parts.direction.direction(image, edited, text_a, text_b, attribute=r.attribute,
-                                                          strength_sign=strength, face_hint=latent)
-                    rows.append({"photo": path.name, "attribute": r.label, "strength": strength,
-                                 "identity": round(ident.similarity, 4), "identity_distance": round(ident.distance, 4),
-                                 "same_person": ident.same_person, "direction": round(float(direction), 4),
-                                 **preservation(image, edited, region)})
+                    direction = parts.direction.direction(
+                        image, edited, text_a, text_b, attribute=r.attribute, strength_sign=strength, face_hint=latent
+                    )
+                    rows.append(
+                        {
+                            "photo": path.name,
+                            "attribute": r.label,
+                            "strength": strength,
+                            "identity": round(ident.similarity, 4),
+                            "identity_distance": round(ident.distance, 4),
+                            "same_person": ident.same_person,
+                            "direction": round(float(direction), 4),
+                            **preservation(image, edited, region),
+                        }
+                    )
                     if s == max(strengths):
                         strongest.append((r.label, edited))
             sheets.append(_contact_sheet(path, image, strongest, out))
@@ -172,9 +189,16 @@ def evaluate_edits(photos: str | Path, requests: list[AttributeRequest], parts: 
         if bar is not None:
             bar.close()
     report = {
-        "engine": gen.name, "model_id": parts.model_id, "photos": len(paths), "photos_skipped": skipped,
-        "strengths": list(strengths), "unsupported": unsupported, "not_computed": optional_metrics(),
-        "per_attribute": _aggregate(rows), "rows": rows, "contact_sheets": [s for s in sheets if s],
+        "engine": gen.name,
+        "model_id": parts.model_id,
+        "photos": len(paths),
+        "photos_skipped": skipped,
+        "strengths": list(strengths),
+        "unsupported": unsupported,
+        "not_computed": optional_metrics(),
+        "per_attribute": _aggregate(rows),
+        "rows": rows,
+        "contact_sheets": [s for s in sheets if s],
     }
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     _write_markdown(report, out)
@@ -232,18 +256,29 @@ def _write_markdown(report: dict, out: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    lines = [f"# Edit quality: {report['engine']} engine", "",
-             f"{report['photos']} photo(s), {len(report['photos_skipped'])} skipped; strengths {report['strengths']}.", ""]
-    lines += ["Identity: similarity of the edited face to the original (and the share still judged the same person). "
-              "Direction: the engine's direction score toward the attribute. SSIM / PSNR outside: preservation of the "
-              "pixels outside the engine's edit region.", ""]
-    lines += ["| attribute | strength | n | identity | same person | direction | SSIM | PSNR | SSIM outside | PSNR outside |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Edit quality: {report['engine']} engine",
+        "",
+        f"{report['photos']} photo(s), {len(report['photos_skipped'])} skipped; strengths {report['strengths']}.",
+        "",
+    ]
+    lines += [
+        "Identity: similarity of the edited face to the original (and the share still judged the same person). "
+        "Direction: the engine's direction score toward the attribute. SSIM / PSNR outside: preservation of the "
+        "pixels outside the engine's edit region.",
+        "",
+    ]
+    lines += [
+        "| attribute | strength | n | identity | same person | direction | SSIM | PSNR | SSIM outside | PSNR outside |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     fmt = lambda v: "n/a" if v is None else ("identical" if v == "inf" else f"{v:.3f}" if isinstance(v, float) else str(v))  # noqa: E731
     for attr, by_s in report["per_attribute"].items():
         for s, a in by_s.items():
-            lines.append(f"| {attr} | {s} | {a['n']} | {fmt(a['identity'])} | {fmt(a['same_person_rate'])} | {fmt(a['direction'])} | "
-                         f"{fmt(a['ssim'])} | {fmt(a['psnr'])} | {fmt(a['ssim_outside'])} | {fmt(a['psnr_outside'])} |")
+            lines.append(
+                f"| {attr} | {s} | {a['n']} | {fmt(a['identity'])} | {fmt(a['same_person_rate'])} | {fmt(a['direction'])} | "
+                f"{fmt(a['ssim'])} | {fmt(a['psnr'])} | {fmt(a['ssim_outside'])} | {fmt(a['psnr_outside'])} |"
+            )
     lines.append("")
     if report["per_attribute"]:
         fig, axes = plt.subplots(1, 2, figsize=(11, 4))
@@ -270,5 +305,7 @@ def _write_markdown(report: dict, out: Path) -> None:
         lines += ["## Photos skipped", ""] + [f"- {s['photo']}: {s['reason']}" for s in report["photos_skipped"]] + [""]
     errors = [r for r in report["rows"] if "error" in r]
     if errors:
-        lines += ["## Edits that failed", ""] + [f"- {r['photo']} {r['attribute']} {r['strength']:+.2f}: {r['error']}" for r in errors] + [""]
+        lines += (
+            ["## Edits that failed", ""] + [f"- {r['photo']} {r['attribute']} {r['strength']:+.2f}: {r['error']}" for r in errors] + [""]
+        )
     (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

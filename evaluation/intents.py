@@ -105,41 +105,71 @@ def run_dialogue(dialogue: Dialogue, chats: ChatService, timer: PlannerTimer) ->
             head = editor.head()  # nothing was stored: the state is what it was
         turn_ms = (time.perf_counter() - t0) * 1000
         pred_state = {a: round(v, 4) for a, v in head.strengths().items()}
-        records.append({
-            "dialogue_id": dialogue.id, "turn": i, "user": turn.user, "tags": dialogue.tags,
-            "gold_action": turn.action, "gold_state": turn.state, "pred_action": action, "pred_state": pred_state,
-            "correct": turn_correct(turn.action, turn.state, action, pred_state),
-            "latency_ms": round(timer.total_s * 1000, 3), "turn_ms": round(turn_ms, 3),
-            "planner_calls": timer.calls, "tool_calls": names, "reply": text, "error": error,
-            "gold_prev_state": gold_prev, "pred_prev_state": pred_prev,
-        })
+        records.append(
+            {
+                "dialogue_id": dialogue.id,
+                "turn": i,
+                "user": turn.user,
+                "tags": dialogue.tags,
+                "gold_action": turn.action,
+                "gold_state": turn.state,
+                "pred_action": action,
+                "pred_state": pred_state,
+                "correct": turn_correct(turn.action, turn.state, action, pred_state),
+                "latency_ms": round(timer.total_s * 1000, 3),
+                "turn_ms": round(turn_ms, 3),
+                "planner_calls": timer.calls,
+                "tool_calls": names,
+                "reply": text,
+                "error": error,
+                "gold_prev_state": gold_prev,
+                "pred_prev_state": pred_prev,
+            }
+        )
         gold_prev, pred_prev = turn.state, pred_state
     return records
 
 
-PREDICTION_KEYS = ("dialogue_id", "turn", "user", "gold_action", "gold_state", "pred_action", "pred_state", "correct",
-                   "latency_ms", "turn_ms", "tool_calls", "reply", "error", "tags")
+PREDICTION_KEYS = (
+    "dialogue_id",
+    "turn",
+    "user",
+    "gold_action",
+    "gold_state",
+    "pred_action",
+    "pred_state",
+    "correct",
+    "latency_ms",
+    "turn_ms",
+    "tool_calls",
+    "reply",
+    "error",
+    "tags",
+)
 
 
 def build_report(records: list[dict], *, planner: str, dataset: str, n_dialogues_in_set: int, interrupted: bool) -> dict:
     report = summarize(records)
-    report.update({
-        "planner": planner,
-        "dataset": dataset,
-        "n_dialogues_in_set": n_dialogues_in_set,
-        "complete": not interrupted and report["n_dialogues"] == n_dialogues_in_set,
-        "interrupted": interrupted,
-        "latency_ms": latency_summary([r["latency_ms"] for r in records]),
-        "turn_latency_ms": latency_summary([r["turn_ms"] for r in records]),
-        "endpoint_errors": sum(r["pred_action"] == "error" for r in records),
-        "action_confusion": confusion(records),
-        "per_tag": per_tag(records),
-    })
+    report.update(
+        {
+            "planner": planner,
+            "dataset": dataset,
+            "n_dialogues_in_set": n_dialogues_in_set,
+            "complete": not interrupted and report["n_dialogues"] == n_dialogues_in_set,
+            "interrupted": interrupted,
+            "latency_ms": latency_summary([r["latency_ms"] for r in records]),
+            "turn_latency_ms": latency_summary([r["turn_ms"] for r in records]),
+            "endpoint_errors": sum(r["pred_action"] == "error" for r in records),
+            "action_confusion": confusion(records),
+            "per_tag": per_tag(records),
+        }
+    )
     return report
 
 
-def evaluate_intents(dialogues: list[Dialogue], config: Configuration, out_dir: str | Path, *, dataset: str = "",
-                     planner=None, progress: bool = True) -> dict:
+def evaluate_intents(
+    dialogues: list[Dialogue], config: Configuration, out_dir: str | Path, *, dataset: str = "", planner=None, progress: bool = True
+) -> dict:
     """Run every dialogue, write report.json, predictions.jsonl and report.md into ``out_dir``; returns the report."""
     from .report import write_markdown
 

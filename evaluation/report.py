@@ -12,8 +12,16 @@ from pathlib import Path
 from .dialogues import ACTIONS
 from .scoring import PRED_ACTIONS
 
-HEADLINE = ("turn_accuracy", "dialogue_success", "action_accuracy", "attribute_precision", "attribute_recall",
-            "attribute_f1", "sign_accuracy", "strength_mae")
+HEADLINE = (
+    "turn_accuracy",
+    "dialogue_success",
+    "action_accuracy",
+    "attribute_precision",
+    "attribute_recall",
+    "attribute_f1",
+    "sign_accuracy",
+    "strength_mae",
+)
 
 
 def _fmt(v) -> str:
@@ -93,26 +101,45 @@ def write_markdown(report: dict, records: list[dict], out: Path) -> Path:
     plots = _plots(report, records, out)
     lines = [f"# Intent evaluation: {report['planner']}", ""]
     status = "complete" if report["complete"] else ("INTERRUPTED: partial report" if report["interrupted"] else "partial")
-    lines += [f"Dataset `{report['dataset']}`: {report['n_dialogues']} of {report['n_dialogues_in_set']} dialogues, "
-              f"{report['n_turns']} turns ({status}). Endpoint errors: {report['endpoint_errors']}.", ""]
+    lines += [
+        f"Dataset `{report['dataset']}`: {report['n_dialogues']} of {report['n_dialogues_in_set']} dialogues, "
+        f"{report['n_turns']} turns ({status}). Endpoint errors: {report['endpoint_errors']}.",
+        "",
+    ]
     lines += ["| figure | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(report[k])} |" for k in HEADLINE]
     lat, tl = report["latency_ms"], report["turn_latency_ms"]
-    lines += [f"| planner latency ms (mean / median / max) | {_fmt(lat['mean'])} / {_fmt(lat['median'])} / {_fmt(lat['max'])} |",
-              f"| whole turn ms (mean / median / max) | {_fmt(tl['mean'])} / {_fmt(tl['median'])} / {_fmt(tl['max'])} |", ""]
-    lines += ["A turn is correct when the action matches and the state has the gold ids with the same signs, each within 0.15. "
-              "Precision and recall count the attribute ids each turn changed; sign accuracy and strength MAE are over ids found correctly.", ""]
+    lines += [
+        f"| planner latency ms (mean / median / max) | {_fmt(lat['mean'])} / {_fmt(lat['median'])} / {_fmt(lat['max'])} |",
+        f"| whole turn ms (mean / median / max) | {_fmt(tl['mean'])} / {_fmt(tl['median'])} / {_fmt(tl['max'])} |",
+        "",
+    ]
+    lines += [
+        "A turn is correct when the action matches and the state has the gold ids with the same signs, each within 0.15. "
+        "Precision and recall count the attribute ids each turn changed; sign accuracy and strength MAE are over ids found correctly.",
+        "",
+    ]
     if report["per_tag"]:
-        lines += ["## Per tag", "", "| tag | dialogues | turns | turn acc | dialogue success | action acc | attr F1 | sign acc | strength MAE |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "## Per tag",
+            "",
+            "| tag | dialogues | turns | turn acc | dialogue success | action acc | attr F1 | sign acc | strength MAE |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for tag, s in report["per_tag"].items():
-            lines.append(f"| {tag} | {s['n_dialogues']} | {s['n_turns']} | {_fmt(s['turn_accuracy'])} | {_fmt(s['dialogue_success'])} | "
-                         f"{_fmt(s['action_accuracy'])} | {_fmt(s['attribute_f1'])} | {_fmt(s['sign_accuracy'])} | {_fmt(s['strength_mae'])} |")
+            lines.append(
+                f"| {tag} | {s['n_dialogues']} | {s['n_turns']} | {_fmt(s['turn_accuracy'])} | {_fmt(s['dialogue_success'])} | "
+                f"{_fmt(s['action_accuracy'])} | {_fmt(s['attribute_f1'])} | {_fmt(s['sign_accuracy'])} | {_fmt(s['strength_mae'])} |"
+            )
         lines.append("")
     conf = report["action_confusion"]
     pred = [a for a in PRED_ACTIONS if any(a in row for row in conf.values())]
-    lines += ["## Action confusion (rows: gold, columns: predicted)", "", "| gold \\ pred | " + " | ".join(pred) + " |",
-              "|---|" + "---|" * len(pred)]
+    lines += [
+        "## Action confusion (rows: gold, columns: predicted)",
+        "",
+        "| gold \\ pred | " + " | ".join(pred) + " |",
+        "|---|" + "---|" * len(pred),
+    ]
     for g, row in conf.items():
         lines.append(f"| {g} | " + " | ".join(str(row.get(p, 0)) for p in pred) + " |")
     lines.append("")
@@ -125,8 +152,10 @@ def write_markdown(report: dict, records: list[dict], out: Path) -> Path:
         for r in failed:
             user = r["user"].replace("|", "\\|")
             err = f" ({r['error'][:80]})" if r.get("error") else ""
-            lines.append(f"| {r['dialogue_id']} | {r['turn']} | {user} | {r['gold_action']} {_state(r['gold_state'])} | "
-                         f"{r['pred_action']} {_state(r['pred_state'])}{err} |")
+            lines.append(
+                f"| {r['dialogue_id']} | {r['turn']} | {user} | {r['gold_action']} {_state(r['gold_state'])} | "
+                f"{r['pred_action']} {_state(r['pred_state'])}{err} |"
+            )
     else:
         lines.append("None.")
     path = out / "report.md"

@@ -62,7 +62,11 @@ def summarize(records: list[dict]) -> dict:
             signs_ok += _sign(g) == _sign(p)
             errors.append(abs(g - p))
     precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
-    f1 = round(2 * precision * recall / (precision + recall), 4) if precision and recall else (0.0 if precision is not None and recall is not None else None)
+    f1 = (
+        round(2 * precision * recall / (precision + recall), 4)
+        if precision and recall
+        else (0.0 if precision is not None and recall is not None else None)
+    )
     return {
         "n_dialogues": len(dialogues),
         "n_turns": n,
@@ -80,7 +84,11 @@ def summarize(records: list[dict]) -> dict:
 def latency_summary(values_ms: list[float]) -> dict:
     if not values_ms:
         return {"mean": None, "median": None, "max": None}
-    return {"mean": round(statistics.fmean(values_ms), 2), "median": round(statistics.median(values_ms), 2), "max": round(max(values_ms), 2)}
+    return {
+        "mean": round(statistics.fmean(values_ms), 2),
+        "median": round(statistics.median(values_ms), 2),
+        "max": round(max(values_ms), 2),
+    }
 
 
 def confusion(records: list[dict]) -> dict[str, dict[str, int]]:

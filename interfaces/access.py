@@ -38,10 +38,14 @@ def check_exposure(host: str, *, users: bool, no_auth: bool, command: str) -> st
     if users or is_loopback(host):
         return None
     if no_auth:
-        return (f"warning: chatface {command} on {host} WITHOUT authentication (--no-auth): anyone who reaches this "
-                "address can open, edit and download every session it serves")
-    raise ExposureError(f"chatface {command} on {host} would serve everyone who reaches it without a login: add a user "
-                        "first (chatface users add NAME), or pass --no-auth on a network you trust")
+        return (
+            f"warning: chatface {command} on {host} WITHOUT authentication (--no-auth): anyone who reaches this "
+            "address can open, edit and download every session it serves"
+        )
+    raise ExposureError(
+        f"chatface {command} on {host} would serve everyone who reaches it without a login: add a user "
+        "first (chatface users add NAME), or pass --no-auth on a network you trust"
+    )
 
 
 class LoginThrottle:
@@ -52,8 +56,7 @@ class LoginThrottle:
     grow it. A lockout is short, so a stranger who types someone's name wrongly cannot keep them out for long.
     """
 
-    def __init__(self, failures: int = 5, window_s: float = 300.0, lockout_s: float = 60.0, names: int = 10_000,
-                 clock=None) -> None:
+    def __init__(self, failures: int = 5, window_s: float = 300.0, lockout_s: float = 60.0, names: int = 10_000, clock=None) -> None:
         import threading
         import time
         from collections import OrderedDict

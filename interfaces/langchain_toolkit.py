@@ -35,8 +35,16 @@ class ChatfaceToolkit(BaseToolkit):
     session_toolkit: SessionToolkit
 
     @classmethod
-    def from_photo(cls, photo: str | Path, *, owner: str = "local", export_dir: str | Path | None = None,
-                   config: Configuration | None = None, service: EditService | None = None, **overrides) -> "ChatfaceToolkit":
+    def from_photo(
+        cls,
+        photo: str | Path,
+        *,
+        owner: str = "local",
+        export_dir: str | Path | None = None,
+        config: Configuration | None = None,
+        service: EditService | None = None,
+        **overrides,
+    ) -> "ChatfaceToolkit":
         """Open a new session on ``photo`` (the face is found and inverted now, so a bad photo fails here).
 
         ``config`` (default: the environment's) with ``overrides`` (engine, database_url, models_dir, face_index,
@@ -46,8 +54,16 @@ class ChatfaceToolkit(BaseToolkit):
         return cls(session_toolkit=service.toolkit(service.open_photo(photo, owner=owner), export_dir))
 
     @classmethod
-    def from_session(cls, session_id: str, *, owner: str = "local", export_dir: str | Path | None = None,
-                     config: Configuration | None = None, service: EditService | None = None, **overrides) -> "ChatfaceToolkit":
+    def from_session(
+        cls,
+        session_id: str,
+        *,
+        owner: str = "local",
+        export_dir: str | Path | None = None,
+        config: Configuration | None = None,
+        service: EditService | None = None,
+        **overrides,
+    ) -> "ChatfaceToolkit":
         """Go on with a stored session (it must belong to ``owner``), with the engine that made it."""
         service = service or _service(config, overrides)
         return cls(session_toolkit=service.toolkit(service.open_session(session_id, owner=owner), export_dir))

@@ -73,8 +73,7 @@ class AccountTokens:
 class ConnectionSessions:
     """Whose sessions a call may reach, and the stdio client's current session, over one EditService."""
 
-    def __init__(self, service: EditService, *, owner: str, allowed_dirs: list[Path], export_dir: Path | None,
-                 authenticated: bool = False):
+    def __init__(self, service: EditService, *, owner: str, allowed_dirs: list[Path], export_dir: Path | None, authenticated: bool = False):
         self.service = service
         self.owner = owner  # without authentication: the owner of everything this server opens
         self.authenticated = authenticated
@@ -113,8 +112,10 @@ class ConnectionSessions:
             return self.toolkit(session_id, owner)
         if stdio and self._stdio is not None and self._stdio[1] == owner:
             return self.toolkit(*self._stdio)
-        raise ToolError("Error: no photo yet: call invert with image_path or image_base64 first "
-                        "(over HTTP, pass the session_id it returns to every call)")
+        raise ToolError(
+            "Error: no photo yet: call invert with image_path or image_base64 first "
+            "(over HTTP, pass the session_id it returns to every call)"
+        )
 
     def remember(self, stdio: bool, toolkit: SessionToolkit) -> None:
         if stdio:
@@ -168,15 +169,22 @@ def _session_tool(sessions: ConnectionSessions, name: str, schema):
 
 
 def build_server(sessions: ConnectionSessions, *, auth: AuthSettings | None = None) -> MCPServer:
-    server = MCPServer("chatface", instructions="Edit the face in a photo: call invert once with the photo, then apply_attribute, "
-                                               "undo, redo, checkout, reset, history, verify_identity and export. Attribute ids and strengths "
-                                               "in [-1, 1] are described in apply_attribute's schema.",
-                       auth=auth, token_verifier=AccountTokens(sessions.service) if auth is not None else None)
+    server = MCPServer(
+        "chatface",
+        instructions="Edit the face in a photo: call invert once with the photo, then apply_attribute, "
+        "undo, redo, checkout, reset, history, verify_identity and export. Attribute ids and strengths "
+        "in [-1, 1] are described in apply_attribute's schema.",
+        auth=auth,
+        token_verifier=AccountTokens(sessions.service) if auth is not None else None,
+    )
     max_bytes = sessions.service.max_upload_bytes
 
-    @server.tool(structured_output=False, description=tool_description("invert") + " Over MCP: open this connection's "
-                 "session on a photo (image_path, a file the server may read, or image_base64, the image's bytes), or on a "
-                 "stored session of yours (session_id); returns the session id to pass to every other call over HTTP.")
+    @server.tool(
+        structured_output=False,
+        description=tool_description("invert") + " Over MCP: open this connection's "
+        "session on a photo (image_path, a file the server may read, or image_base64, the image's bytes), or on a "
+        "stored session of yours (session_id); returns the session id to pass to every other call over HTTP.",
+    )
     async def invert(ctx: Context, image_path: str | None = None, image_base64: str | None = None, session_id: str | None = None) -> list:
         stdio = _is_stdio(ctx)
         owner = sessions.owner_of_call()
@@ -203,6 +211,10 @@ def build_server(sessions: ConnectionSessions, *, auth: AuthSettings | None = No
 
     for name, schema in SessionToolkit.SPECS:
         if name != "invert":
-            server.add_tool(_session_tool(sessions, name, schema), name=name, description=tool_description(name, sessions.service.config.engine),
-                            structured_output=False)
+            server.add_tool(
+                _session_tool(sessions, name, schema),
+                name=name,
+                description=tool_description(name, sessions.service.config.engine),
+                structured_output=False,
+            )
     return server

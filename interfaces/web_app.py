@@ -80,8 +80,15 @@ class WebBackend:
     sessions are ``user:NAME``'s; otherwise the one ``owner`` of a page on a loopback address (or ``--no-auth``).
     """
 
-    def __init__(self, chats: ChatService, *, owner: str = "web", examples_dir: str | Path | None = None,
-                 authenticated: bool = False, trusted_header: str | None = None):
+    def __init__(
+        self,
+        chats: ChatService,
+        *,
+        owner: str = "web",
+        examples_dir: str | Path | None = None,
+        authenticated: bool = False,
+        trusted_header: str | None = None,
+    ):
         self.chats = chats
         self.service = chats.service
         self.config = chats.config
@@ -163,8 +170,14 @@ class WebBackend:
             from PIL import Image
 
             buffer = io.BytesIO()
-            Image.fromarray(_pair(_face_view(self.image(ed, before), box, PAIR * 2), _face_view(self.image(ed, after), box, PAIR * 2),
-                                  f"version {before.seq}", f"version {after.seq}")).save(buffer, "WEBP", quality=88)
+            Image.fromarray(
+                _pair(
+                    _face_view(self.image(ed, before), box, PAIR * 2),
+                    _face_view(self.image(ed, after), box, PAIR * 2),
+                    f"version {before.seq}",
+                    f"version {after.seq}",
+                )
+            ).save(buffer, "WEBP", quality=88)
             write_once(path, buffer.getvalue())
         return str(path)
 
@@ -289,10 +302,15 @@ def launch(app: gr.Blocks, backend: WebBackend, host: str, port: int) -> None:
     if backend.trusted_header:
         login = {"auth_dependency": backend.user_from_proxy}
     elif backend.authenticated:
-        login = {"auth": backend.check_login, "auth_message": "Log in with your chatface user (chatface users add NAME). After 5 wrong passwords a name is locked for a minute."}
+        login = {
+            "auth": backend.check_login,
+            "auth_message": (
+                "Log in with your chatface user (chatface users add NAME). After 5 wrong passwords a name is locked for a minute."
+            ),
+        }
     app.queue(max_size=backend.config.queue_size, default_concurrency_limit=WORKERS).launch(
-        server_name=host, server_port=port, show_error=False, quiet=True, css=CSS, max_file_size=backend.service.max_upload_bytes,
-        **login)
+        server_name=host, server_port=port, show_error=False, quiet=True, css=CSS, max_file_size=backend.service.max_upload_bytes, **login
+    )
 
 
 SESSION_JS = "chatface-session"  # the sessionStorage key: one session per tab, kept over a reload of that tab
@@ -312,55 +330,109 @@ def build_app(backend: WebBackend) -> gr.Blocks:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=300):
                 # a photo with several faces takes the comparison's place until one is clicked
-                picker = gr.Image(label="This photo has several faces: click the one to edit", visible=False, interactive=False,
-                                  elem_id="face-picker", type="numpy")
+                picker = gr.Image(
+                    label="This photo has several faces: click the one to edit",
+                    visible=False,
+                    interactive=False,
+                    elem_id="face-picker",
+                    type="numpy",
+                )
                 # the divider starts at the left edge's side, so the whole face shows the edit (drag it to compare)
-                compare = gr.ImageSlider(label="Before | After", elem_id="compare", type="numpy", interactive=False, max_height=560, slider_position=12,
-                                         buttons=["fullscreen"])
+                compare = gr.ImageSlider(
+                    label="Before | After",
+                    elem_id="compare",
+                    type="numpy",
+                    interactive=False,
+                    max_height=560,
+                    slider_position=12,
+                    buttons=["fullscreen"],
+                )
                 zoom = gr.Radio([FACE, WHOLE], value=FACE, show_label=False, elem_id="zoom", interactive=False)
                 with gr.Row():
                     upload = gr.UploadButton("Upload a photo", file_types=["image"], type="filepath", elem_id="upload", variant="primary")
                     download = gr.DownloadButton("Download", elem_id="download", interactive=False)
                 example_photo = gr.Image(visible=False, type="filepath", elem_id="example-photo")
-                gr.Examples([[str(p)] for p in backend.examples()], inputs=[example_photo], label="Or start from an example photo",
-                            elem_id="example-photos", examples_per_page=12)
+                gr.Examples(
+                    [[str(p)] for p in backend.examples()],
+                    inputs=[example_photo],
+                    label="Or start from an example photo",
+                    elem_id="example-photos",
+                    examples_per_page=12,
+                )
             with gr.Column(scale=2, min_width=300):
-                chat = gr.Chatbot(show_label=False, elem_id="chat", height=420, feedback_options=None,
-                                  placeholder="Say what to change: *a subtle smile and red lipstick*, *more*, *undo*.")
+                chat = gr.Chatbot(
+                    show_label=False,
+                    elem_id="chat",
+                    height=420,
+                    feedback_options=None,
+                    placeholder="Say what to change: *a subtle smile and red lipstick*, *more*, *undo*.",
+                )
                 # the one place where the page says where things stand, and where a running request shows its stage
                 status = gr.Markdown("Upload a photo to start.", elem_id="status")
                 with gr.Row():
-                    message = gr.Textbox(placeholder="e.g. give her a subtle smile and red lipstick", show_label=False, scale=5,
-                                         elem_id="message")
+                    message = gr.Textbox(
+                        placeholder="e.g. give her a subtle smile and red lipstick", show_label=False, scale=5, elem_id="message"
+                    )
                     send = gr.Button("Send", variant="primary", scale=1, elem_id="send", min_width=70)
                 gr.Examples([[r] for r in REQUESTS], inputs=[message], label="Try saying", elem_id="example-requests")
                 with gr.Row():
                     undo = gr.Button("↶ Undo", elem_id="undo", interactive=False)
                     redo = gr.Button("↷ Redo", elem_id="redo", interactive=False)
                 with gr.Group(elem_id="sliders"):
-                    sliders = [gr.Slider(-1, 1, value=0, step=0.01, visible=False, elem_id=f"slider-{i}", interactive=True)
-                               for i in range(SLIDERS)]
+                    sliders = [
+                        gr.Slider(-1, 1, value=0, step=0.01, visible=False, elem_id=f"slider-{i}", interactive=True) for i in range(SLIDERS)
+                    ]
                 # a slider's new strength seen before it is stored: the history keeps only what the person chose
                 preview_mode = gr.Checkbox(label="Preview a slider move before applying it", value=False, elem_id="preview-mode")
                 with gr.Row(visible=False, elem_id="preview-actions") as preview_actions:
                     apply_preview = gr.Button("✓ Apply this", variant="primary", elem_id="apply-preview")
                     discard_preview = gr.Button("✗ Discard", elem_id="discard-preview")
-                add = gr.Dropdown(choices=attribute_choices(backend.service.config.engine), value=None, label="Add an edit",
-                                  elem_id="add-attribute", interactive=False)
-        gallery = gr.Gallery(label="History: click a version to go back to it (▶ marks the current one)", columns=6, height=260,
-                             elem_id="history", allow_preview=False, object_fit="contain", fit_columns=False)
+                add = gr.Dropdown(
+                    choices=attribute_choices(backend.service.config.engine),
+                    value=None,
+                    label="Add an edit",
+                    elem_id="add-attribute",
+                    interactive=False,
+                )
+        gallery = gr.Gallery(
+            label="History: click a version to go back to it (▶ marks the current one)",
+            columns=6,
+            height=260,
+            elem_id="history",
+            allow_preview=False,
+            object_fit="contain",
+            fit_columns=False,
+        )
         with gr.Accordion("Your sessions: click one to reopen it", open=False, elem_id="sessions-box"):
-            sessions_list = gr.Gallery(show_label=False, columns=6, height=220, elem_id="sessions", allow_preview=False,
-                                       object_fit="contain", fit_columns=False)
+            sessions_list = gr.Gallery(
+                show_label=False, columns=6, height=220, elem_id="sessions", allow_preview=False, object_fit="contain", fit_columns=False
+            )
         with gr.Accordion("Checks of every version", open=False):
-            scores = gr.Dataframe(headers=["version", "from", "change", "same person", "visible in the asked direction", "looks like a photo"],
-                                  interactive=False, elem_id="scores", wrap=True)
+            scores = gr.Dataframe(
+                headers=["version", "from", "change", "same person", "visible in the asked direction", "looks like a photo"],
+                interactive=False,
+                elem_id="scores",
+                wrap=True,
+            )
         listed = gr.State([])  # the session ids of the "your sessions" gallery, in its order
         previewing = gr.State(None)  # (attribute, strength) of the slider move shown as a preview, not yet applied
 
         controls = [zoom, download, message, send, undo, redo, add]
-        view_outputs = [compare, picker, gallery, scores, status, download, *controls, *sliders, added, sessions_list, listed,
-                        preview_actions, previewing]
+        view_outputs = [
+            compare,
+            picker,
+            gallery,
+            scores,
+            status,
+            download,
+            *controls,
+            *sliders,
+            added,
+            sessions_list,
+            listed,
+            preview_actions,
+            previewing,
+        ]
 
         # -- the view of a session -------------------------------------------------------
         def your_sessions(owner: str) -> tuple[list, list[str]]:
@@ -387,9 +459,17 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 # the message box stays open: a request typed (or an example clicked) before any photo is answered with
                 # what to do first, and kept
                 off = {c: gr.update(interactive=c in (message, send)) for c in controls}
-                return {compare: gr.update(value=None, visible=True), picker: gr.update(visible=False), gallery: [], scores: [],
-                        status: note or "Upload a photo to start.",
-                        **off, **{s: gr.update(visible=False) for s in sliders}, added: [], **mine}
+                return {
+                    compare: gr.update(value=None, visible=True),
+                    picker: gr.update(visible=False),
+                    gallery: [],
+                    scores: [],
+                    status: note or "Upload a photo to start.",
+                    **off,
+                    **{s: gr.update(visible=False) for s in sliders},
+                    added: [],
+                    **mine,
+                }
             ed = backend.editor(session_id, owner)
             head, nodes = backend.service.tree(session_id, owner=owner)
             by_id = {n.id: n for n in nodes}
@@ -405,14 +485,20 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 s = node_scores(n)
                 if s is not None:
                     same = f"{'yes' if s.same_person else 'NO'} (distance {s.identity_distance:.2f}; {s.identity_criterion})"
-                    seen = ", ".join(f"{people_label(a, d)} {'yes' if s.direction_ok.get(a) else 'no'} ({d:+.2f}, needs {s.direction_threshold:+.2f})"
-                                     for a, d in s.direction.items())
+                    seen = ", ".join(
+                        f"{people_label(a, d)} {'yes' if s.direction_ok.get(a) else 'no'} ({d:+.2f}, needs {s.direction_threshold:+.2f})"
+                        for a, d in s.direction.items()
+                    )
                     looks = "-" if s.realism is None else ("yes" if s.realism.ok else "no: " + "; ".join(s.realism.problems.values()))
                 else:
                     same, seen, looks = "-", "-", "-"
                 rows.append([n.seq, parent, what, same, seen or "-", looks])
             current, source = backend.image(ed, head), backend.image(ed, nodes[0])
-            pair = (_face_view(source, box), _face_view(current, box)) if zoom_value == FACE else (fit_within(source, SCREEN), fit_within(current, SCREEN))
+            pair = (
+                (_face_view(source, box), _face_view(current, box))
+                if zoom_value == FACE
+                else (fit_within(source, SCREEN), fit_within(current, SCREEN))
+            )
             target = backend.downloads / f"chatface-{session_id[:8]}-version{head.seq}.png"
             if not target.exists():
                 write_once(target, ed.png_of(head))  # the download: the full-size photo
@@ -423,23 +509,35 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                     a = keys[i]
                     # the value as the replies write it (two decimals), so the slider and the chat never disagree
                     value = float(f"{strengths(head.state)[a]:.2f}") if a in head.state else 0.0
-                    slider_updates[s] = gr.update(visible=True, value=value, label=slider_label(a),
-                                                  info="not applied yet: move it to apply" if a not in head.state else "")
+                    slider_updates[s] = gr.update(
+                        visible=True,
+                        value=value,
+                        label=slider_label(a),
+                        info="not applied yet: move it to apply" if a not in head.state else "",
+                    )
                 else:
                     slider_updates[s] = gr.update(visible=False, value=0)
             mine.update({preview_actions: gr.update(visible=False), previewing: None})  # a redraw ends any preview
             line = f"**Version {head.seq}**: {state_in_words(specs(head.state))}"
             # undo and redo only where there is somewhere to go: a parent, an undone child
             can = {undo: head.parent_id is not None, redo: backend.service.can_redo(session_id, owner=owner, tree=(head, nodes))}
-            return {compare: gr.update(value=pair, visible=True, label="Before | After"), picker: gr.update(visible=False),
-                    gallery: gr.update(value=items, selected_index=head_index),
-                    scores: rows, status: f"{note}  \n{line}" if note else line, download: gr.update(value=str(target), interactive=True),
-                    **{c: gr.update(interactive=can.get(c, True)) for c in controls if c is not download},
-                    **slider_updates, added: [a for a in extra if a not in head.state][: SLIDERS - len(head.state)], **mine}
+            return {
+                compare: gr.update(value=pair, visible=True, label="Before | After"),
+                picker: gr.update(visible=False),
+                gallery: gr.update(value=items, selected_index=head_index),
+                scores: rows,
+                status: f"{note}  \n{line}" if note else line,
+                download: gr.update(value=str(target), interactive=True),
+                **{c: gr.update(interactive=can.get(c, True)) for c in controls if c is not download},
+                **slider_updates,
+                added: [a for a in extra if a not in head.state][: SLIDERS - len(head.state)],
+                **mine,
+            }
 
         def safe(fn):
             """Run a callback; a ChatfaceError (or any failure) becomes one line in the status, never a page-wide error.
             The controls that a running request turned off come back on."""
+
             @functools.wraps(fn)
             def wrapper(*args, **kwargs):
                 try:
@@ -448,8 +546,12 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                     return {status: f"⚠️ {exc}", message: gr.update(interactive=True), send: gr.update(interactive=True)}
                 except Exception as exc:  # noqa: BLE001 - a bug must still not leave the page in an error state
                     log.exception("web callback failed")
-                    return {status: f"⚠️ Something went wrong on the server ({type(exc).__name__}); the history shows what is stored.",
-                            message: gr.update(interactive=True), send: gr.update(interactive=True)}
+                    return {
+                        status: f"⚠️ Something went wrong on the server ({type(exc).__name__}); the history shows what is stored.",
+                        message: gr.update(interactive=True),
+                        send: gr.update(interactive=True),
+                    }
+
             return wrapper
 
         def attempts_of(session_id, owner, outcomes: list[EditOutcome]) -> dict[int, list[StoredAttempt]]:
@@ -473,7 +575,12 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                     out.append(line)
                 elif pair[0] in by_seq and pair[1] in by_seq:
                     picture = backend.pair_picture(ed, by_seq[pair[0]], by_seq[pair[1]], box)
-                    out.append({"role": "assistant", "content": {"path": picture, "alt_text": f"before: version {pair[0]}; after: version {pair[1]}"}})
+                    out.append(
+                        {
+                            "role": "assistant",
+                            "content": {"path": picture, "alt_text": f"before: version {pair[0]}; after: version {pair[1]}"},
+                        }
+                    )
             return out
 
         def say(history, session_id, owner, user: str, answer: str, details: str = "", pair: tuple[int, int] | None = None) -> list:
@@ -483,7 +590,9 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             if pair is not None and pair[0] != pair[1]:
                 lines.append({"role": "assistant", "content": "", "pair": [int(pair[0]), int(pair[1])]})
             if details:
-                lines.append({"role": "assistant", "content": details, "metadata": {"title": "Details: checks and attempts", "status": "done"}})
+                lines.append(
+                    {"role": "assistant", "content": details, "metadata": {"title": "Details: checks and attempts", "status": "done"}}
+                )
             if not session_id:
                 return [*(history or []), *lines]
             backend.service.add_shown(session_id, lines, owner=owner)
@@ -514,9 +623,14 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 # one clear step: the numbered faces take the comparison's place, and nothing else can be asked until one
                 # is clicked (a request would otherwise go to the previous photo)
                 off = {c: gr.update(interactive=False) for c in (message, send, undo, redo, add, zoom, download)}
-                return {pending: (image, name, boxes), picker: gr.update(visible=True, value=fit_within(_boxes_drawn(image, boxes), SCREEN)),
-                        compare: gr.update(visible=False), **off, **{sl: gr.update(visible=False) for sl in sliders},
-                        status: f"**{name} has {len(boxes)} faces: click the one to edit** (or upload another photo)."}
+                return {
+                    pending: (image, name, boxes),
+                    picker: gr.update(visible=True, value=fit_within(_boxes_drawn(image, boxes), SCREEN)),
+                    compare: gr.update(visible=False),
+                    **off,
+                    **{sl: gr.update(visible=False) for sl in sliders},
+                    status: f"**{name} has {len(boxes)} faces: click the one to edit** (or upload another photo).",
+                }
             return open_image(image, name, owner, zoom_value, progress=progress)
 
         @safe
@@ -553,9 +667,19 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             text = (text or "").strip()
             if not session_id:
                 # the request stays in the box, to send once a photo is in
-                return {chat: say(history, None, owner, text, "Upload a photo (or click an example photo) first: there is nothing to edit "
-                                  "yet. Your request stays in the box; press Send again once the photo is in."),
-                        status: "⚠️ Upload a photo first.", message: gr.update(interactive=True), send: gr.update(interactive=True)}
+                return {
+                    chat: say(
+                        history,
+                        None,
+                        owner,
+                        text,
+                        "Upload a photo (or click an example photo) first: there is nothing to edit "
+                        "yet. Your request stays in the box; press Send again once the photo is in.",
+                    ),
+                    status: "⚠️ Upload a photo first.",
+                    message: gr.update(interactive=True),
+                    send: gr.update(interactive=True),
+                }
             if not text:
                 return {message: gr.update(interactive=True), send: gr.update(interactive=True)}
             ed = backend.editor(session_id, owner)
@@ -571,13 +695,20 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             try:
                 reply = backend.chats.resume(session_id, owner=owner).send(text)
             except ChatfaceError as exc:
-                return {chat: say(history, session_id, owner, text, f"That did not work: {exc}. Nothing was changed."),
-                        status: f"⚠️ {exc}", message: gr.update(interactive=True), send: gr.update(interactive=True)}
+                return {
+                    chat: say(history, session_id, owner, text, f"That did not work: {exc}. Nothing was changed."),
+                    status: f"⚠️ {exc}",
+                    message: gr.update(interactive=True),
+                    send: gr.update(interactive=True),
+                }
             finally:
                 ed.on_stage = None
             plain = plain_reply(reply.text, reply.edits, attempts_of(session_id, owner, reply.edits))
-            return {**view(session_id, owner, extra, zoom_value), message: gr.update(value="", interactive=True),
-                    chat: say(history, session_id, owner, text, in_page_words(plain.text), plain.details, pair=(before, ed.head().seq))}
+            return {
+                **view(session_id, owner, extra, zoom_value),
+                message: gr.update(value="", interactive=True),
+                chat: say(history, session_id, owner, text, in_page_words(plain.text), plain.details, pair=(before, ed.head().seq)),
+            }
 
         # -- sliders ----------------------------------------------------------------------------
         def apply_slider(key, value, history, session_id, extra, zoom_value, owner, progress):
@@ -594,9 +725,18 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             finally:
                 ed.on_stage = None
             plain = plain_reply("", [outcome], attempts_of(session_id, owner, [outcome]))
-            return {chat: say(history, session_id, owner, f"🎚 {amount_in_words(key, float(value))}", plain.text, plain.details,
-                              pair=(before, ed.head().seq)),
-                    **view(session_id, owner, extra, zoom_value)}
+            return {
+                chat: say(
+                    history,
+                    session_id,
+                    owner,
+                    f"🎚 {amount_in_words(key, float(value))}",
+                    plain.text,
+                    plain.details,
+                    pair=(before, ed.head().seq),
+                ),
+                **view(session_id, owner, extra, zoom_value),
+            }
 
         def show_preview(key, value, session_id, zoom_value, owner, progress):
             """The slider's strength rendered and checked, shown beside the current version, nothing stored."""
@@ -612,16 +752,31 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             head = ed.head()
             box = ed.latent().meta.get("box")
             current = backend.image(ed, head)
-            pair = (_face_view(current, box), _face_view(seen.image, box)) if zoom_value == FACE else (fit_within(current, SCREEN), fit_within(seen.image, SCREEN))
+            pair = (
+                (_face_view(current, box), _face_view(seen.image, box))
+                if zoom_value == FACE
+                else (fit_within(current, SCREEN), fit_within(seen.image, SCREEN))
+            )
             ev = seen.evaluation
-            verdict = "" if ev is None else (
-                " It still looks like the same person." if ev.same_person and not ev.artefacts else
-                " Applied, the self-check would re-edit it: " + ("; ".join(ev.artefacts.values()) if ev.artefacts else "the face no longer matches") + ".")
+            verdict = (
+                ""
+                if ev is None
+                else (
+                    " It still looks like the same person."
+                    if ev.same_person and not ev.artefacts
+                    else " Applied, the self-check would re-edit it: "
+                    + ("; ".join(ev.artefacts.values()) if ev.artefacts else "the face no longer matches")
+                    + "."
+                )
+            )
             note = " ".join(seen.not_done)
-            return {compare: gr.update(value=pair, visible=True, label=f"Version {head.seq} | Preview (not applied)"),
-                    preview_actions: gr.update(visible=True), previewing: (key, float(value)),
-                    status: f"**Preview** (not applied): version {head.seq} | {state_in_words(specs(seen.state))}.{verdict} {note} "
-                            "Apply it, discard it, or move the slider again."}
+            return {
+                compare: gr.update(value=pair, visible=True, label=f"Version {head.seq} | Preview (not applied)"),
+                preview_actions: gr.update(visible=True),
+                previewing: (key, float(value)),
+                status: f"**Preview** (not applied): version {head.seq} | {state_in_words(specs(seen.state))}.{verdict} {note} "
+                "Apply it, discard it, or move the slider again.",
+            }
 
         def on_slider(index):
             @safe
@@ -635,6 +790,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 if preview_on:
                     return show_preview(keys[index], value, session_id, zoom_value, owner, progress)
                 return apply_slider(keys[index], value, history, session_id, extra, zoom_value, owner, progress)
+
             return moved
 
         @safe
@@ -652,7 +808,13 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             if not attribute or not session_id:
                 return {add: gr.update(value=None)}
             extra = [*extra, attribute] if attribute not in extra else list(extra)
-            out = view(session_id, backend.owner_of(request), extra, zoom_value, note=f"Move the new **{people_label(attribute)}** slider to apply it.")
+            out = view(
+                session_id,
+                backend.owner_of(request),
+                extra,
+                zoom_value,
+                note=f"Move the new **{people_label(attribute)}** slider to apply it.",
+            )
             return {**out, add: gr.update(value=None, interactive=True)}
 
         # -- history ----------------------------------------------------------------------------
@@ -665,8 +827,10 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             text, artifact = getattr(tools, which)(1)
             move = MoveOutcome.from_artifact(artifact)
             user = {"undo": "↶ Undo", "redo": "↷ Redo"}[which]
-            return {chat: say(history, session_id, owner, user, _moved(text, move), pair=(before, move.node_seq)),
-                    **view(session_id, owner, extra, zoom_value)}
+            return {
+                chat: say(history, session_id, owner, user, _moved(text, move), pair=(before, move.node_seq)),
+                **view(session_id, owner, extra, zoom_value),
+            }
 
         @safe
         def on_undo(history, session_id, extra, zoom_value, request: gr.Request):
@@ -686,9 +850,17 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             tools = backend.tools(session_id, owner)
             before = tools.editor.head().seq
             text, artifact = tools.checkout(seq)
-            return {chat: say(history, session_id, owner, f"Go to version {seq}", _moved(text, MoveOutcome.from_artifact(artifact)),
-                              pair=(before, seq)),
-                    **view(session_id, owner, extra, zoom_value)}
+            return {
+                chat: say(
+                    history,
+                    session_id,
+                    owner,
+                    f"Go to version {seq}",
+                    _moved(text, MoveOutcome.from_artifact(artifact)),
+                    pair=(before, seq),
+                ),
+                **view(session_id, owner, extra, zoom_value),
+            }
 
         @safe
         def on_zoom(zoom_value, session_id, extra, request: gr.Request):
@@ -697,7 +869,12 @@ def build_app(backend: WebBackend) -> gr.Blocks:
         every = [session, chat, pending, *view_outputs]
 
         def reopen(session_id, owner, zoom_value, note):
-            return {session: session_id, chat: chat_lines(session_id, owner), pending: None, **view(session_id, owner, (), zoom_value, note=note, listing=True)}
+            return {
+                session: session_id,
+                chat: chat_lines(session_id, owner),
+                pending: None,
+                **view(session_id, owner, (), zoom_value, note=note, listing=True),
+            }
 
         @safe
         def on_load(session_id, zoom_value, request: gr.Request):

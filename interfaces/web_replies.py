@@ -71,13 +71,17 @@ def edit_sentences(outcome: EditOutcome) -> list[str]:
         out.append(f"Removed: {_and([label(a) for a in outcome.removed])}.")
     weak = [a for a in changed if a in state and a not in visible]
     if weak:
-        out.append(f"The {_and([name_of(a, state[a]) for a in weak])} change is too weak to see on this photo; it is kept in the "
-                   "history, so you can make it stronger or undo it.")
+        out.append(
+            f"The {_and([name_of(a, state[a]) for a in weak])} change is too weak to see on this photo; it is kept in the "
+            "history, so you can make it stronger or undo it."
+        )
     kept_other = [a for a in changed if a in state and a in asked and abs(state[a] - asked[a]) > 0.005]
     if kept_other and outcome.self_check:
         why = _why_kept(outcome.self_check_reason)
-        parts = [f"{name_of(a, state[a])} {state[a]:+.2f} instead of the {strength_word(asked[a])} {asked[a]:+.2f} "
-                 f"you asked for" for a in kept_other]
+        parts = [
+            f"{name_of(a, state[a])} {state[a]:+.2f} instead of the {strength_word(asked[a])} {asked[a]:+.2f} you asked for"
+            for a in kept_other
+        ]
         out.append(f"I kept {_and(parts)}: {why}. Move its slider or say so to change it.")
     scores = outcome.scores
     if scores is not None and (visible or weak):
@@ -101,14 +105,20 @@ def _looks(realism: RealismScore | None) -> str:
 def _check_rows(attempts: list[StoredAttempt], scores: Evaluation | None) -> list[str]:
     criterion = (scores.identity_criterion if scores is not None else "") or "the identity scorer's own rule"
     threshold = scores.direction_threshold if scores is not None else None
-    rows = [f"Same person when: {criterion}. A change counts as visible in the asked direction when its direction score is "
-            f"at least {threshold if threshold is not None else '(the configured threshold)'}.", "",
-            "| attempt | strengths | identity distance | direction | realism | all checks passed | kept |", "|---|---|---|---|---|---|---|"]
+    rows = [
+        f"Same person when: {criterion}. A change counts as visible in the asked direction when its direction score is "
+        f"at least {threshold if threshold is not None else '(the configured threshold)'}.",
+        "",
+        "| attempt | strengths | identity distance | direction | realism | all checks passed | kept |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for a in attempts:
         strengths = ", ".join(f"{label(k)} {v:+.2f}" for k, v in sorted(attempt_strengths(a).items())) or "-"
         direction = ", ".join(f"{label(k)} {float(d):+.2f}" for k, d in a.direction.items()) or "-"
-        rows.append(f"| {a.number} | {strengths} | {float(a.identity_distance or 0):.3f} | {direction} | "
-                    f"{_looks(attempt_realism(a))} | {'yes' if a.passed else 'no'} | {'**kept**' if a.kept else ''} |")
+        rows.append(
+            f"| {a.number} | {strengths} | {float(a.identity_distance or 0):.3f} | {direction} | "
+            f"{_looks(attempt_realism(a))} | {'yes' if a.passed else 'no'} | {'**kept**' if a.kept else ''} |"
+        )
     return rows
 
 
@@ -122,8 +132,11 @@ def plain_reply(text: str, outcomes: list[EditOutcome], attempts: dict[int, list
     for o in outcomes:
         tries = (attempts or {}).get(o.node_seq, [])
         if tries:
-            details += ["", f"**Checks of node {o.node_seq}** ({len(tries)} attempt{'s' if len(tries) != 1 else ''}, "
-                            "the kept one first)", ""]
+            details += [
+                "",
+                f"**Checks of node {o.node_seq}** ({len(tries)} attempt{'s' if len(tries) != 1 else ''}, the kept one first)",
+                "",
+            ]
             details += _check_rows(sorted(tries, key=lambda a: not a.kept), o.scores)
     return PlainReply(" ".join(sentences), "\n".join(details))
 

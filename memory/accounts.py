@@ -109,8 +109,10 @@ class Accounts:
             user = _user(db, name)
             sessions = list(db.execute(select(ChatSession.id).where(ChatSession.owner == owner_of(name))).scalars())
             if sessions and not delete_sessions:
-                raise AccountError(f"{name} owns {len(sessions)} session(s); pass --delete-sessions to remove them with the user "
-                                   "(a later user of the same name would otherwise see them)")
+                raise AccountError(
+                    f"{name} owns {len(sessions)} session(s); pass --delete-sessions to remove them with the user "
+                    "(a later user of the same name would otherwise see them)"
+                )
             for sid in sessions:
                 self.store.delete_session_rows(db, sid)
             db.delete(user)
@@ -155,8 +157,11 @@ class Accounts:
         if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
         with self.store.unit(read=True) as db:
-            row = db.execute(select(User.name).join(ApiToken, ApiToken.user_id == User.id)
-                             .where(ApiToken.token_sha256 == _sha256(token), ApiToken.revoked_at.is_(None))).first()
+            row = db.execute(
+                select(User.name)
+                .join(ApiToken, ApiToken.user_id == User.id)
+                .where(ApiToken.token_sha256 == _sha256(token), ApiToken.revoked_at.is_(None))
+            ).first()
         return row[0] if row else None
 
 

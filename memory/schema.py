@@ -67,8 +67,9 @@ class ChatSession(Base):
     # point at each other and one of them is written first
     head: Mapped[EditNode] = relationship(foreign_keys=[head_node_id], post_update=True)
     redo: Mapped[EditNode | None] = relationship(foreign_keys=[redo_node_id], post_update=True)
-    nodes: Mapped[list[EditNode]] = relationship(back_populates="session", foreign_keys="EditNode.session_id",
-                                                 order_by="EditNode.seq", passive_deletes=True)
+    nodes: Mapped[list[EditNode]] = relationship(
+        back_populates="session", foreign_keys="EditNode.session_id", order_by="EditNode.seq", passive_deletes=True
+    )
     messages: Mapped[list[Message]] = relationship(back_populates="session", order_by="Message.id", passive_deletes=True)
 
 
@@ -145,8 +146,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan", passive_deletes=True,
-                                                  order_by="ApiToken.id")
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True, order_by="ApiToken.id"
+    )
 
 
 class ApiToken(Base):

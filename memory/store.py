@@ -38,13 +38,13 @@ class ConcurrentEditError(ChatfaceError):
     """The session's head moved (another edit, undo or checkout) while this edit was rendered; nothing was stored."""
 
 
-
 def _driver(conn):
     """The DBAPI connection under a SQLAlchemy connection (sqlite3's, for pragmas outside a transaction)."""
     raw = conn.connection.driver_connection
     if raw is None:
         raise RuntimeError("the database connection is closed")
     return raw
+
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
@@ -198,8 +198,18 @@ def _node_info(n: EditNode) -> NodeInfo:
 
 def _session_info(s: ChatSession) -> SessionInfo:
     return SessionInfo(
-        s.id, s.owner, s.title, s.source_name, s.source_blob, s.latent_blob, s.engine, s.model_id, s.seed,
-        s.head_node_id, s.created_at.isoformat() if s.created_at else "", s.updated_at.isoformat() if s.updated_at else "",
+        s.id,
+        s.owner,
+        s.title,
+        s.source_name,
+        s.source_blob,
+        s.latent_blob,
+        s.engine,
+        s.model_id,
+        s.seed,
+        s.head_node_id,
+        s.created_at.isoformat() if s.created_at else "",
+        s.updated_at.isoformat() if s.updated_at else "",
         s.redo_node_id,
     )
 
@@ -246,8 +256,17 @@ class Store:
         return row
 
     def create_session(
-        self, image_png: bytes, image_shape: list, source_name: str, engine: str, *,
-        owner: str = "local", model_id: str = "", seed: int | None = None, title: str = "", latent: bytes | None = None,
+        self,
+        image_png: bytes,
+        image_shape: list,
+        source_name: str,
+        engine: str,
+        *,
+        owner: str = "local",
+        model_id: str = "",
+        seed: int | None = None,
+        title: str = "",
+        latent: bytes | None = None,
     ) -> str:
         """A new session on a source photo, with its original as node 0. ``seed``: the session's seed for any
         random part of an engine (a fresh random one when None), stored so that every node re-renders the same."""
@@ -256,8 +275,19 @@ class Store:
         with self.unit() as db:
             key = blobs.put_bytes(db, image_png, kind="image", codec="png", dtype="uint8", shape=image_shape)
             latent_key = blobs.put_bytes(db, latent, kind="latent", codec="npz") if latent is not None else None
-            db.add(ChatSession(id=sid, owner=owner, title=title or Path(source_name).name, source_name=source_name,
-                               source_blob=key, latent_blob=latent_key, engine=engine, model_id=model_id, seed=seed))
+            db.add(
+                ChatSession(
+                    id=sid,
+                    owner=owner,
+                    title=title or Path(source_name).name,
+                    source_name=source_name,
+                    source_blob=key,
+                    latent_blob=latent_key,
+                    engine=engine,
+                    model_id=model_id,
+                    seed=seed,
+                )
+            )
             db.flush()
             root = EditNode(session_id=sid, seq=0, parent_id=None, action="original", request="", state={}, scores={}, image_blob=key)
             db.add(root)
@@ -335,21 +365,40 @@ class Store:
             return [_node_info(n) for n in rows]
 
     def commit_edit(
-        self, session_id: str, *, action: str, request: str, state: dict, scores: dict,
-        image_png: bytes | None, image_key: str | None = None, image_shape: list | None = None,
-        attempts: Sequence[AttemptRecord] = (), owner: str | None = None, expected_head: int | None = None,
+        self,
+        session_id: str,
+        *,
+        action: str,
+        request: str,
+        state: dict,
+        scores: dict,
+        image_png: bytes | None,
+        image_key: str | None = None,
+        image_shape: list | None = None,
+        attempts: Sequence[AttemptRecord] = (),
+        owner: str | None = None,
+        expected_head: int | None = None,
     ) -> NodeInfo:
         """Add a child of the head and make it the head: one transaction."""
         with self.unit() as db:
             s = self._locked_session(db, session_id, owner)
             if expected_head is not None and s.head_node_id != expected_head:
-                raise ConcurrentEditError("the session moved on while this edit was rendered (another edit, undo or "
-                                          "checkout); nothing was stored, try again")
+                raise ConcurrentEditError(
+                    "the session moved on while this edit was rendered (another edit, undo or checkout); nothing was stored, try again"
+                )
             if image_png is not None:
                 image_key = blobs.put_bytes(db, image_png, kind="image", codec="png", dtype="uint8", shape=image_shape)
             seq = (db.execute(select(func.max(EditNode.seq)).where(EditNode.session_id == session_id)).scalar() or 0) + 1
-            node = EditNode(session_id=session_id, seq=seq, parent=s.head, action=action, request=request,
-                            state=state, scores=scores, image_blob=image_key)
+            node = EditNode(
+                session_id=session_id,
+                seq=seq,
+                parent=s.head,
+                action=action,
+                request=request,
+                state=state,
+                scores=scores,
+                image_blob=image_key,
+            )
             db.add(node)
             db.flush()
             self._add_attempts(db, session_id, node.id, list(attempts))
@@ -361,16 +410,42 @@ class Store:
     def _add_attempts(db: Session, session_id: str, node_id: int, attempts: list[AttemptRecord]) -> None:
         """A new node's attempts, numbered from 1 (a node gets its attempts once, in the commit that creates it)."""
         for i, a in enumerate(attempts, start=1):
-            db.add(Attempt(session_id=session_id, node_id=node_id, number=i, state=a.state, identity=a.identity,
-                           identity_distance=a.identity_distance, direction=a.direction, realism=a.realism, passed=a.passed, kept=a.kept,
-                           note=a.note))
+            db.add(
+                Attempt(
+                    session_id=session_id,
+                    node_id=node_id,
+                    number=i,
+                    state=a.state,
+                    identity=a.identity,
+                    identity_distance=a.identity_distance,
+                    direction=a.direction,
+                    realism=a.realism,
+                    passed=a.passed,
+                    kept=a.kept,
+                    note=a.note,
+                )
+            )
 
     def attempts(self, session_id: str, node_id: int, owner: str | None = None) -> list[StoredAttempt]:
         with self.unit(read=True) as db:
             self._locked_session(db, session_id, owner, lock=False)
-            rows = db.execute(select(Attempt).where(Attempt.session_id == session_id, Attempt.node_id == node_id).order_by(Attempt.number)).scalars()
-            return [StoredAttempt(a.number, dict(a.state or {}), a.identity, a.identity_distance, dict(a.direction or {}),
-                                  a.realism, a.passed, a.kept, a.note) for a in rows]
+            rows = db.execute(
+                select(Attempt).where(Attempt.session_id == session_id, Attempt.node_id == node_id).order_by(Attempt.number)
+            ).scalars()
+            return [
+                StoredAttempt(
+                    a.number,
+                    dict(a.state or {}),
+                    a.identity,
+                    a.identity_distance,
+                    dict(a.direction or {}),
+                    a.realism,
+                    a.passed,
+                    a.kept,
+                    a.note,
+                )
+                for a in rows
+            ]
 
     @staticmethod
     def _tree(db: Session, s: ChatSession) -> None:
@@ -430,11 +505,20 @@ class Store:
         with self.unit() as db:
             self._locked_session(db, session_id, owner)
             for m in messages:
-                db.add(Message(session_id=session_id, role=m.role, content=m.content or "",
-                               tool_calls=m.tool_calls, tool_call_id=m.tool_call_id, name=m.name))
+                db.add(
+                    Message(
+                        session_id=session_id,
+                        role=m.role,
+                        content=m.content or "",
+                        tool_calls=m.tool_calls,
+                        tool_call_id=m.tool_call_id,
+                        name=m.name,
+                    )
+                )
 
-    def messages(self, session_id: str, owner: str | None = None, *, last: int | None = None,
-                 roles: tuple[str, ...] | None = None) -> list[StoredMessage]:
+    def messages(
+        self, session_id: str, owner: str | None = None, *, last: int | None = None, roles: tuple[str, ...] | None = None
+    ) -> list[StoredMessage]:
         """The conversation in order; ``last`` keeps only the newest that many messages, ``roles`` only those roles."""
         with self.unit(read=True) as db:
             self._locked_session(db, session_id, owner, lock=False)

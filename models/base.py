@@ -13,8 +13,17 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from ..errors import (WHY_NEEDS_TEXT, WHY_NO_COLOUR, WHY_NOT_AVAILABLE, WHY_ONE_DIRECTION, ChatfaceModelError, ImageError, NoFaceError,  # noqa: F401 - named here too
-                      UnsupportedAttributeError, Why)
+from ..errors import (
+    WHY_NEEDS_TEXT,
+    WHY_NO_COLOUR,
+    WHY_NOT_AVAILABLE,
+    WHY_ONE_DIRECTION,
+    ChatfaceModelError,
+    ImageError,  # noqa: F401 - named here too
+    NoFaceError,  # noqa: F401 - named here too
+    UnsupportedAttributeError,
+    Why,
+)
 
 if TYPE_CHECKING:
     from .scorers.realism import RealismScorer
@@ -30,7 +39,7 @@ def concept_text(key: str) -> str | None:
     memory, undo and the self-check treat them alike; only engines that accept text
     (``Generator.accepts_text``) render them.
     """
-    return key[len(TEXT_CONCEPT_PREFIX):] if key.startswith(TEXT_CONCEPT_PREFIX) else None
+    return key[len(TEXT_CONCEPT_PREFIX) :] if key.startswith(TEXT_CONCEPT_PREFIX) else None
 
 
 @dataclass(frozen=True)

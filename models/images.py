@@ -31,8 +31,7 @@ def _decode(data: bytes, source: str, max_pixels: int = MAX_PIXELS) -> np.ndarra
             with Image.open(io.BytesIO(data)) as im:
                 if im.width * im.height > max_pixels:  # read from the header: nothing is decoded
                     raise ImageError(
-                        f"{source}: image is too large ({im.width}x{im.height}); "
-                        f"the limit is {max_pixels / 1_000_000:g} megapixels"
+                        f"{source}: image is too large ({im.width}x{im.height}); the limit is {max_pixels / 1_000_000:g} megapixels"
                     )
                 im.load()
                 upright = ImageOps.exif_transpose(im)

@@ -111,11 +111,17 @@ def postgres_server(tmp_path_factory):
         shutil.chown(sock, "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
     port = _free_port()
-    subprocess.run(as_user + [f"{bindir}/initdb", "-D", str(data), "-U", "chatface", "--auth=trust", "-E", "UTF8", "--no-sync"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        as_user + [f"{bindir}/initdb", "-D", str(data), "-U", "chatface", "--auth=trust", "-E", "UTF8", "--no-sync"],
+        check=True,
+        capture_output=True,
+    )
     opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-    subprocess.run(as_user + [f"{bindir}/pg_ctl", "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60", "start"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        as_user + [f"{bindir}/pg_ctl", "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60", "start"],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql+psycopg://chatface@127.0.0.1:{port}"
     finally:
@@ -167,8 +173,9 @@ def pytest_runtest_makereport(item, call):
                 try:
                     shot = ARTIFACTS / f"failed-{item.name}-{c}-{p}.png"
                     page.screenshot(path=str(shot), full_page=True)
-                    shown = {sel: page.locator(sel).first.inner_text(timeout=2000) for sel in ("#status", "#chat")
-                             if page.locator(sel).count()}
+                    shown = {
+                        sel: page.locator(sel).first.inner_text(timeout=2000) for sel in ("#status", "#chat") if page.locator(sel).count()
+                    }
                     report.sections.append((f"page {c}.{p} ({shot.name})", "\n".join(f"{k}: {v[-3000:]}" for k, v in shown.items())))
                 except Exception as exc:  # a closed page or a crashed browser: say so, and keep the original failure
                     report.sections.append((f"page {c}.{p}", f"could not be read: {exc}"))
@@ -238,4 +245,3 @@ def tiny_ledits(tmp_path_factory) -> Path:
     from chatface.models.weights.tiny import make_tiny_ledits
 
     return _built_once(tmp_path_factory, "tiny-ledits", make_tiny_ledits)
-

@@ -61,12 +61,22 @@ class ScriptedOpenAI(BaseHTTPRequestHandler):
             return self._send(200, b'{"id": "x", "choices": [{"message": ')
         message = {"role": "assistant", "content": step if isinstance(step, str) else None}
         if isinstance(step, list):
-            message["tool_calls"] = [{"id": f"call_{len(type(self).requests)}_{i}", "type": "function",
-                                      "function": {"name": n, "arguments": a if isinstance(a, str) else json.dumps(a)}}
-                                     for i, (n, a) in enumerate(step)]
-        payload = {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "faulty",
-                   "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if isinstance(step, list) else "stop"}],
-                   "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+            message["tool_calls"] = [
+                {
+                    "id": f"call_{len(type(self).requests)}_{i}",
+                    "type": "function",
+                    "function": {"name": n, "arguments": a if isinstance(a, str) else json.dumps(a)},
+                }
+                for i, (n, a) in enumerate(step)
+            ]
+        payload = {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "faulty",
+            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if isinstance(step, list) else "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
         self._send(200, json.dumps(payload).encode())
 
     def log_message(self, *args):

@@ -31,9 +31,18 @@ def _oracle(shared_dir, name: str):
 def _ddpm(shared_dir, *, ch, ch_mult, num_res_blocks, attn, resolution, seed=0):
     """The oracle's DDPM with random weights (GroupNorm affines and biases randomised too)."""
     cfg = SimpleNamespace(
-        model=SimpleNamespace(ch=ch, out_ch=3, ch_mult=ch_mult, num_res_blocks=num_res_blocks, attn_resolutions=attn,
-                              dropout=0.0, in_channels=3, resamp_with_conv=True),
-        data=SimpleNamespace(image_size=resolution))
+        model=SimpleNamespace(
+            ch=ch,
+            out_ch=3,
+            ch_mult=ch_mult,
+            num_res_blocks=num_res_blocks,
+            attn_resolutions=attn,
+            dropout=0.0,
+            in_channels=3,
+            resamp_with_conv=True,
+        ),
+        data=SimpleNamespace(image_size=resolution),
+    )
     torch.manual_seed(seed)
     model = _oracle(shared_dir, "diffusion").DDPM(cfg)
     with torch.no_grad():
@@ -177,8 +186,19 @@ def test_the_generative_process_is_asyrps_asymmetric_step_then_plain_ddim(asyrp_
     x = x_T.clone()
     with torch.no_grad():
         for t, t_next in steps:
-            x = utils.denoising_step(x, torch.tensor([t]), torch.tensor([t_next]), models=model, logvars=np.zeros(1000), b=betas,
-                                     sampling_type="ddim", eta=0.0, index=0, t_edit=500, hs_coeff=(1.0, 0.6))[0]
+            x = utils.denoising_step(
+                x,
+                torch.tensor([t]),
+                torch.tensor([t_next]),
+                models=model,
+                logvars=np.zeros(1000),
+                b=betas,
+                sampling_type="ddim",
+                eta=0.0,
+                index=0,
+                t_edit=500,
+                hs_coeff=(1.0, 0.6),
+            )[0]
     edit = gen.mappings.active("smiling", 0.6, 500)
     gen.last_applied_steps, gen.last_passes = [], {"encoder": 0, "decoder": 0}
     with torch.no_grad():
@@ -209,8 +229,11 @@ def test_paired_networks_serve_one_sign_each(asyrp_case, tmp_path, shared_dir):
     for name in ("young", "man", "woman"):
         convert_network(pth, tmp_path, name, base_model="u", sha256="-")
     reg = MappingRegistry(tmp_path, base_model="u")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["age.safetensors", "masculine.negative.safetensors",
-                                                          "masculine.positive.safetensors"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "age.safetensors",
+        "masculine.negative.safetensors",
+        "masculine.positive.safetensors",
+    ]
     assert reg.directions("masculine") == (True, True) and reg.directions("age") == (True, True)
     older, younger = reg.active("age", 0.6, 500), reg.active("age", -0.3, 500)
     assert older.coefficient == pytest.approx(-0.6) and younger.coefficient == pytest.approx(0.3)

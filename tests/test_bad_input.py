@@ -48,10 +48,18 @@ def _bad_photo(kind, tmp_path, astronaut):
     return p
 
 
-@pytest.mark.parametrize("kind, words", [
-    ("not_an_image", "not an image"), ("empty_file", "not an image"), ("truncated_png", "truncated"),
-    ("truncated_jpeg", "truncated"), ("decompression_bomb", "too large"), ("no_face", "no face"), ("tiny_face", "no face"),
-])
+@pytest.mark.parametrize(
+    "kind, words",
+    [
+        ("not_an_image", "not an image"),
+        ("empty_file", "not an image"),
+        ("truncated_png", "truncated"),
+        ("truncated_jpeg", "truncated"),
+        ("decompression_bomb", "too large"),
+        ("no_face", "no face"),
+        ("tiny_face", "no face"),
+    ],
+)
 def test_bad_photos_are_refused_before_anything_is_stored(kind, words, tmp_path, astronaut, store, parts):
     from chatface.tools.editor import open_photo
 
@@ -67,7 +75,7 @@ def _odd_photo(kind, tmp_path, astronaut):
     img = Image.fromarray(astronaut)
     p = tmp_path / f"{kind}.png"
     if kind == "16bit_grey":
-        arr = (np.asarray(img.convert("L")).astype(np.uint16) * 257)
+        arr = np.asarray(img.convert("L")).astype(np.uint16) * 257
         return _save(Image.fromarray(arr), p)  # 16-bit greyscale PNG (mode I;16)
     if kind == "cmyk_jpeg":
         return _save(img.convert("CMYK"), tmp_path / "cmyk.jpg", quality=95)
@@ -119,18 +127,21 @@ def test_several_faces_the_largest_by_default_or_the_one_asked_for(store, parts)
     assert len(store.list_sessions()) == before
 
 
-@pytest.mark.parametrize("edit, words", [
-    ({"attribute": "wings", "strength": 0.5}, "unknown attribute"),
-    ({"attribute": "smiling", "strength": 1.01}, "less than or equal to 1"),
-    ({"attribute": "smiling", "strength": -7}, "greater than or equal to -1"),
-    ({"attribute": "smiling", "strength": math.inf}, "strength"),
-    ({"attribute": "smiling", "strength": -math.inf}, "strength"),
-    ({"attribute": "smiling", "strength": math.nan}, "strength"),
-    ({"attribute": "smiling", "strength": 0.5, "t_edit": -1}, "t_edit"),
-    ({"attribute": "smiling", "strength": 0.5, "t_edit": 1000}, "t_edit"),
-    ({"attribute": "smiling", "strength": 0.5, "t_edit": math.nan}, "t_edit"),
-    ({"attribute": "", "strength": 0.5}, "attribute"),
-])
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        ({"attribute": "wings", "strength": 0.5}, "unknown attribute"),
+        ({"attribute": "smiling", "strength": 1.01}, "less than or equal to 1"),
+        ({"attribute": "smiling", "strength": -7}, "greater than or equal to -1"),
+        ({"attribute": "smiling", "strength": math.inf}, "strength"),
+        ({"attribute": "smiling", "strength": -math.inf}, "strength"),
+        ({"attribute": "smiling", "strength": math.nan}, "strength"),
+        ({"attribute": "smiling", "strength": 0.5, "t_edit": -1}, "t_edit"),
+        ({"attribute": "smiling", "strength": 0.5, "t_edit": 1000}, "t_edit"),
+        ({"attribute": "smiling", "strength": 0.5, "t_edit": math.nan}, "t_edit"),
+        ({"attribute": "", "strength": 0.5}, "attribute"),
+    ],
+)
 def test_bad_tool_arguments_are_messages_and_store_nothing(edit, words, editor, tmp_path):
     from chatface.tools.toolkit import SessionToolkit
 
@@ -140,7 +151,9 @@ def test_bad_tool_arguments_are_messages_and_store_nothing(edit, words, editor, 
     assert editor.head().seq == 0 and len(editor.store.nodes(editor.session_id)) == 1
 
 
-@pytest.mark.parametrize("text", ["", "   ", "x" * 100_000, "😀🎉 make her smile 😀", "добавь очки", "ｍａｋｅ ｈｅｒ ｏｌｄｅｒ", "\x00\x1b[2J"])
+@pytest.mark.parametrize(
+    "text", ["", "   ", "x" * 100_000, "😀🎉 make her smile 😀", "добавь очки", "ｍａｋｅ ｈｅｒ ｏｌｄｅｒ", "\x00\x1b[2J"]
+)
 def test_any_message_gets_an_answer(text, editor, tmp_path):
     from chatface.agent.planners.offline import OfflinePlanner
     from chatface.configuration import Configuration

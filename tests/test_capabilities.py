@@ -29,8 +29,16 @@ def test_the_planner_understands_every_label_an_engine_offers_as_that_edit(engin
 def test_offers_follow_what_each_engine_renders():
     offline = {(o.attribute, o.sign) for o in engine_offers("offline")}
     assert len(offline) >= 8  # issue 22: at least 8 offline edits, a sign counting as its own
-    assert {("smiling", 1), ("lipstick", 1), ("lipstick", -1), ("big_eyes", 1), ("big_eyes", -1), ("chubby", 1), ("chubby", -1),
-            ("rosy_cheeks", 1)} == offline
+    assert {
+        ("smiling", 1),
+        ("lipstick", 1),
+        ("lipstick", -1),
+        ("big_eyes", 1),
+        ("big_eyes", -1),
+        ("chubby", 1),
+        ("chubby", -1),
+        ("rosy_cheeks", 1),
+    } == offline
     assert ("eyeglasses", 1) not in offline and ("smiling", -1) not in offline
     assert engine_attributes("ledits") is None  # text-driven: every attribute with words
     ledits = {(o.attribute, o.sign) for o in engine_offers("ledits")}
@@ -46,12 +54,16 @@ def test_a_models_folder_offers_the_networks_it_holds(tmp_path):
 
 
 def test_a_refusal_names_the_engine_that_really_does_the_edit():
-    text = refusal("eyeglasses", 1, "offline", Why("the offline engine's version did not pass for a photograph, so it is withdrawn", WHY_WITHDRAWN))
+    text = refusal(
+        "eyeglasses", 1, "offline", Why("the offline engine's version did not pass for a photograph, so it is withdrawn", WHY_WITHDRAWN)
+    )
     assert text.startswith("glasses: the offline engine withdrew it") and "the ledits engine does it (--engine ledits" in text
     # the diffusion engine has a network for anger, and is preferred to the text-driven engine
     assert "the diffusion engine does it (--engine diffusion" in refusal("angry", 1, "offline", Why("not available", WHY_NOT_AVAILABLE))
     # the diffusion engine has no network for bigger eyes: the offline engine does them, on the core install
-    assert "the offline engine does it (--engine offline, on the core install)" in refusal("big_eyes", 1, "diffusion", Why("no h-space network", WHY_NO_NETWORK))
+    assert "the offline engine does it (--engine offline, on the core install)" in refusal(
+        "big_eyes", 1, "diffusion", Why("no h-space network", WHY_NO_NETWORK)
+    )
     assert refusal("blue_eyes", -1, "ledits", "not available").endswith("and no engine here can")  # a plain string: not available
 
 

@@ -20,15 +20,22 @@ def run(args, tmp_path, env_extra=None, input=None):
 def test_a_real_process_edits_and_exits_zero(photo, tmp_path):
     env = {**os.environ, "CHATFACE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "CHATFACE_EMBEDDINGS": "0"}
     out = tmp_path / "smoke.png"
-    r = subprocess.run([sys.executable, "-m", "chatface.cli", "edit", str(photo), "red lipstick", "-o", str(out)],
-                       capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "chatface.cli", "edit", str(photo), "red lipstick", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert "lipstick +0.60" in r.stdout and out.stat().st_size > 10_000
 
 
 def test_help_does_not_import_torch_or_models():
-    code = "import sys; from chatface.cli import build_parser; build_parser(); " \
-           "assert not any(m in sys.modules for m in ('torch', 'dlib', 'langgraph', 'sqlalchemy')), sorted(sys.modules)"
+    code = (
+        "import sys; from chatface.cli import build_parser; build_parser(); "
+        "assert not any(m in sys.modules for m in ('torch', 'dlib', 'langgraph', 'sqlalchemy')), sorted(sys.modules)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -97,7 +104,9 @@ def test_a_missing_extra_is_named_in_one_line(monkeypatch, capsys):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in ("gradio", "mcp") else real(name, *a))
     assert main(["serve"]) == 1
-    assert capsys.readouterr().err.strip() == ("chatface: error: chatface serve needs the 'gradio' package, which is not "
-                                               "installed: pip install -e \".[serve]\" (or pip install 'chatface[serve]')")
+    assert capsys.readouterr().err.strip() == (
+        "chatface: error: chatface serve needs the 'gradio' package, which is not "
+        "installed: pip install -e \".[serve]\" (or pip install 'chatface[serve]')"
+    )
     assert main(["mcp"]) == 1
-    assert "pip install -e \".[serve]\"" in capsys.readouterr().err
+    assert 'pip install -e ".[serve]"' in capsys.readouterr().err

@@ -101,8 +101,15 @@ def test_sigkill_during_an_edit_loses_nothing_complete(url, point, tmp_path):
     for n in nodes[2:]:
         assert after.read_blob(n.image_blob) == f"img {sid} {n.seq - 1}".encode()
         assert len(after.attempts(sid, n.id)) == 1
-    resumed = after.commit_edit(sid, action="edit", request="after the crash", state={"smiling": {"strength": 0.3, "t_edit": 450}},
-                                scores={}, image_png=b"after", expected_head=head.id)
+    resumed = after.commit_edit(
+        sid,
+        action="edit",
+        request="after the crash",
+        state={"smiling": {"strength": 0.3, "t_edit": 450}},
+        scores={},
+        image_png=b"after",
+        expected_head=head.id,
+    )
     assert resumed.seq == len(nodes) and resumed.parent_id == head.id
     after.close()
     store.close()
@@ -130,7 +137,10 @@ def test_twenty_sessions_edited_at_once_from_four_processes(url, tmp_path):
     Store(url).close()  # migrate once, before the workers start
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
-    procs = [subprocess.Popen([sys.executable, str(script), url, str(w)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(4)]
+    procs = [
+        subprocess.Popen([sys.executable, str(script), url, str(w)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for w in range(4)
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err[-1500:] for _, err in outs]
     store = Store(url)

@@ -177,9 +177,29 @@ def test_train_direction_writes_a_loadable_network_and_resumes(tiny_diffusion, t
     Image.fromarray(astronaut).save(images / "a.png")
     Image.fromarray(np.full((64, 64, 3), 120, np.uint8)).save(images / "blank.png")
     out = tmp_path / "trained"
-    cmd = ["train-direction", "smiling", "--images", str(images), "--out", str(out),
-           "--models", str(tiny_diffusion), "--iterations", "2", "--steps", "10", "--t-edit", "800", "--hidden", "16",
-           "--checkpoint-every", "1", "--no-progress", "--device", "cpu"]
+    cmd = [
+        "train-direction",
+        "smiling",
+        "--images",
+        str(images),
+        "--out",
+        str(out),
+        "--models",
+        str(tiny_diffusion),
+        "--iterations",
+        "2",
+        "--steps",
+        "10",
+        "--t-edit",
+        "800",
+        "--hidden",
+        "16",
+        "--checkpoint-every",
+        "1",
+        "--no-progress",
+        "--device",
+        "cpu",
+    ]
     run = run_cli(cmd)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "skipped blank.png" in run.stderr
@@ -202,15 +222,31 @@ def test_train_direction_writes_a_loadable_network_and_resumes(tiny_diffusion, t
 def test_cli_edit_with_the_diffusion_engine_end_to_end(tiny_diffusion, photo, tmp_path):
     out = tmp_path / "out.png"
     env = {**__import__("os").environ, "CHATFACE_HOME": str(tmp_path / "home")}
-    run = run_cli(["edit", str(photo), "add glasses and make her older", "--engine", "diffusion",
-                          "--models", str(tiny_diffusion), "--steps", "8", "-o", str(out)], env={"CHATFACE_HOME": env["CHATFACE_HOME"]})
+    run = run_cli(
+        [
+            "edit",
+            str(photo),
+            "add glasses and make her older",
+            "--engine",
+            "diffusion",
+            "--models",
+            str(tiny_diffusion),
+            "--steps",
+            "8",
+            "-o",
+            str(out),
+        ],
+        env={"CHATFACE_HOME": env["CHATFACE_HOME"]},
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "age +0.60" in run.stdout and "eyeglasses +0.60" in run.stdout and out.exists()
     from PIL import Image
 
     assert Image.open(out).size == (512, 512)
-    run = run_cli(["edit", str(photo), "smile", "--engine", "diffusion",
-                          "--models", str(tmp_path / "nope"), "-o", str(tmp_path / "x.png")], env={"CHATFACE_HOME": env["CHATFACE_HOME"]})
+    run = run_cli(
+        ["edit", str(photo), "smile", "--engine", "diffusion", "--models", str(tmp_path / "nope"), "-o", str(tmp_path / "x.png")],
+        env={"CHATFACE_HOME": env["CHATFACE_HOME"]},
+    )
     assert run.returncode == 1 and "does not exist" in run.stderr and "Traceback" not in run.stderr
 
 
@@ -222,10 +258,12 @@ def test_decodes_of_different_photos_share_one_batched_pass(dparts, dlatent, ast
     gen = dparts.generator
     other = np.ascontiguousarray(astronaut[:, ::-1])  # the mirrored photo: another face, another inversion
     other_latent = gen.invert(other)
-    requests = [(astronaut, dlatent, {"smiling": EditSpec(0.8, 300)}),
-                (other, other_latent, {"age": EditSpec(-0.6, 300), "smiling": EditSpec(0.3, 500)}),
-                (astronaut, dlatent, {}),
-                (astronaut, dlatent, {"no_such_attribute": EditSpec(0.5, 500)})]
+    requests = [
+        (astronaut, dlatent, {"smiling": EditSpec(0.8, 300)}),
+        (other, other_latent, {"age": EditSpec(-0.6, 300), "smiling": EditSpec(0.3, 500)}),
+        (astronaut, dlatent, {}),
+        (astronaut, dlatent, {"no_such_attribute": EditSpec(0.5, 500)}),
+    ]
     singles = [gen.decode(*r) for r in requests[:3]]
     batched = gen.decode_batch(requests)
     steps = int(dlatent.meta["steps"])

@@ -15,16 +15,43 @@ from chatface.tools.vocabulary import default_vocabulary
 from helpers import run_cli
 
 DATA = Path(__file__).resolve().parents[1] / "evaluation" / "data"
-SPEC_EXAMPLE = {"id": "d017", "image": "optional/path.png", "tags": ["multi", "undo"], "turns": [
-    {"user": "Hi! Can you give her a subtle smile and some glasses?", "action": "edit", "state": {"smiling": 0.3, "eyeglasses": 0.6}},
-    {"user": "a bit more smile", "action": "edit", "state": {"smiling": 0.4, "eyeglasses": 0.6}},
-    {"user": "actually undo that", "action": "undo", "state": {"smiling": 0.3, "eyeglasses": 0.6}},
-    {"user": "thanks, that's all", "action": "none", "state": {"smiling": 0.3, "eyeglasses": 0.6}}]}
+SPEC_EXAMPLE = {
+    "id": "d017",
+    "image": "optional/path.png",
+    "tags": ["multi", "undo"],
+    "turns": [
+        {"user": "Hi! Can you give her a subtle smile and some glasses?", "action": "edit", "state": {"smiling": 0.3, "eyeglasses": 0.6}},
+        {"user": "a bit more smile", "action": "edit", "state": {"smiling": 0.4, "eyeglasses": 0.6}},
+        {"user": "actually undo that", "action": "undo", "state": {"smiling": 0.3, "eyeglasses": 0.6}},
+        {"user": "thanks, that's all", "action": "none", "state": {"smiling": 0.3, "eyeglasses": 0.6}},
+    ],
+}
 
 
 # ids whose negative direction shared/spec/intents.md defines (its "-" column)
-SPEC_NEGATIVE = {"smiling", "mouth_open", "eyes_closed", "age", "masculine", "chubby", "big_eyes", "eyeglasses", "sunglasses", "hat",
-                 "earrings", "beard", "mustache", "bald", "bangs", "long_hair", "curly_hair", "makeup", "lipstick", "tanned", "freckles"}
+SPEC_NEGATIVE = {
+    "smiling",
+    "mouth_open",
+    "eyes_closed",
+    "age",
+    "masculine",
+    "chubby",
+    "big_eyes",
+    "eyeglasses",
+    "sunglasses",
+    "hat",
+    "earrings",
+    "beard",
+    "mustache",
+    "bald",
+    "bangs",
+    "long_hair",
+    "curly_hair",
+    "makeup",
+    "lipstick",
+    "tanned",
+    "freckles",
+}
 
 
 def test_development_set_is_large_and_covers_every_attribute_in_both_directions():
@@ -49,11 +76,25 @@ def test_gold_states_agree_with_the_spec_arithmetic(name):
 
 
 def test_gold_arithmetic_follows_the_spec():
-    states = gold.gold_states([
-        ["set smiling 0.3", "set eyeglasses 0.6"], ["more smiling 0.1"], ["less smiling 0.2"], ["less smiling 0.3"],
-        ["more age 0.2"], ["remove beard"], ["remove age"], ["set red_hair 0.6"], ["set blond_hair 0.9"],
-        ["undo 2"], ["redo 1"], ["undo 1", "set mustache 0.6"], ["reset"], ["undo 1"], ["less tanned 0.2"],
-    ])
+    states = gold.gold_states(
+        [
+            ["set smiling 0.3", "set eyeglasses 0.6"],
+            ["more smiling 0.1"],
+            ["less smiling 0.2"],
+            ["less smiling 0.3"],
+            ["more age 0.2"],
+            ["remove beard"],
+            ["remove age"],
+            ["set red_hair 0.6"],
+            ["set blond_hair 0.9"],
+            ["undo 2"],
+            ["redo 1"],
+            ["undo 1", "set mustache 0.6"],
+            ["reset"],
+            ["undo 1"],
+            ["less tanned 0.2"],
+        ]
+    )
     s = [st for _, st in states]
     assert s[1]["smiling"] == 0.4 and s[2]["smiling"] == 0.2 and "smiling" not in s[3]  # toward zero, stops at zero
     assert s[4]["age"] == 0.6  # relative on an absent attribute is absolute
@@ -67,10 +108,16 @@ def test_gold_arithmetic_follows_the_spec():
 
 def test_malformed_lines_are_reported_with_their_numbers(tmp_path):
     path = tmp_path / "bad.jsonl"
-    lines = [json.dumps(SPEC_EXAMPLE), "{not json", json.dumps({"id": "x", "turns": [{"user": "hi", "action": "dance", "state": {}}]}),
-             "", json.dumps({"id": "y", "turns": [{"user": "hi", "action": "edit", "state": {"wings": 0.5}}]}),
-             json.dumps({"id": "z", "turns": [{"user": "a", "action": "edit", "state": {"age": 1.5}}]}),
-             json.dumps({"turns": []}), json.dumps(SPEC_EXAMPLE)]
+    lines = [
+        json.dumps(SPEC_EXAMPLE),
+        "{not json",
+        json.dumps({"id": "x", "turns": [{"user": "hi", "action": "dance", "state": {}}]}),
+        "",
+        json.dumps({"id": "y", "turns": [{"user": "hi", "action": "edit", "state": {"wings": 0.5}}]}),
+        json.dumps({"id": "z", "turns": [{"user": "a", "action": "edit", "state": {"age": 1.5}}]}),
+        json.dumps({"turns": []}),
+        json.dumps(SPEC_EXAMPLE),
+    ]
     path.write_text("\n".join(lines), encoding="utf-8")
     with pytest.raises(DialogueFormatError) as err:
         load_dialogues(path)
@@ -86,10 +133,16 @@ def test_scores():
     assert not states_match({"smiling": 0.1}, {"smiling": -0.04})
     assert not states_match({"smiling": 0.3}, {"smiling": 0.3, "age": 0.6})
     rec = lambda did, ga, gs, pa, ps, gp=None, pp=None: {  # noqa: E731
-        "dialogue_id": did, "gold_action": ga, "gold_state": gs, "pred_action": pa, "pred_state": ps,
-        "gold_prev_state": gp or {}, "pred_prev_state": pp or {}, "correct": ga == pa and states_match(gs, ps)}
-    s = summarize([rec("a", "edit", {"smiling": 0.3, "age": 0.6}, "edit", {"smiling": -0.3}),
-                   rec("b", "none", {}, "none", {})])
+        "dialogue_id": did,
+        "gold_action": ga,
+        "gold_state": gs,
+        "pred_action": pa,
+        "pred_state": ps,
+        "gold_prev_state": gp or {},
+        "pred_prev_state": pp or {},
+        "correct": ga == pa and states_match(gs, ps),
+    }
+    s = summarize([rec("a", "edit", {"smiling": 0.3, "age": 0.6}, "edit", {"smiling": -0.3}), rec("b", "none", {}, "none", {})])
     assert s["turn_accuracy"] == 0.5 and s["dialogue_success"] == 0.5 and s["action_accuracy"] == 1.0
     assert s["attribute_precision"] == 1.0 and s["attribute_recall"] == 0.5 and s["sign_accuracy"] == 0.0
     assert s["strength_mae"] == pytest.approx(0.6)
@@ -109,16 +162,33 @@ def _write(tmp_path, dialogues) -> Path:
 
 
 def test_intent_evaluation_replays_a_foreign_set_through_the_agent(tmp_path):
-    extra = {"id": "other-1", "turns": [
-        {"user": "give him a beard and make him bald", "action": "edit", "state": {"beard": 0.6, "bald": 0.6}},
-        {"user": "start over", "action": "reset", "state": {}},
-        {"user": "undo", "action": "undo", "state": {"beard": 0.6, "bald": 0.6}},
-        {"user": "make it better", "action": "clarify", "state": {"beard": 0.6, "bald": 0.6}}]}
+    extra = {
+        "id": "other-1",
+        "turns": [
+            {"user": "give him a beard and make him bald", "action": "edit", "state": {"beard": 0.6, "bald": 0.6}},
+            {"user": "start over", "action": "reset", "state": {}},
+            {"user": "undo", "action": "undo", "state": {"beard": 0.6, "bald": 0.6}},
+            {"user": "make it better", "action": "clarify", "state": {"beard": 0.6, "bald": 0.6}},
+        ],
+    }
     dialogues = load_dialogues(_write(tmp_path, [SPEC_EXAMPLE, extra]))
     config = Configuration().with_overrides(planner="offline", use_embeddings=False)
     report = evaluate_intents(dialogues, config, tmp_path / "out", dataset="set.jsonl", progress=False)
-    for key in ("turn_accuracy", "dialogue_success", "action_accuracy", "attribute_precision", "attribute_recall", "attribute_f1",
-                "sign_accuracy", "strength_mae", "per_tag", "latency_ms", "n_dialogues", "n_turns", "planner"):
+    for key in (
+        "turn_accuracy",
+        "dialogue_success",
+        "action_accuracy",
+        "attribute_precision",
+        "attribute_recall",
+        "attribute_f1",
+        "sign_accuracy",
+        "strength_mae",
+        "per_tag",
+        "latency_ms",
+        "n_dialogues",
+        "n_turns",
+        "planner",
+    ):
         assert key in report
     assert report["n_turns"] == 8 and report["turn_accuracy"] == 1.0 and report["complete"]
     assert set(report["per_tag"]) == {"multi", "undo"}
@@ -142,8 +212,13 @@ def test_ctrl_c_leaves_a_valid_partial_report(tmp_path):
                 raise KeyboardInterrupt
             return super()._generate(messages, stop, run_manager, **kwargs)
 
-    second = {"id": "two", "turns": [{"user": "add glasses", "action": "edit", "state": {"eyeglasses": 0.6}},
-                                     {"user": "STOP now", "action": "none", "state": {"eyeglasses": 0.6}}]}
+    second = {
+        "id": "two",
+        "turns": [
+            {"user": "add glasses", "action": "edit", "state": {"eyeglasses": 0.6}},
+            {"user": "STOP now", "action": "none", "state": {"eyeglasses": 0.6}},
+        ],
+    }
     dialogues = load_dialogues(_write(tmp_path, [SPEC_EXAMPLE, second]))
     config = Configuration().with_overrides(planner="offline", use_embeddings=False)
     report = evaluate_intents(dialogues, config, tmp_path / "out", planner=StopsAtSecondDialogue(use_embeddings=False), progress=False)
@@ -155,8 +230,9 @@ def test_ctrl_c_leaves_a_valid_partial_report(tmp_path):
 
 def test_endpoint_errors_are_counted_not_fatal(tmp_path):
     dialogues = load_dialogues(_write(tmp_path, [SPEC_EXAMPLE]))
-    config = Configuration().with_overrides(planner="openai", model="nobody", base_url="http://127.0.0.1:9/v1", api_key="x",
-                                            llm_max_retries=0, llm_timeout_s=2.0)
+    config = Configuration().with_overrides(
+        planner="openai", model="nobody", base_url="http://127.0.0.1:9/v1", api_key="x", llm_max_retries=0, llm_timeout_s=2.0
+    )
     report = evaluate_intents(dialogues, config, tmp_path / "out", progress=False)
     assert report["endpoint_errors"] == 4 and report["turn_accuracy"] == 0.0
     assert report["action_confusion"]["edit"] == {"error": 2}
@@ -176,8 +252,7 @@ def test_cli_eval_intents_and_edits(tmp_path, astronaut):
     from PIL import Image
 
     path = _write(tmp_path, [SPEC_EXAMPLE])
-    run = run_cli(["eval", "intents", str(path), "--out", str(tmp_path / "ei"),
-                          "--no-embeddings", "--no-progress"])
+    run = run_cli(["eval", "intents", str(path), "--out", str(tmp_path / "ei"), "--no-embeddings", "--no-progress"])
     assert run.returncode == 0, run.stderr
     assert "turn accuracy 1.0" in run.stdout and (tmp_path / "ei" / "report.json").exists()
 
@@ -195,8 +270,20 @@ def test_cli_eval_intents_and_edits(tmp_path, astronaut):
     Image.fromarray(astronaut).save(photos / "astronaut.png")
     Image.fromarray(np.full((120, 120, 3), 200, np.uint8)).save(photos / "wall.png")
     (photos / "notes.txt").write_text("not a photo")
-    run = run_cli(["eval", "edits", str(photos), "--attributes", "smiling,-smiling,lipstick,age",
-                          "--strengths", "0.3,0.9", "--out", str(tmp_path / "ee"), "--no-progress"])
+    run = run_cli(
+        [
+            "eval",
+            "edits",
+            str(photos),
+            "--attributes",
+            "smiling,-smiling,lipstick,age",
+            "--strengths",
+            "0.3,0.9",
+            "--out",
+            str(tmp_path / "ee"),
+            "--no-progress",
+        ]
+    )
     assert run.returncode == 0, run.stderr
     report = json.loads((tmp_path / "ee" / "report.json").read_text())
     assert [s["photo"].endswith("wall.png") for s in report["photos_skipped"]] == [True]

@@ -30,9 +30,12 @@ def mirror(shared_dir, tmp_path_factory):
     spec = importlib.util.spec_from_file_location("asyrp_oracle_fetch", shared_dir / "reference" / "asyrp" / "diffusion.py")
     oracle = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(oracle)
-    cfg = SimpleNamespace(model=SimpleNamespace(ch=128, out_ch=3, ch_mult=[1, 4], num_res_blocks=1, attn_resolutions=[8],
-                                                dropout=0.0, in_channels=3, resamp_with_conv=True),
-                          data=SimpleNamespace(image_size=16))
+    cfg = SimpleNamespace(
+        model=SimpleNamespace(
+            ch=128, out_ch=3, ch_mult=[1, 4], num_res_blocks=1, attn_resolutions=[8], dropout=0.0, in_channels=3, resamp_with_conv=True
+        ),
+        data=SimpleNamespace(image_size=16),
+    )
     torch.manual_seed(0)
     root = tmp_path_factory.mktemp("mirror")
     torch.save(oracle.DDPM(cfg).state_dict(), root / "celeba_hq.ckpt")
@@ -100,8 +103,25 @@ def test_fetch_from_a_local_mirror_writes_a_models_directory_the_engine_reads(mi
     from chatface.models.weights.provenance import read_identity
 
     dest = tmp_path / "models"
-    assert main(["models", "fetch", "asyrp", "--dest", str(dest), "--from", str(mirror), "--attributes", "smiling,age",
-                 "--resolution", "16", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "models",
+                "fetch",
+                "asyrp",
+                "--dest",
+                str(dest),
+                "--from",
+                str(mirror),
+                "--attributes",
+                "smiling,age",
+                "--resolution",
+                "16",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in dest.iterdir()) == ["ASYRP.txt", "MANIFEST.json", "arcface.onnx", "clip", "mappings", "unet"]
     assert (dest / "arcface.onnx").read_bytes() == (mirror / "arcface.onnx").read_bytes()
     assert not (tmp_path / ".models.partial").exists()
@@ -175,8 +195,10 @@ def test_the_fetched_directory_edits_through_the_engine(mirror, tmp_path, astron
     from chatface.models.base import EditSpec, UnsupportedAttributeError
     from chatface.models.engines.catalog import load_engine
     from chatface.models.weights.fetch import fetch_asyrp
-    dest = fetch_asyrp(tmp_path / "models", source=str(mirror), attributes=["smiling", "young"], resolution=16,
-                       progress=False, log=lambda m: None)
+
+    dest = fetch_asyrp(
+        tmp_path / "models", source=str(mirror), attributes=["smiling", "young"], resolution=16, progress=False, log=lambda m: None
+    )
     # the folder is all the engine needs: U-Net, networks, ArcFace and CLIP from it, no network at all
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr("urllib.request.urlopen", _no_network)
@@ -252,7 +274,9 @@ def test_a_clip_file_with_the_wrong_sha256_is_refused_and_a_missing_one_is_one_l
     assert len(str(err.value).splitlines()) == 1 and "--no-clip" in str(err.value)
     assert asked == [fetch.CLIP_URL, fetch.CLIP_URL]
     assert not (tmp_path / "m2").exists()
-    dest = fetch_asyrp(tmp_path / "m3", source=str(bad), attributes=["smiling"], resolution=16, clip=False, progress=False, log=lambda m: None)
+    dest = fetch_asyrp(
+        tmp_path / "m3", source=str(bad), attributes=["smiling"], resolution=16, clip=False, progress=False, log=lambda m: None
+    )
     assert not (dest / "clip").exists()
 
 

@@ -14,10 +14,40 @@ from pydantic import ValidationError
 VOCAB = default_vocabulary()
 IDS = VOCAB.ids()
 PARSER = IntentParser()  # lexical grammar (no embeddings: the property is about the parser's own code)
-WORDS = ["make", "her", "more", "less", "a bit", "very", "undo", "redo", "start over", "remove", "no", "not", "30%", "0.4",
-         "twice", "and", ",", "then", "glasses", "smile", "older", "blonde hair", "green eyes", "it", "them", "😀", "?", "!!"]
+WORDS = [
+    "make",
+    "her",
+    "more",
+    "less",
+    "a bit",
+    "very",
+    "undo",
+    "redo",
+    "start over",
+    "remove",
+    "no",
+    "not",
+    "30%",
+    "0.4",
+    "twice",
+    "and",
+    ",",
+    "then",
+    "glasses",
+    "smile",
+    "older",
+    "blonde hair",
+    "green eyes",
+    "it",
+    "them",
+    "😀",
+    "?",
+    "!!",
+]
 
-states = st.dictionaries(st.sampled_from(IDS), st.floats(-1, 1, allow_nan=False).filter(lambda v: abs(v) > 1e-3).map(lambda v: round(v, 4)), max_size=6)
+states = st.dictionaries(
+    st.sampled_from(IDS), st.floats(-1, 1, allow_nan=False).filter(lambda v: abs(v) > 1e-3).map(lambda v: round(v, 4)), max_size=6
+)
 messages = st.one_of(st.text(max_size=300), st.lists(st.sampled_from(WORDS + IDS), max_size=14).map(" ".join))
 
 
@@ -34,12 +64,21 @@ def test_the_offline_planner_always_returns_a_valid_intent(message, state, last)
         assert math.isfinite(change.strength) and -1.0 <= change.strength <= 1.0
 
 
-json_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20)),
-                           lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),
-                           max_leaves=12)
-edits = st.lists(st.fixed_dictionaries({"attribute": st.one_of(st.sampled_from(IDS), st.text(max_size=12)),
-                                        "strength": st.one_of(st.floats(), st.integers(-3, 3), st.text(max_size=5))},
-                                       optional={"t_edit": st.one_of(st.integers(-5000, 5000), st.floats())}), max_size=4)
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),
+    max_leaves=12,
+)
+edits = st.lists(
+    st.fixed_dictionaries(
+        {
+            "attribute": st.one_of(st.sampled_from(IDS), st.text(max_size=12)),
+            "strength": st.one_of(st.floats(), st.integers(-3, 3), st.text(max_size=5)),
+        },
+        optional={"t_edit": st.one_of(st.integers(-5000, 5000), st.floats())},
+    ),
+    max_size=4,
+)
 
 
 @settings(max_examples=400, deadline=None)

@@ -59,7 +59,12 @@ def test_chat_openai_against_a_scripted_endpoint(editor, tmp_path, scripted_serv
     config = Configuration(planner="openai", model="scripted", base_url=url, api_key="test", llm_max_retries=0, llm_timeout_s=10)
     agent = chat_agent(editor, make_chat_openai(config), tmp_path, config)
     handler.script += [
-        [("apply_attribute", {"edits": [{"attribute": "smiling", "strength": 0.3, "t_edit": 450}, {"attribute": "lipstick", "strength": 0.6}]})],
+        [
+            (
+                "apply_attribute",
+                {"edits": [{"attribute": "smiling", "strength": 0.3, "t_edit": 450}, {"attribute": "lipstick", "strength": 0.6}]},
+            )
+        ],
         "Done: a subtle smile and red lipstick.",
         [("apply_attribute", {"edits": [{"attribute": "wings", "strength": 0.6}]}), ("teleport", {"where": "mars"})],
         "Sorry, I cannot add wings.",
@@ -70,7 +75,16 @@ def test_chat_openai_against_a_scripted_endpoint(editor, tmp_path, scripted_serv
     assert r.text == "Done: a subtle smile and red lipstick."
     assert r.head.strengths() == {"smiling": 0.3, "lipstick": 0.6}
     first = handler.requests[0]
-    assert {t["function"]["name"] for t in first["tools"]} >= {"invert", "apply_attribute", "verify_identity", "undo", "redo", "reset", "history", "export"}
+    assert {t["function"]["name"] for t in first["tools"]} >= {
+        "invert",
+        "apply_attribute",
+        "verify_identity",
+        "undo",
+        "redo",
+        "reset",
+        "history",
+        "export",
+    }
     assert "blond_hair" in first["messages"][0]["content"]  # the vocabulary is in the system prompt
     r = agent.send("give her wings")
     tool_msgs = [m for m in handler.requests[3]["messages"] if m["role"] == "tool"]

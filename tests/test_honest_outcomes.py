@@ -31,7 +31,6 @@ def test_a_failed_part_never_throws_away_the_rest(editor, tmp_path):
 
 def test_edit_exits_non_zero_and_writes_nothing_when_the_change_is_too_weak_to_see(tmp_path, photo):
     out = tmp_path / "faint.png"
-    r = run(["edit", str(photo), "remove her lipstick a tiny bit", "-o", str(out)], tmp_path,
-            env_extra={"CHATFACE_MAX_ATTEMPTS": "0"})
+    r = run(["edit", str(photo), "remove her lipstick a tiny bit", "-o", str(out)], tmp_path, env_extra={"CHATFACE_MAX_ATTEMPTS": "0"})
     assert r.returncode == 1 and not out.exists(), (r.stdout, r.stderr)
     assert "Not visible" in r.stdout and "too weak to see" in r.stderr and "Applied" not in r.stdout

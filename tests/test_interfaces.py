@@ -32,8 +32,10 @@ class ScriptedModel(BaseChatModel):
         if isinstance(step, str):
             msg = AIMessage(content=step)
         else:
-            msg = AIMessage(content="", tool_calls=[{"name": n, "args": a, "id": f"c{len(self.seen)}_{i}", "type": "tool_call"}
-                                                     for i, (n, a) in enumerate(step)])
+            msg = AIMessage(
+                content="",
+                tool_calls=[{"name": n, "args": a, "id": f"c{len(self.seen)}_{i}", "type": "tool_call"} for i, (n, a) in enumerate(step)],
+            )
         return ChatResult(generations=[ChatGeneration(message=msg)])
 
 
@@ -43,14 +45,17 @@ def test_a_foreign_langgraph_agent_edits_with_our_toolkit(photo, db_url, tmp_pat
     from langgraph.prebuilt import create_react_agent
 
     kit = ChatfaceToolkit.from_photo(photo, database_url=db_url, export_dir=tmp_path / "exports")
-    model = ScriptedModel(script=[
-        [("apply_attribute", {"edits": [{"attribute": "smiling", "strength": 0.3}, {"attribute": "lipstick", "strength": 0.6}]})],
-        "She now smiles a little and wears glasses.",
-        [("undo", {"steps": 1})],
-        "Undone.",
-        [("apply_attribute", {"edits": [{"attribute": "lipstick", "strength": 0.6}]}), ("export", {"filename": "final.png"})],
-        "Red lipstick, saved as final.png.",
-    ], seen=[])
+    model = ScriptedModel(
+        script=[
+            [("apply_attribute", {"edits": [{"attribute": "smiling", "strength": 0.3}, {"attribute": "lipstick", "strength": 0.6}]})],
+            "She now smiles a little and wears glasses.",
+            [("undo", {"steps": 1})],
+            "Undone.",
+            [("apply_attribute", {"edits": [{"attribute": "lipstick", "strength": 0.6}]}), ("export", {"filename": "final.png"})],
+            "Red lipstick, saved as final.png.",
+        ],
+        seen=[],
+    )
     agent = create_react_agent(model, kit.get_tools())
     out = agent.invoke({"messages": [("user", "a subtle smile and glasses please")]})
     assert kit.head().strengths() == {"smiling": 0.3, "lipstick": 0.6}
@@ -69,7 +74,18 @@ def test_openai_tool_schemas_from_the_cli():
     run = run_cli(["tools", "--format", "openai"])
     assert run.returncode == 0, run.stderr
     tools = json.loads(run.stdout)
-    assert [t["function"]["name"] for t in tools] == ["invert", "apply_attribute", "apply_reference", "verify_identity", "undo", "redo", "checkout", "reset", "history", "export"]
+    assert [t["function"]["name"] for t in tools] == [
+        "invert",
+        "apply_attribute",
+        "apply_reference",
+        "verify_identity",
+        "undo",
+        "redo",
+        "checkout",
+        "reset",
+        "history",
+        "export",
+    ]
     apply = tools[1]["function"]["parameters"]
     edit = apply["properties"]["edits"]["items"]
     assert edit["properties"]["strength"]["minimum"] == -1.0 and edit["properties"]["strength"]["maximum"] == 1.0
@@ -91,14 +107,27 @@ def test_mcp_server_over_stdio_edits_undoes_and_stores(photo, tmp_path, astronau
     db = f"sqlite:///{tmp_path / 'mcp.db'}"
     outside = tmp_path.parent / f"{tmp_path.name}-outside.png"
     outside.write_bytes(photo.read_bytes())
-    params = StdioServerParameters(command=sys.executable, args=["-m", "chatface.cli", "mcp", "--allow-dir", str(photo.parent),
-                                                                 "--export-dir", str(tmp_path / "exports")],
-                                   env={"CHATFACE_DATABASE_URL": db, "HF_HUB_OFFLINE": "1"})
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "chatface.cli", "mcp", "--allow-dir", str(photo.parent), "--export-dir", str(tmp_path / "exports")],
+        env={"CHATFACE_DATABASE_URL": db, "HF_HUB_OFFLINE": "1"},
+    )
 
     async def scenario():
         async with Client(params, read_timeout_seconds=120) as client:
             names = [t.name for t in (await client.list_tools()).tools]
-            assert names == ["invert", "apply_attribute", "apply_reference", "verify_identity", "undo", "redo", "checkout", "reset", "history", "export"]
+            assert names == [
+                "invert",
+                "apply_attribute",
+                "apply_reference",
+                "verify_identity",
+                "undo",
+                "redo",
+                "checkout",
+                "reset",
+                "history",
+                "export",
+            ]
             refused = await client.call_tool("invert", {"image_path": str(outside)})
             assert refused.is_error and "outside the directories" in _text(refused)
             early = await client.call_tool("undo", {})
@@ -107,8 +136,9 @@ def test_mcp_server_over_stdio_edits_undoes_and_stores(photo, tmp_path, astronau
             assert not opened.is_error, _text(opened)
             sid = _text(opened).split("Session ")[1].rstrip(".")
             assert any(c.type == "image" and c.mime_type == "image/png" for c in opened.content)
-            edited = await client.call_tool("apply_attribute", {"edits": [{"attribute": "smiling", "strength": 0.6},
-                                                                          {"attribute": "lipstick", "strength": 0.6}]})
+            edited = await client.call_tool(
+                "apply_attribute", {"edits": [{"attribute": "smiling", "strength": 0.6}, {"attribute": "lipstick", "strength": 0.6}]}
+            )
             assert not edited.is_error and "same person" in _text(edited)
             bad = await client.call_tool("apply_attribute", {"edits": [{"attribute": "wings", "strength": 0.6}]})
             assert bad.is_error
@@ -146,8 +176,12 @@ def test_mcp_over_http_gives_each_connection_its_own_session(photo, tmp_path):
     port = free_port()
     db = f"sqlite:///{tmp_path / 'mcp.db'}"
     env = {**__import__("os").environ, "CHATFACE_DATABASE_URL": db}
-    proc = subprocess.Popen([sys.executable, "-m", "chatface.cli", "mcp", "--transport", "http", "--port", str(port),
-                             "--allow-dir", str(photo.parent)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chatface.cli", "mcp", "--transport", "http", "--port", str(port), "--allow-dir", str(photo.parent)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_for_port(port, proc, timeout=60)
         url = f"http://127.0.0.1:{port}/mcp"
@@ -270,7 +304,9 @@ def test_an_impossible_identity_threshold_reaches_every_foreign_client(photo, tm
     # the LangChain toolkit (configured from the environment, as a foreign agent gets it)
     db = f"sqlite:///{tmp_path / 'kit.db'}"
     kit = ChatfaceToolkit.from_photo(photo, database_url=db)
-    message = {t.name: t for t in kit.get_tools()}["apply_attribute"].invoke({"name": "apply_attribute", "args": smile, "id": "c1", "type": "tool_call"})
+    message = {t.name: t for t in kit.get_tools()}["apply_attribute"].invoke(
+        {"name": "apply_attribute", "args": smile, "id": "c1", "type": "tool_call"}
+    )
     assert "Self-check: identity" in message.content and "no longer matches" in message.content
     assert message.artifact["self_check"] and message.artifact["attempts"] == 3
     assert len(_attempts_of_head(db, kit.session_id)) == 3
@@ -286,8 +322,11 @@ def test_an_impossible_identity_threshold_reaches_every_foreign_client(photo, tm
 
     # MCP over stdio: a separate process that reads the same variables
     db = f"sqlite:///{tmp_path / 'mcp.db'}"
-    params = StdioServerParameters(command=sys.executable, args=["-m", "chatface.cli", "mcp", "--allow-dir", str(photo.parent)],
-                                   env={**STRICT, "CHATFACE_DATABASE_URL": db, "HF_HUB_OFFLINE": "1"})
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "chatface.cli", "mcp", "--allow-dir", str(photo.parent)],
+        env={**STRICT, "CHATFACE_DATABASE_URL": db, "HF_HUB_OFFLINE": "1"},
+    )
 
     async def scenario():
         async with Client(params, read_timeout_seconds=120) as client:

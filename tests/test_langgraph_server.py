@@ -29,11 +29,23 @@ def server(tmp_path, photo):
         pytest.fail("langgraph-cli is installed but its command is not on the PATH")
     port = free_port()
     db = f"sqlite:///{tmp_path / 'lg.db'}"
-    env = {**os.environ, "CHATFACE_DATABASE_URL": db, "CHATFACE_EMBEDDINGS": "0", "CHATFACE_ALLOW_DIRS": str(photo.parent),
-           "LANGGRAPH_CLI_NO_ANALYTICS": "1", "LANGSMITH_TRACING": "false", "NO_PROXY": "127.0.0.1,localhost"}
+    env = {
+        **os.environ,
+        "CHATFACE_DATABASE_URL": db,
+        "CHATFACE_EMBEDDINGS": "0",
+        "CHATFACE_ALLOW_DIRS": str(photo.parent),
+        "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+        "LANGSMITH_TRACING": "false",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
     log = open(tmp_path / "langgraph.log", "w")
-    proc = subprocess.Popen([cli, "dev", "--port", str(port), "--no-browser", "--no-reload", "--config", str(ROOT / "langgraph.json")],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [cli, "dev", "--port", str(port), "--no-browser", "--no-reload", "--config", str(ROOT / "langgraph.json")],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for_port(port, proc, timeout=120)
         yield f"http://127.0.0.1:{port}", db, tmp_path / "langgraph.log"
@@ -54,14 +66,27 @@ def test_turns_through_langgraph_dev(server, photo, tmp_path):
     async def scenario():
         client = get_client(url=url)
         thread = (await client.threads.create())["thread_id"]
-        first = await client.runs.wait(thread, "chatface", input={"messages": [{"role": "user", "content": "give her red lipstick"}]},
-                                       config={"configurable": {"photo": str(photo), "owner": "someone else"}})
+        first = await client.runs.wait(
+            thread,
+            "chatface",
+            input={"messages": [{"role": "user", "content": "give her red lipstick"}]},
+            config={"configurable": {"photo": str(photo), "owner": "someone else"}},
+        )
         second = await client.runs.wait(thread, "chatface", input={"messages": [{"role": "user", "content": "a bit more"}]})
         third = await client.runs.wait(thread, "chatface", input={"messages": [{"role": "user", "content": "undo"}]})
-        short = await client.runs.wait(None, "chatface", input={"messages": [{"role": "user", "content": "undo"}]},
-                                       config={"configurable": {"session_id": first["session_id"]}, "recursion_limit": 2})
-        refused = await client.runs.wait(None, "chatface", input={"messages": [{"role": "user", "content": "hi"}]},
-                                         config={"configurable": {"photo": str(outside)}}, raise_error=False)
+        short = await client.runs.wait(
+            None,
+            "chatface",
+            input={"messages": [{"role": "user", "content": "undo"}]},
+            config={"configurable": {"session_id": first["session_id"]}, "recursion_limit": 2},
+        )
+        refused = await client.runs.wait(
+            None,
+            "chatface",
+            input={"messages": [{"role": "user", "content": "hi"}]},
+            config={"configurable": {"photo": str(outside)}},
+            raise_error=False,
+        )
         return first, second, third, short, refused
 
     first, second, third, short, refused = asyncio.run(scenario())

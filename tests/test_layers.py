@@ -68,12 +68,15 @@ def test_models_never_import_tools_agent_memory_or_interfaces():
 def test_models_sub_packages_show_the_architecture():
     """engines/ never reach into training/; scorers and faces never import an engine; faces are the bottom. (weights/
     converts into the engines' own network classes, so it may import them.)"""
-    rules = {"scorers": ("engines", "training"), "faces": ("engines", "scorers", "weights", "training"),
-             "weights": ("scorers", "training"), "engines": ("training",)}
+    rules = {
+        "scorers": ("engines", "training"),
+        "faces": ("engines", "scorers", "weights", "training"),
+        "weights": ("scorers", "training"),
+        "engines": ("training",),
+    }
     for sub, banned in rules.items():
         for path in _files(f"models/{sub}", 2):
-            bad = {m for m in _imports(path) if m.startswith("chatface.models.") and m.split(".")[2] in banned
-                   and not _lazy_only(path, m)}
+            bad = {m for m in _imports(path) if m.startswith("chatface.models.") and m.split(".")[2] in banned and not _lazy_only(path, m)}
             assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 
@@ -138,15 +141,20 @@ def test_the_package_list_names_every_package_and_the_wheel_holds_every_module(t
     import tomllib
 
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    found = {_module(p) for p in ROOT.rglob("__init__.py")
-             if not {".venv", "tests", "benchmarks", "build"} & set(p.relative_to(ROOT).parts)}
+    found = {
+        _module(p) for p in ROOT.rglob("__init__.py") if not {".venv", "tests", "benchmarks", "build"} & set(p.relative_to(ROOT).parts)
+    }
     assert listed == found, f"missing {sorted(found - listed)}, not packages {sorted(listed - found)}"
     import shutil
 
     source = tmp_path / "chatface"  # built from a copy: setuptools writes build/ and *.egg-info beside the sources
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(source)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     wheel = next(tmp_path.glob("chatface-*.whl"))
     held = {n[: -len(".py")].replace("/", ".").removesuffix(".__init__") for n in zipfile.ZipFile(wheel).namelist() if n.endswith(".py")}
     modules = {_module(p) for pkg in found for p in (ROOT / Path(*pkg.split(".")[1:])).glob("*.py")}
@@ -180,10 +188,12 @@ def test_the_readmes_layout_is_the_tree():
         depth = len(m[1]) // 2
         parents[depth:] = [m[2].rstrip("/")]
         named.add("/".join(parents))
-    folders = {str(p.parent.relative_to(ROOT)) for p in ROOT.rglob("__init__.py")
-               if not {".venv", "tests", "benchmarks", "build"} & set(p.relative_to(ROOT).parts) and p.parent != ROOT}
+    folders = {
+        str(p.parent.relative_to(ROOT))
+        for p in ROOT.rglob("__init__.py")
+        if not {".venv", "tests", "benchmarks", "build"} & set(p.relative_to(ROOT).parts) and p.parent != ROOT
+    }
     nested = {"agent/planners", "memory/migrations", "memory/migrations/versions"}  # named inside their parent's line
     assert folders - nested <= named, f"not in README's Layout: {sorted(folders - nested - named)}"
     missing = sorted(n for n in named if not (ROOT / n).is_dir())
     assert not missing, f"README's Layout names folders that do not exist: {missing}"
-

@@ -22,8 +22,11 @@ def service(tiny_ledits, db_url):
     from chatface.configuration import Configuration
     from chatface.tools.service import EditService
 
-    service = EditService(Configuration(engine="ledits", models_dir=str(tiny_ledits), steps=STEPS, device="cpu", dtype="float32",
-                                        database_url=db_url, max_attempts=0))
+    service = EditService(
+        Configuration(
+            engine="ledits", models_dir=str(tiny_ledits), steps=STEPS, device="cpu", dtype="float32", database_url=db_url, max_attempts=0
+        )
+    )
     yield service
     service.close()
 
@@ -89,13 +92,18 @@ def test_a_resumed_session_renders_the_same_node_bit_for_bit_in_a_new_process(se
     from chatface.tools.schemas import AttributeEdit
 
     editor = service.open_photo(photo)
-    service.toolkit(editor).apply_attribute([AttributeEdit(attribute="smiling", strength=0.6), AttributeEdit(attribute="hat", strength=0.3)])
+    service.toolkit(editor).apply_attribute(
+        [AttributeEdit(attribute="smiling", strength=0.6), AttributeEdit(attribute="hat", strength=0.3)]
+    )
     stored = service.store.read_blob(editor.head().image_blob)
     out = tmp_path / "rerender.png"
-    code = ("import sys; from chatface.configuration import Configuration; from chatface.tools.service import EditService; "
-            "from chatface.models.images import encode_png; "
-            f"s = EditService(Configuration(engine='ledits', models_dir={str(tiny_ledits)!r}, steps={STEPS}, device='cpu', dtype='float32', database_url={db_url!r})); "
-            f"e = s.open_session({editor.session_id!r}); open({str(out)!r}, 'wb').write(encode_png(e.render(e.head().state)))")
+    code = (
+        "import sys; from chatface.configuration import Configuration; from chatface.tools.service import EditService; "
+        "from chatface.models.images import encode_png; "
+        f"s = EditService(Configuration(engine='ledits', models_dir={str(tiny_ledits)!r}, steps={STEPS}, device='cpu', dtype='float32', "
+        f"database_url={db_url!r})); "
+        f"e = s.open_session({editor.session_id!r}); open({str(out)!r}, 'wb').write(encode_png(e.render(e.head().state)))"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
     assert out.read_bytes() == stored
 
@@ -104,8 +112,22 @@ def test_cli_edit_and_chat_with_the_ledits_engine(tmp_path, photo):
     env = {"CHATFACE_HOME": str(tmp_path / "home"), "CHATFACE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "CHATFACE_EMBEDDINGS": "0"}
     r = run_cli(["models", "make-tiny", tmp_path / "tiny-sd", "--engine", "ledits"], env=env)
     assert r.returncode == 0, r.stderr
-    r = run_cli(["edit", photo, "add a hat and make her smile", "--engine", "ledits", "--models", tmp_path / "tiny-sd", "--steps", STEPS,
-                 "-o", tmp_path / "out.png"], env=env)
+    r = run_cli(
+        [
+            "edit",
+            photo,
+            "add a hat and make her smile",
+            "--engine",
+            "ledits",
+            "--models",
+            tmp_path / "tiny-sd",
+            "--steps",
+            STEPS,
+            "-o",
+            tmp_path / "out.png",
+        ],
+        env=env,
+    )
     assert "Traceback" not in r.stderr and "hat" in r.stdout and "smiling" in r.stdout
     # random weights: the edit may be too weak to see, and then the CLI says so and writes nothing
     assert (r.returncode == 0) == (tmp_path / "out.png").exists()
@@ -116,15 +138,16 @@ def test_cli_edit_and_chat_with_the_ledits_engine(tmp_path, photo):
 
 
 def test_free_text_concepts_are_edited_stored_and_undone(service, photo):
-    """"a pirate hat" is a concept of its own (not the vocabulary's hat): rendered in the head region, scored with its
+    """ "a pirate hat" is a concept of its own (not the vocabulary's hat): rendered in the head region, scored with its
     own text, stored under its own key and undone like any edit."""
     from chatface.tools.schemas import AttributeEdit, TextConcept
 
     editor = service.open_photo(photo)
     tools = service.toolkit(editor)
     assert tools.context().free_text
-    text, art = tools.apply_attribute([AttributeEdit(attribute="smiling", strength=0.3)],
-                                      concepts=[TextConcept(text="A pirate  hat", strength=0.9)])
+    text, art = tools.apply_attribute(
+        [AttributeEdit(attribute="smiling", strength=0.3)], concepts=[TextConcept(text="A pirate  hat", strength=0.9)]
+    )
     head = editor.head()
     assert set(head.state) == {"smiling", "text:a pirate hat"}
     assert head.state["text:a pirate hat"]["strength"] == 0.9
@@ -152,7 +175,12 @@ def test_an_llm_is_told_it_may_use_free_text_and_its_concepts_are_applied(servic
         config = Configuration(planner="openai", model="scripted", base_url=url, api_key="test", llm_max_retries=0, llm_timeout_s=10)
         agent = chat_agent(editor, make_chat_openai(config), tmp_path, config)
         handler.script += [
-            [("apply_attribute", {"edits": [{"attribute": "smiling", "strength": 0.6}], "concepts": [{"text": "a pirate hat", "strength": 0.6}]})],
+            [
+                (
+                    "apply_attribute",
+                    {"edits": [{"attribute": "smiling", "strength": 0.6}], "concepts": [{"text": "a pirate hat", "strength": 0.6}]},
+                )
+            ],
             "Done: a pirate hat and a smile.",
             [("apply_attribute", {"concepts": [{"text": "glasses", "strength": 0.6}]})],
             "Sorry.",

@@ -115,18 +115,25 @@ def test_two_users_over_mcp_http_see_only_their_own_sessions(photo, tmp_path):
     cli_sid = local.stdout.split("session ")[-1].split(",")[0]
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "chatface.cli", "mcp", "--transport", "http", "--port", str(port),
-                             "--allow-dir", str(photo.parent)], env={**__import__("os").environ, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chatface.cli", "mcp", "--transport", "http", "--port", str(port), "--allow-dir", str(photo.parent)],
+        env={**__import__("os").environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}/mcp"
     try:
         wait_for_port(port, proc, timeout=60)
         photo_b64 = base64.b64encode(photo.read_bytes()).decode()
-        anonymous = httpx2.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
-                                headers={"Accept": "application/json, text/event-stream"})
+        anonymous = httpx2.post(
+            url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, headers={"Accept": "application/json, text/event-stream"}
+        )
         assert anonymous.status_code == 401 and "Bearer" in anonymous.headers.get("www-authenticate", "")
-        forged = httpx2.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
-                             headers={"Accept": "application/json, text/event-stream", "Authorization": "Bearer cf_not-a-token"})
+        forged = httpx2.post(
+            url,
+            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+            headers={"Accept": "application/json, text/event-stream", "Authorization": "Bearer cf_not-a-token"},
+        )
         assert forged.status_code == 401
 
         def client(name):
@@ -312,7 +319,8 @@ def test_bad_input_gets_a_clear_error_and_stores_nothing(editor, tmp_path):
         answer = tools["export"].invoke({"filename": name})
         assert answer.startswith("Error") and "control or direction-override" in answer, (name, answer)
     assert "control or direction-override" in tools["apply_attribute"].invoke(
-        {"edits": [{"attribute": "smiling", "strength": 0.3}], "request": "smile\x00"})
+        {"edits": [{"attribute": "smiling", "strength": 0.3}], "request": "smile\x00"}
+    )
     assert not (tmp_path / "exports").exists() and editor.head().seq == 0
 
 

@@ -87,7 +87,8 @@ def test_two_processes_write_one_sqlite_file(db_url, tmp_path):
         s = Store({db_url!r})
         sid = s.create_session(b"src", [1, 1, 3], "p.png", "offline")
         for i in range(25):
-            s.commit_edit(sid, action="edit", request=str(i), state={{"smiling": {{"strength": 0.5, "t_edit": 1}}}}, scores={{}}, image_png=str(i).encode() + sid.encode())
+            state = {{"smiling": {{"strength": 0.5, "t_edit": 1}}}}
+            s.commit_edit(sid, action="edit", request=str(i), state=state, scores={{}}, image_png=str(i).encode() + sid.encode())
         print(sid)
     """)
     procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
@@ -124,8 +125,9 @@ def test_owners_concurrent_edits_and_seeds(store):
     with pytest.raises(SessionNotFoundError):
         store.attempts(sid, n1.id, owner="bob")
     with pytest.raises(ConcurrentEditError, match="nothing was stored"):
-        store.commit_edit(sid, action="edit", request="late", state=_state(smiling=0.9), scores={}, image_png=b"2",
-                          expected_head=n1.parent_id)
+        store.commit_edit(
+            sid, action="edit", request="late", state=_state(smiling=0.9), scores={}, image_png=b"2", expected_head=n1.parent_id
+        )
     assert store.head(sid).id == n1.id and len(store.nodes(sid)) == 2
     seeds = {store.get_session(store.create_session(b"y", [1, 1, 3], "p.png", "offline")).seed for _ in range(4)}
     assert len(seeds) > 1 and all(0 <= s < 2**31 for s in seeds)  # a real seed per session, stored
@@ -143,11 +145,17 @@ def test_a_database_made_by_the_first_schema_upgrades_without_loss(url):
     with engine.begin() as conn:
         q = lambda sql, **kw: conn.execute(text(sql), kw)  # noqa: E731
         q("INSERT INTO blobs VALUES ('k', 'image', 'uint8', '[1, 1, 3]', 'png', 1, :d, CURRENT_TIMESTAMP)", d=b"x")
-        q("INSERT INTO sessions VALUES ('s1', 'alice', 't', 'p.png', 'k', NULL, 'offline', '', 7, NULL, NULL, "
-          "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+        q(
+            "INSERT INTO sessions VALUES ('s1', 'alice', 't', 'p.png', 'k', NULL, 'offline', '', 7, NULL, NULL, "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        )
         for i, parent in ((1, None), (2, 1), (3, 2)):
-            q("INSERT INTO edit_nodes VALUES (:i, 's1', :seq, :p, 'edit', 'r', '{}', '{}', 'k', CURRENT_TIMESTAMP)",
-              i=i, seq=i - 1, p=parent)
+            q(
+                "INSERT INTO edit_nodes VALUES (:i, 's1', :seq, :p, 'edit', 'r', '{}', '{}', 'k', CURRENT_TIMESTAMP)",
+                i=i,
+                seq=i - 1,
+                p=parent,
+            )
         q("UPDATE sessions SET head_node_id = 2, redo_node_id = 3 WHERE id = 's1'")
         q("INSERT INTO messages VALUES (1, 's1', 'user', 'make her smile', NULL, NULL, NULL, CURRENT_TIMESTAMP)")
         q("INSERT INTO attempts VALUES (1, 's1', 3, 1, '{}', 0.9, 0.1, '{}', true, true, '', CURRENT_TIMESTAMP)")
@@ -176,8 +184,15 @@ def test_checking_out_the_current_node_keeps_what_redo_would_reapply(store):
     png = encode_png(np.zeros((8, 8, 3), np.uint8))
     sid = store.create_session(png, [8, 8, 3], "x.png", "offline")
     for i in (1, 2):
-        store.commit_edit(sid, action="edit", request="", state={"smiling": {"strength": i / 10, "t_edit": 500}}, scores={},
-                          image_png=png, image_shape=[8, 8, 3])
+        store.commit_edit(
+            sid,
+            action="edit",
+            request="",
+            state={"smiling": {"strength": i / 10, "t_edit": 500}},
+            scores={},
+            image_png=png,
+            image_shape=[8, 8, 3],
+        )
     store.undo(sid, 2)
     store.checkout(sid, 0)  # the node that is already current
     assert store.redo(sid, 1)[0].seq == 1

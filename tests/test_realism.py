@@ -64,8 +64,10 @@ def test_an_untouched_or_invisible_change_is_reported_as_invisible(astronaut, la
     assert scorer.score(astronaut, faint, latent.meta["roi"]).invisible
 
 
-@pytest.mark.parametrize("attribute,strength", [("smiling", 0.3), ("smiling", 0.6), ("smiling", 0.9),
-                                                ("lipstick", 0.3), ("lipstick", 0.6), ("lipstick", 0.9), ("lipstick", -0.9)])
+@pytest.mark.parametrize(
+    "attribute,strength",
+    [("smiling", 0.3), ("smiling", 0.6), ("smiling", 0.9), ("lipstick", 0.3), ("lipstick", 0.6), ("lipstick", 0.9), ("lipstick", -0.9)],
+)
 def test_the_kept_offline_edits_pass_on_the_astronaut(astronaut, latent, parts, scorer, attribute, strength):
     out = parts.generator.decode(astronaut, latent, {attribute: EditSpec(strength, 500)})
     r = scorer.score(astronaut, out, latent.meta["roi"])

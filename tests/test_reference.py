@@ -47,7 +47,7 @@ def test_lipstick_takes_the_references_colour_and_the_node_rerenders_bit_for_bit
     text, art = tools.apply_reference(str(ref_path), ["lipstick"])
     assert art["tool"] == "apply_attribute" and art["node_seq"] == 1, text
     spec = art["state"]["lipstick"]
-    r, g, b = (int(spec["colour"][i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(spec["colour"][i : i + 2], 16) for i in (1, 3, 5))
     assert b > g and r > g, spec  # violet read off the lips (mixed with the lips' own colour), not the default red
     assert "from a reference" in text and "lipstick" in text
     head = editor.head()
@@ -102,11 +102,42 @@ def test_cli_edit_takes_the_lipstick_of_a_reference(editor, photo, tmp_path):
     Image.fromarray(editor.render({"lipstick": {"strength": 1.0, "t_edit": t, "colour": "#c01040"}})).save(ref)
     out = tmp_path / "out.png"
     env = {**os.environ, "CHATFACE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "CHATFACE_EMBEDDINGS": "0"}
-    run = subprocess.run([sys.executable, "-m", "chatface.cli", "edit", str(photo), "give her the lipstick of this photo",
-                          "--reference", str(ref), "-o", str(out)], capture_output=True, text=True, env=env, timeout=120)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chatface.cli",
+            "edit",
+            str(photo),
+            "give her the lipstick of this photo",
+            "--reference",
+            str(ref),
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "From the reference: lipstick" in run.stdout and out.exists()
-    missing = subprocess.run([sys.executable, "-m", "chatface.cli", "edit", str(photo), "the lipstick of this photo",
-                              "--reference", str(tmp_path / "nope.png"), "-o", str(tmp_path / "x.png")],
-                             capture_output=True, text=True, env=env, timeout=120)
+    missing = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chatface.cli",
+            "edit",
+            str(photo),
+            "the lipstick of this photo",
+            "--reference",
+            str(tmp_path / "nope.png"),
+            "-o",
+            str(tmp_path / "x.png"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert missing.returncode != 0 and "no such reference photo" in missing.stderr and not (tmp_path / "x.png").exists()

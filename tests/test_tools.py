@@ -45,7 +45,9 @@ def test_unknown_attribute_suggests_ids(editor, tmp_path):
 
 def test_apply_undo_redo_reset_history_export(editor, tmp_path):
     tools = _tools(editor, tmp_path)
-    msg = _call(tools["apply_attribute"], {"edits": [{"attribute": "lipstick", "strength": 0.6}, {"attribute": "smiling", "strength": 0.3}]})
+    msg = _call(
+        tools["apply_attribute"], {"edits": [{"attribute": "lipstick", "strength": 0.6}, {"attribute": "smiling", "strength": 0.3}]}
+    )
     assert msg.artifact["node_seq"] == 1 and msg.artifact["scores"]["same_person"]
     assert editor.head().strengths() == {"lipstick": 0.6, "smiling": 0.3}
     msg = _call(tools["apply_attribute"], {"edits": [{"attribute": "smiling", "strength": 0.2}], "mode": "change"})
@@ -61,7 +63,10 @@ def test_apply_undo_redo_reset_history_export(editor, tmp_path):
 
 
 def test_unsupported_attribute_is_reported_not_skipped(editor, tmp_path):
-    msg = _call(_tools(editor, tmp_path)["apply_attribute"], {"edits": [{"attribute": "beard", "strength": 0.6}, {"attribute": "lipstick", "strength": 0.6}]})
+    msg = _call(
+        _tools(editor, tmp_path)["apply_attribute"],
+        {"edits": [{"attribute": "beard", "strength": 0.6}, {"attribute": "lipstick", "strength": 0.6}]},
+    )
     assert "beard" in msg.content and "cannot" in msg.content
     assert editor.head().strengths() == {"lipstick": 0.6}
     assert msg.artifact["unsupported"] == {"beard": "not available"}
@@ -85,7 +90,9 @@ def test_free_text_on_an_engine_without_text_is_refused_and_said(editor, tmp_pat
     tools = SessionToolkit(editor, tmp_path)
     assert not tools.context().free_text
     assert "edits only the vocabulary" in system_prompt(tools.context())
-    text, art = tools.apply_attribute([AttributeEdit(attribute="lipstick", strength=0.6)], concepts=[TextConcept(text="a pirate hat", strength=0.6)])
+    text, art = tools.apply_attribute(
+        [AttributeEdit(attribute="lipstick", strength=0.6)], concepts=[TextConcept(text="a pirate hat", strength=0.6)]
+    )
     assert art["unsupported"] == {"text:a pirate hat": "free-text concepts need a text-driven engine (--engine ledits)"}
     assert text.startswith('Not applied: the offline engine cannot do "a pirate hat"')
     assert editor.head().state == {"lipstick": {"strength": 0.6, "t_edit": editor.head().state["lipstick"]["t_edit"]}}

@@ -78,6 +78,7 @@ def test_example_chat_slider_undo_and_history(web, browser):
     assert store.head(session.id).seq == 0
     assert "Traceback" not in log.read_text()
 
+
 def test_errors_are_one_line_and_lose_nothing(web, browser, tmp_path):
     from chatface.models.images import save_image
     from playwright.sync_api import expect
@@ -119,6 +120,7 @@ def test_errors_are_one_line_and_lose_nothing(web, browser, tmp_path):
     page.close()
     assert "Traceback" not in log.read_text()
 
+
 def test_a_group_photo_asks_which_face_and_edits_that_one(web, browser):
     from chatface.memory import blobs
     from chatface.memory.store import Store
@@ -153,6 +155,7 @@ def test_a_group_photo_asks_which_face_and_edits_that_one(web, browser):
     x0, y0, x1, y1 = meta["box"]
     assert x0 < 120 < x1 and y0 < 333 < y1
 
+
 def test_the_page_works_on_a_phone_sized_screen(web, browser):
     from playwright.sync_api import expect
 
@@ -168,8 +171,10 @@ def test_the_page_works_on_a_phone_sized_screen(web, browser):
     page.screenshot(path=str(ARTIFACTS / "web-phone.png"), full_page=True)
     page.close()
 
+
 def _chat_pictures(page) -> list[str]:
     return [(img.get_attribute("src") or "").rsplit("/", 1)[-1].split("-")[:3] for img in page.locator("#chat img").all()]
+
 
 @pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
 def test_each_result_is_in_the_chat_in_one_vocabulary_and_a_reload_shows_it_as_shown(web, browser, width, height):
@@ -214,6 +219,7 @@ def test_each_result_is_in_the_chat_in_one_vocabulary_and_a_reload_shows_it_as_s
     page.close()
     assert "Traceback" not in log.read_text()
 
+
 def test_a_long_history_keeps_the_current_version_in_view(web, browser):
     from playwright.sync_api import expect
 
@@ -234,6 +240,7 @@ def test_a_long_history_keeps_the_current_version_in_view(web, browser):
     assert shown["y"] <= box["y"] and box["y"] + box["height"] <= shown["y"] + shown["height"] + 1, (shown, box)
     page.screenshot(path=str(ARTIFACTS / "web-long-history.png"), full_page=True)
     page.close()
+
 
 def test_a_slider_move_can_be_previewed_before_it_is_applied(web, browser):
     from playwright.sync_api import expect
@@ -269,6 +276,7 @@ def test_a_slider_move_can_be_previewed_before_it_is_applied(web, browser):
     no_error_badges(page)
     page.close()
     assert "Traceback" not in log.read_text()
+
 
 @pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
 def test_a_newcomer_picks_a_face_edits_it_reloads_and_carries_on(web, browser, width, height):
@@ -315,6 +323,7 @@ def test_a_newcomer_picks_a_face_edits_it_reloads_and_carries_on(web, browser, w
     no_error_badges(page)
     page.close()
     assert "Traceback" not in log.read_text()
+
 
 def test_a_message_cannot_vanish_while_one_runs(web, browser, tmp_path):
     """Issue 21: while a request runs, Send and the box are off, with the typed text kept; afterwards both are back."""

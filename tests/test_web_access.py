@@ -36,6 +36,7 @@ def test_behind_a_proxy_the_user_comes_from_the_trusted_header(browser, tmp_path
         store.close()
         assert "Traceback" not in log.read_text()
 
+
 def test_a_full_queue_answers_busy_and_the_requests_it_took_are_answered(tmp_path):
     """With a queue of 1, opening photos (one at a time for everyone) from five clients at once: each request is
     either answered with its new session or refused at once with Gradio's "queue is full, try again" (HTTP 503),

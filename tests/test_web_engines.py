@@ -1,5 +1,4 @@
-"""The web editor with another engine behind the same page: LEDITS++ (a tiny random pipeline: the plumbing, not the look).
-"""
+"""The web editor with another engine behind the same page: LEDITS++ (a tiny random pipeline: the plumbing, not the look)."""
 
 from __future__ import annotations
 
@@ -17,8 +16,11 @@ def test_the_ledits_engine_behind_the_same_page(browser, tmp_path, tiny_ledits):
     from chatface.memory.store import Store
     from playwright.sync_api import expect
 
-    with serve(tmp_path, "--engine", "ledits", "--models", str(tiny_ledits), "--steps", "6",
-                env={"CHATFACE_MAX_ATTEMPTS": "0"}) as (url, db, log):
+    with serve(tmp_path, "--engine", "ledits", "--models", str(tiny_ledits), "--steps", "6", env={"CHATFACE_MAX_ATTEMPTS": "0"}) as (
+        url,
+        db,
+        log,
+    ):
         page = open_page(browser, url)
         status = page.locator("#status")
         page.locator("#example-photos img").nth(0).click()

@@ -34,6 +34,7 @@ def test_a_restarted_front_end_keeps_the_session(browser, tmp_path):
         assert "Traceback" not in log.read_text()
     context.close()
 
+
 def test_two_users_and_two_tabs(browser, tmp_path):
     """Issue 21: with users, a login; each tab its own session; your sessions reopen either; a reload shows the chat as it
     was shown; another user sees none of it, even holding the session id."""

@@ -17,8 +17,17 @@ from helpers import free_port, wait_for_port
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 SLOW = 120_000  # ms: an edit on a loaded CI machine
 
 
@@ -32,12 +41,21 @@ def need_chromium():
 @contextmanager
 def serve(tmp: Path, *args: str, env: dict | None = None, port: int | None = None):
     port = port or free_port()
-    env = {**os.environ, "CHATFACE_DATABASE_URL": f"sqlite:///{tmp / 'web.db'}", "CHATFACE_EMBEDDINGS": "0", "CHATFACE_HOME": str(tmp / "home"),
-           "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "NO_PROXY": "127.0.0.1,localhost", **(env or {})}
+    env = {
+        **os.environ,
+        "CHATFACE_DATABASE_URL": f"sqlite:///{tmp / 'web.db'}",
+        "CHATFACE_EMBEDDINGS": "0",
+        "CHATFACE_HOME": str(tmp / "home"),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "HF_HUB_OFFLINE": "1",
+        "NO_PROXY": "127.0.0.1,localhost",
+        **(env or {}),
+    }
     log_path = tmp / "server.log"
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "chatface.cli", "serve", "--port", str(port), *args], env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "chatface.cli", "serve", "--port", str(port), *args], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
         try:
             try:
                 wait_for_port(port, proc, timeout=180)

@@ -12,7 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import WHY_NEEDS_TEXT, WHY_NO_COLOUR, WHY_NO_NETWORK, WHY_NO_PROMPT, WHY_NOT_AVAILABLE, WHY_ONE_DIRECTION, WHY_WITHDRAWN, why_code
+from ..errors import (
+    WHY_NEEDS_TEXT,
+    WHY_NO_COLOUR,
+    WHY_NO_NETWORK,
+    WHY_NO_PROMPT,
+    WHY_NOT_AVAILABLE,
+    WHY_ONE_DIRECTION,
+    WHY_WITHDRAWN,
+    why_code,
+)
 from ..models.engines.catalog import ENGINES, engine_attributes, engine_facts, missing_modules
 from .vocabulary import Vocabulary, default_vocabulary
 
@@ -62,7 +71,7 @@ def can_do(name: str, attribute: str, sign: float, models_dir: str | None = None
 
 
 def phrase(offers: list[Offer], most: int = 12) -> str:
-    """"a smile, lipstick, no lipstick, bigger eyes, ..." (at most ``most`` of them)."""
+    """ "a smile, lipstick, no lipstick, bigger eyes, ..." (at most ``most`` of them)."""
     labels = [o.label for o in offers][:most]
     if len(labels) <= 1:
         return "".join(labels)
@@ -70,8 +79,7 @@ def phrase(offers: list[Offer], most: int = 12) -> str:
     return ", ".join(labels[:-1]) + (f", {labels[-1]}{more}" if more else f" or {labels[-1]}")
 
 
-def refusal(attribute: str, sign: float, engine: str, why: str, models_dir: str | None = None,
-            vocab: Vocabulary | None = None) -> str:
+def refusal(attribute: str, sign: float, engine: str, why: str, models_dir: str | None = None, vocab: Vocabulary | None = None) -> str:
     """Why ``engine`` did not do an edit, and which engine does (the one command that gets it), in people's words."""
     vocab = vocab or default_vocabulary()
     what = vocab[attribute].label_for(sign) if attribute in vocab else attribute
@@ -106,7 +114,15 @@ def engines_report(models_dir: str | None = None, vocab: Vocabulary | None = Non
     for name in ENGINES:
         facts = engine_facts(name)
         missing = missing_modules(name)
-        out.append({"name": name, "title": facts.title, "available": not missing, "missing": missing,
-                    "needs": list(facts.needs), "free_text": facts.accepts_text,
-                    "attributes": [o.as_dict() for o in engine_offers(name, models_dir, vocab)]})
+        out.append(
+            {
+                "name": name,
+                "title": facts.title,
+                "available": not missing,
+                "missing": missing,
+                "needs": list(facts.needs),
+                "free_text": facts.accepts_text,
+                "attributes": [o.as_dict() for o in engine_offers(name, models_dir, vocab)],
+            }
+        )
     return out

@@ -81,16 +81,23 @@ def node_scores(node: NodeInfo) -> Evaluation | None:
 
 def as_json(state: Mapping[str, EditSpec]) -> dict:
     """The typed state as it is stored and sent (the inverse of ``specs``)."""
-    return {a: {"strength": e.strength, "t_edit": e.t_edit, **({"colour": e.colour} if e.colour is not None else {})}
-            for a, e in state.items()}
+    return {
+        a: {"strength": e.strength, "t_edit": e.t_edit, **({"colour": e.colour} if e.colour is not None else {})} for a, e in state.items()
+    }
 
 
 def clamp(x: float) -> float:
     return max(-1.0, min(1.0, x))
 
 
-def apply_changes(state: dict, edits: list[tuple[str, float, int | None]], mode: str = "set", vocab: Vocabulary | None = None,
-                  t_edit_defaults: dict[str, int] | None = None, colours: dict[str, str] | None = None) -> dict:
+def apply_changes(
+    state: dict,
+    edits: list[tuple[str, float, int | None]],
+    mode: str = "set",
+    vocab: Vocabulary | None = None,
+    t_edit_defaults: dict[str, int] | None = None,
+    colours: dict[str, str] | None = None,
+) -> dict:
     """New state after ``edits`` [(attribute, strength, t_edit or None)] in ``mode`` 'set' or 'change'; ``colours``:
     attribute -> "#rrggbb" to paint it in (a reference's), kept by later changes of its strength.
 
@@ -118,8 +125,10 @@ def apply_changes(state: dict, edits: list[tuple[str, float, int | None]], mode:
 def describe(state: dict) -> str:
     if not state:
         return "the original photo (no edits)"
-    return ", ".join(f"{label(a)} {v['strength']:+.2f}" + (f" (colour {v['colour']} from a reference)" if v.get("colour") else "")
-                     for a, v in sorted(state.items()))
+    return ", ".join(
+        f"{label(a)} {v['strength']:+.2f}" + (f" (colour {v['colour']} from a reference)" if v.get("colour") else "")
+        for a, v in sorted(state.items())
+    )
 
 
 def tree_rows(nodes: list[NodeInfo], head_id: int) -> list[tuple[NodeInfo, int | str, bool]]:

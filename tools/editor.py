@@ -105,21 +105,41 @@ class Evaluation:
     def from_dict(cls, d: dict) -> "Evaluation":
         """An evaluation as ``as_dict`` wrote it (a node's stored scores, an artifact's); ``passed`` is derived, not read."""
         realism = d.get("realism")
-        return cls(float(d["identity"]), float(d["identity_distance"]), bool(d["same_person"]),
-                   {a: float(v) for a, v in (d.get("direction") or {}).items()},
-                   {a: bool(v) for a, v in (d.get("direction_ok") or {}).items()},
-                   str(d.get("identity_criterion") or ""), float(d.get("direction_threshold") or 0.0),
-                   RealismScore.from_dict(realism) if realism else None)
+        return cls(
+            float(d["identity"]),
+            float(d["identity_distance"]),
+            bool(d["same_person"]),
+            {a: float(v) for a, v in (d.get("direction") or {}).items()},
+            {a: bool(v) for a, v in (d.get("direction_ok") or {}).items()},
+            str(d.get("identity_criterion") or ""),
+            float(d.get("direction_threshold") or 0.0),
+            RealismScore.from_dict(realism) if realism else None,
+        )
 
     def attempt(self, state: dict, *, kept: bool, note: str) -> AttemptRecord:
         """This evaluation of the render of ``state``, as a stored attempt."""
-        return AttemptRecord(state=state, identity=self.identity, identity_distance=self.identity_distance, direction=self.direction,
-                             passed=self.passed, kept=kept, note=note,
-                             realism=self.realism.as_dict() if self.realism is not None else None)
+        return AttemptRecord(
+            state=state,
+            identity=self.identity,
+            identity_distance=self.identity_distance,
+            direction=self.direction,
+            passed=self.passed,
+            kept=kept,
+            note=note,
+            realism=self.realism.as_dict() if self.realism is not None else None,
+        )
 
 
-def open_photo(store: Store, parts: EngineParts, image_path: str, *, owner: str = "local", title: str = "",
-               image: np.ndarray | None = None, face_index: int | None = None) -> "SessionEditor":
+def open_photo(
+    store: Store,
+    parts: EngineParts,
+    image_path: str,
+    *,
+    owner: str = "local",
+    title: str = "",
+    image: np.ndarray | None = None,
+    face_index: int | None = None,
+) -> "SessionEditor":
     """Read the photo, find the face and invert it, then create the session with both, in one transaction.
 
     ``image`` (RGB uint8), when given, is used instead of reading ``image_path`` (which then only names it);
@@ -130,8 +150,14 @@ def open_photo(store: Store, parts: EngineParts, image_path: str, *, owner: str 
     latent = parts.generator.invert(image, face_index)
     latent_bytes = blobs.pack_arrays(latent.arrays, {"engine": latent.engine, **latent.meta})
     sid = store.create_session(
-        encode_png(image), list(image.shape), str(image_path), parts.generator.name, owner=owner,
-        model_id=parts.model_id, title=title, latent=latent_bytes,
+        encode_png(image),
+        list(image.shape),
+        str(image_path),
+        parts.generator.name,
+        owner=owner,
+        model_id=parts.model_id,
+        title=title,
+        latent=latent_bytes,
     )
     editor = SessionEditor(store, parts, sid, owner=owner)
     editor._image, editor._latent = image, latent
@@ -146,8 +172,9 @@ def open_unrendered(store: Store, *, owner: str = "local", title: str = "planner
     (each node points at a small blank source image), so no models are loaded.
     """
     blank = np.full((16, 16, 3), 128, np.uint8)
-    sid = store.create_session(encode_png(blank), list(blank.shape), "(no photo: planner evaluation)", UNRENDERED_ENGINE,
-                               owner=owner, title=title)
+    sid = store.create_session(
+        encode_png(blank), list(blank.shape), "(no photo: planner evaluation)", UNRENDERED_ENGINE, owner=owner, title=title
+    )
     return SessionEditor(store, None, sid, owner=owner, render_images=False)
 
 
@@ -155,8 +182,16 @@ UNRENDERED_ENGINE = "unrendered"
 
 
 class SessionEditor:
-    def __init__(self, store: Store, parts: EngineParts | None, session_id: str, *, owner: str = "local",
-                 thresholds: Thresholds = Thresholds(), render_images: bool = True):
+    def __init__(
+        self,
+        store: Store,
+        parts: EngineParts | None,
+        session_id: str,
+        *,
+        owner: str = "local",
+        thresholds: Thresholds = Thresholds(),
+        render_images: bool = True,
+    ):
         if parts is None and render_images:
             raise ValueError("a rendering session needs an engine (parts)")
         self.store = store
@@ -269,12 +304,18 @@ class SessionEditor:
             d = self.engine.direction.direction(self.source, image, text_a, text_b, attribute=attr, strength_sign=s, face_hint=lat)
             direction[attr] = d
             ok[attr] = d >= self.thresholds.direction
-        rule = (self.engine.identity.criterion if self.thresholds.identity_distance is None
-                else f"{self.engine.identity.name} distance < {self.thresholds.identity_distance} (configured)")
+        rule = (
+            self.engine.identity.criterion
+            if self.thresholds.identity_distance is None
+            else f"{self.engine.identity.name} distance < {self.thresholds.identity_distance} (configured)"
+        )
         box = lat.meta.get("box")
         face_size = max(box[2] - box[0], box[3] - box[1]) if box else None
-        realism = (self.engine.realism.score(self.source, image, self.face_region(), face_size=face_size,
-                                            landmarks=lat.arrays.get("landmarks")) if direction else None)
+        realism = (
+            self.engine.realism.score(self.source, image, self.face_region(), face_size=face_size, landmarks=lat.arrays.get("landmarks"))
+            if direction
+            else None
+        )
         return Evaluation(ident.similarity, ident.distance, same, direction, ok, rule, self.thresholds.direction, realism)
 
     def face_region(self) -> tuple[int, int, int, int] | None:
@@ -316,8 +357,17 @@ class SessionEditor:
         """The node's image at screen size, as PNG (what a client shows; export writes the full size)."""
         return encode_png(fit_within(self.image_of(node), longest))
 
-    def commit(self, *, action: str, request: str, state: dict, image: np.ndarray | None, evaluation: Evaluation | None,
-               expected_head: int | None = None, note: str = "") -> NodeInfo:
+    def commit(
+        self,
+        *,
+        action: str,
+        request: str,
+        state: dict,
+        image: np.ndarray | None,
+        evaluation: Evaluation | None,
+        expected_head: int | None = None,
+        note: str = "",
+    ) -> NodeInfo:
         """Store an edit as the new head; ``image`` None (an unrendered session) points the node at the source."""
         scores = evaluation.as_dict() if evaluation is not None else {}
         attempts = [evaluation.attempt(state, kept=True, note=note or "first render")] if evaluation is not None else []
@@ -326,18 +376,40 @@ class SessionEditor:
     def commit_checked(self, *, action: str, request: str, result: "SelfCheckResult", expected_head: int) -> NodeInfo:
         """Store a checked edit (the self-check's kept render and every attempt) as the new head, in one transaction,
         only if the head is still ``expected_head`` (ConcurrentEditError otherwise, and nothing is stored)."""
-        return self._commit(action, request, result.kept_state, result.evaluation.as_dict(), result.image, result.records,
-                            expected_head)
+        return self._commit(action, request, result.kept_state, result.evaluation.as_dict(), result.image, result.records, expected_head)
 
-    def _commit(self, action: str, request: str, state: dict, scores: dict, image: np.ndarray | None,
-                attempts: list[AttemptRecord], expected_head: int | None) -> NodeInfo:
+    def _commit(
+        self,
+        action: str,
+        request: str,
+        state: dict,
+        scores: dict,
+        image: np.ndarray | None,
+        attempts: list[AttemptRecord],
+        expected_head: int | None,
+    ) -> NodeInfo:
         return self.store.commit_edit(
-            self.session_id, action=action, request=request, state=state, scores=scores,
+            self.session_id,
+            action=action,
+            request=request,
+            state=state,
+            scores=scores,
             image_png=encode_node_image(image, self.source, self.info.source_blob) if image is not None else None,
             image_key=None if image is not None else self.info.source_blob,
-            image_shape=list(image.shape) if image is not None else None, attempts=attempts, owner=self.owner, expected_head=expected_head,
+            image_shape=list(image.shape) if image is not None else None,
+            attempts=attempts,
+            owner=self.owner,
+            expected_head=expected_head,
         )
 
     def commit_reset(self, request: str = "") -> NodeInfo:
-        return self.store.commit_edit(self.session_id, action="reset", request=request, state={}, scores={}, image_png=None,
-                                      image_key=self.info.source_blob, owner=self.owner)
+        return self.store.commit_edit(
+            self.session_id,
+            action="reset",
+            request=request,
+            state={},
+            scores={},
+            image_png=None,
+            image_key=self.info.source_blob,
+            owner=self.owner,
+        )

@@ -52,7 +52,7 @@ def portrait_crop(image: np.ndarray, box: tuple[int, int, int, int], scale: floa
     side = min(side, h, w)
     left = min(max(0, cx - side // 2), w - side)
     top = min(max(0, cy - side // 2), h - side)
-    return image[top:top + side, left:left + side].copy()
+    return image[top : top + side, left : left + side].copy()
 
 
 def grace_hopper() -> np.ndarray:

@@ -19,7 +19,7 @@ def _where(box: list[int], width: int) -> str:
 
 
 def which_face(meta: dict) -> str | None:
-    """"the largest of 6 faces, on the left" for an inversion of a photo with several faces; None for one face (or an
+    """ "the largest of 6 faces, on the left" for an inversion of a photo with several faces; None for one face (or an
     inversion made before faces were recorded)."""
     faces = meta.get("faces") or []
     if len(faces) < 2:

@@ -68,7 +68,7 @@ def decode_node_image(data: bytes, source: Callable[[], np.ndarray], source_key:
         raise ValueError(f"{what} is a patch of another photo ({text[BASE_KEY][:12]}), not of this session's")
     x0, y0 = (int(v) for v in text[AT_KEY].split(","))
     out = source().copy()
-    out[y0:y0 + pixels.shape[0], x0:x0 + pixels.shape[1]] = pixels
+    out[y0 : y0 + pixels.shape[0], x0 : x0 + pixels.shape[1]] = pixels
     return out
 
 

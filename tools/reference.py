@@ -86,15 +86,15 @@ def read_reference(editor: SessionEditor, reference: np.ndarray, attributes: lis
                 s = float(np.clip(now + sign * p, -1.0, 1.0))
                 if any(abs(s - q) < 1e-6 for q, _ in probes):
                     continue
-                state = apply_changes(head.state, [(a, s, None)], "set", t_edit_defaults=editor.t_edit_defaults([a]),
-                                      colours={a: colour} if colour else None)
+                state = apply_changes(
+                    head.state, [(a, s, None)], "set", t_edit_defaults=editor.t_edit_defaults([a]), colours={a: colour} if colour else None
+                )
                 lm = _face_landmarks(image := editor.render(state), box)
                 if lm is not None:
                     probes.append((s, measure(image, lm, a)))
         s = round(_matching_strength(probes, target) * 20) / 20
         if abs(s) >= 1.0 and (target - max(m for _, m in probes)) * np.sign(s) > 0:
-            notes.append(f"{label(a)}: the reference shows more than the {editor.engine_name} engine paints; "
-                         f"{s:+.2f} is its most")
+            notes.append(f"{label(a)}: the reference shows more than the {editor.engine_name} engine paints; {s:+.2f} is its most")
         if abs(s - now) < 0.05:
             notes.append(f"{label(a)}: the photo already shows about as much as the reference")
             continue

@@ -55,12 +55,26 @@ class EditOutcome:
 
     def artifact(self) -> dict[str, Any]:
         """The JSON form every client receives (the LangChain artifact, MCP's structured content)."""
-        return {"tool": self.TOOL, "node_seq": self.node_seq, "state": as_json(self.state), "parent_state": as_json(self.parent_state),
-                "changed": list(self.changed), "applied": self.applied, "passed": self.passed,
-                "scores": self.scores.as_dict() if self.scores is not None else {}, "unsupported": dict(self.unsupported),
-                "not_done": list(self.not_done), "self_check": self.self_check, "self_check_reason": self.self_check_reason.value,
-                "visible_changes": list(self.visible_changes), "removed": list(self.removed), "attempts": self.attempts,
-                "asked": dict(self.asked), "node_id": self.node_id, "request": self.request}
+        return {
+            "tool": self.TOOL,
+            "node_seq": self.node_seq,
+            "state": as_json(self.state),
+            "parent_state": as_json(self.parent_state),
+            "changed": list(self.changed),
+            "applied": self.applied,
+            "passed": self.passed,
+            "scores": self.scores.as_dict() if self.scores is not None else {},
+            "unsupported": dict(self.unsupported),
+            "not_done": list(self.not_done),
+            "self_check": self.self_check,
+            "self_check_reason": self.self_check_reason.value,
+            "visible_changes": list(self.visible_changes),
+            "removed": list(self.removed),
+            "attempts": self.attempts,
+            "asked": dict(self.asked),
+            "node_id": self.node_id,
+            "request": self.request,
+        }
 
     @classmethod
     def from_artifact(cls, d: dict[str, Any]) -> "EditOutcome":
@@ -68,12 +82,25 @@ class EditOutcome:
         if d.get("tool") != cls.TOOL:
             raise ValueError(f"not an {cls.TOOL} result: {d.get('tool')!r}")
         scores = d.get("scores")
-        return cls(int(d["node_seq"]), specs(d["state"]), specs(d.get("parent_state") or {}), list(d["changed"]),
-                   bool(d["applied"]), bool(d["passed"]), Evaluation.from_dict(scores) if scores else None,
-                   dict(d.get("unsupported") or {}), list(d.get("not_done") or []), d.get("self_check"),
-                   SelfCheckReason(d.get("self_check_reason") or "none"), list(d.get("visible_changes") or []),
-                   list(d.get("removed") or []), int(d.get("attempts") or 0), {a: float(v) for a, v in (d.get("asked") or {}).items()},
-                   d.get("node_id"), str(d.get("request") or ""))
+        return cls(
+            int(d["node_seq"]),
+            specs(d["state"]),
+            specs(d.get("parent_state") or {}),
+            list(d["changed"]),
+            bool(d["applied"]),
+            bool(d["passed"]),
+            Evaluation.from_dict(scores) if scores else None,
+            dict(d.get("unsupported") or {}),
+            list(d.get("not_done") or []),
+            d.get("self_check"),
+            SelfCheckReason(d.get("self_check_reason") or "none"),
+            list(d.get("visible_changes") or []),
+            list(d.get("removed") or []),
+            int(d.get("attempts") or 0),
+            {a: float(v) for a, v in (d.get("asked") or {}).items()},
+            d.get("node_id"),
+            str(d.get("request") or ""),
+        )
 
     @classmethod
     def of(cls, artifact: Any) -> "EditOutcome | None":
@@ -117,5 +144,10 @@ class ApplyReferenceOutcome:
     TOOL = "apply_reference"
 
     def artifact(self) -> dict[str, Any]:
-        return {"tool": self.TOOL, "strengths": dict(self.strengths), "colours": dict(self.colours), "notes": list(self.notes),
-                "measured": {a: list(v) for a, v in self.measured.items()}}
+        return {
+            "tool": self.TOOL,
+            "strengths": dict(self.strengths),
+            "colours": dict(self.colours),
+            "notes": list(self.notes),
+            "measured": {a: list(v) for a, v in self.measured.items()},
+        }

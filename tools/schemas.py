@@ -27,12 +27,17 @@ class _Strength(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     strength: float = Field(
-        ge=-1.0, le=1.0, strict=True,  # strict: a bool or a string is not a number
+        ge=-1.0,
+        le=1.0,
+        strict=True,  # strict: a bool or a string is not a number
         description="Signed strength in [-1, 1]. Positive adds the attribute, negative its opposite or removal; "
         "0 removes the attribute from the edit state. In mode 'change' it is added to the current value.",
     )
     t_edit: int | None = Field(
-        default=None, ge=T_MIN, le=T_MAX, strict=True,
+        default=None,
+        ge=T_MIN,
+        le=T_MAX,
+        strict=True,
         description="Diffusion step from which the edit applies (lower = more steps, for global attributes such as age). "
         "Omit to use the attribute's default.",
     )
@@ -56,8 +61,10 @@ class AttributeEdit(_Strength):
         if key not in vocab:
             near = vocab.closest(key)
             hint = f" Did you mean {', '.join(near)}?" if near else ""
-            raise ValueError(f"unknown attribute {v!r}.{hint} Known ids: {', '.join(vocab.ids())}. "
-                             "Something outside the vocabulary goes in 'concepts' as free text, where the engine accepts it")
+            raise ValueError(
+                f"unknown attribute {v!r}.{hint} Known ids: {', '.join(vocab.ids())}. "
+                "Something outside the vocabulary goes in 'concepts' as free text, where the engine accepts it"
+            )
         return key
 
 
@@ -76,7 +83,8 @@ def _vocabulary_names() -> dict[str, str]:
 
 class TextConcept(_Strength):
     text: str = Field(
-        min_length=2, max_length=TEXT_MAX,
+        min_length=2,
+        max_length=TEXT_MAX,
         description="What to add (or, with a negative strength, take away), in a few plain words: 'a pirate hat', "
         "'a scar over the left eyebrow'. Not a vocabulary attribute: those go in 'edits'.",
     )
@@ -105,8 +113,9 @@ def _plain_request(v: str) -> str:
 
 
 # the user's words an edit answers, kept in the history: plain text, no control characters
-Request = Annotated[str, Field(max_length=2000, description="The user's words this edit answers (kept in the history)."),
-                    AfterValidator(_plain_request)]
+Request = Annotated[
+    str, Field(max_length=2000, description="The user's words this edit answers (kept in the history)."), AfterValidator(_plain_request)
+]
 
 
 class ApplyAttributeArgs(BaseModel):
@@ -114,12 +123,14 @@ class ApplyAttributeArgs(BaseModel):
 
     edits: list[AttributeEdit] = Field(default_factory=list, max_length=12, description="Attribute edits applied together.")
     concepts: list[TextConcept] = Field(
-        default_factory=list, max_length=4,
+        default_factory=list,
+        max_length=4,
         description="Free-text edits for what the vocabulary has no id for ('a pirate hat'), applied with the edits. "
         "Only when the engine accepts free text (the instructions say so); otherwise leave it empty.",
     )
     mode: Literal["set", "change"] = Field(
-        default="set", description="'set': strength is the new value; 'change': strength is added to the current value (clamped to [-1, 1]).",
+        default="set",
+        description="'set': strength is the new value; 'change': strength is added to the current value (clamped to [-1, 1]).",
     )
     request: Request = ""
 
@@ -133,12 +144,21 @@ class ApplyAttributeArgs(BaseModel):
 class ApplyReferenceArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    take: list[str] = Field(min_length=1, max_length=6, description="Attribute ids to take from the reference photo, e.g. "
-                            "['smiling'] for 'as much smile as in this photo', ['lipstick'] for 'the lipstick of this photo'.")
-    reference: str | None = Field(default=None, max_length=4096, description="Path of the reference photo (inside the "
-                                  "folders this server may read); omit it to use the reference attached to this turn.")
-    reference_base64: str | None = Field(default=None, max_length=40_000_000, description="The reference photo itself, "
-                                         "base64-encoded PNG or JPEG, instead of a path.")
+    take: list[str] = Field(
+        min_length=1,
+        max_length=6,
+        description="Attribute ids to take from the reference photo, e.g. "
+        "['smiling'] for 'as much smile as in this photo', ['lipstick'] for 'the lipstick of this photo'.",
+    )
+    reference: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="Path of the reference photo (inside the "
+        "folders this server may read); omit it to use the reference attached to this turn.",
+    )
+    reference_base64: str | None = Field(
+        default=None, max_length=40_000_000, description="The reference photo itself, base64-encoded PNG or JPEG, instead of a path."
+    )
     request: Request = ""
 
     @model_validator(mode="after")
@@ -151,7 +171,9 @@ class ApplyReferenceArgs(BaseModel):
 class VerifyIdentityArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    node: int | None = Field(default=None, ge=0, le=NODE_MAX, strict=True, description="History node number to check; the current image when omitted.")
+    node: int | None = Field(
+        default=None, ge=0, le=NODE_MAX, strict=True, description="History node number to check; the current image when omitted."
+    )
 
 
 class UndoArgs(BaseModel):
@@ -184,7 +206,9 @@ class ExportArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     filename: str = Field(min_length=1, max_length=255, description="File name (PNG or JPEG) inside the export directory.")
-    node: int | None = Field(default=None, ge=0, le=NODE_MAX, strict=True, description="History node number; the current image when omitted.")
+    node: int | None = Field(
+        default=None, ge=0, le=NODE_MAX, strict=True, description="History node number; the current image when omitted."
+    )
 
     @field_validator("filename")
     @classmethod

@@ -87,8 +87,9 @@ def _fmt(state: dict, attrs: list[str]) -> str:
     return ", ".join(f"{label(a)} {state[a]['strength']:+.2f}" for a in attrs if a in state)
 
 
-def run_self_check(editor: SessionEditor, target: dict, first_image, parent: dict, first: Evaluation, changed: list[str],
-                   max_attempts: int = 4) -> SelfCheckResult:
+def run_self_check(
+    editor: SessionEditor, target: dict, first_image, parent: dict, first: Evaluation, changed: list[str], max_attempts: int = 4
+) -> SelfCheckResult:
     """The result to store for the edit to ``target``, whose first render ``first_image`` got ``first``: that render
     when it passed, else the best of a bounded search for a better one. Stores nothing (the caller commits it once)."""
     changed = [a for a in changed if a in target]
@@ -170,26 +171,38 @@ def run_self_check(editor: SessionEditor, target: dict, first_image, parent: dic
         for r in records:
             r.kept = False
         what = "identity" if identity_failed else ("the artefacts" if artefacts else "the effect strength")
-        kept = first_only(f"Self-check: {what} could not be improved in {len(tried)} more attempt(s); kept the first result "
-                          f"({_fmt(target, changed)}).", SelfCheckReason.NOT_IMPROVED)
+        kept = first_only(
+            f"Self-check: {what} could not be improved in {len(tried)} more attempt(s); kept the first result ({_fmt(target, changed)}).",
+            SelfCheckReason.NOT_IMPROVED,
+        )
         kept.records.extend(records)
         return kept
     first_record = first.attempt(target, kept=False, note="first render")
     ev = best.evaluation
     if identity_failed:
         reason = SelfCheckReason.IDENTITY
-        note = (f"Self-check: at {_fmt(target, changed)} the face no longer matched the original "
-                f"(identity distance {scores.get('identity_distance', 0):.2f}); kept {_fmt(best.state, changed)} "
-                f"(distance {ev.identity_distance:.2f}) after {len(tried)} more attempt(s).")
+        note = (
+            f"Self-check: at {_fmt(target, changed)} the face no longer matched the original "
+            f"(identity distance {scores.get('identity_distance', 0):.2f}); kept {_fmt(best.state, changed)} "
+            f"(distance {ev.identity_distance:.2f}) after {len(tried)} more attempt(s)."
+        )
     elif artefacts:
         reason = SelfCheckReason.ARTEFACTS
-        note = (f"Self-check: at {_fmt(target, changed)} the edit did not look like a photograph "
-                f"({'; '.join(artefacts.values())}); kept {_fmt(best.state, changed)} after {len(tried)} more attempt(s)")
+        note = (
+            f"Self-check: at {_fmt(target, changed)} the edit did not look like a photograph "
+            f"({'; '.join(artefacts.values())}); kept {_fmt(best.state, changed)} after {len(tried)} more attempt(s)"
+        )
         note += "." if ev.passed else f", which still shows {', '.join(ev.artefacts) or 'a failed check'}."
     else:
         reason = SelfCheckReason.TOO_WEAK
         weak = [a for a, ok in scores.get("direction_ok", {}).items() if not ok] or changed
-        note = (f"Self-check: the {', '.join(map(label, weak))} change was too weak at {_fmt(target, weak)}; "
-                f"kept {_fmt(best.state, weak)} after {len(tried)} more attempt(s)")
-        note += "." if ev.passed else f", still below the direction threshold (scores {', '.join(f'{a} {d:+.2f}' for a, d in ev.direction.items())})."
+        note = (
+            f"Self-check: the {', '.join(map(label, weak))} change was too weak at {_fmt(target, weak)}; "
+            f"kept {_fmt(best.state, weak)} after {len(tried)} more attempt(s)"
+        )
+        note += (
+            "."
+            if ev.passed
+            else f", still below the direction threshold (scores {', '.join(f'{a} {d:+.2f}' for a, d in ev.direction.items())})."
+        )
     return SelfCheckResult(best.state, best.image, ev, [first_record, *records], note, reason)

@@ -38,8 +38,19 @@ from .node_images import decode_node_image
 from .toolkit import SessionToolkit
 from .vocabulary import default_vocabulary
 
-__all__ = ["EditService", "NodeInfo", "PathNotAllowedError", "QuotaError", "SessionHistory", "allowed_path", "SessionInfo", "SessionNotFoundError",
-           "StoredAttempt", "StoredMessage", "user_owner"]  # what entry points may name
+__all__ = [
+    "EditService",
+    "NodeInfo",
+    "PathNotAllowedError",
+    "QuotaError",
+    "SessionHistory",
+    "allowed_path",
+    "SessionInfo",
+    "SessionNotFoundError",
+    "StoredAttempt",
+    "StoredMessage",
+    "user_owner",
+]  # what entry points may name
 
 EDITOR_SHARE = 0.75  # of the configured cache budget: open sessions (decoded photo and inversion); the rest: decoded node images
 
@@ -79,8 +90,11 @@ class EditService:
     def __init__(self, config: Configuration | None = None, *, store: Store | None = None) -> None:
         self.config = config or Configuration()
         self.store = store if store is not None else Store(self.config.resolved_database_url())
-        self.thresholds = Thresholds(identity_distance=self.config.identity_distance, direction=self.config.direction_threshold,
-                                     max_attempts=self.config.max_attempts)
+        self.thresholds = Thresholds(
+            identity_distance=self.config.identity_distance,
+            direction=self.config.direction_threshold,
+            max_attempts=self.config.max_attempts,
+        )
         self._engines: dict[str, Lazy[EngineParts]] = {}
         budget = int(self.config.cache_mb * 2**20)
         # shared by every connection and user: open sessions, least recently used dropped first, and decoded node images
@@ -95,8 +109,12 @@ class EditService:
     def engine_options(self) -> dict:
         """What loading an engine takes from the configuration (load_engine's keywords), here or in a Ray replica."""
         cfg = self.config
-        return {"face_index": cfg.face_index, "models_dir": cfg.models_dir, "diffusion_options": cfg.diffusion_options(),
-                "concepts": default_vocabulary().concepts()}
+        return {
+            "face_index": cfg.face_index,
+            "models_dir": cfg.models_dir,
+            "diffusion_options": cfg.diffusion_options(),
+            "concepts": default_vocabulary().concepts(),
+        }
 
     def parts(self, engine: str | None = None) -> EngineParts:
         """The engine ``engine`` (default: the configured one), loaded once per process, or its deployment on the
@@ -130,8 +148,15 @@ class EditService:
             gpus = 0.0 if self.config.device == "cpu" else facts.gpus_per_replica
         return gpus, facts.max_batch if max_batch is None else max_batch
 
-    def deploy(self, *, replicas: int = 1, max_replicas: int | None = None, gpus: float | None = None, cpus: float = 1.0,
-               max_batch: int | None = None) -> None:
+    def deploy(
+        self,
+        *,
+        replicas: int = 1,
+        max_replicas: int | None = None,
+        gpus: float | None = None,
+        cpus: float = 1.0,
+        max_batch: int | None = None,
+    ) -> None:
         """Start (or update) the configured engine as a Ray Serve deployment on the configured cluster
         (``gpus`` and ``max_batch`` as ``replica_resources`` gives them)."""
         from ..models.engines import remote
@@ -140,12 +165,16 @@ class EditService:
             raise ValueError("deploying needs a Ray cluster: set ray_address (--ray ADDRESS or CHATFACE_RAY_ADDRESS)")
         gpus, max_batch = self.replica_resources(gpus, max_batch)
         remote.connect(self.config.ray_address)
-        remote.deploy(self.config.engine, self.engine_options(),
-                      remote.Scaling(replicas=replicas, max_replicas=max_replicas, gpus=gpus, cpus=cpus, max_batch=max_batch))
+        remote.deploy(
+            self.config.engine,
+            self.engine_options(),
+            remote.Scaling(replicas=replicas, max_replicas=max_replicas, gpus=gpus, cpus=cpus, max_batch=max_batch),
+        )
 
     # -- sessions ---------------------------------------------------------------
-    def open_photo(self, photo: str | Path, *, owner: str = "local", image: np.ndarray | None = None, title: str = "",
-                   face_index: int | None = None) -> SessionEditor:
+    def open_photo(
+        self, photo: str | Path, *, owner: str = "local", image: np.ndarray | None = None, title: str = "", face_index: int | None = None
+    ) -> SessionEditor:
         """A new session on ``photo`` (or on ``image``, which ``photo`` then only names): the face is found and inverted now.
 
         ``face_index`` picks one of several faces (in the order of ``faces``), else the configured one.
@@ -159,7 +188,9 @@ class EditService:
         editor.thresholds = self.thresholds
         return self._keep(editor)
 
-    def open_upload(self, data: bytes, *, owner: str = "local", name: str = "(uploaded image)", face_index: int | None = None) -> SessionEditor:
+    def open_upload(
+        self, data: bytes, *, owner: str = "local", name: str = "(uploaded image)", face_index: int | None = None
+    ) -> SessionEditor:
         """A new session on image file bytes (PNG, JPEG, ...) sent by a client; a clear error for anything else."""
         return self.open_photo(name, owner=owner, image=self.read_upload(data, name), face_index=face_index)
 
@@ -200,8 +231,9 @@ class EditService:
             return
         count = self.store.count_sessions(owner)
         if count >= self.config.max_sessions_per_user:
-            raise QuotaError(f"you have {count} sessions, the limit of this server; delete some before opening another "
-                             "(chatface sessions --delete ID)")
+            raise QuotaError(
+                f"you have {count} sessions, the limit of this server; delete some before opening another (chatface sessions --delete ID)"
+            )
 
     @staticmethod
     def faces(image: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -226,8 +258,14 @@ class EditService:
         """A session that records edits without rendering them (planner evaluation: no engine is loaded)."""
         return self._keep(open_unrendered(self.store, owner=owner, title=title))
 
-    def toolkit(self, editor: SessionEditor, export_dir: str | Path | None = None, *,
-                reference_dirs: Sequence[str | Path] | None = None, reference: str | None = None) -> SessionToolkit:
+    def toolkit(
+        self,
+        editor: SessionEditor,
+        export_dir: str | Path | None = None,
+        *,
+        reference_dirs: Sequence[str | Path] | None = None,
+        reference: str | None = None,
+    ) -> SessionToolkit:
         """The session's tools; a reference photo is read by path only inside ``reference_dirs`` (default: the configured
         ``allow_dirs``, none unless set; a local, trusted caller passes the folder it means)."""
         dirs = self.config.allow_dirs if reference_dirs is None else reference_dirs
@@ -262,8 +300,9 @@ class EditService:
 
     def history(self, session_id: str, *, owner: str = "local") -> SessionHistory:
         info = self.store.get_session(session_id, owner=owner)
-        return SessionHistory(info, self.store.head(info.id, owner=owner), self.store.nodes(info.id, owner=owner),
-                              self.conversation(info.id, owner=owner))
+        return SessionHistory(
+            info, self.store.head(info.id, owner=owner), self.store.nodes(info.id, owner=owner), self.conversation(info.id, owner=owner)
+        )
 
     def conversation(self, session_id: str, *, owner: str = "local", last: int | None = None) -> list[StoredMessage]:
         """The stored conversation a planner reads (user, assistant and tool messages; ``last``: only the newest)."""
@@ -306,9 +345,12 @@ class EditService:
         if node.image_blob is None:
             raise ValueError(f"node {seq} has no stored image")
         info = self.store.get_session(session_id, owner=owner)
-        image = decode_node_image(self.store.read_blob(node.image_blob),
-                                  lambda: decode_image_bytes(self.store.read_blob(info.source_blob), "stored source photo"),
-                                  info.source_blob, f"node {node.seq}")
+        image = decode_node_image(
+            self.store.read_blob(node.image_blob),
+            lambda: decode_image_bytes(self.store.read_blob(info.source_blob), "stored source photo"),
+            info.source_blob,
+            f"node {node.seq}",
+        )
         try:
             save_image(image, Path(path), overwrite=overwrite)
         except FileExistsError:

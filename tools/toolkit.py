@@ -57,17 +57,21 @@ def _doable(wanted: dict, current: dict, unsupported) -> dict:
 
 
 def unsupported_message(engine: str, unsupported: dict[str, str], signs: dict[str, float]) -> str:
-    """"Not applied: bigger eyes: the offline engine cannot do it; the ledits engine does it (--engine ledits; ...)."."""
-    what = "; ".join(refusal(a, signs.get(a, 1.0), engine, why) if concept_text(a) is None
-                     else f"the {engine} engine cannot do {label(a)} ({why})" for a, why in unsupported.items())
+    """ "Not applied: bigger eyes: the offline engine cannot do it; the ledits engine does it (--engine ledits; ...)."."""
+    what = "; ".join(
+        refusal(a, signs.get(a, 1.0), engine, why) if concept_text(a) is None else f"the {engine} engine cannot do {label(a)} ({why})"
+        for a, why in unsupported.items()
+    )
     return f"Not applied: {what}."
 
 
 def _scores_text(scores: dict) -> str:
     if not scores:
         return ""
-    parts = [f"identity {scores['identity']:.3f} (distance {scores['identity_distance']:.3f}, "
-             f"{'same person' if scores['same_person'] else 'IDENTITY CHECK FAILED'})"]
+    parts = [
+        f"identity {scores['identity']:.3f} (distance {scores['identity_distance']:.3f}, "
+        f"{'same person' if scores['same_person'] else 'IDENTITY CHECK FAILED'})"
+    ]
     for a, d in scores.get("direction", {}).items():
         parts.append(f"{a} direction {d:+.2f}{'' if scores['direction_ok'].get(a) else ' (too weak)'}")
     realism = scores.get("realism")
@@ -77,15 +81,18 @@ def _scores_text(scores: dict) -> str:
 
 
 def _at_limit(state: dict, changes: list[tuple[str, float, int | None]], mode: str) -> list[str]:
-    """"a lot more smile" at +1.00: the value cannot go further, and the user is told."""
+    """ "a lot more smile" at +1.00: the value cannot go further, and the user is told."""
     out = []
     for key, strength, _ in changes:
         current = float(state.get(key, {}).get("strength", 0.0))
         asked = current + strength if mode == "change" else strength
         if abs(asked) > 1.0 + 1e-9:
             limit = 1.0 if asked > 0 else -1.0
-            out.append(f"{label(key)} is at its limit ({limit:+.2f})" + (" already" if current == limit else "")
-                       + f"; it cannot go to {asked:+.2f}.")
+            out.append(
+                f"{label(key)} is at its limit ({limit:+.2f})"
+                + (" already" if current == limit else "")
+                + f"; it cannot go to {asked:+.2f}."
+            )
     return out
 
 
@@ -99,11 +106,14 @@ def _outcome(seq: int, state: dict, ev: Evaluation) -> str:
     weak = [a for a, ok in ev.direction_ok.items() if not ok]
     if not ev.applied:
         what = ", ".join(weak) if weak else "the"
-        return (f"Not visible: {what} change is too weak to see in this photo; it is stored as history node {seq} "
-                f"({describe(state)}), so it can be undone or made stronger.")
+        return (
+            f"Not visible: {what} change is too weak to see in this photo; it is stored as history node {seq} "
+            f"({describe(state)}), so it can be undone or made stronger."
+        )
     if ev.artefacts:
-        return (f"Stored as history node {seq} ({describe(state)}), but it does not look like a photograph: "
-                f"{'; '.join(ev.artefacts.values())}.")
+        return (
+            f"Stored as history node {seq} ({describe(state)}), but it does not look like a photograph: {'; '.join(ev.artefacts.values())}."
+        )
     if not ev.same_person:
         return f"Stored as history node {seq} ({describe(state)}), but the face no longer matches the original."
     return f"Applied (history node {seq}): now {describe(state)}."
@@ -123,8 +133,14 @@ class SessionToolkit:
     """``reference_dirs``: where apply_reference may read a reference photo by path (None: anywhere, for the local
     command line; a server passes its allowed folders); ``reference``: the photo attached to this turn, if any."""
 
-    def __init__(self, editor: SessionEditor, export_dir: str | Path | None = None, *,
-                 reference_dirs: Sequence[str | Path] | None = (), reference: str | None = None) -> None:
+    def __init__(
+        self,
+        editor: SessionEditor,
+        export_dir: str | Path | None = None,
+        *,
+        reference_dirs: Sequence[str | Path] | None = (),
+        reference: str | None = None,
+    ) -> None:
         self.editor = editor
         self.export_dir = Path(export_dir).resolve() if export_dir else None
         self.reference_dirs = reference_dirs
@@ -135,16 +151,29 @@ class SessionToolkit:
         """Invert the session's photo (once; later calls reuse the stored inversion)."""
         lat = self.editor.latent()
         box = lat.meta.get("box")
-        text = (" It accepts free-text concepts (apply_attribute's 'concepts') for what the vocabulary lacks."
-                if self.editor.accepts_text else "")
+        text = (
+            " It accepts free-text concepts (apply_attribute's 'concepts') for what the vocabulary lacks."
+            if self.editor.accepts_text
+            else ""
+        )
         which = which_face(lat.meta)
         where = f"{which} (face_index {lat.meta.get('face_index', 0)}), at {box}" if which else f"face at {box}"
-        return (f"The photo is inverted and ready ({lat.engine} engine, {where}).{text}",
-                {"tool": "invert", "engine": lat.engine, "box": box, "free_text": self.editor.accepts_text})
+        return (
+            f"The photo is inverted and ready ({lat.engine} engine, {where}).{text}",
+            {"tool": "invert", "engine": lat.engine, "box": box, "free_text": self.editor.accepts_text},
+        )
 
-    def apply_attribute(self, edits: Sequence[AttributeEdit] = (), mode: str = "set", request: str = "",
-                        concepts: Sequence[TextConcept] = (), *, colours: dict[str, str] | None = None) -> tuple[str, dict]:
-        """Set or change attributes (and free-text concepts, where the engine accepts text); renders, checks (re-editing when a check fails) and stores the result as a new history node."""
+    def apply_attribute(
+        self,
+        edits: Sequence[AttributeEdit] = (),
+        mode: str = "set",
+        request: str = "",
+        concepts: Sequence[TextConcept] = (),
+        *,
+        colours: dict[str, str] | None = None,
+    ) -> tuple[str, dict]:
+        """Set or change attributes (and free-text concepts, where the engine accepts text); renders, checks (re-editing
+        when a check fails) and stores the result as a new history node."""
         ed = self.editor
         head = ed.head()
         changes = [(e.attribute, e.strength, e.t_edit) for e in edits] + [(text_key(c.text), c.strength, c.t_edit) for c in concepts]
@@ -159,18 +188,40 @@ class SessionToolkit:
         if state == head.state:
             msg = " ".join(not_done) or "Nothing was changed."
             return msg + (" Tell the user." if not_done else ""), EditOutcome(
-                head.seq, specs(head.state), specs(head.state), [], applied=False, passed=True, unsupported=unsupported,
-                not_done=not_done, request=request).artifact()
+                head.seq,
+                specs(head.state),
+                specs(head.state),
+                [],
+                applied=False,
+                passed=True,
+                unsupported=unsupported,
+                not_done=not_done,
+                request=request,
+            ).artifact()
         if not ed.render_images:
             node = ed.commit(action="edit", request=request, state=state, image=None, evaluation=None, expected_head=head.id)
-            text = " ".join([*not_done, f"Recorded (history node {node.seq}, not rendered: this session records edits only): now {describe(state)}."])
+            text = " ".join(
+                [*not_done, f"Recorded (history node {node.seq}, not rendered: this session records edits only): now {describe(state)}."]
+            )
             done = sorted(changed - set(unsupported))
-            return text, EditOutcome(node.seq, specs(state), specs(head.state), done, applied=True, passed=True, visible_changes=done,
-                                     unsupported=unsupported, not_done=not_done, node_id=node.id, request=request,
-                                     asked=_asked(state, done)).artifact()
+            return text, EditOutcome(
+                node.seq,
+                specs(state),
+                specs(head.state),
+                done,
+                applied=True,
+                passed=True,
+                visible_changes=done,
+                unsupported=unsupported,
+                not_done=not_done,
+                node_id=node.id,
+                request=request,
+                asked=_asked(state, done),
+            ).artifact()
 
         done = sorted(changed - set(unsupported))
         asked = _asked(state, done)
+
         # render, check and re-edit first; then one commit of the kept result, all its attempts and the new head,
         # refused (nothing stored) when another client moved the head meanwhile
         def checked_edit():
@@ -185,11 +236,25 @@ class SessionToolkit:
         text = " ".join([*not_done, outcome, f"Check: {_scores_text(node.scores)}.", *([result.note] if result.note else [])])
         if not_done:
             text += " Tell the user."
-        return text, EditOutcome(node.seq, specs(state), specs(head.state), done, applied=evaluation.applied, passed=evaluation.passed,
-                                 visible_changes=evaluation.visible_changes, removed=[a for a in done if a not in state],
-                                 scores=evaluation, unsupported=unsupported, not_done=not_done, self_check=result.note,
-                                 self_check_reason=result.reason, attempts=result.attempts, node_id=node.id, request=request,
-                                 asked=asked).artifact()
+        return text, EditOutcome(
+            node.seq,
+            specs(state),
+            specs(head.state),
+            done,
+            applied=evaluation.applied,
+            passed=evaluation.passed,
+            visible_changes=evaluation.visible_changes,
+            removed=[a for a in done if a not in state],
+            scores=evaluation,
+            unsupported=unsupported,
+            not_done=not_done,
+            self_check=result.note,
+            self_check_reason=result.reason,
+            attempts=result.attempts,
+            node_id=node.id,
+            request=request,
+            asked=asked,
+        ).artifact()
 
     def preview(self, edits: Sequence[AttributeEdit] = (), mode: str = "set", concepts: Sequence[TextConcept] = ()) -> Preview:
         """What ``apply_attribute`` would render first, and its checks, without storing anything or re-editing: a
@@ -209,9 +274,12 @@ class SessionToolkit:
         image = ed.work(lambda: ed.render(state))
         return Preview(image, dict(state), ed.evaluate(image, state, head.state), not_done)
 
-    def apply_reference(self, reference: str | None = None, take: Sequence[str] = (), request: str = "",
-                        reference_base64: str | None = None) -> tuple[str, dict]:
-        """Take attributes from a reference photo of another person: for each named attribute, the strength that shows as much of it on this face as the reference shows (measured on both faces), and where the engine paints a colour (the offline lipstick), the reference's colour. Then applied, checked and stored as apply_attribute does."""
+    def apply_reference(
+        self, reference: str | None = None, take: Sequence[str] = (), request: str = "", reference_base64: str | None = None
+    ) -> tuple[str, dict]:
+        """Take attributes from a reference photo of another person: for each named attribute, the strength that shows
+        as much of it on this face as the reference shows (measured on both faces), and where the engine paints a colour
+        (the offline lipstick), the reference's colour. Then applied, checked and stored as apply_attribute does."""
         import base64
 
         from ..models.images import decode_image_bytes, load_image
@@ -239,11 +307,14 @@ class SessionToolkit:
         reading = self.editor.work(lambda: read_reference(self.editor, image, list(take)))
         if not reading.strengths:
             return "Nothing taken from the reference: " + "; ".join(n for n in reading.notes) + ".", ApplyReferenceOutcome(
-                {}, {}, list(reading.notes), reading.measured).artifact()
+                {}, {}, list(reading.notes), reading.measured
+            ).artifact()
         edits = [AttributeEdit(attribute=a, strength=s) for a, s in reading.strengths.items()]
         text, artifact = self.apply_attribute(edits, "set", request or "reference photo: " + ", ".join(take), colours=reading.colours)
-        taken = ", ".join(f"{label(a)} {s:+.2f}" + (f" in the reference's colour {reading.colours[a]}" if a in reading.colours else "")
-                          for a, s in reading.strengths.items())
+        taken = ", ".join(
+            f"{label(a)} {s:+.2f}" + (f" in the reference's colour {reading.colours[a]}" if a in reading.colours else "")
+            for a, s in reading.strengths.items()
+        )
         intro = f"From the reference: {taken} (as much as the reference shows, measured on both faces)."
         if reading.notes:
             intro += " Not taken: " + "; ".join(reading.notes) + "."
@@ -257,14 +328,25 @@ class SessionToolkit:
         n = ed.node(node)
         ident = ed.engine.identity.score(ed.source, ed.image_of(n), ed.latent())
         verdict = "the same person" if ident.same_person else "NOT recognised as the same person"
-        return (f"Node {n.seq}: identity similarity {ident.similarity:.3f}, distance {ident.distance:.3f}: {verdict}.",
-                {"tool": "verify_identity", "node_seq": n.seq, "similarity": ident.similarity, "distance": ident.distance,
-                 "same_person": ident.same_person})
+        return (
+            f"Node {n.seq}: identity similarity {ident.similarity:.3f}, distance {ident.distance:.3f}: {verdict}.",
+            {
+                "tool": "verify_identity",
+                "node_seq": n.seq,
+                "similarity": ident.similarity,
+                "distance": ident.distance,
+                "same_person": ident.same_person,
+            },
+        )
 
     def undo(self, steps: int = 1) -> tuple[str, dict]:
         """Go back ``steps`` edits."""
         node, moved = self.editor.store.undo(self.editor.session_id, steps, owner=self.editor.owner)
-        text = f"Went back {moved} step(s) to node {node.seq}: {describe(node.state)}." if moved else "Nothing to undo: this is the original photo."
+        text = (
+            f"Went back {moved} step(s) to node {node.seq}: {describe(node.state)}."
+            if moved
+            else "Nothing to undo: this is the original photo."
+        )
         return text, MoveOutcome("undo", node.seq, moved, specs(node.state)).artifact()
 
     def redo(self, steps: int = 1) -> tuple[str, dict]:
@@ -278,7 +360,9 @@ class SessionToolkit:
         before = self.editor.head()
         n = self.editor.store.checkout(self.editor.session_id, node, owner=self.editor.owner)
         if n.id == before.id:
-            return f"Node {n.seq} is already the current one: {describe(n.state)}.", MoveOutcome("checkout", n.seq, 0, specs(n.state)).artifact()
+            return f"Node {n.seq} is already the current one: {describe(n.state)}.", MoveOutcome(
+                "checkout", n.seq, 0, specs(n.state)
+            ).artifact()
         return f"Went to node {n.seq}: {describe(n.state)}.", MoveOutcome("checkout", n.seq, 1, specs(n.state)).artifact()
 
     def reset(self) -> tuple[str, dict]:
@@ -294,10 +378,18 @@ class SessionToolkit:
         ed = self.editor
         head = ed.head()
         nodes = ed.store.nodes(ed.session_id, owner=ed.owner)
-        lines = [f"{'*' if is_head else ' '} node {n.seq} (parent {parent}) {n.action}: {describe(n.state)}"
-                 for n, parent, is_head in tree_rows(nodes, head.id)]
-        return "\n".join(lines), {"tool": "history", "head_seq": head.seq,
-                                  "nodes": [{"seq": n.seq, "parent_id": n.parent_id, "id": n.id, "action": n.action, "state": n.state, "scores": n.scores} for n in nodes]}
+        lines = [
+            f"{'*' if is_head else ' '} node {n.seq} (parent {parent}) {n.action}: {describe(n.state)}"
+            for n, parent, is_head in tree_rows(nodes, head.id)
+        ]
+        return "\n".join(lines), {
+            "tool": "history",
+            "head_seq": head.seq,
+            "nodes": [
+                {"seq": n.seq, "parent_id": n.parent_id, "id": n.id, "action": n.action, "state": n.state, "scores": n.scores}
+                for n in nodes
+            ],
+        }
 
     def export(self, filename: str, node: int | None = None) -> tuple[str, dict]:
         """Write a history node's image into the export directory."""
@@ -331,15 +423,28 @@ class SessionToolkit:
         parent = next((n for n in nodes if n.id == head.parent_id), None)
         # what the current node's edit set or changed ("more" and "less" refer to these)
         last = sorted(a for a in head.state if parent is not None and head.state[a] != parent.state.get(a))
-        return EditContext(strengths=strengths(head.state), last_changed=tuple(last), head=head.seq,
-                           versions=tuple(Version(n.seq, n.action, strengths(n.state)) for n in nodes), free_text=ed.accepts_text,
-                           engine=ed.engine_name, offers=ed.offers(), reference=self.reference is not None)
+        return EditContext(
+            strengths=strengths(head.state),
+            last_changed=tuple(last),
+            head=head.seq,
+            versions=tuple(Version(n.seq, n.action, strengths(n.state)) for n in nodes),
+            free_text=ed.accepts_text,
+            engine=ed.engine_name,
+            offers=ed.offers(),
+            reference=self.reference is not None,
+        )
 
     # -- the tool surface: one list that the LangChain tools and the MCP server are both made from ----------------
     SPECS: tuple[tuple[str, type[BaseModel]], ...] = (
-        ("invert", InvertArgs), ("apply_attribute", ApplyAttributeArgs), ("apply_reference", ApplyReferenceArgs),
+        ("invert", InvertArgs),
+        ("apply_attribute", ApplyAttributeArgs),
+        ("apply_reference", ApplyReferenceArgs),
         ("verify_identity", VerifyIdentityArgs),
-        ("undo", UndoArgs), ("redo", RedoArgs), ("checkout", CheckoutArgs), ("reset", ResetArgs), ("history", HistoryArgs),
+        ("undo", UndoArgs),
+        ("redo", RedoArgs),
+        ("checkout", CheckoutArgs),
+        ("reset", ResetArgs),
+        ("history", HistoryArgs),
         ("export", ExportArgs),
     )
 
@@ -369,6 +474,7 @@ class SessionToolkit:
         def unbound(name: str):
             def refuse(**_: object) -> None:
                 raise ToolError(f"{name} is not bound to a session; call it on a session's toolkit")
+
             return refuse
 
         return _structured_tools({name: unbound(name) for name, _ in cls.SPECS}, engine)
@@ -379,8 +485,13 @@ def _structured_tools(funcs: dict, engine: str | None) -> list:
 
     return [
         StructuredTool.from_function(
-            func=_guarded(funcs[name]), name=name, description=tool_description(name, engine), args_schema=schema,
-            response_format="content_and_artifact", handle_tool_error=True, handle_validation_error=_validation_message,
+            func=_guarded(funcs[name]),
+            name=name,
+            description=tool_description(name, engine),
+            args_schema=schema,
+            response_format="content_and_artifact",
+            handle_tool_error=True,
+            handle_validation_error=_validation_message,
         )
         for name, schema in SessionToolkit.SPECS
     ]
@@ -389,14 +500,13 @@ def _structured_tools(funcs: dict, engine: str | None) -> list:
 def tool_description(name: str, engine: str | None = None) -> str:
     """The tool's description as every client sees it: its function's docstring, and for apply_attribute the edits
     that ``engine`` does (its offers), so a client's model suggests only those."""
-    text = (getattr(SessionToolkit, name).__doc__ or name).strip()
+    text = " ".join((getattr(SessionToolkit, name).__doc__ or name).split())  # one line, as written in the docstring
     if name != "apply_attribute" or engine is None:
         return text
     from .capabilities import engine_offers
 
     offers = "; ".join(f"{o.label} ({o.attribute} {'+' if o.sign > 0 else '-'})" for o in engine_offers(engine))
-    return (f"{text} The {engine} engine does: {offers}. Anything else is refused, and the reply names the engine "
-            "that does it.")
+    return f"{text} The {engine} engine does: {offers}. Anything else is refused, and the reply names the engine that does it."
 
 
 def _validation_message(exc: ValidationError) -> str:

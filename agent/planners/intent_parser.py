@@ -25,43 +25,120 @@ from .clauses import PHOTO_WORDS, analyse, expand_lists, rewrite_from_to
 
 SLIGHT, DEFAULT, STRONG, FULL = 0.3, 0.6, 0.9, 1.0
 
-NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "once": 1, "twice": 2, "thrice": 3}
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "once": 1,
+    "twice": 2,
+    "thrice": 3,
+}
 
-ABS_FULL = r"fully|maximum|max|maxed|as much as possible|as \w+ as (?:possible|you can|it gets)|completely|totally|all the way|100 ?%|to the max"
-ABS_STRONG = r"bushy|thick|huge|giant|gigantic|ginormous|colossal|whopping|enormous|bright|vivid|massively|enormously|incredibly|insanely|lots|very|a lot|lots of|much|strongly|strong|really|extremely|dramatically|dramatic|heavy|heavily|intense|intensely|super|bold|huge|massive|big|loads of|tons of|heaps of|plenty of|seriously|way|hugely|so much|so very|wide|widely|proper|full-on|a proper"
-ABS_SLIGHT = r"little|slightly|slight|a little|a little bit|a tiny bit|tiny bit|a wee bit|a teeny bit|a bit|a touch|a tad|tad|subtle|subtly|light|lightly|a hint of|hint of|mild|mildly|faint|small|soft|softly|gentle|gently|barely|somewhat|kinda|kind of|a smidge|a trace of|trace of|a dash of|a dab of|a pinch of|a hint|just a hint"
+ABS_FULL = (
+    r"fully|maximum|max|maxed|as much as possible|as \w+ as (?:possible|you can|it gets)|completely|totally|all the way|100 ?%|to the max"
+)
+ABS_STRONG = (
+    r"bushy|thick|huge|giant|gigantic|ginormous|colossal|whopping|enormous|bright|vivid|massively|enormously|incredibly|insanely|lots|"
+    r"very|a lot|lots of|much|strongly|strong|really|extremely|dramatically|dramatic|heavy|heavily|intense|intensely|super|bold|huge|"
+    r"massive|big|loads of|tons of|heaps of|plenty of|seriously|way|hugely|so much|so very|wide|widely|proper|full-on|a proper"
+)
+ABS_SLIGHT = (
+    r"little|slightly|slight|a little|a little bit|a tiny bit|tiny bit|a wee bit|a teeny bit|a bit|a touch|a tad|tad|subtle|subtly|light|"
+    r"lightly|a hint of|hint of|mild|mildly|faint|small|soft|softly|gentle|gently|barely|somewhat|kinda|kind of|a smidge|a trace of|"
+    r"trace of|a dash of|a dab of|a pinch of|a hint|just a hint"
+)
 COMPARATIVE_MORE = r"stronger|bigger|larger|wider|longer|darker|thicker|brighter|deeper|heavier|bolder|fuller|redder|curlier"
 COMPARATIVE_LESS = r"weaker|smaller|shorter|thinner|lighter|fainter|softer|subtler|narrower|fewer|lower"
 REL_MORE = r"more|increase|intensify|boost|amp up|crank up|push|further|extra|even more|turn up|up the|" + COMPARATIVE_MORE
-REL_LESS = r"less|reduce|decrease|tone down|tone (?:it|that|this|them) down|dial down|dial (?:it|that|this) (?:down|back)|dial back|soften|turn down|too much|too strong|overdone|not so much|scale back|" + COMPARATIVE_LESS
+REL_LESS = (
+    r"less|reduce|decrease|tone down|tone (?:it|that|this|them) down|dial down|dial (?:it|that|this) (?:down|back)|dial back|soften|turn "
+    r"down|too much|too strong|overdone|not so much|scale back|" + COMPARATIVE_LESS
+)
 REL_SLIGHT = r"a bit|slightly|a little|a little bit|a tiny bit|a wee bit|a touch|a tad|just a bit|somewhat"
 REL_MUCH = r"much|a lot|way|far|lots|significantly|considerably"
-REMOVAL = r"remove|removing|drop|take away|take off|take out|get rid of|lose|lose the|ditch|delete|erase|without|no more|no|not(?! (?:so|as|that|too)\b)|don't want|dont want|eliminate|clear|cancel|strip|undo the|revert the|shave off|shave"
+REMOVAL = (
+    r"remove|removing|drop|take away|take off|take out|get rid of|lose|lose the|ditch|delete|erase|without|no more|no|not(?! (?:so|as|"
+    r"that|too)\b)|don't want|dont want|eliminate|clear|cancel|strip|undo the|revert the|shave off|shave"
+)
 REMOVAL_VERB_PHRASES = {"shave"}  # synonyms that also act as a removal verb for a following attribute ("shave off his mustache")
 PRONOUN = r"it|them|that|those|this|these|both"
 GENDER_NOUNS = {"man", "woman", "guy", "girl", "boy", "lady", "male", "female"}
-COLOUR_WORDS = {"hair": {"black": "black_hair", "blond": "blond_hair", "blonde": "blond_hair", "golden": "blond_hair", "platinum": "blond_hair",
-                         "brown": "brown_hair", "brunette": "brown_hair", "chestnut": "brown_hair", "red": "red_hair", "ginger": "red_hair",
-                         "auburn": "red_hair", "copper": "red_hair", "gray": "gray_hair", "grey": "gray_hair", "white": "gray_hair",
-                         "silver": "gray_hair", "blue": "blue_hair", "pink": "pink_hair", "purple": "purple_hair", "violet": "purple_hair",
-                         "lavender": "purple_hair", "green": "green_hair"},
-                "eyes": {"blue": "blue_eyes", "green": "green_eyes", "brown": "brown_eyes", "hazel": "brown_eyes"}}
+COLOUR_WORDS = {
+    "hair": {
+        "black": "black_hair",
+        "blond": "blond_hair",
+        "blonde": "blond_hair",
+        "golden": "blond_hair",
+        "platinum": "blond_hair",
+        "brown": "brown_hair",
+        "brunette": "brown_hair",
+        "chestnut": "brown_hair",
+        "red": "red_hair",
+        "ginger": "red_hair",
+        "auburn": "red_hair",
+        "copper": "red_hair",
+        "gray": "gray_hair",
+        "grey": "gray_hair",
+        "white": "gray_hair",
+        "silver": "gray_hair",
+        "blue": "blue_hair",
+        "pink": "pink_hair",
+        "purple": "purple_hair",
+        "violet": "purple_hair",
+        "lavender": "purple_hair",
+        "green": "green_hair",
+    },
+    "eyes": {"blue": "blue_eyes", "green": "green_eyes", "brown": "brown_eyes", "hazel": "brown_eyes"},
+}
 HAIR_ONLY_COLOURS = {"blond", "blonde", "brunette", "ginger", "auburn", "platinum", "redhead", "copper", "chestnut"}
 _GROUP_OF_COLOUR = {a: set(words.values()) for words in COLOUR_WORDS.values() for a in words.values()}
 # grammar words the typo fixer may correct to, besides the vocabulary's own words
-GRAMMAR_WORDS = ("slightly little subtle subtly extremely dramatically strongly really very more less much bigger smaller stronger "
-                 "weaker please remove undo redo reset again glasses older younger lighter darker longer shorter").split()
-SCAFFOLDING = (r"^(?:(?:hey|hi|ok|okay|so|now|and|well|hmm|actually|please|pls),? )*"
-               r"(?:(?:can|could|would|will) you (?:please )?|i (?:want|would like|'d like|wish) (?:you )?(?:to )?|let's |lets |please )?"
-               r"(?:make|turn|give|render|show|transform|change|edit|have|get|let|put)? ?(?:him|her|them|it|me|the (?:face|person|guy|man|woman|girl|photo|picture|image))? ?"
-               r"(?:to )?(?:look|seem|appear)? ?(?:like|as if|as though|into)? ?")
+GRAMMAR_WORDS = (
+    "slightly little subtle subtly extremely dramatically strongly really very more less much bigger smaller stronger "
+    "weaker please remove undo redo reset again glasses older younger lighter darker longer shorter"
+).split()
+SCAFFOLDING = (
+    r"^(?:(?:hey|hi|ok|okay|so|now|and|well|hmm|actually|please|pls),? )*"
+    r"(?:(?:can|could|would|will) you (?:please )?|i (?:want|would like|'d like|wish) (?:you )?(?:to )?|let's |lets |please )?"
+    r"(?:make|turn|give|render|show|transform|change|edit|have|get|let|put)? ?(?:him|her|them|it|me|the (?:face|person|guy|man|woman|"
+    r"girl|photo|picture|image))? ?"
+    r"(?:to )?(?:look|seem|appear)? ?(?:like|as if|as though|into)? ?"
+)
 
-UNDO = r"undo|cmd ?z|command ?z|scrap (?:that|this|it)(?! all)|go back|step back|revert|take (?:that|it) back|previous (?:one|version|image|state)|back a step|back one|one step back|roll back|rollback|ctrl ?z"
-REDO = r"redo|re-do|re do|bring (?:it|that) back|put (?:it|that) back|re-?apply|apply (?:it|that) again|undo the undo|forward again|go forward"
-RESET = r"start over|start again|start fresh|from scratch|reset|back to (?:the )?original|original (?:photo|image|picture|one)|revert (?:all|everything)|undo (?:all|everything)|clear (?:all|everything)|remove (?:all|every|everything)(?: the)?(?: edits| changes)?|(?:all|every) (?:the )?(?:edits|changes) (?:gone|removed)|wipe|scrap (?:everything|it all|all)|clean slate|fresh start"
-DELEGATE = r"your call|up to you|dealer'?s choice|surprise me|you decide|you choose|your choice|whatever you (?:think|like|want)|idk|i don'?t know|dunno|anything(?: you like)?|something(?: nice| fun| cool)?|make it pop|do your thing|go wild|go crazy"
-VAGUE = r"amazing|stunning|gorgeous|fabulous|fantastic|incredible|awesome|hot|sexy|better|nicer|prettier|improve|improved|fix|enhance|enhanced|more attractive|attractive|beautiful|beautify|good|great|cooler|cool|different|change (?:something|it|her|him|them)|do something|edit (?:it|this|her|him)|make it pop|pop|touch up|touch-up|glow up|glow-up|perfect|look good|look nice|something else|surprise me|whatever|fancier|interesting|better looking|more interesting|spice|prettify|stylish|hotter|cuter|weird"
-CHAT = r"hi|hello|hey|thanks|thank you|thx|cheers|great job|good job|nice|perfect|awesome|that's all|thats all|that is all|done|bye|goodbye|ok|okay|cool|love it|looks good|looks great|what can you do|how does|what is|what's|who|why|how are you|help|can you explain|no thanks|nothing|never ?mind|good morning|good evening|wow|lol|haha"
+UNDO = (
+    r"undo|cmd ?z|command ?z|scrap (?:that|this|it)(?! all)|go back|step back|revert|take (?:that|it) back|previous (?:one|version|image|"
+    r"state)|back a step|back one|one step back|roll back|rollback|ctrl ?z"
+)
+REDO = (
+    r"redo|re-do|re do|bring (?:it|that) back|put (?:it|that) back|re-?apply|apply (?:it|that) again|undo the undo|forward again|go forward"
+)
+RESET = (
+    r"start over|start again|start fresh|from scratch|reset|back to (?:the )?original|original (?:photo|image|picture|one)|revert (?:all|"
+    r"everything)|undo (?:all|everything)|clear (?:all|everything)|remove (?:all|every|everything)(?: the)?(?: edits| changes)?|(?:all|"
+    r"every) (?:the )?(?:edits|changes) (?:gone|removed)|wipe|scrap (?:everything|it all|all)|clean slate|fresh start"
+)
+DELEGATE = (
+    r"your call|up to you|dealer'?s choice|surprise me|you decide|you choose|your choice|whatever you (?:think|like|want)|idk|i don'?t "
+    r"know|dunno|anything(?: you like)?|something(?: nice| fun| cool)?|make it pop|do your thing|go wild|go crazy"
+)
+VAGUE = (
+    r"amazing|stunning|gorgeous|fabulous|fantastic|incredible|awesome|hot|sexy|better|nicer|prettier|improve|improved|fix|enhance|"
+    r"enhanced|more attractive|attractive|beautiful|beautify|good|great|cooler|cool|different|change (?:something|it|her|him|them)|do "
+    r"something|edit (?:it|this|her|him)|make it pop|pop|touch up|touch-up|glow up|glow-up|perfect|look good|look nice|something else|"
+    r"surprise me|whatever|fancier|interesting|better looking|more interesting|spice|prettify|stylish|hotter|cuter|weird"
+)
+CHAT = (
+    r"hi|hello|hey|thanks|thank you|thx|cheers|great job|good job|nice|perfect|awesome|that's all|thats all|that is all|done|bye|goodbye|"
+    r"ok|okay|cool|love it|looks good|looks great|what can you do|how does|what is|what's|who|why|how are you|help|can you explain|no "
+    r"thanks|nothing|never ?mind|good morning|good evening|wow|lol|haha"
+)
 SEPARATORS = r",|;|\band\b|\bthen\b|\balso\b|\bplus\b|&|\bbut\b|\bas well as\b|\bwhile\b|\bafter that\b|\. "
 
 
@@ -89,11 +166,45 @@ class _Phrase:
     comparative: bool
 
 
-SLANG = {"moar": "more", "plz": "please", "pls": "please", "plss": "please", "u": "you", "ur": "your", "sum": "some", "giv": "give",
-         "mak": "make", "abit": "a bit", "lil": "little", "gimme": "give me", "wanna": "want to", "gonna": "going to", "tho": "though",
-         "bc": "because", "hr": "her", "hir": "her", "hes": "he's", "shes": "she's", "eys": "eyes", "eyez": "eyes", "eyse": "eyes",
-         "mor": "more", "lil'": "little", "hm": "hmm", "rn": "now", "thnx": "thanks", "ty": "thanks", "smth": "something", "sth": "something", "w/": "with",
-         "w/o": "without", "alot": "a lot", "abt": "about", "r": "are", "pic": "photo"}
+SLANG = {
+    "moar": "more",
+    "plz": "please",
+    "pls": "please",
+    "plss": "please",
+    "u": "you",
+    "ur": "your",
+    "sum": "some",
+    "giv": "give",
+    "mak": "make",
+    "abit": "a bit",
+    "lil": "little",
+    "gimme": "give me",
+    "wanna": "want to",
+    "gonna": "going to",
+    "tho": "though",
+    "bc": "because",
+    "hr": "her",
+    "hir": "her",
+    "hes": "he's",
+    "shes": "she's",
+    "eys": "eyes",
+    "eyez": "eyes",
+    "eyse": "eyes",
+    "mor": "more",
+    "lil'": "little",
+    "hm": "hmm",
+    "rn": "now",
+    "thnx": "thanks",
+    "ty": "thanks",
+    "smth": "something",
+    "sth": "something",
+    "w/": "with",
+    "w/o": "without",
+    "alot": "a lot",
+    "abt": "about",
+    "r": "are",
+    "pic": "photo",
+}
 
 
 def _normalise(text: str) -> str:
@@ -106,20 +217,34 @@ def _normalise(text: str) -> str:
     t = _amount_after(t)
     t = re.sub(r"\bbalder\b", "more bald", t)
     # years taken off or put on: "knock off ten years", "take a decade off him", "add a few years"
-    t = re.sub(r"\b(?:knock|take|shave|chop|cut|shed)(?:s|ing)? (?:off )?(?:(?:a|an|about|around|some|like|maybe|\w+) )?(?:few |couple (?:of )?)?"
-               r"(?:years?|yrs|decades?)(?: (?:off|of))?(?: (?:him|her|them|his age|her age|their age))?(?: off)?(?: or so)?\b", "younger", t)
-    t = re.sub(r"\b(?:add|put on|pile on)(?:s|ing)? (?:(?:a|an|about|around|some|\w+) )?(?:few |couple (?:of )?)?(?:years?|yrs|decades?)\b"
-               r"(?: (?:to|on) (?:him|her|them))?", "older", t)
+    t = re.sub(
+        r"\b(?:knock|take|shave|chop|cut|shed)(?:s|ing)? (?:off )?(?:(?:a|an|about|around|some|like|maybe|\w+) )?(?:few |couple (?:of )?)?"
+        r"(?:years?|yrs|decades?)(?: (?:off|of))?(?: (?:him|her|them|his age|her age|their age))?(?: off)?(?: or so)?\b",
+        "younger",
+        t,
+    )
+    t = re.sub(
+        r"\b(?:add|put on|pile on)(?:s|ing)? (?:(?:a|an|about|around|some|\w+) )?(?:few |couple (?:of )?)?(?:years?|yrs|decades?)\b"
+        r"(?: (?:to|on) (?:him|her|them))?",
+        "older",
+        t,
+    )
     t = rewrite_from_to(expand_lists(t))
     # "her eyes green", "hair to blonde" -> "green eyes", "blonde hair"
     colours = r"black|blond|blonde|brown|red|ginger|auburn|gray|grey|white|silver|blue|pink|purple|violet|green|hazel|golden|platinum"
     # "her eyes a little bigger", "make his face fuller" -> "a little bigger eyes", "fuller face"
-    t = re.sub(r"\b(eyes|face)\b ((?:(?:a|little|bit|lot|tad|touch|slightly|much|way|even|tiny|be|look|more) )*)"
-               r"(bigger|larger|wider|smaller|narrower|fuller|rounder|chubbier|plumper|slimmer|thinner|big|small|full|round|slim|thin)\b",
-               lambda m: f"{m.group(2)}{m.group(3)} {m.group(1)}", t)
+    t = re.sub(
+        r"\b(eyes|face)\b ((?:(?:a|little|bit|lot|tad|touch|slightly|much|way|even|tiny|be|look|more) )*)"
+        r"(bigger|larger|wider|smaller|narrower|fuller|rounder|chubbier|plumper|slimmer|thinner|big|small|full|round|slim|thin)\b",
+        lambda m: f"{m.group(2)}{m.group(3)} {m.group(1)}",
+        t,
+    )
     # "her eye colour to green" -> "green eyes"
-    return re.sub(r"\b(hair|eyes?)\b ((?:(?:to|into|a|an|color|colour|more|be|look|turn|should|in|some) )*)(" + colours + r")\b",
-                  lambda m: f"{m.group(2)}{m.group(3)} {'eyes' if m.group(1).startswith('eye') else m.group(1)}", t)
+    return re.sub(
+        r"\b(hair|eyes?)\b ((?:(?:to|into|a|an|color|colour|more|be|look|turn|should|in|some) )*)(" + colours + r")\b",
+        lambda m: f"{m.group(2)}{m.group(3)} {'eyes' if m.group(1).startswith('eye') else m.group(1)}",
+        t,
+    )
 
 
 _AMOUNT_NOUNS = r"(?:loads|lots|tons|heaps|plenty) of (?:them|em|'em|those|it)"
@@ -131,17 +256,24 @@ def _amount_after(t: str) -> str:
     hint" -> "a little freckles"; "glasses off", "the mustache remove" -> "remove the glasses", "remove the mustache"."""
     t = re.sub(r"\b([a-z]+), " + _AMOUNT_NOUNS + r"\b", r"lots of \1", t)
     t = re.sub(r"\b([a-z]+), " + _AMOUNT_HINT + r"(?=$|[,.;]| and | please| pls)", r"a little \1", t)
+
     def removal(m: re.Match) -> str:
         if set(m.group(2).split()) & _NOT_A_THING:  # "turn it off", "she looks off", "take it away"
             return m.group(0)
         return f"{m.group(1)}remove the {m.group(2)}"
 
-    return re.sub(r"(^|[,.;] |\band |\balso |\bnow |\bplus |\bthen )(?:the |his |her |their )?([a-z]+(?: [a-z]+)?) (?:remove|removed|off|away|gone)\b"
-                  r"(?: (?:also|too|as well))?(?=$|[,.;]| please| pls| and )", removal, t)
+    return re.sub(
+        r"(^|[,.;] |\band |\balso |\bnow |\bplus |\bthen )(?:the |his |her |their )?([a-z]+(?: [a-z]+)?) (?:remove|removed|off|away|gone)\b"
+        r"(?: (?:also|too|as well))?(?=$|[,.;]| please| pls| and )",
+        removal,
+        t,
+    )
 
 
-_NOT_A_THING = set("it that this them those these he she they i you we him her me us looks look looking turn turned switch show take "
-                   "put get go back sign log set cut kick run go way far right".split())
+_NOT_A_THING = set(
+    "it that this them those these he she they i you we him her me us looks look looking turn turned switch show take "
+    "put get go back sign log set cut kick run go way far right".split()
+)
 
 
 def _phrase_table(vocab: Vocabulary) -> tuple[re.Pattern, dict[str, _Phrase], set[str]]:
@@ -170,15 +302,20 @@ _GRAMMAR_PROTECTED = set(re.findall(r"[a-z]+", " ".join((ABS_FULL, ABS_STRONG, A
 
 
 # common short words that a missing letter would turn into another word ("bad" is not "bald"); _COMMON holds more
-_KEEP_AS_WRITTEN = set("all and any app are aww bad big bit boy but can cut dad day did ear end eye fan far few fix for fun "
-                       "get got guy had has her hey him his hmm how huh ill its kid let lip lol lot man may men mom mum new "
-                       "not now off old one our out own per pic put run say see she six son sun ten the too top try two ugh "
-                       "was way who why wow yay yep yes you does even ever here into know many most nope once only onto "
-                       "oops ours over same seen show such sure tell told wear went were will while".split())
-_COMMON = set("curious serious famous various haircut these there their where which would could should about after again other small smaller hello thanks thank maybe please great really older sweet looks little wants "
-              "that this then than them they what when your make more less look like give some also just want with from have she's he's it's "
-              "lets also made love good nice cool fine wait back much very well more done okay lighten darken complexion whiten brighten "
-              "bleach person people across wearing wears amazing stunning gorgeous fabulous fantastic incredible awesome surprise".split())
+_KEEP_AS_WRITTEN = set(
+    "all and any app are aww bad big bit boy but can cut dad day did ear end eye fan far few fix for fun "
+    "get got guy had has her hey him his hmm how huh ill its kid let lip lol lot man may men mom mum new "
+    "not now off old one our out own per pic put run say see she six son sun ten the too top try two ugh "
+    "was way who why wow yay yep yes you does even ever here into know many most nope once only onto "
+    "oops ours over same seen show such sure tell told wear went were will while".split()
+)
+_COMMON = set(
+    "curious serious famous various haircut these there their where which would could should about after again other small smaller hello "
+    "thanks thank maybe please great really older sweet looks little wants "
+    "that this then than them they what when your make more less look like give some also just want with from have she's he's it's "
+    "lets also made love good nice cool fine wait back much very well more done okay lighten darken complexion whiten brighten "
+    "bleach person people across wearing wears amazing stunning gorgeous fabulous fantastic incredible awesome surprise".split()
+)
 
 
 def _transposed(a: str, b: str) -> bool:
@@ -201,8 +338,11 @@ def _correction(core: str, words: set[str]) -> str | None:
     # only words of about the same length can be that close (ratio 2M/(a+b) >= 0.84)
     pool = [w for w in sorted(words) if abs(len(w) - len(core)) <= 2]
     swapped = [w for w in pool if _transposed(core, w)]
-    near = swapped[:1] or (difflib.get_close_matches(core, pool, n=1, cutoff=0.84) if len(core) >= 5 else
-                           [w for w in difflib.get_close_matches(core, pool, n=1, cutoff=0.88) if len(w) == 5 and w.startswith(core[:3])])
+    near = swapped[:1] or (
+        difflib.get_close_matches(core, pool, n=1, cutoff=0.84)
+        if len(core) >= 5
+        else [w for w in difflib.get_close_matches(core, pool, n=1, cutoff=0.88) if len(w) == 5 and w.startswith(core[:3])]
+    )
     if len(_TYPO_CACHE) > 20000:
         _TYPO_CACHE.clear()
     _TYPO_CACHE[key] = (words, near[0] if near else None)
@@ -210,8 +350,10 @@ def _correction(core: str, words: set[str]) -> str | None:
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
-_SHORT_WORDS = set("make less more still open longer shorter little bigger smaller darker lighter older younger again please hair eyes "
-                   "face lips smile beard bald bangs curly wavy straight glasses hat some with".split())
+_SHORT_WORDS = set(
+    "make less more still open longer shorter little bigger smaller darker lighter older younger again please hair eyes "
+    "face lips smile beard bald bangs curly wavy straight glasses hat some with".split()
+)
 
 
 def _missing_letter(core: str, targets: set[str] | frozenset[str]) -> str | None:
@@ -224,8 +366,9 @@ def _missing_letter(core: str, targets: set[str] | frozenset[str]) -> str | None
     return next(iter(found)) if len(found) == 1 else next(iter(preferred)) if len(preferred) == 1 else None
 
 
-def _fix_typos(text: str, words: set[str], known: set[str] | frozenset[str] = frozenset(),
-               targets: set[str] | frozenset[str] = frozenset()) -> str:
+def _fix_typos(
+    text: str, words: set[str], known: set[str] | frozenset[str] = frozenset(), targets: set[str] | frozenset[str] = frozenset()
+) -> str:
     """Misspelt words corrected: first a letter left out (``targets``: the words that can be meant; ``known`` and
     common short words are never "corrected"), then near spellings of the vocabulary's and the grammar's ``words``."""
     out = []
@@ -233,8 +376,13 @@ def _fix_typos(text: str, words: set[str], known: set[str] | frozenset[str] = fr
         core = tok.strip(",.;:")
         if core.isalpha() and core not in words and core not in _COMMON and core not in _GRAMMAR_PROTECTED and core not in PHOTO_WORDS:
             near = None
-            if 3 <= len(core) <= 6 and core not in _SHORT_WORDS and core not in _NOT_A_THING and core not in _KEEP_AS_WRITTEN \
-                    and core not in known:
+            if (
+                3 <= len(core) <= 6
+                and core not in _SHORT_WORDS
+                and core not in _NOT_A_THING
+                and core not in _KEEP_AS_WRITTEN
+                and core not in known
+            ):
                 near = _missing_letter(core, targets)
             if near is None and len(core) >= 4:
                 near = _correction(core, words)
@@ -262,10 +410,13 @@ def _has(pattern: str, text: str) -> bool:
 
 
 def _count(text: str) -> int:
-    m = re.search(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:steps?|edits?|times?|changes?|turns?|moves?|levels?)\b"
-                  r"|\bx ?(\d)\b|\b(\d) ?x\b"
-                  r"|\b(?:last|past|previous|all|those) (\d+|two|three|four|five|six|seven|eight|nine|ten)\b"
-                  r"|\b(?:undo|back|revert|reverse) (\d+|two|three|four|five|six|seven|eight|nine|ten)\b", text)
+    m = re.search(
+        r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:steps?|edits?|times?|changes?|turns?|moves?|levels?)\b"
+        r"|\bx ?(\d)\b|\b(\d) ?x\b"
+        r"|\b(?:last|past|previous|all|those) (\d+|two|three|four|five|six|seven|eight|nine|ten)\b"
+        r"|\b(?:undo|back|revert|reverse) (\d+|two|three|four|five|six|seven|eight|nine|ten)\b",
+        text,
+    )
     if m and (m.group(2) or m.group(3)):
         return int(m.group(2) or m.group(3))
     if m:
@@ -303,7 +454,9 @@ def _absolute_magnitude(clause: str) -> float:
 def _relative(clause: str) -> tuple[int, float] | None:
     """(+1 more / -1 less, step) when the clause asks for a relative change."""
     # "too" only as "too much / too strong", never as "also" ("and surprised too")
-    less = _has(REL_LESS, clause) or _has(r"not as|not so|down a notch|too (?:much|many|strong|big|dark|heavy|bright|intense|obvious|extreme)", clause)
+    less = _has(REL_LESS, clause) or _has(
+        r"not as|not so|down a notch|too (?:much|many|strong|big|dark|heavy|bright|intense|obvious|extreme)", clause
+    )
     more = _has(REL_MORE, clause) or _has(r"not enough|up a notch|even", clause)
     if not (less or more):
         return None
@@ -316,21 +469,28 @@ def _relative(clause: str) -> tuple[int, float] | None:
 
 
 def _strip_too_much(clause: str) -> str:
-    """"too much" says the edit overshot, not how big the correction is."""
+    """ "too much" says the edit overshot, not how big the correction is."""
     return re.sub(r"\b(?:way )?too (?:much|many)\b", " ", clause)
 
 
 ACT_MIN_PROBABILITY = 0.6  # the act model turns the grammar's none or clarify into undo, redo, reset or a request
 ACT_SWAP_PROBABILITY = 0.75  # ... a none into a clarify, or the other way round
 ACT_THANKS_PROBABILITY = 0.85  # ... an edit into none (a thank-you that mentions an attribute)
-_REPLACEABLE_KINDS = ({"smiling", "angry", "sad", "surprised", "disgusted", "fearful"}, {"eyeglasses", "sunglasses", "hat", "earrings"},
-                      {"beard", "mustache", "goatee", "stubble"})
+_REPLACEABLE_KINDS = (
+    {"smiling", "angry", "sad", "surprised", "disgusted", "fearful"},
+    {"eyeglasses", "sunglasses", "hat", "earrings"},
+    {"beard", "mustache", "goatee", "stubble"},
+)
 _FINAL_NOTES = {"keyboard command", "photo", "empty message", "cancelled", "delegated"}
 
 
 class IntentParser:
-    def __init__(self, vocab: Vocabulary | None = None, embedder: Callable[[str], list[tuple[str, int, float]]] | None = None,
-                 acts: Callable[[str], ActGuess] | None = None):
+    def __init__(
+        self,
+        vocab: Vocabulary | None = None,
+        embedder: Callable[[str], list[tuple[str, int, float]]] | None = None,
+        acts: Callable[[str], ActGuess] | None = None,
+    ):
         self.vocab = vocab or default_vocabulary()
         self.embedder = embedder  # text -> [(attribute, polarity, similarity)], best first
         self.acts = acts  # message -> its most likely turn act (acts.ActModel); None: the grammar's acts alone
@@ -358,12 +518,12 @@ class IntentParser:
             return Intent("none", note=f"act model {guess.probability:.2f}: not a request")
         return intent
 
-    def _grammar(self, message: str, state: dict[str, float], last_changed: list[str] | None = None, *,
-                 as_request: bool = False) -> Intent:
+    def _grammar(self, message: str, state: dict[str, float], last_changed: list[str] | None = None, *, as_request: bool = False) -> Intent:
         """The grammar alone; ``as_request`` reads a question or a wish as the request it may be."""
         last_changed = [a for a in (last_changed or []) if a in state] or list(state)[-1:]
-        asks_about = re.match(r"\s*(?:what|which|how|who|why|where|when|is|are|does|do you|can you explain|tell me)\b", message.lower()) \
-            is not None and message.strip().endswith("?")
+        asks_about = re.match(
+            r"\s*(?:what|which|how|who|why|where|when|is|are|does|do you|can you explain|tell me)\b", message.lower()
+        ) is not None and message.strip().endswith("?")
         text = _normalise(message)[:2000]
         if not text:
             return Intent("none", note="empty message")
@@ -376,21 +536,31 @@ class IntentParser:
         text = clauses.text
         if not text:
             return Intent("none", note="cancelled" if clauses.cancelled else "empty message")
-        if re.fullmatch(r"(?:\W|ok|okay|so|just|hmm|um|uh|well|honestly|i mean|please)*(?:" + DELEGATE + r")(?:\W|please|then|i guess|lol)*", text):
+        if re.fullmatch(
+            r"(?:\W|ok|okay|so|just|hmm|um|uh|well|honestly|i mean|please)*(?:" + DELEGATE + r")(?:\W|please|then|i guess|lol)*", text
+        ):
             return Intent("clarify", note="delegated")
-        if clauses.question and not as_request and not _has(r"(?:" + REMOVAL + r"|make|give|add|put|turn) ", text) \
-                and not re.match(r"\s*(?:(?:can|could|would|will) you (?:please )?|please )(?:" + UNDO + "|" + REDO + "|" + RESET + r")", text):
+        if (
+            clauses.question
+            and not as_request
+            and not _has(r"(?:" + REMOVAL + r"|make|give|add|put|turn) ", text)
+            and not re.match(r"\s*(?:(?:can|could|would|will) you (?:please )?|please )(?:" + UNDO + "|" + REDO + "|" + RESET + r")", text)
+        ):
             return Intent("none", note="question")
 
         wants_undo = _has(UNDO, text) and not _has(r"undo the undo", text)
         wants_redo = _has(REDO, text)
         wants_reset = _has(RESET, text)
 
-        refers_back = _has(r"(?:" + REMOVAL + r") (?:" + PRONOUN + r")|(?:take|get|pull|put) (?:" + PRONOUN + r") (?:off|away|out)", text)  # "remove them", "take it away"
+        refers_back = _has(
+            r"(?:" + REMOVAL + r") (?:" + PRONOUN + r")|(?:take|get|pull|put) (?:" + PRONOUN + r") (?:off|away|out)", text
+        )  # "remove them", "take it away"
         matches = self._matches(text)
         changes = self._changes(text, matches, state, refers_back)
         found = self._bare_colour(text, state, outside=[(s, e) for s, e, _ in matches], with_position=True)
-        if found is not None and (changes or ((word := re.match(r"[a-z]+", text[found[1]:])) is not None and word.group(0) in HAIR_ONLY_COLOURS)):
+        if found is not None and (
+            changes or ((word := re.match(r"[a-z]+", text[found[1] :])) is not None and word.group(0) in HAIR_ONLY_COLOURS)
+        ):
             colour, at = found
             if not any(c.attribute in _GROUP_OF_COLOUR[colour] for c in changes):  # "platinum and wavy", "make her blonde"
                 changes.append(AttributeChange(colour, round(_absolute_magnitude(_clause_at(text, at)), 4)))
@@ -430,8 +600,11 @@ class IntentParser:
                 attr, pol, sim = guess[0]
                 margin = sim - guess[1][2] if len(guess) > 1 else sim
                 if sim >= EMBEDDING_MIN_SIMILARITY and margin >= EMBEDDING_MIN_MARGIN:
-                    return Intent("edit", changes=[self._absolute(attr, pol, text, state, removal=False, comparative=False)],
-                                  note=f"embedding match {sim:.2f} (margin {margin:.2f})")
+                    return Intent(
+                        "edit",
+                        changes=[self._absolute(attr, pol, text, state, removal=False, comparative=False)],
+                        note=f"embedding match {sim:.2f} (margin {margin:.2f})",
+                    )
         if asks_about and not as_request and not _has(VAGUE, text):  # a question about the system or the image, not a request
             return Intent("none")
         if _has(DELEGATE, text):
@@ -442,15 +615,18 @@ class IntentParser:
             return Intent("clarify")
         return Intent("none")
 
-    def _replacing(self, message: str, changes: list[AttributeChange], state: dict[str, float],
-                   last_changed: list[str]) -> list[AttributeChange]:
+    def _replacing(
+        self, message: str, changes: list[AttributeChange], state: dict[str, float], last_changed: list[str]
+    ) -> list[AttributeChange]:
         """``changes`` with what "instead" and "swap ... for" take away: "surprised instead" after a smile removes the
         smile; "swap the glasses for a hat" removes the glasses. The old one is the one named ("instead of X", "swap X
         for"), else the last edit, and only of the same kind as the new one (an expression for an expression, an
         accessory for an accessory, facial hair for facial hair); exclusive groups (hair and eye colours) replace by
         themselves."""
         low = message.lower()
-        named_part = re.search(r"\binstead of (.+)", low) or re.search(r"\b(?:change|swap|switch|trade|exchange|replace) (.+?) (?:for|with)\b", low)
+        named_part = re.search(r"\binstead of (.+)", low) or re.search(
+            r"\b(?:change|swap|switch|trade|exchange|replace) (.+?) (?:for|with)\b", low
+        )
         if named_part is None and not re.search(r"\b(?:instead|rather|swap|switch)\b", low):
             return changes
         named = {ph.attribute for _, _, ph in self._matches(_normalise(named_part.group(1)))} & set(state) if named_part else set()
@@ -465,13 +641,13 @@ class IntentParser:
         found = [(m.start(), m.end(), self._lookup[m.group(1)]) for m in self._pattern.finditer(text)]
         out = []
         for i, (start, end, ph) in enumerate(found):
-            if ph.text in GENDER_NOUNS and i > 0 and len(text[found[i - 1][1]:start].split()) <= 1:
+            if ph.text in GENDER_NOUNS and i > 0 and len(text[found[i - 1][1] : start].split()) <= 1:
                 continue
             out.append((start, end, ph))
         return out
 
     def _opposite_verb(self, text: str, state: dict[str, float], last_changed: list[str]) -> list[AttributeChange]:
-        """"open them again" after closed eyes, "straighten it" after curls: the verb of the other direction,
+        """ "open them again" after closed eyes, "straighten it" after curls: the verb of the other direction,
         said of the last edit through a pronoun, takes that edit back."""
         if not last_changed or not _has(PRONOUN, text):
             return []
@@ -485,7 +661,7 @@ class IntentParser:
         return out
 
     def _bare_colour(self, text: str, state: dict[str, float], outside: Sequence[tuple[int, int]] = (), with_position: bool = False):
-        """"now pink": a colour word alone goes to the colour group the state already has
+        """ "now pink": a colour word alone goes to the colour group the state already has
         (a colour word inside a matched phrase, as in "red lips", is not alone)."""
         for m in re.finditer(r"[a-z]+", text):  # words that only ever describe hair: "make her blonde"
             if m.group(0) in HAIR_ONLY_COLOURS and not any(s <= m.start() < e for s, e in outside):
@@ -520,23 +696,41 @@ class IntentParser:
                 tail = text[hi:]
                 if tail.strip() and _only_modifiers(tail):
                     hi = len(text)
-            left = text[max(lo, prev_end):start]
-            right = text[end:min(hi, next_start)]
+            left = text[max(lo, prev_end) : start]
+            right = text[end : min(hi, next_start)]
             clause = (left + " " + right).strip()
-            split_verb = (_has(r"take|get|pull", left) and re.match(r"\s*(?:off|out|away)\b", right) is not None) or \
-                re.match(r"\s*(?:(?:can|could|should|has to|have to|must|needs? to) )?(?:go|be gone|come off)\b", right) is not None
+            split_verb = (_has(r"take|get|pull", left) and re.match(r"\s*(?:off|out|away)\b", right) is not None) or re.match(
+                r"\s*(?:(?:can|could|should|has to|have to|must|needs? to) )?(?:go|be gone|come off)\b", right
+            ) is not None
             # a removal verb reaches over a coordinated list: "lose the goatee and the mustache"
-            listed = i > 0 and re.fullmatch(r"[\s,]*(?:and|or|&|plus|as well as|also)?\s*(?:the|his|her|their|those|that|any|all)?\s*(?:too|as well)?\s*",
-                                            text[prev_end:start]) is not None
-            removal = ph.removal or _has(REMOVAL, left) or carry_removal or split_verb or (removes_them and len(matches) == 1) \
+            listed = (
+                i > 0
+                and re.fullmatch(
+                    r"[\s,]*(?:and|or|&|plus|as well as|also)?\s*(?:the|his|her|their|those|that|any|all)?\s*(?:too|as well)?\s*",
+                    text[prev_end:start],
+                )
+                is not None
+            )
+            removal = (
+                ph.removal
+                or _has(REMOVAL, left)
+                or carry_removal
+                or split_verb
+                or (removes_them and len(matches) == 1)
                 or (listed and prev_removal)
+            )
             prev_removal = removal
             carry_removal = False
             rel = _relative(clause)
             if rel is None and re.search(r"\btoo\s*$", left):  # "too cheerful": less of it
                 rel = (-1, 0.2)
             current = state.get(ph.attribute, 0.0)
-            explicit = removal or rel is not None or _has(ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT, clause) or _explicit_number(clause) is not None
+            explicit = (
+                removal
+                or rel is not None
+                or _has(ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT, clause)
+                or _explicit_number(clause) is not None
+            )
             if rel is None and not removal and current * ph.polarity < 0 and _has(ABS_SLIGHT + "|" + REL_MUCH, clause):
                 # "calm him down a bit" while angry: move toward the named side by a step
                 step = 0.1 if _has(ABS_SLIGHT, clause) else 0.3
@@ -588,13 +782,41 @@ class IntentParser:
 
 
 # first words of synonyms that are not verbs, so never read as "do the opposite" ("no bangs", "more hair")
-_NOT_VERBS = {"no", "not", "without", "more", "less", "a", "an", "the", "full", "thick", "big", "small", "tiny", "dark", "light",
-              "natural", "bare", "visible", "fair", "red", "pink", "straight", "short", "long", "open", "closed"} - {"open"}
+_NOT_VERBS = {
+    "no",
+    "not",
+    "without",
+    "more",
+    "less",
+    "a",
+    "an",
+    "the",
+    "full",
+    "thick",
+    "big",
+    "small",
+    "tiny",
+    "dark",
+    "light",
+    "natural",
+    "bare",
+    "visible",
+    "fair",
+    "red",
+    "pink",
+    "straight",
+    "short",
+    "long",
+    "open",
+    "closed",
+} - {"open"}
 
 EMBEDDING_MIN_SIMILARITY = 0.55
 EMBEDDING_MIN_MARGIN = 0.08
 
-_MODIFIER_ONLY = re.compile(r"(?:\s|,|\.|please|pls|but|only|just|though|" + ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT + r"|\d+(?:\.\d+)? ?%?|percent)+")
+_MODIFIER_ONLY = re.compile(
+    r"(?:\s|,|\.|please|pls|but|only|just|though|" + ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT + r"|\d+(?:\.\d+)? ?%?|percent)+"
+)
 
 
 def _only_modifiers(text: str) -> bool:
@@ -608,4 +830,8 @@ def _toward(current: float, delta: float) -> float:
 
 
 def _looks_like_request(text: str) -> bool:
-    return _has(r"make|give|add|change|turn|put|can you|could you|would you|please|i want|i'd like|id like|let's|lets|edit|modify|alter|adjust|try|do|transform|update|apply|set", text)
+    return _has(
+        r"make|give|add|change|turn|put|can you|could you|would you|please|i want|i'd like|id like|let's|lets|edit|modify|alter|adjust|"
+        r"try|do|transform|update|apply|set",
+        text,
+    )

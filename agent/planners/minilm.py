@@ -21,14 +21,14 @@ def read_safetensors(path: str | Path) -> dict[str, np.ndarray]:
     """Every tensor of a safetensors file as a numpy array (F32, F16 and BF16 read as float32)."""
     raw = Path(path).read_bytes()
     n = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8:8 + n])
+    header = json.loads(raw[8 : 8 + n])
     base = 8 + n
     out = {}
     for name, info in header.items():
         if name == "__metadata__":
             continue
         start, end = info["data_offsets"]
-        buf = raw[base + start: base + end]
+        buf = raw[base + start : base + end]
         dtype = info["dtype"]
         if dtype == "F32":
             arr = np.frombuffer(buf, dtype="<f4")
@@ -68,9 +68,12 @@ class MiniLM:
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         # linear weights stored transposed and contiguous: x @ W.T through a strided view takes numpy's slow path
-        self.w = {k.removeprefix("bert.") + (".T" if k.endswith(".weight") and v.ndim == 2 and "embeddings" not in k else ""):
-                  (np.ascontiguousarray(v.T) if k.endswith(".weight") and v.ndim == 2 and "embeddings" not in k else v)
-                  for k, v in read_safetensors(model_dir / "model.safetensors").items()}
+        self.w = {
+            k.removeprefix("bert.") + (".T" if k.endswith(".weight") and v.ndim == 2 and "embeddings" not in k else ""): (
+                np.ascontiguousarray(v.T) if k.endswith(".weight") and v.ndim == 2 and "embeddings" not in k else v
+            )
+            for k, v in read_safetensors(model_dir / "model.safetensors").items()
+        }
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length)
         self.tokenizer.no_padding()
@@ -78,8 +81,11 @@ class MiniLM:
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         w = self.w
         n, t = ids.shape
-        x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:t][None] \
+        x = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:t][None]
             + w["embeddings.token_type_embeddings.weight"][0][None, None]
+        )
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
         d = x.shape[-1]
         hd = d // self.heads
@@ -98,8 +104,12 @@ class MiniLM:
             s = np.exp(s - s.max(-1, keepdims=True))
             s /= s.sum(-1, keepdims=True)
             a = (s @ v).transpose(0, 2, 1, 3).reshape(n, t, d)
-            x = _layer_norm(lin(a, "attention.output.dense") + x, w[p + "attention.output.LayerNorm.weight"],
-                            w[p + "attention.output.LayerNorm.bias"], self.eps)
+            x = _layer_norm(
+                lin(a, "attention.output.dense") + x,
+                w[p + "attention.output.LayerNorm.weight"],
+                w[p + "attention.output.LayerNorm.bias"],
+                self.eps,
+            )
             h = _gelu(lin(x, "intermediate.dense"))
             x = _layer_norm(lin(h, "output.dense") + x, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], self.eps)
         m = mask[..., None].astype(np.float32)
@@ -111,12 +121,12 @@ class MiniLM:
         order = np.argsort([len(e.ids) for e in encs])  # similar lengths together: little padding
         out = np.zeros((len(texts), self.w["embeddings.word_embeddings.weight"].shape[1]), np.float32)
         for s in range(0, len(texts), batch_size):
-            idx = order[s:s + batch_size]
+            idx = order[s : s + batch_size]
             t = max(len(encs[i].ids) for i in idx)
             ids = np.zeros((len(idx), t), np.int64)
             mask = np.zeros((len(idx), t), np.int64)
             for r, i in enumerate(idx):
-                ids[r, :len(encs[i].ids)] = encs[i].ids
-                mask[r, :len(encs[i].ids)] = 1
+                ids[r, : len(encs[i].ids)] = encs[i].ids
+                mask[r, : len(encs[i].ids)] = 1
             out[idx] = self._forward(ids, mask)
         return out

@@ -27,8 +27,7 @@ from ...tools.vocabulary import default_vocabulary
 from .acts import default_act_model
 from .intent_parser import Intent, IntentParser
 
-HOW_MUCH = ("say how much (\"a little\", \"very\", \"30%\"), and \"more\", \"less\", \"undo\", \"redo\" or "
-            "\"start over\" at any time.")
+HOW_MUCH = 'say how much ("a little", "very", "30%"), and "more", "less", "undo", "redo" or "start over" at any time.'
 
 
 def help_text(context: EditContext) -> str:
@@ -49,11 +48,23 @@ def _call(name: str, args: dict) -> dict:
 
 # "as much smile as in this photo", "the lipstick of this picture", "smile like in the reference", "copy her lipstick
 # from the attached photo" (not "the woman in this photo": that is the photo being edited)
-_REFERENCE = re.compile(r"\breference\b|\b(?:of|from|like(?: in)?|as in|as on)\s+(?:this|that|the|my|the other|the attached|the new)\s+"
-                        r"(?:other\s+)?(?:photo|picture|pic|image|one)\b", re.I)
+_REFERENCE = re.compile(
+    r"\breference\b|\b(?:of|from|like(?: in)?|as in|as on)\s+(?:this|that|the|my|the other|the attached|the new)\s+"
+    r"(?:other\s+)?(?:photo|picture|pic|image|one)\b",
+    re.I,
+)
 # what can be read off a reference, in the words people use for it when the grammar finds no attribute
-_REFERENCE_WORDS = (("lipstick", "lipstick"), ("lips", "lipstick"), ("smil", "smiling"), ("grin", "smiling"), ("eyes", "big_eyes"),
-                    ("blush", "rosy_cheeks"), ("cheeks", "rosy_cheeks"), ("mouth", "mouth_open"), ("face", "chubby"))
+_REFERENCE_WORDS = (
+    ("lipstick", "lipstick"),
+    ("lips", "lipstick"),
+    ("smil", "smiling"),
+    ("grin", "smiling"),
+    ("eyes", "big_eyes"),
+    ("blush", "rosy_cheeks"),
+    ("cheeks", "rosy_cheeks"),
+    ("mouth", "mouth_open"),
+    ("face", "chubby"),
+)
 
 
 def reference_request(text: str) -> bool:
@@ -62,11 +73,17 @@ def reference_request(text: str) -> bool:
 
 
 # "go back to the version with lipstick", "return to the one where she had glasses", "go back to node 3"
-_TO_VERSION = re.compile(r"\b(?:go(?:ing)?\s+back|get\s+back|return|revert|switch\s+back|back|restore)\s+to\s+(?:the\s+)?"
-                         r"(?:earlier\s+|previous\s+|old\s+)?(?:version|one|image|picture|photo|edit|look)\s+"
-                         r"(?:with|where|that\s+had|which\s+had|when\s+\w+\s+had)\s+(?P<what>[^.!?;]+)", re.I)
-_TO_NODE = re.compile(r"\b(?:go(?:ing)?\s+back|get\s+back|return|revert|switch|back|jump|go)\s+to\s+(?:history\s+)?"
-                      r"(?:node|version|step)\s+(?:#|number\s+)?(?P<n>\d+)\b", re.I)
+_TO_VERSION = re.compile(
+    r"\b(?:go(?:ing)?\s+back|get\s+back|return|revert|switch\s+back|back|restore)\s+to\s+(?:the\s+)?"
+    r"(?:earlier\s+|previous\s+|old\s+)?(?:version|one|image|picture|photo|edit|look)\s+"
+    r"(?:with|where|that\s+had|which\s+had|when\s+\w+\s+had)\s+(?P<what>[^.!?;]+)",
+    re.I,
+)
+_TO_NODE = re.compile(
+    r"\b(?:go(?:ing)?\s+back|get\s+back|return|revert|switch|back|jump|go)\s+to\s+(?:history\s+)?"
+    r"(?:node|version|step)\s+(?:#|number\s+)?(?P<n>\d+)\b",
+    re.I,
+)
 
 
 _PARSER_LOCK = threading.Lock()  # one parser is built, even when a warm-up and a first message race
@@ -160,28 +177,36 @@ class OfflinePlanner(BaseChatModel):
         if intent.action == "clarify":
             return intent, AIMessage(content=question_back(context))
         if intent.note == "photo":
-            return intent, AIMessage(content="That is about the whole photo, not the face: chatface edits only the face "
-                                             "(expression, age, hair, eyes, make-up, accessories), so I left the photo as it is.")
+            return intent, AIMessage(
+                content="That is about the whole photo, not the face: chatface edits only the face "
+                "(expression, age, hair, eyes, make-up, accessories), so I left the photo as it is."
+            )
         return intent, AIMessage(content=_small_talk(text, help_text(context)))
 
     def from_reference(self, text: str, state: dict, last: list[str], context: EditContext) -> tuple[Intent, AIMessage]:
         """An apply_reference for the attributes the message names; without an attached reference, a request for one."""
         if not context.reference:
-            return Intent("none", note="reference"), AIMessage(content=(
-                "Attach the reference photo first (chat: 'reference FILE'; edit: --reference FILE; the web page: drop it "
-                "into the chat), then ask again."))
+            return Intent("none", note="reference"), AIMessage(
+                content=(
+                    "Attach the reference photo first (chat: 'reference FILE'; edit: --reference FILE; the web page: drop it "
+                    "into the chat), then ask again."
+                )
+            )
         named = [c.attribute for c in self._parse(text, state, last).changes]
         lowered = text.lower()
         named += [a for word, a in _REFERENCE_WORDS if word in lowered and a not in named]
         if not named:
-            return Intent("clarify", note="reference"), AIMessage(content=(
-                "What should I take from the reference photo: its smile, its lipstick, its eyes, its blush?"))
+            return Intent("clarify", note="reference"), AIMessage(
+                content=("What should I take from the reference photo: its smile, its lipstick, its eyes, its blush?")
+            )
         named = list(dict.fromkeys(named))
-        return Intent("edit", note="reference"), AIMessage(content="", tool_calls=[
-            _call("apply_reference", {"take": named, "request": text[:2000]})])
+        return Intent("edit", note="reference"), AIMessage(
+            content="", tool_calls=[_call("apply_reference", {"take": named, "request": text[:2000]})]
+        )
 
-    def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, edit_context: EditContext | None = None,
-                  **kwargs) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop=None, run_manager=None, edit_context: EditContext | None = None, **kwargs
+    ) -> ChatResult:
         context = edit_context or EditContext(strengths={})  # called outside the graph: a fresh session
         vocab = default_vocabulary()
         # the vocabulary is all this planner understands: free-text concepts (an LLM's, over MCP...) stay in the
@@ -193,7 +218,7 @@ class OfflinePlanner(BaseChatModel):
             return _result(AIMessage(content=help_text(context)))
         content = messages[last_human].content
         text = content if isinstance(content, str) else str(content)
-        after = messages[last_human + 1:]
+        after = messages[last_human + 1 :]
         if not after:
             return _result(self.plan(text, state, last, context)[1])
         # Tools have run. "undo that and add X": after the undo, make the edit on the restored state
@@ -204,7 +229,9 @@ class OfflinePlanner(BaseChatModel):
             fresh = self._parser().parse(_without_undo(text), state, last)
             if fresh.changes:
                 edits = [{"attribute": c.attribute, "strength": c.strength} for c in fresh.changes]
-                return _result(AIMessage(content="", tool_calls=[_call("apply_attribute", {"edits": edits, "mode": "set", "request": text[:2000]})]))
+                return _result(
+                    AIMessage(content="", tool_calls=[_call("apply_attribute", {"edits": edits, "mode": "set", "request": text[:2000]})])
+                )
         results = [m for m in after if isinstance(m, ToolMessage)]
         return _result(AIMessage(content=_report(results)))
 

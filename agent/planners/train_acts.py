@@ -53,8 +53,12 @@ def typo(text: str, rng: random.Random) -> str:
         w = words[i]
         j = rng.randrange(1, len(w) - 1)
         kind = rng.choice(("drop", "double", "swap", "key"))
-        words[i] = {"drop": w[:j] + w[j + 1:], "double": w[:j] + w[j] + w[j:], "swap": w[:j - 1] + w[j] + w[j - 1] + w[j + 1:],
-                    "key": w[:j] + _neighbour(w[j], rng) + w[j + 1:]}[kind]
+        words[i] = {
+            "drop": w[:j] + w[j + 1 :],
+            "double": w[:j] + w[j] + w[j:],
+            "swap": w[: j - 1] + w[j] + w[j - 1] + w[j + 1 :],
+            "key": w[:j] + _neighbour(w[j], rng) + w[j + 1 :],
+        }[kind]
     return " ".join(words)
 
 
@@ -62,8 +66,15 @@ def voices(text: str, rng: random.Random) -> list[str]:
     plain = re.sub(r"[^\w' ]+", " ", text.lower())
     plain = re.sub(r"\s+", " ", plain).strip()
     no_articles = re.sub(r"\b(?:the|a|an) ", "", plain)
-    return [text, plain, typo(plain, rng), typo(plain, rng), rng.choice(OPENINGS) + text + rng.choice(CLOSINGS),
-            rng.choice(OPENINGS) + typo(plain, rng) + rng.choice(CLOSINGS), no_articles]
+    return [
+        text,
+        plain,
+        typo(plain, rng),
+        typo(plain, rng),
+        rng.choice(OPENINGS) + text + rng.choice(CLOSINGS),
+        rng.choice(OPENINGS) + typo(plain, rng) + rng.choice(CLOSINGS),
+        no_articles,
+    ]
 
 
 def design(texts: list[str]):

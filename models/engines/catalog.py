@@ -43,24 +43,54 @@ class EngineFacts:
 
 DIFFUSION_MODULES = ("diffusers", "onnxruntime", "open_clip")  # ArcFace runs on onnxruntime (no insightface: one OpenCV)
 FACTS = {
-    "offline": EngineFacts("offline", batches=False, gpus_per_replica=0.0, extra="",
-                           title="landmark warps and recolours of the photo itself; no GPU, no download"),
-    "diffusion": EngineFacts("diffusion", batches=True, gpus_per_replica=1.0, extra="diffusion",
-                             title="ChatFace's method: Asyrp's h-space networks on a CelebA-HQ diffusion U-Net",
-                             needs=("pip install 'chatface[diffusion]'", "chatface models fetch asyrp (the U-Net, Asyrp's networks, ArcFace and CLIP)",
-                                    "a GPU for edits in seconds (minutes each on a CPU)"),
-                             modules=DIFFUSION_MODULES),
-    "ledits": EngineFacts("ledits", batches=False, gpus_per_replica=1.0, extra="diffusion",
-                          title="LEDITS++ on Stable Diffusion 1.5: any attribute or free text, from its words",
-                          needs=("pip install 'chatface[diffusion]'", "Stable Diffusion 1.5 from the Hugging Face hub (about 4 GB, once)",
-                                 "a GPU for edits in seconds (minutes each on a CPU)"),
-                          modules=DIFFUSION_MODULES + ("transformers",), accepts_text=True),
+    "offline": EngineFacts(
+        "offline",
+        batches=False,
+        gpus_per_replica=0.0,
+        extra="",
+        title="landmark warps and recolours of the photo itself; no GPU, no download",
+    ),
+    "diffusion": EngineFacts(
+        "diffusion",
+        batches=True,
+        gpus_per_replica=1.0,
+        extra="diffusion",
+        title="ChatFace's method: Asyrp's h-space networks on a CelebA-HQ diffusion U-Net",
+        needs=(
+            "pip install 'chatface[diffusion]'",
+            "chatface models fetch asyrp (the U-Net, Asyrp's networks, ArcFace and CLIP)",
+            "a GPU for edits in seconds (minutes each on a CPU)",
+        ),
+        modules=DIFFUSION_MODULES,
+    ),
+    "ledits": EngineFacts(
+        "ledits",
+        batches=False,
+        gpus_per_replica=1.0,
+        extra="diffusion",
+        title="LEDITS++ on Stable Diffusion 1.5: any attribute or free text, from its words",
+        needs=(
+            "pip install 'chatface[diffusion]'",
+            "Stable Diffusion 1.5 from the Hugging Face hub (about 4 GB, once)",
+            "a GPU for edits in seconds (minutes each on a CPU)",
+        ),
+        modules=DIFFUSION_MODULES + ("transformers",),
+        accepts_text=True,
+    ),
 }
 # What `chatface models fetch asyrp` installs for the diffusion engine: attribute -> (positive, negative). Asyrp's
 # face networks (models/weights/asyrp.py; tests/test_asyrp.py checks the two agree); a models folder with other
 # networks offers what it holds.
-ASYRP_ATTRIBUTES = {"smiling": (True, True), "angry": (True, True), "sad": (True, True), "tanned": (True, True),
-                    "makeup": (True, True), "curly_hair": (True, True), "age": (True, True), "masculine": (True, True)}
+ASYRP_ATTRIBUTES = {
+    "smiling": (True, True),
+    "angry": (True, True),
+    "sad": (True, True),
+    "tanned": (True, True),
+    "makeup": (True, True),
+    "curly_hair": (True, True),
+    "age": (True, True),
+    "masculine": (True, True),
+}
 
 
 def engine_attributes(name: str, models_dir: str | None = None) -> dict[str, tuple[bool, bool]] | None:
@@ -101,8 +131,14 @@ class EngineUnavailableError(ChatfaceError):
     pass
 
 
-def load_engine(name: str = "offline", *, face_index: int = 0, models_dir: str | None = None,
-                diffusion_options: dict | None = None, concepts: dict[str, dict] | None = None) -> EngineParts:
+def load_engine(
+    name: str = "offline",
+    *,
+    face_index: int = 0,
+    models_dir: str | None = None,
+    diffusion_options: dict | None = None,
+    concepts: dict[str, dict] | None = None,
+) -> EngineParts:
     """The engine ``name`` with its scorers. ``concepts`` (attribute -> texts and group) are the editing prompts
     of the text-driven ``ledits`` engine; the caller (the tools) gives them from its vocabulary."""
     if name == "offline":

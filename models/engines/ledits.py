@@ -62,9 +62,22 @@ class LeditsGenerator(Generator):
     name = "ledits"
     accepts_text = True  # "text:a pirate hat" is edited with the prompt "a pirate hat"
 
-    def __init__(self, pipe, concepts: dict[str, dict], *, steps: int = 50, skip: float = 0.15, device="cpu", dtype=None,
-                 face_index: int = 0, model_id: str = "", feather: float = 0.12, seed: int = 0,
-                 guidance_per_strength: float = 10.0, edit_threshold: float = 0.9):
+    def __init__(
+        self,
+        pipe,
+        concepts: dict[str, dict],
+        *,
+        steps: int = 50,
+        skip: float = 0.15,
+        device="cpu",
+        dtype=None,
+        face_index: int = 0,
+        model_id: str = "",
+        feather: float = 0.12,
+        seed: int = 0,
+        guidance_per_strength: float = 10.0,
+        edit_threshold: float = 0.9,
+    ):
         # the defining module: diffusers' top-level __init__ shows type checkers only its dummy placeholder classes
         from diffusers.pipelines.ledits_pp.pipeline_leditspp_stable_diffusion import LEditsPPPipelineStableDiffusion
 
@@ -119,8 +132,14 @@ class LeditsGenerator(Generator):
         crop, al = align_face(image, face.landmarks, self.size)
         crop_landmarks = cv2.transform(face.landmarks.reshape(-1, 1, 2).astype(np.float64), al.matrix).reshape(-1, 2)
         with self._lock:
-            self.pipe.invert(image=Image.fromarray(crop), num_inversion_steps=self.steps, skip=self.skip, generator=self._generator(),
-                             height=self.size, width=self.size)
+            self.pipe.invert(
+                image=Image.fromarray(crop),
+                num_inversion_steps=self.steps,
+                skip=self.skip,
+                generator=self._generator(),
+                height=self.size,
+                width=self.size,
+            )
             self.inversions += 1
             arrays = {
                 "init_latents": self.pipe.init_latents.detach().float().cpu().numpy().astype(np.float16),
@@ -133,8 +152,17 @@ class LeditsGenerator(Generator):
         return Latent(
             engine=self.name,
             arrays={**arrays, "landmarks": face.landmarks.astype(np.float32), "crop_landmarks": crop_landmarks.astype(np.float32)},
-            meta={**al.as_meta(), "box": list(face.box), **face_meta(face), "image_size": [w, h], "steps": self.steps, "skip": self.skip,
-                  "scheduler_steps": total, "model_id": self.model_id, "seed": self.seed},
+            meta={
+                **al.as_meta(),
+                "box": list(face.box),
+                **face_meta(face),
+                "image_size": [w, h],
+                "steps": self.steps,
+                "skip": self.skip,
+                "scheduler_steps": total,
+                "model_id": self.model_id,
+                "seed": self.seed,
+            },
         )
 
     def _restore(self, latent: Latent) -> None:
@@ -165,8 +193,9 @@ class LeditsGenerator(Generator):
     def _in_photo(region: np.ndarray, al: Alignment, shape) -> np.ndarray:
         """The pixels of a photo of ``shape`` that the aligned-square ``region`` covers."""
         h, w = shape[:2]
-        back = cv2.warpAffine(region, cv2.invertAffineTransform(al.matrix), (w, h), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        back = cv2.warpAffine(
+            region, cv2.invertAffineTransform(al.matrix), (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        )
         return back > 1e-3
 
     def render_aligned(self, latent: Latent, edits: dict[str, EditSpec]) -> tuple[np.ndarray, np.ndarray]:
@@ -190,9 +219,17 @@ class LeditsGenerator(Generator):
         try:
             with self._lock:
                 self._restore(latent)
-                out = self.pipe(editing_prompt=prompts, reverse_editing_direction=reverse, edit_guidance_scale=scales,
-                                edit_warmup_steps=warmups, edit_threshold=self.edit_threshold, user_mask=user_mask.to(self.pipe.unet.dtype),
-                                generator=self._generator(), output_type="np", return_dict=True)
+                out = self.pipe(
+                    editing_prompt=prompts,
+                    reverse_editing_direction=reverse,
+                    edit_guidance_scale=scales,
+                    edit_warmup_steps=warmups,
+                    edit_threshold=self.edit_threshold,
+                    user_mask=user_mask.to(self.pipe.unet.dtype),
+                    generator=self._generator(),
+                    output_type="np",
+                    return_dict=True,
+                )
         finally:
             hook.remove()
         self.last_unet_calls = calls[0]
@@ -225,13 +262,29 @@ class LeditsGenerator(Generator):
         try:
             super().check_supported(edits)
         except UnsupportedAttributeError as exc:
-            raise UnsupportedAttributeError({a: Why("no editing prompt for this attribute", WHY_NO_PROMPT) if why_code(why) == WHY_NOT_AVAILABLE
-                                             else why for a, why in exc.unsupported.items()}) from None
+            raise UnsupportedAttributeError(
+                {
+                    a: Why("no editing prompt for this attribute", WHY_NO_PROMPT) if why_code(why) == WHY_NOT_AVAILABLE else why
+                    for a, why in exc.unsupported.items()
+                }
+            ) from None
 
 
-def load_ledits_engine(models_dir: str | None = None, *, concepts: dict[str, dict], face_index: int = 0, device: str | None = None,
-                       dtype: str | None = None, steps: int | None = None, pipeline: str | None = None, clip: str | None = None,
-                       clip_pretrained: str | None = None, arcface: str | None = None, seed: int = 0, **_ignored):
+def load_ledits_engine(
+    models_dir: str | None = None,
+    *,
+    concepts: dict[str, dict],
+    face_index: int = 0,
+    device: str | None = None,
+    dtype: str | None = None,
+    steps: int | None = None,
+    pipeline: str | None = None,
+    clip: str | None = None,
+    clip_pretrained: str | None = None,
+    arcface: str | None = None,
+    seed: int = 0,
+    **_ignored,
+):
     """The LEDITS++ engine with ArcFace identity and CLIP direction scorers.
 
     The pipeline comes from ``pipeline``, else ``MODELS/sd`` (``chatface models make-tiny DIR --engine ledits``
@@ -252,10 +305,16 @@ def load_ledits_engine(models_dir: str | None = None, *, concepts: dict[str, dic
     root = Path(models_dir).expanduser() if models_dir else None
     source = pipeline or (str(root / "sd") if root is not None and (root / "sd").is_dir() else DEFAULT_MODEL)
     device, torch_dtype = torch_placement(device, dtype)
-    pipe = LEditsPPPipelineStableDiffusion.from_pretrained(source, torch_dtype=torch_dtype, safety_checker=None,
-                                                           requires_safety_checker=False)
+    pipe = LEditsPPPipelineStableDiffusion.from_pretrained(
+        source, torch_dtype=torch_dtype, safety_checker=None, requires_safety_checker=False
+    )
     steps = steps or 50
-    generator = LeditsGenerator(pipe, concepts, steps=steps, device=device, dtype=torch_dtype, face_index=face_index,
-                                model_id=source, seed=seed)
-    return EngineParts(generator, ArcFaceIdentityScorer(src.arcface), CLIPDirectionScorer(src.clip, src.clip_pretrained, device=device),
-                       model_id=f"ledits:{source}@{steps}steps")
+    generator = LeditsGenerator(
+        pipe, concepts, steps=steps, device=device, dtype=torch_dtype, face_index=face_index, model_id=source, seed=seed
+    )
+    return EngineParts(
+        generator,
+        ArcFaceIdentityScorer(src.arcface),
+        CLIPDirectionScorer(src.clip, src.clip_pretrained, device=device),
+        model_id=f"ledits:{source}@{steps}steps",
+    )

@@ -53,8 +53,15 @@ class EngineWorker:
 
     def describe(self) -> dict:
         g, parts = self.parts.generator, self.parts
-        return {"name": g.name, "model_id": parts.model_id, "accepts_text": g.accepts_text, "supported": g.supported_attributes(),
-                "identity": parts.identity.name, "criterion": parts.identity.criterion, "direction": parts.direction.name}
+        return {
+            "name": g.name,
+            "model_id": parts.model_id,
+            "accepts_text": g.accepts_text,
+            "supported": g.supported_attributes(),
+            "identity": parts.identity.name,
+            "criterion": parts.identity.criterion,
+            "direction": parts.direction.name,
+        }
 
     def stats(self) -> dict:
         """The sizes of the latest batched decodes (empty for a replica that does not batch)."""
@@ -86,16 +93,28 @@ class EngineWorker:
         return self.parts.identity.score(image_a, image_b, face_hint)
 
     def direction(self, image_a, image_b, text_a, text_b, attribute, strength_sign, face_hint) -> float:
-        return self.parts.direction.direction(image_a, image_b, text_a, text_b, attribute=attribute, strength_sign=strength_sign,
-                                              face_hint=face_hint)
+        return self.parts.direction.direction(
+            image_a, image_b, text_a, text_b, attribute=attribute, strength_sign=strength_sign, face_hint=face_hint
+        )
 
 
 def _died(exc: BaseException) -> bool:
     """Whether ``exc`` says a replica (or the cluster) went away, as opposed to an error of the request itself."""
     import ray.exceptions as rex
 
-    return isinstance(exc, (rex.RayActorError, rex.ActorDiedError, rex.ActorUnavailableError, rex.WorkerCrashedError,
-                            rex.NodeDiedError, rex.RaySystemError, TimeoutError, ConnectionError))
+    return isinstance(
+        exc,
+        (
+            rex.RayActorError,
+            rex.ActorDiedError,
+            rex.ActorUnavailableError,
+            rex.WorkerCrashedError,
+            rex.NodeDiedError,
+            rex.RaySystemError,
+            TimeoutError,
+            ConnectionError,
+        ),
+    )
 
 
 class _Caller:
@@ -124,8 +143,10 @@ class _Caller:
                 if not _died(exc) and type(exc).__name__ not in ("DeploymentUnavailableError", "BackPressureError"):
                     raise
                 last = exc
-        raise EngineReplicaError(f"the {self.engine} engine's replica failed ({type(last).__name__}) and so did a second try; "
-                                 "nothing was stored, so the request can simply be sent again") from None
+        raise EngineReplicaError(
+            f"the {self.engine} engine's replica failed ({type(last).__name__}) and so did a second try; "
+            "nothing was stored, so the request can simply be sent again"
+        ) from None
 
 
 class RemoteGenerator(Generator):
@@ -198,11 +219,20 @@ class Scaling:
     batch_wait_s: float = 0.05  # how long a replica waits for a batch to fill
 
     def deployment_options(self) -> dict:
-        opts = {"ray_actor_options": {"num_gpus": self.gpus, "num_cpus": self.cpus}, "max_ongoing_requests": max(1, self.max_batch),
-                "health_check_period_s": 2.0, "graceful_shutdown_timeout_s": 5.0}
+        opts = {
+            "ray_actor_options": {"num_gpus": self.gpus, "num_cpus": self.cpus},
+            "max_ongoing_requests": max(1, self.max_batch),
+            "health_check_period_s": 2.0,
+            "graceful_shutdown_timeout_s": 5.0,
+        }
         if self.max_replicas is not None:
-            opts["autoscaling_config"] = {"min_replicas": self.replicas, "max_replicas": self.max_replicas,
-                                          "target_ongoing_requests": 1, "upscale_delay_s": 2.0, "downscale_delay_s": 60.0}
+            opts["autoscaling_config"] = {
+                "min_replicas": self.replicas,
+                "max_replicas": self.max_replicas,
+                "target_ongoing_requests": 1,
+                "upscale_delay_s": 2.0,
+                "downscale_delay_s": 60.0,
+            }
         else:
             opts["num_replicas"] = self.replicas
         return opts
@@ -242,8 +272,12 @@ def connect(address: str) -> None:
     if ray.is_initialized():
         return
     try:
-        ray.init(address=None if address == "local" else address, namespace=NAMESPACE, log_to_driver=False,
-                 include_dashboard=False if address == "local" else None)
+        ray.init(
+            address=None if address == "local" else address,
+            namespace=NAMESPACE,
+            log_to_driver=False,
+            include_dashboard=False if address == "local" else None,
+        )
     except ConnectionError as exc:
         raise EngineReplicaError(f"no Ray cluster at {address} ({exc})") from None
 
@@ -265,9 +299,12 @@ def remote_parts(engine: str) -> EngineParts:
     try:
         handle = serve.get_app_handle(app_name(engine))
     except Exception as exc:  # noqa: BLE001 - Serve raises several kinds for "not there"
-        raise EngineReplicaError(f"no {engine} engine is deployed on the Ray cluster ({type(exc).__name__}); "
-                                 f"start one with `chatface serve --ray ADDRESS --engine {engine}`") from None
+        raise EngineReplicaError(
+            f"no {engine} engine is deployed on the Ray cluster ({type(exc).__name__}); "
+            f"start one with `chatface serve --ray ADDRESS --engine {engine}`"
+        ) from None
     call = _Caller(handle, engine)
     info = call("describe")
-    return EngineParts(RemoteGenerator(call, info), RemoteIdentityScorer(call, info), RemoteDirectionScorer(call, info),
-                       model_id=info["model_id"])
+    return EngineParts(
+        RemoteGenerator(call, info), RemoteIdentityScorer(call, info), RemoteDirectionScorer(call, info), model_id=info["model_id"]
+    )

@@ -80,8 +80,14 @@ def feather_mask(size: int, feather: float = 0.12) -> np.ndarray:
 def blend_mask(shape: tuple[int, ...], al: Alignment, feather: float = 0.12) -> np.ndarray:
     """The feathered square mapped back into a photo of ``shape``: how much of each pixel an edit replaces (float32 H x W)."""
     h, w = shape[:2]
-    mask = cv2.warpAffine(feather_mask(al.size, feather), cv2.invertAffineTransform(al.matrix), (w, h), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    mask = cv2.warpAffine(
+        feather_mask(al.size, feather),
+        cv2.invertAffineTransform(al.matrix),
+        (w, h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
     return np.clip(mask, 0.0, 1.0)
 
 
@@ -103,8 +109,9 @@ def arcface_keypoints(landmarks: np.ndarray) -> np.ndarray:
 
 # ArcFace's five-point template in its 112x112 crop (eyes, nose tip, mouth corners): the crop every ArcFace model
 # of insightface's model zoo was trained on (its ``face_align.arcface_dst``)
-ARCFACE_TEMPLATE = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
-                            np.float64)
+ARCFACE_TEMPLATE = np.array(
+    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]], np.float64
+)
 
 
 def arcface_matrix(keypoints: np.ndarray, size: int = 112) -> np.ndarray:
@@ -118,8 +125,11 @@ def arcface_matrix(keypoints: np.ndarray, size: int = 112) -> np.ndarray:
         dst = ARCFACE_TEMPLATE * (size / 128.0) + [8.0 * size / 128.0, 0.0]
     else:
         raise ValueError(f"an ArcFace crop is 112 or 128 pixels (or a multiple), not {size}")
-    tform = SimilarityTransform.from_estimate(np.asarray(keypoints, np.float64), dst) if hasattr(SimilarityTransform, "from_estimate") \
+    tform = (
+        SimilarityTransform.from_estimate(np.asarray(keypoints, np.float64), dst)
+        if hasattr(SimilarityTransform, "from_estimate")
         else _estimated(SimilarityTransform, keypoints, dst)
+    )
     return np.asarray(tform.params[:2], np.float64)
 
 

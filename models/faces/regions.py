@@ -134,8 +134,17 @@ def _near_the_face(shape, lm: np.ndarray, u: float) -> np.ndarray:
     cx = float(jaw[:, 0].mean())
     half_w = 0.65 * float(jaw[:, 0].max() - jaw[:, 0].min()) + 0.1 * u
     m = np.zeros(shape[:2], np.float32)
-    cv2.ellipse(m, (int(round(cx)), int(round((top + bottom) / 2))), (int(round(half_w)), int(round((bottom - top) / 2))),
-                0, 0, 360, 1.0, -1, lineType=cv2.LINE_AA)
+    cv2.ellipse(
+        m,
+        (int(round(cx)), int(round((top + bottom) / 2))),
+        (int(round(half_w)), int(round((bottom - top) / 2))),
+        0,
+        0,
+        360,
+        1.0,
+        -1,
+        lineType=cv2.LINE_AA,
+    )
     h = shape[0]
     neck = np.array([jaw[4], jaw[12], [jaw[12][0] + 0.1 * u, h + u], [jaw[4][0] - 0.1 * u, h + u]])
     m = np.maximum(m, _poly(shape, neck))

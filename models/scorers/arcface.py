@@ -35,8 +35,14 @@ class ArcFaceUnavailableError(ChatfaceError):
 def resolve_arcface_path(path: str | os.PathLike | None) -> Path:
     p = Path(path).expanduser() if path else DEFAULT_ARCFACE.expanduser()
     if not p.is_file():
-        hint = ("fetch it once on a machine with network (chatface models fetch asyrp DIR puts the buffalo_l pack's "
-                "network there) or set CHATFACE_ARCFACE to an ArcFace .onnx file") if not path else "check the path"
+        hint = (
+            (
+                "fetch it once on a machine with network (chatface models fetch asyrp DIR puts the buffalo_l pack's "
+                "network there) or set CHATFACE_ARCFACE to an ArcFace .onnx file"
+            )
+            if not path
+            else "check the path"
+        )
         raise ArcFaceUnavailableError(f"ArcFace model not found at {p}: {hint}")
     return p
 
@@ -65,10 +71,19 @@ class ArcFaceIdentityScorer(IdentityScorer):
             raise ArcFaceUnavailableError(f"{self.path} is not an ONNX network onnxruntime can run ({type(exc).__name__})") from None
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         shape = inputs[0].shape
-        if len(inputs) != 1 or len(outputs) != 1 or len(shape) != 4 or shape[1] != 3 or shape[2] != shape[3] \
-                or not isinstance(shape[2], int) or shape[2] < 112 or shape[2] % 16:
-            raise ArcFaceUnavailableError(f"{self.path} is not an ArcFace recognition model (it takes {shape}, not one square "
-                                          "RGB face of 112 pixels or more)")
+        if (
+            len(inputs) != 1
+            or len(outputs) != 1
+            or len(shape) != 4
+            or shape[1] != 3
+            or shape[2] != shape[3]
+            or not isinstance(shape[2], int)
+            or shape[2] < 112
+            or shape[2] % 16
+        ):
+            raise ArcFaceUnavailableError(
+                f"{self.path} is not an ArcFace recognition model (it takes {shape}, not one square RGB face of 112 pixels or more)"
+            )
         self.input_name, self.output_name = inputs[0].name, outputs[0].name
         self.input_size = int(shape[2])
         self.mean, self.std = pixel_normalisation(self.path)

@@ -60,4 +60,3 @@ class CLIPDirectionScorer(DirectionScorer):
         d_txt = self._text(text_b) - self._text(text_a)
         n = np.linalg.norm(d_img) * np.linalg.norm(d_txt)
         return float(np.dot(d_img, d_txt) / n) if n > 0 else 0.0
-

@@ -90,8 +90,8 @@ class LandmarkDirectionScorer(DirectionScorer):
     @staticmethod
     def _mouth_lift(a: np.ndarray, b: np.ndarray, lm: np.ndarray, u: float) -> float:
         """How much more the mouth smiles in ``b`` than in ``a``, in face units: the lips' middle moved down against
-        the corners, read off the optical flow (DIS) between the two mouths at the photo's landmarks. Landmarks found again on the edited mouth jump by a pixel or two, which
-        made the score fall as a smile grew; the flow follows the pixels the edit moved."""
+        the corners, read off the optical flow (DIS) between the two mouths at the photo's landmarks. Landmarks found again on
+        the edited mouth jump by a pixel or two, which made the score fall as a smile grew; the flow follows the pixels the edit moved."""
         x0, y0 = np.maximum(np.floor(lm[fr.OUTER_LIPS].min(0) - 0.7 * u), 0).astype(int)
         x1, y1 = np.ceil(lm[fr.OUTER_LIPS].max(0) + 0.7 * u).astype(int) + 1
         pa = cv2.cvtColor(np.ascontiguousarray(a[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
@@ -128,8 +128,8 @@ class LandmarkDirectionScorer(DirectionScorer):
             x0, y0 = int(round(c[0])) - 2 * r, int(round(c[1])) - 2 * r
             if x0 < 0 or y0 < 0 or x0 + 4 * r >= a.shape[1] or y0 + 4 * r >= a.shape[0]:
                 continue
-            pa = cv2.cvtColor(np.ascontiguousarray(a[y0:y0 + 4 * r, x0:x0 + 4 * r]), cv2.COLOR_RGB2GRAY).astype(np.float32)
-            pb = cv2.cvtColor(np.ascontiguousarray(b[y0:y0 + 4 * r, x0:x0 + 4 * r]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+            pa = cv2.cvtColor(np.ascontiguousarray(a[y0 : y0 + 4 * r, x0 : x0 + 4 * r]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+            pb = cv2.cvtColor(np.ascontiguousarray(b[y0 : y0 + 4 * r, x0 : x0 + 4 * r]), cv2.COLOR_RGB2GRAY).astype(np.float32)
             found.append(matched_scale(pa, pb, (float(c[0] - x0), float(c[1] - y0)), scales))
         return float(np.mean(found)) if found else 1.0
 

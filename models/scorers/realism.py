@@ -84,14 +84,27 @@ class RealismScore:
         return "visible" in self.problems
 
     def as_dict(self) -> dict:
-        return {"seam": round(self.seam, 4), "texture": round(self.texture, 4), "gamut": round(self.gamut, 4),
-                "visible": round(self.visible, 3), "eyes": round(self.eyes, 3), "ok": self.ok, "problems": dict(self.problems)}
+        return {
+            "seam": round(self.seam, 4),
+            "texture": round(self.texture, 4),
+            "gamut": round(self.gamut, 4),
+            "visible": round(self.visible, 3),
+            "eyes": round(self.eyes, 3),
+            "ok": self.ok,
+            "problems": dict(self.problems),
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> "RealismScore":
         """A score as ``as_dict`` wrote it (``ok`` is derived from the problems, so it is not read)."""
-        return cls(float(d.get("seam", 0.0)), float(d.get("texture", 0.0)), float(d.get("gamut", 0.0)), float(d.get("visible", 0.0)),
-                   dict(d.get("problems") or {}), float(d.get("eyes", 1.0)))
+        return cls(
+            float(d.get("seam", 0.0)),
+            float(d.get("texture", 0.0)),
+            float(d.get("gamut", 0.0)),
+            float(d.get("visible", 0.0)),
+            dict(d.get("problems") or {}),
+            float(d.get("eyes", 1.0)),
+        )
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
@@ -177,6 +190,7 @@ def _top(values: np.ndarray, region_px: int | None, share: float) -> float:
 def _texture(src: np.ndarray, out: np.ndarray, changed: np.ndarray, region_px: int | None = None) -> float:
     """Fine-detail energy edited / photo, in the interior of each separate area of change (its rim is the seam's to
     judge); of all areas, the ratio furthest from 1. A flat-painted cheek next to an honest edit is judged alone."""
+
     def detail(lightness):
         return np.abs(cv2.Laplacian(lightness - cv2.GaussianBlur(lightness, (0, 0), 2.0), cv2.CV_32F))
 
@@ -205,12 +219,13 @@ def matched_scale(before: np.ndarray, after: np.ndarray, centre: tuple[float, fl
     of their central halves): ``after`` shrunk by k about the centre is ``before`` when its content is k times larger."""
     side = before.shape[0]
     q = side // 4
-    core = before[q:3 * q, q:3 * q]
+    core = before[q : 3 * q, q : 3 * q]
     core = (core - core.mean()) / (core.std() + 1e-6)
     best, best_score = 1.0, -np.inf
     for k in scales:
-        warped = cv2.warpAffine(after, cv2.getRotationMatrix2D(centre, 0.0, 1.0 / float(k)), (side, side), flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_REFLECT)[q:3 * q, q:3 * q]
+        warped = cv2.warpAffine(
+            after, cv2.getRotationMatrix2D(centre, 0.0, 1.0 / float(k)), (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        )[q : 3 * q, q : 3 * q]
         score = float(((warped - warped.mean()) / (warped.std() + 1e-6) * core).mean())
         if score > best_score:
             best, best_score = float(k), score
@@ -236,7 +251,7 @@ def eye_scale(source: np.ndarray, edited: np.ndarray, lm: np.ndarray) -> float:
         side = max(8, int(round(4 * r * f)))
 
         def patch(img):
-            p = cv2.cvtColor(np.ascontiguousarray(img[y0:y0 + 4 * r, x0:x0 + 4 * r]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+            p = cv2.cvtColor(np.ascontiguousarray(img[y0 : y0 + 4 * r, x0 : x0 + 4 * r]), cv2.COLOR_RGB2GRAY).astype(np.float32)
             return cv2.resize(p, (side, side), interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
 
         pa, pb = patch(source), patch(edited)
@@ -255,8 +270,14 @@ class RealismScorer:
     def __init__(self, limits: RealismLimits = RealismLimits()) -> None:
         self.limits = limits
 
-    def score(self, source: np.ndarray, edited: np.ndarray, region: tuple[int, int, int, int] | None = None,
-              face_size: int | None = None, landmarks: np.ndarray | None = None) -> RealismScore:
+    def score(
+        self,
+        source: np.ndarray,
+        edited: np.ndarray,
+        region: tuple[int, int, int, int] | None = None,
+        face_size: int | None = None,
+        landmarks: np.ndarray | None = None,
+    ) -> RealismScore:
         """``region`` (x0, y0, x1, y1) is the face's region of interest; the whole image when None. ``face_size``
         (the face box's size in pixels), when known, sets the working scale (see the module's docstring).
         ``landmarks`` (the photo's 68 points, in the image's coordinates), when known, let the eyes' geometry be judged."""

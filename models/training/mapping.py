@@ -128,9 +128,23 @@ def prepare_faces(images_dir: Path, size: int, cache: Path, model_noise, schedul
     return faces
 
 
-def train_direction(settings: TrainSettings, images_dir: str | Path, out_dir: str | Path, *, unet, scheduler, base_model: str,
-                    clip_name: str, clip_pretrained: str | None, arcface_path: str, device="cpu", dtype=torch.float32,
-                    resume: bool = False, progress: bool = True, log=print) -> Path:
+def train_direction(
+    settings: TrainSettings,
+    images_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    unet,
+    scheduler,
+    base_model: str,
+    clip_name: str,
+    clip_pretrained: str | None,
+    arcface_path: str,
+    device="cpu",
+    dtype=torch.float32,
+    resume: bool = False,
+    progress: bool = True,
+    log=print,
+) -> Path:
     text, t_edit = settings.text, settings.t_edit
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -168,12 +182,24 @@ def train_direction(settings: TrainSettings, images_dir: str | Path, out_dir: st
     history: list[dict] = []
 
     def save(iteration: int) -> None:
-        torch.save({"network": net.state_dict(), "optimizer": opt.state_dict(), "iteration": iteration,
-                    "settings": asdict(settings)}, ckpt_path)
-        save_mapping(net, out / f"{settings.attribute}.safetensors", attribute=settings.attribute,
-                     text=text,
-                     base_model=base_model, training={**asdict(settings), "t_edit": t_edit, "iterations_done": iteration,
-                                                      "faces": len(faces), "clip": clip_name, "arcface": str(arcface_path)})
+        torch.save(
+            {"network": net.state_dict(), "optimizer": opt.state_dict(), "iteration": iteration, "settings": asdict(settings)}, ckpt_path
+        )
+        save_mapping(
+            net,
+            out / f"{settings.attribute}.safetensors",
+            attribute=settings.attribute,
+            text=text,
+            base_model=base_model,
+            training={
+                **asdict(settings),
+                "t_edit": t_edit,
+                "iterations_done": iteration,
+                "faces": len(faces),
+                "clip": clip_name,
+                "arcface": str(arcface_path),
+            },
+        )
 
     bar = None
     if progress:
@@ -225,9 +251,18 @@ def train_direction(settings: TrainSettings, images_dir: str | Path, out_dir: st
     return out / f"{settings.attribute}.safetensors"
 
 
-def train_direction_in_models(settings: TrainSettings, images_dir: str | Path, out_dir: str | Path, *, models_dir: str | None,
-                              sources: dict | None = None, device: str | None = None, resume: bool = False, progress: bool = True,
-                              log=print) -> Path:
+def train_direction_in_models(
+    settings: TrainSettings,
+    images_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    models_dir: str | None,
+    sources: dict | None = None,
+    device: str | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    log=print,
+) -> Path:
     """``train_direction`` on the U-Net, CLIP and ArcFace of a models folder (the same sources the engine loads),
     on the caller's device (default: CUDA when there is one). The network records the U-Net's id, so the engine
     uses it only with that U-Net."""
@@ -240,7 +275,18 @@ def train_direction_in_models(settings: TrainSettings, images_dir: str | Path, o
     src = resolve_sources(models_dir, **(sources or {}))
     device, _ = torch_placement(device, "float32")  # training runs in float32 whatever the engine's precision
     unet, scheduler = load_unet(src.unet, device)
-    return train_direction(settings, images_dir, out_dir, unet=unet, scheduler=scheduler, base_model=unet_id(src.unet),
-                           clip_name=src.clip, clip_pretrained=src.clip_pretrained, arcface_path=str(resolve_arcface_path(src.arcface)),
-                           device=device, resume=resume, progress=progress, log=log)
-
+    return train_direction(
+        settings,
+        images_dir,
+        out_dir,
+        unet=unet,
+        scheduler=scheduler,
+        base_model=unet_id(src.unet),
+        clip_name=src.clip,
+        clip_pretrained=src.clip_pretrained,
+        arcface_path=str(resolve_arcface_path(src.arcface)),
+        device=device,
+        resume=resume,
+        progress=progress,
+        log=log,
+    )

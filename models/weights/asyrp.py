@@ -68,17 +68,20 @@ class FaceNetwork:
         return f"{self.attribute}{suffix}.safetensors"
 
 
-FACE_NETWORKS = {n.name: n for n in (
-    FaceNetwork("smiling", "smiling", "both", 1.0),
-    FaceNetwork("angry", "angry", "both", 1.0),
-    FaceNetwork("sad", "sad", "both", 1.0),
-    FaceNetwork("tanned", "tanned", "both", 1.0),
-    FaceNetwork("makeup", "makeup", "both", 1.0),
-    FaceNetwork("curly_hair", "curly_hair", "both", 1.0),
-    FaceNetwork("young", "age", "both", -1.0),
-    FaceNetwork("man", "masculine", "positive", 1.0),
-    FaceNetwork("woman", "masculine", "negative", 1.0),
-)}
+FACE_NETWORKS = {
+    n.name: n
+    for n in (
+        FaceNetwork("smiling", "smiling", "both", 1.0),
+        FaceNetwork("angry", "angry", "both", 1.0),
+        FaceNetwork("sad", "sad", "both", 1.0),
+        FaceNetwork("tanned", "tanned", "both", 1.0),
+        FaceNetwork("makeup", "makeup", "both", 1.0),
+        FaceNetwork("curly_hair", "curly_hair", "both", 1.0),
+        FaceNetwork("young", "age", "both", -1.0),
+        FaceNetwork("man", "masculine", "positive", 1.0),
+        FaceNetwork("woman", "masculine", "negative", 1.0),
+    )
+}
 
 
 def file_name(name: str) -> str:
@@ -111,9 +114,14 @@ def convert_network(pth: str | Path, out_dir: str | Path, name: str, *, base_mod
     """Write Asyrp network ``name`` (from ``pth``) into ``out_dir`` as the chatface mapping of its attribute."""
     spec = FACE_NETWORKS[name]
     net = load_delta_block(pth)
-    return save_mapping(net, Path(out_dir) / spec.mapping_file, attribute=spec.attribute, direction=spec.direction,
-                        scale=spec.scale, text={"asyrp": name}, base_model=base_model,
-                        training={"kind": "Asyrp (Kwon et al. 2023), published weights", "steps": TRAINED_STEPS,
-                                  "t_edit": DEFAULT_T_EDIT},
-                        source={"repository": REPOSITORY, "commit": COMMIT, "file": f"checkpoint/{file_name(name)}",
-                                "sha256": sha256, "license": "MIT"})
+    return save_mapping(
+        net,
+        Path(out_dir) / spec.mapping_file,
+        attribute=spec.attribute,
+        direction=spec.direction,
+        scale=spec.scale,
+        text={"asyrp": name},
+        base_model=base_model,
+        training={"kind": "Asyrp (Kwon et al. 2023), published weights", "steps": TRAINED_STEPS, "t_edit": DEFAULT_T_EDIT},
+        source={"repository": REPOSITORY, "commit": COMMIT, "file": f"checkpoint/{file_name(name)}", "sha256": sha256, "license": "MIT"},
+    )

@@ -60,9 +60,11 @@ from .asyrp import (
 from .manifest import write_manifest
 from .provenance import checkpoint_id, sha256_of
 
-BY_HAND = (f"to get the files by hand, put {UNET_FILE} (https://huggingface.co/{UNET_REPOSITORY}) and "
-           f"checkpoint/<name>_LC_CelebA_HQ_t999_ninv40_ngen40_0.pth (https://github.com/{REPOSITORY}/tree/{COMMIT}/checkpoint) "
-           f"into one folder and run: chatface models fetch asyrp --dest DIR --from FOLDER")
+BY_HAND = (
+    f"to get the files by hand, put {UNET_FILE} (https://huggingface.co/{UNET_REPOSITORY}) and "
+    f"checkpoint/<name>_LC_CelebA_HQ_t999_ninv40_ngen40_0.pth (https://github.com/{REPOSITORY}/tree/{COMMIT}/checkpoint) "
+    f"into one folder and run: chatface models fetch asyrp --dest DIR --from FOLDER"
+)
 
 
 class FetchError(ChatfaceModelError):
@@ -127,8 +129,15 @@ def download(url: str, target: Path, *, progress: bool = True, hint: str = BY_HA
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=total or None, initial=have if resumed else 0, unit="B", unit_scale=True, desc=target.name,
-                       dynamic_ncols=True, leave=False)
+            bar = tqdm(
+                total=total or None,
+                initial=have if resumed else 0,
+                unit="B",
+                unit_scale=True,
+                desc=target.name,
+                dynamic_ncols=True,
+                leave=False,
+            )
         try:
             with open(part, "ab" if resumed else "wb") as out:
                 while chunk := response.read(1 << 20):
@@ -172,8 +181,10 @@ def _network_file(name: str, source: str | None, partial: Path, progress: bool) 
     if digest != SHA256[name]:
         if path.is_relative_to(partial):
             path.unlink()  # a bad download is not kept for resuming
-        raise FetchError(f"{file_name(name)} has sha256 {digest}, not the pinned {SHA256[name]} of Asyrp's commit "
-                         f"{COMMIT[:10]}; refused, nothing was written")
+        raise FetchError(
+            f"{file_name(name)} has sha256 {digest}, not the pinned {SHA256[name]} of Asyrp's commit "
+            f"{COMMIT[:10]}; refused, nothing was written"
+        )
     return path
 
 
@@ -193,7 +204,9 @@ def _arcface(source: str | None, partial: Path, progress: bool) -> Path:
     return path
 
 
-BUFFALO_L_URL = "https://github.com/deepinsight/insightface/releases/download/model-zoo/buffalo_l.zip"  # insightface's own release (its 2.x model zoo)
+BUFFALO_L_URL = (
+    "https://github.com/deepinsight/insightface/releases/download/model-zoo/buffalo_l.zip"  # insightface's own release (its 2.x model zoo)
+)
 
 
 def _buffalo_l(path: Path, partial: Path, progress: bool) -> None:
@@ -201,8 +214,12 @@ def _buffalo_l(path: Path, partial: Path, progress: bool) -> None:
     network put at ``path`` (~/.insightface/models/buffalo_l/, where insightface keeps it too)."""
     import zipfile
 
-    zipped = download(BUFFALO_L_URL, partial / "buffalo_l.zip", progress=progress,
-                      hint="put an ArcFace arcface.onnx in the --from folder, or fetch with --no-arcface and set CHATFACE_ARCFACE")
+    zipped = download(
+        BUFFALO_L_URL,
+        partial / "buffalo_l.zip",
+        progress=progress,
+        hint="put an ArcFace arcface.onnx in the --from folder, or fetch with --no-arcface and set CHATFACE_ARCFACE",
+    )
     try:
         with zipfile.ZipFile(zipped) as pack:
             member = next((m for m in pack.namelist() if m.rsplit("/", 1)[-1] == path.name), None)
@@ -215,12 +232,15 @@ def _buffalo_l(path: Path, partial: Path, progress: bool) -> None:
             staging.replace(path)
     except zipfile.BadZipFile:
         zipped.unlink(missing_ok=True)
-        raise FetchError(f"{BUFFALO_L_URL} did not give a zip file; run the same command again, or put an ArcFace "
-                         "arcface.onnx in the --from folder") from None
+        raise FetchError(
+            f"{BUFFALO_L_URL} did not give a zip file; run the same command again, or put an ArcFace arcface.onnx in the --from folder"
+        ) from None
 
 
-CLIP_BY_HAND = (f"put OpenAI's {CLIP_FILE} ({CLIP_URL}) into FOLDER/clip/ and run again with --from FOLDER, "
-                "or fetch with --no-clip (open_clip then downloads CLIP on first use)")
+CLIP_BY_HAND = (
+    f"put OpenAI's {CLIP_FILE} ({CLIP_URL}) into FOLDER/clip/ and run again with --from FOLDER, "
+    "or fetch with --no-clip (open_clip then downloads CLIP on first use)"
+)
 
 
 def _clip(source: str | None, partial: Path, progress: bool) -> Path:
@@ -247,7 +267,9 @@ def _clip(source: str | None, partial: Path, progress: bool) -> Path:
     if digest != CLIP_SHA256:
         if pt.is_relative_to(partial):
             pt.unlink()
-        raise FetchError(f"{CLIP_FILE} has sha256 {digest}, not the pinned {CLIP_SHA256} of OpenAI's ViT-B-32; refused, nothing was written")
+        raise FetchError(
+            f"{CLIP_FILE} has sha256 {digest}, not the pinned {CLIP_SHA256} of OpenAI's ViT-B-32; refused, nothing was written"
+        )
     return convert_openai_clip(pt, partial / "stage-clip")
 
 
@@ -263,10 +285,15 @@ def convert_openai_clip(pt: Path, out: Path, model_name: str = CLIP_MODEL) -> Pa
         raise FetchError(f"{pt}: cannot load it as {model_name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    (out / "open_clip_config.json").write_text(json.dumps({
-        "model_cfg": open_clip.get_model_config(model_name),
-        "preprocess_cfg": {"mean": list(open_clip.OPENAI_DATASET_MEAN), "std": list(open_clip.OPENAI_DATASET_STD)},
-    }, indent=2))
+    (out / "open_clip_config.json").write_text(
+        json.dumps(
+            {
+                "model_cfg": open_clip.get_model_config(model_name),
+                "preprocess_cfg": {"mean": list(open_clip.OPENAI_DATASET_MEAN), "std": list(open_clip.OPENAI_DATASET_STD)},
+            },
+            indent=2,
+        )
+    )
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "open_clip_model.safetensors"))
     return out
 
@@ -281,8 +308,17 @@ def _swap_in(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list[str] | None = None, resolution: int = 256,
-                arcface: bool = True, clip: bool = True, progress: bool = True, log: Callable[[str], None] = print) -> Path:
+def fetch_asyrp(
+    dest: str | Path,
+    *,
+    source: str | None = None,
+    attributes: list[str] | None = None,
+    resolution: int = 256,
+    arcface: bool = True,
+    clip: bool = True,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> Path:
     """Download, check and convert the U-Net and Asyrp's networks into the models directory ``dest``."""
     from .provenance import read_identity
     from .pytorch_diffusion import convert_checkpoint
@@ -316,9 +352,15 @@ def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list
 
     if ckpt is not None:
         digest = sha256_of(ckpt)
-        identity = {"id": checkpoint_id(ckpt, resolution, digest), "layout": "pytorch_diffusion",
-                    "source": f"{source or 'hf://' + UNET_REPOSITORY}/{UNET_FILE}", "sha256": digest,
-                    "resolution": resolution, "steps": TRAINED_STEPS, "t_edit": DEFAULT_T_EDIT}
+        identity = {
+            "id": checkpoint_id(ckpt, resolution, digest),
+            "layout": "pytorch_diffusion",
+            "source": f"{source or 'hf://' + UNET_REPOSITORY}/{UNET_FILE}",
+            "sha256": digest,
+            "resolution": resolution,
+            "steps": TRAINED_STEPS,
+            "t_edit": DEFAULT_T_EDIT,
+        }
         log(f"converting {UNET_FILE} to diffusers (resolution {resolution})")
         try:
             convert_checkpoint(ckpt, stage / "unet", resolution=resolution, identity=identity)
@@ -344,10 +386,15 @@ def fetch_asyrp(dest: str | Path, *, source: str | None = None, attributes: list
     (dest / "ASYRP.txt").write_text(
         f"unet/: SDEdit's CelebA-HQ U-Net ({identity['source']}, sha256 {identity['sha256']}), converted to diffusers.\n"
         f"mappings/: Asyrp's h-space networks (github {REPOSITORY} at {COMMIT}, MIT licence), sha256-checked.\n"
-        + (f"clip/: ViT-B-32 CLIP in open_clip's local-dir layout (from OpenAI's {CLIP_FILE}, sha256 {CLIP_SHA256}, "
-           "or a mirror's converted copy of it).\n" if (dest / "clip").is_dir() else "")
+        + (
+            f"clip/: ViT-B-32 CLIP in open_clip's local-dir layout (from OpenAI's {CLIP_FILE}, sha256 {CLIP_SHA256}, "
+            "or a mirror's converted copy of it).\n"
+            if (dest / "clip").is_dir()
+            else ""
+        )
         + "MANIFEST.json: every file's sha256; check the folder with chatface models verify.\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     write_manifest(dest)
     shutil.rmtree(partial, ignore_errors=True)
     return dest

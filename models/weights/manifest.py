@@ -11,13 +11,20 @@ from pathlib import Path
 from .provenance import sha256_of
 
 MANIFEST = "MANIFEST.json"
-PARTS = {"unet": "the U-Net (unet/)", "mappings": "Asyrp's networks (mappings/)", "arcface.onnx": "ArcFace (arcface.onnx)",
-         "clip": "CLIP (clip/)"}
+PARTS = {
+    "unet": "the U-Net (unet/)",
+    "mappings": "Asyrp's networks (mappings/)",
+    "arcface.onnx": "ArcFace (arcface.onnx)",
+    "clip": "CLIP (clip/)",
+}
 
 
 def _files(dest: Path) -> list[Path]:
-    return [f for f in sorted(dest.rglob("*")) if f.is_file() and f.name != MANIFEST
-            and not any(part.startswith(".") for part in f.relative_to(dest).parts)]
+    return [
+        f
+        for f in sorted(dest.rglob("*"))
+        if f.is_file() and f.name != MANIFEST and not any(part.startswith(".") for part in f.relative_to(dest).parts)
+    ]
 
 
 def write_manifest(dest: Path) -> Path:

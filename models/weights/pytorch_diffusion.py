@@ -44,9 +44,17 @@ from pathlib import Path
 
 import torch
 
-SCHEDULER_CONFIG = dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, beta_schedule="linear",
-                        clip_sample=False, set_alpha_to_one=True, steps_offset=0, prediction_type="epsilon",
-                        timestep_spacing="linspace")
+SCHEDULER_CONFIG = dict(
+    num_train_timesteps=1000,
+    beta_start=0.0001,
+    beta_end=0.02,
+    beta_schedule="linear",
+    clip_sample=False,
+    set_alpha_to_one=True,
+    steps_offset=0,
+    prediction_type="epsilon",
+    timestep_spacing="linspace",
+)
 
 
 def _levels(sd: dict, prefix: str) -> int:
@@ -79,18 +87,36 @@ def infer_config(sd: dict, resolution: int = 256) -> dict:
     if sd["temb.dense.0.weight"].shape != (4 * ch, ch):
         raise ValueError(f"unexpected time embedding {tuple(sd['temb.dense.0.weight'].shape)} for ch={ch}")
     return dict(
-        sample_size=resolution, in_channels=sd["conv_in.weight"].shape[1], out_channels=sd["conv_out.weight"].shape[0],
-        layers_per_block=num_res_blocks, block_out_channels=tuple(out_channels),
+        sample_size=resolution,
+        in_channels=sd["conv_in.weight"].shape[1],
+        out_channels=sd["conv_out.weight"].shape[0],
+        layers_per_block=num_res_blocks,
+        block_out_channels=tuple(out_channels),
         down_block_types=tuple("AttnDownBlock2D" if a else "DownBlock2D" for a in attn),
         up_block_types=tuple("AttnUpBlock2D" if a else "UpBlock2D" for a in reversed(attn)),
-        norm_num_groups=32, norm_eps=1e-6, downsample_padding=0, flip_sin_to_cos=False, freq_shift=1,
-        time_embedding_type="positional", act_fn="silu", center_input_sample=False, mid_block_scale_factor=1,
-        attention_head_dim=None, add_attention=True, resnet_time_scale_shift="default",
+        norm_num_groups=32,
+        norm_eps=1e-6,
+        downsample_padding=0,
+        flip_sin_to_cos=False,
+        freq_shift=1,
+        time_embedding_type="positional",
+        act_fn="silu",
+        center_input_sample=False,
+        mid_block_scale_factor=1,
+        attention_head_dim=None,
+        add_attention=True,
+        resnet_time_scale_shift="default",
     )
 
 
-_RESNET = {"norm1": "norm1", "conv1": "conv1", "temb_proj": "time_emb_proj", "norm2": "norm2", "conv2": "conv2",
-           "nin_shortcut": "conv_shortcut"}
+_RESNET = {
+    "norm1": "norm1",
+    "conv1": "conv1",
+    "temb_proj": "time_emb_proj",
+    "norm2": "norm2",
+    "conv2": "conv2",
+    "nin_shortcut": "conv_shortcut",
+}
 _ATTN = {"norm": "group_norm", "q": "to_q", "k": "to_k", "v": "to_v", "proj_out": "to_out.0"}
 
 
@@ -106,8 +132,13 @@ def _attn_key(rest: str) -> str:
 
 def convert_key(key: str, levels: int) -> str:
     """The diffusers name of one pytorch_diffusion tensor name (see the module's table)."""
-    fixed = {"temb.dense.0": "time_embedding.linear_1", "temb.dense.1": "time_embedding.linear_2",
-             "conv_in": "conv_in", "conv_out": "conv_out", "norm_out": "conv_norm_out"}
+    fixed = {
+        "temb.dense.0": "time_embedding.linear_1",
+        "temb.dense.1": "time_embedding.linear_2",
+        "conv_in": "conv_in",
+        "conv_out": "conv_out",
+        "norm_out": "conv_norm_out",
+    }
     head, _, param = key.rpartition(".")
     if head in fixed:
         return f"{fixed[head]}.{param}"

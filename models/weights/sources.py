@@ -42,8 +42,15 @@ class DiffusionSources:
     arcface: str | None
 
 
-def resolve_sources(models_dir: str | None = None, *, unet: str | None = None, mappings: str | None = None,
-                    clip: str | None = None, clip_pretrained: str | None = None, arcface: str | None = None) -> DiffusionSources:
+def resolve_sources(
+    models_dir: str | None = None,
+    *,
+    unet: str | None = None,
+    mappings: str | None = None,
+    clip: str | None = None,
+    clip_pretrained: str | None = None,
+    arcface: str | None = None,
+) -> DiffusionSources:
     root = Path(models_dir).expanduser() if models_dir else None
     if root is not None and not root.is_dir():
         raise FileNotFoundError(f"models directory {root} does not exist")

@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
+
 # the defining module: diffusers' top-level __init__ shows type checkers only its dummy placeholder classes
 from diffusers.schedulers.scheduling_ddim import DDIMScheduler
 
@@ -89,8 +90,9 @@ def ddim_step(x: torch.Tensor, eps: torch.Tensor, a_from: torch.Tensor, a_to: to
     return renoise(predict_x0(x, eps, a_from), eps, a_to)
 
 
-def _walk(model: NoiseModel, x: torch.Tensor, moves: list[tuple[int, torch.Tensor, torch.Tensor]],
-          on_step: Callable[[int], None] | None) -> torch.Tensor:
+def _walk(
+    model: NoiseModel, x: torch.Tensor, moves: list[tuple[int, torch.Tensor, torch.Tensor]], on_step: Callable[[int], None] | None
+) -> torch.Tensor:
     """Apply DDIM steps (timestep the model is asked at, noise level from, noise level to) in order."""
     for i, (t, a_from, a_to) in enumerate(moves):
         eps = model(x, t)
@@ -102,16 +104,18 @@ def _walk(model: NoiseModel, x: torch.Tensor, moves: list[tuple[int, torch.Tenso
 
 
 @torch.no_grad()
-def invert(model: NoiseModel, scheduler: DDIMScheduler, x0: torch.Tensor, steps: int,
-           on_step: Callable[[int], None] | None = None) -> torch.Tensor:
+def invert(
+    model: NoiseModel, scheduler: DDIMScheduler, x0: torch.Tensor, steps: int, on_step: Callable[[int], None] | None = None
+) -> torch.Tensor:
     """x_0 -> x_T by deterministic DDIM inversion over ``steps`` steps (up the schedule)."""
     moves = [(t, alpha_bar(scheduler, t_next), alpha_bar(scheduler, t)) for t, t_next in reversed(pairs(scheduler, steps))]
     return _walk(model, x0, moves, on_step)
 
 
 @torch.no_grad()
-def sample(model: NoiseModel, scheduler: DDIMScheduler, x_t: torch.Tensor, steps: int,
-           on_step: Callable[[int], None] | None = None) -> torch.Tensor:
+def sample(
+    model: NoiseModel, scheduler: DDIMScheduler, x_t: torch.Tensor, steps: int, on_step: Callable[[int], None] | None = None
+) -> torch.Tensor:
     """x_T -> x_0 by deterministic DDIM sampling over ``steps`` steps (down the schedule)."""
     moves = [(t, alpha_bar(scheduler, t), alpha_bar(scheduler, t_next)) for t, t_next in pairs(scheduler, steps)]
     return _walk(model, x_t, moves, on_step)

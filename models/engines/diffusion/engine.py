@@ -46,9 +46,20 @@ def pack_noise(x_t: torch.Tensor) -> np.ndarray:
 class DiffusionGenerator(Generator):
     name = "diffusion"
 
-    def __init__(self, unet, scheduler, mappings: MappingRegistry, *, steps: int = 20, device="cpu", dtype=torch.float32,
-                 face_index: int = 0, model_id: str = "", feather: float = 0.12,
-                 progress: Callable[[str, int, int], None] | None = None):
+    def __init__(
+        self,
+        unet,
+        scheduler,
+        mappings: MappingRegistry,
+        *,
+        steps: int = 20,
+        device="cpu",
+        dtype=torch.float32,
+        face_index: int = 0,
+        model_id: str = "",
+        feather: float = 0.12,
+        progress: Callable[[str, int, int], None] | None = None,
+    ):
         unet_split.check_supported(unet)
         ddim.check_scheduler(scheduler)
         if unet.dtype != dtype:  # diffusers warns on casting; callers loading with torch_dtype never need it
@@ -84,8 +95,9 @@ class DiffusionGenerator(Generator):
         try:
             super().check_supported(edits)
         except UnsupportedAttributeError as exc:
-            raise UnsupportedAttributeError({a: Why(NO_NETWORK, WHY_NO_NETWORK) if why_code(why) == WHY_NOT_AVAILABLE else why
-                                             for a, why in exc.unsupported.items()}) from None
+            raise UnsupportedAttributeError(
+                {a: Why(NO_NETWORK, WHY_NO_NETWORK) if why_code(why) == WHY_NOT_AVAILABLE else why for a, why in exc.unsupported.items()}
+            ) from None
 
     # -- the U-Net as a noise model -----------------------------------------
     def _plain_noise(self, x: torch.Tensor, t: int) -> torch.Tensor:
@@ -106,15 +118,18 @@ class DiffusionGenerator(Generator):
         def eps(x: torch.Tensor, t: int):
             enc = unet_split.encode(self.unet, x, t)
             passes["encoder"] += 1
-            shifts = [hspace_shift(edits, enc.h[i:i + 1], t, enc.emb[i:i + 1]) for i, edits in enumerate(edits_per_photo)]
+            shifts = [hspace_shift(edits, enc.h[i : i + 1], t, enc.emb[i : i + 1]) for i, edits in enumerate(edits_per_photo)]
             if all(d is None for d in shifts):
                 passes["decoder"] += 1
                 return unet_split.decode(self.unet, enc)
             applied.append(int(t))
             passes["decoder"] += 2
             only = shifts[0] if len(shifts) == 1 else None  # one photo, with an active edit (not all shifts are None)
-            delta = only if only is not None else torch.cat(
-                [d if d is not None else torch.zeros_like(enc.h[i:i + 1]) for i, d in enumerate(shifts)])
+            delta = (
+                only
+                if only is not None
+                else torch.cat([d if d is not None else torch.zeros_like(enc.h[i : i + 1]) for i, d in enumerate(shifts)])
+            )
             eps_orig, eps_edit = unet_split.decode_pair(self.unet, enc, enc.h + delta)
             return eps_edit, eps_orig
 
@@ -129,13 +144,21 @@ class DiffusionGenerator(Generator):
     def invert(self, image: np.ndarray, face_index: int | None = None) -> Latent:
         face = find_face(image, self.face_index if face_index is None else face_index)
         crop, al = align_face(image, face.landmarks, self.size)
-        x_t = ddim.invert(self._plain_noise, self.scheduler, to_tensor(crop, self.device, self.dtype), self.steps,
-                          self._tick("invert", self.steps))
+        x_t = ddim.invert(
+            self._plain_noise, self.scheduler, to_tensor(crop, self.device, self.dtype), self.steps, self._tick("invert", self.steps)
+        )
         h, w = image.shape[:2]
         return Latent(
             engine=self.name,
             arrays={"x_T": pack_noise(x_t), "landmarks": face.landmarks.astype(np.float32)},
-            meta={**al.as_meta(), "box": list(face.box), **face_meta(face), "image_size": [w, h], "steps": self.steps, "model_id": self.model_id},
+            meta={
+                **al.as_meta(),
+                "box": list(face.box),
+                **face_meta(face),
+                "image_size": [w, h],
+                "steps": self.steps,
+                "model_id": self.model_id,
+            },
         )
 
     # -- decoding ---------------------------------------------------------------
@@ -148,14 +171,17 @@ class DiffusionGenerator(Generator):
         steps = {int(lat.meta.get("steps", self.steps)) for lat in latents}
         if len(steps) != 1:
             raise ValueError(f"one batched pass needs latents of the same number of steps, got {sorted(steps)}")
-        x_t = torch.cat([torch.from_numpy(lat.arrays["x_T"].astype(np.float32)) for lat in latents]).to(device=self.device, dtype=self.dtype)
-        active = [[self.mappings.active(a, float(s.strength), int(s.t_edit)) for a, s in sorted(e.items()) if s.strength != 0]
-                  for e in edits]
+        x_t = torch.cat([torch.from_numpy(lat.arrays["x_T"].astype(np.float32)) for lat in latents]).to(
+            device=self.device, dtype=self.dtype
+        )
+        active = [
+            [self.mappings.active(a, float(s.strength), int(s.t_edit)) for a, s in sorted(e.items()) if s.strength != 0] for e in edits
+        ]
         self.last_applied_steps, self.last_passes = [], {"encoder": 0, "decoder": 0}
         (n,) = steps
         with torch.no_grad():
             x0 = ddim.sample(self._batch_noise(active), self.scheduler, x_t, n, self._tick("decode", n))
-        return [to_image(x0[i:i + 1]) for i in range(len(latents))]
+        return [to_image(x0[i : i + 1]) for i in range(len(latents))]
 
     def decode(self, image: np.ndarray, latent: Latent, edits: EditState) -> np.ndarray:
         (out,) = self.decode_batch([(image, latent, edits)])  # a batch of one: the same code path as a batched replica

@@ -108,16 +108,35 @@ class MappingInfo:
         return float(self.meta.get("scale", 1.0))
 
 
-def save_mapping(net: AttributeNetwork, path: str | Path, *, attribute: str, text: dict, base_model: str, training: dict | None = None,
-                 direction: str = "both", scale: float = 1.0, source: dict | None = None) -> Path:
+def save_mapping(
+    net: AttributeNetwork,
+    path: str | Path,
+    *,
+    attribute: str,
+    text: dict,
+    base_model: str,
+    training: dict | None = None,
+    direction: str = "both",
+    scale: float = 1.0,
+    source: dict | None = None,
+) -> Path:
     """Write ``net`` as ``path`` (safetensors, float32) with its chatface header."""
     from safetensors.torch import save_file
 
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
-    meta = {"format": FORMAT, "architecture": net.architecture, "attribute": attribute, "direction": direction,
-            "scale": float(scale), "text": text, "base_model": base_model, **net.sizes(), "training": training or {},
-            "source": source or {}}
+    meta = {
+        "format": FORMAT,
+        "architecture": net.architecture,
+        "attribute": attribute,
+        "direction": direction,
+        "scale": float(scale),
+        "text": text,
+        "base_model": base_model,
+        **net.sizes(),
+        "training": training or {},
+        "source": source or {},
+    }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in net.state_dict().items()}
@@ -174,8 +193,16 @@ class MappingRegistry:
     and not used.
     """
 
-    def __init__(self, directory: str | Path | None, *, channels: int | None = None, temb_channels: int | None = None,
-                 base_model: str | None = None, device="cpu", dtype=torch.float32):
+    def __init__(
+        self,
+        directory: str | Path | None,
+        *,
+        channels: int | None = None,
+        temb_channels: int | None = None,
+        base_model: str | None = None,
+        device="cpu",
+        dtype=torch.float32,
+    ):
         self.directory = Path(directory) if directory else None
         self.channels, self.temb_channels, self.base_model = channels, temb_channels, base_model
         self.device, self.dtype = device, dtype

@@ -20,6 +20,7 @@ def load_unet(source: str, device="cpu", dtype=None):
     """UNet2DModel and DDIMScheduler from a hub id, a local directory (model and scheduler configs side by
     side) or a pytorch_diffusion checkpoint file (converted on load at 256x256, see pytorch_diffusion.py)."""
     import torch
+
     # the defining modules: diffusers' top-level __init__ shows type checkers only its dummy placeholder classes
     from diffusers.models.unets.unet_2d import UNet2DModel
     from diffusers.schedulers.scheduling_ddim import DDIMScheduler
@@ -42,9 +43,20 @@ def load_unet(source: str, device="cpu", dtype=None):
     return unet, scheduler
 
 
-def load_diffusion_engine(models_dir: str | None = None, *, face_index: int = 0, device: str | None = None, dtype: str | None = None,
-                          steps: int | None = None, unet: str | None = None, mappings: str | None = None, clip: str | None = None,
-                          clip_pretrained: str | None = None, arcface: str | None = None, progress=None):
+def load_diffusion_engine(
+    models_dir: str | None = None,
+    *,
+    face_index: int = 0,
+    device: str | None = None,
+    dtype: str | None = None,
+    steps: int | None = None,
+    unet: str | None = None,
+    mappings: str | None = None,
+    clip: str | None = None,
+    clip_pretrained: str | None = None,
+    arcface: str | None = None,
+    progress=None,
+):
     from ...base import EngineParts
     from ...scorers.arcface import ArcFaceIdentityScorer
     from ...scorers.clip_direction import CLIPDirectionScorer
@@ -57,11 +69,17 @@ def load_diffusion_engine(models_dir: str | None = None, *, face_index: int = 0,
     identity = read_identity(src.unet) or {}
     steps = steps or int(identity.get("steps") or 20)
     net, scheduler = load_unet(src.unet, device, torch_dtype)
-    registry = MappingRegistry(src.mappings, channels=net.config.block_out_channels[-1],
-                               temb_channels=net.time_embedding.linear_2.out_features, base_model=unet_id(src.unet),
-                               device=device, dtype=torch_dtype)
-    generator = DiffusionGenerator(net, scheduler, registry, steps=steps, device=device, dtype=torch_dtype,
-                                   face_index=face_index, model_id=src.unet, progress=progress)
+    registry = MappingRegistry(
+        src.mappings,
+        channels=net.config.block_out_channels[-1],
+        temb_channels=net.time_embedding.linear_2.out_features,
+        base_model=unet_id(src.unet),
+        device=device,
+        dtype=torch_dtype,
+    )
+    generator = DiffusionGenerator(
+        net, scheduler, registry, steps=steps, device=device, dtype=torch_dtype, face_index=face_index, model_id=src.unet, progress=progress
+    )
     identity_scorer = ArcFaceIdentityScorer(src.arcface)
     direction = CLIPDirectionScorer(src.clip, src.clip_pretrained, device=device)
     return EngineParts(generator, identity_scorer, direction, model_id=f"{src.unet}@{steps}steps")
@@ -73,9 +91,11 @@ def describe_models(models_dir: str | None = None, **sources) -> list[str]:
     from .hspace import MappingRegistry
 
     src = resolve_sources(models_dir, **sources)
-    lines = [f"unet:     {src.unet}" + (f" (id {unet_id(src.unet)})" if unet_id(src.unet) != src.unet else ""),
-             f"clip:     {src.clip}" + (f" ({src.clip_pretrained})" if src.clip_pretrained else ""),
-             f"arcface:  {src.arcface or 'buffalo_l in ~/.insightface/models'}"]
+    lines = [
+        f"unet:     {src.unet}" + (f" (id {unet_id(src.unet)})" if unet_id(src.unet) != src.unet else ""),
+        f"clip:     {src.clip}" + (f" ({src.clip_pretrained})" if src.clip_pretrained else ""),
+        f"arcface:  {src.arcface or 'buffalo_l in ~/.insightface/models'}",
+    ]
     reg = MappingRegistry(src.mappings, base_model=unet_id(src.unet))
     lines.append(f"mappings: {src.mappings or '(none)'}: {len(reg.available())} attribute(s): {', '.join(reg.available()) or '-'}")
     for attr in reg.available():

@@ -88,7 +88,7 @@ def decode(unet, enc: Encoded, hs: list[torch.Tensor] | None = None) -> torch.Te
     skips = enc.skips if n == 1 else tuple(s.repeat(n, 1, 1, 1) for s in enc.skips)
     emb = enc.emb if n == 1 else enc.emb.repeat(n, 1)
     for block in unet.up_blocks:
-        res, skips = skips[-len(block.resnets):], skips[: -len(block.resnets)]
+        res, skips = skips[-len(block.resnets) :], skips[: -len(block.resnets)]
         sample = block(sample, res, emb)
     sample = unet.conv_out(unet.conv_act(unet.conv_norm_out(sample)))
     return sample
@@ -96,9 +96,16 @@ def decode(unet, enc: Encoded, hs: list[torch.Tensor] | None = None) -> torch.Te
 
 def _shares_skip(resnet) -> bool:
     """Whether ``resnet`` is the plain ResnetBlock2D that _resnet_shared_skip reproduces."""
-    return (isinstance(resnet.norm1, nn.GroupNorm) and isinstance(resnet.nonlinearity, nn.SiLU)
-            and resnet.upsample is None and resnet.downsample is None and resnet.time_embedding_norm == "default"
-            and not resnet.skip_time_act and resnet.time_emb_proj is not None and resnet.conv1.groups == 1)
+    return (
+        isinstance(resnet.norm1, nn.GroupNorm)
+        and isinstance(resnet.nonlinearity, nn.SiLU)
+        and resnet.upsample is None
+        and resnet.downsample is None
+        and resnet.time_embedding_norm == "default"
+        and not resnet.skip_time_act
+        and resnet.time_emb_proj is not None
+        and resnet.conv1.groups == 1
+    )
 
 
 def _split_group_norm(norm: nn.GroupNorm, x: torch.Tensor, skip: torch.Tensor):
@@ -145,14 +152,15 @@ def _resnet_shared_skip(resnet, x: torch.Tensor, skip: torch.Tensor, emb: torch.
 
     hidden = conv1(resnet.nonlinearity(norm_x), w[:, :c_x])
     if k:
-        hidden = hidden + conv1(resnet.nonlinearity(norm_mixed), w[:, c_x:c_x + k])
-    hidden = hidden + conv1(resnet.nonlinearity(norm_skip), w[:, c_x + k:], conv.bias).repeat(n, 1, 1, 1)
+        hidden = hidden + conv1(resnet.nonlinearity(norm_mixed), w[:, c_x : c_x + k])
+    hidden = hidden + conv1(resnet.nonlinearity(norm_skip), w[:, c_x + k :], conv.bias).repeat(n, 1, 1, 1)
     hidden = hidden + resnet.time_emb_proj(resnet.nonlinearity(emb)).repeat(n, 1)[:, :, None, None]
     hidden = resnet.conv2(resnet.dropout(resnet.nonlinearity(resnet.norm2(hidden))))
     if resnet.conv_shortcut is not None:
         sc = resnet.conv_shortcut
-        shortcut = (F.conv2d(x, sc.weight[:, :c_x], None, sc.stride, sc.padding)
-                    + F.conv2d(skip, sc.weight[:, c_x:], sc.bias, sc.stride, sc.padding).repeat(n, 1, 1, 1))
+        shortcut = F.conv2d(x, sc.weight[:, :c_x], None, sc.stride, sc.padding) + F.conv2d(
+            skip, sc.weight[:, c_x:], sc.bias, sc.stride, sc.padding
+        ).repeat(n, 1, 1, 1)
     else:
         shortcut = torch.cat([x, skip.repeat(n, 1, 1, 1)], dim=1)
     return (shortcut + hidden) / resnet.output_scale_factor

@@ -33,8 +33,9 @@ def _blend(img: np.ndarray, new: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return img * (1.0 - a) + new * a
 
 
-def recolour(img: np.ndarray, mask: np.ndarray, target_rgb, chroma: float, light: float, strength: float,
-             lighten: bool = True) -> np.ndarray:
+def recolour(
+    img: np.ndarray, mask: np.ndarray, target_rgb, chroma: float, light: float, strength: float, lighten: bool = True
+) -> np.ndarray:
     """Move the region's colour toward ``target_rgb``: chroma (a, b) and mean lightness, keeping texture; with
     ``lighten`` False the lightness may only fall (a red on dark lips in a dim photo must not glow)."""
     alpha = np.clip(mask * strength, 0, 1)
@@ -90,7 +91,7 @@ def cap_chroma(before: np.ndarray, after: np.ndarray, mask: np.ndarray, most: fl
 
 
 def hex_rgb(colour: str) -> tuple[int, int, int]:
-    """"#a8323c" -> (168, 50, 60); anything else is refused (ValueError)."""
+    """ "#a8323c" -> (168, 50, 60); anything else is refused (ValueError)."""
     c = colour.strip()
     if len(c) != 7 or c[0] != "#":
         raise ValueError(f"a colour is '#rrggbb', not {colour!r}")
@@ -111,8 +112,9 @@ def pigment(seen_rgb) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(int(round(v)) for v in out))
 
 
-def lipstick(img: np.ndarray, lm: np.ndarray, u: float, s: float, skin_rgb=None, chroma_limit: float | None = None,
-             paint: str | None = None) -> np.ndarray:
+def lipstick(
+    img: np.ndarray, lm: np.ndarray, u: float, s: float, skin_rgb=None, chroma_limit: float | None = None, paint: str | None = None
+) -> np.ndarray:
     """Lipstick on (s > 0: red, or ``paint`` ("#rrggbb", a reference's lips), no more colourful than ``chroma_limit``,
     the photo's own range, and proportionally less of it on a muted photo, as a blush) or off (s < 0)."""
     lips = fr.lips(img.shape, lm, u)
@@ -155,5 +157,3 @@ def muted(img: np.ndarray, lm: np.ndarray, u: float) -> float:
         return 1.0
     chroma = float(np.median(np.hypot(*np.moveaxis(lab(img)[..., 1:][face], -1, 0))))
     return float(np.clip(chroma / SKIN_CHROMA_FOR_FULL_BLUSH, 0.6, 1.0))
-
-

@@ -25,12 +25,30 @@ from . import colour, shape
 from .warps import DisplacementField
 
 # attribute -> (positive kept, negative kept): every one graded on contact sheets (benchmarks/bench_contact_sheet.py)
-KEPT = {"smiling": (True, False), "lipstick": (True, True), "big_eyes": (True, True), "chubby": (True, True),
-        "rosy_cheeks": (True, False)}
+KEPT = {"smiling": (True, False), "lipstick": (True, True), "big_eyes": (True, True), "chubby": (True, True), "rosy_cheeks": (True, False)}
 # Once drawn by this module, withdrawn: they did not pass for a photograph.
-WITHDRAWN = frozenset({"mouth_open", "eyeglasses", "sunglasses", "makeup", "freckles", "blue_eyes", "green_eyes", "brown_eyes",
-                       "black_hair", "blond_hair", "brown_hair", "red_hair", "gray_hair", "blue_hair", "pink_hair", "purple_hair",
-                       "green_hair", "tanned"})
+WITHDRAWN = frozenset(
+    {
+        "mouth_open",
+        "eyeglasses",
+        "sunglasses",
+        "makeup",
+        "freckles",
+        "blue_eyes",
+        "green_eyes",
+        "brown_eyes",
+        "black_hair",
+        "blond_hair",
+        "brown_hair",
+        "red_hair",
+        "gray_hair",
+        "blue_hair",
+        "pink_hair",
+        "purple_hair",
+        "green_hair",
+        "tanned",
+    }
+)
 WITHDRAWN_REASON = "the offline engine's version did not pass for a photograph, so it is withdrawn"
 SHAPES = ("chubby", "big_eyes", "smiling")  # warped first, in one field; the colours then follow the moved features
 
@@ -60,8 +78,9 @@ class OfflineEngine(Generator):
         try:
             super().check_supported(edits)
         except UnsupportedAttributeError as exc:
-            raise UnsupportedAttributeError({a: (Why(WITHDRAWN_REASON, WHY_WITHDRAWN) if a in WITHDRAWN else r)
-                                             for a, r in exc.unsupported.items()}) from None
+            raise UnsupportedAttributeError(
+                {a: (Why(WITHDRAWN_REASON, WHY_WITHDRAWN) if a in WITHDRAWN else r) for a, r in exc.unsupported.items()}
+            ) from None
 
     # -- inversion --------------------------------------------------------
     def invert(self, image: np.ndarray, face_index: int | None = None) -> Latent:
@@ -124,7 +143,8 @@ class OfflineEngine(Generator):
     @staticmethod
     def _render_box(latent: Latent, active: dict[str, float]) -> tuple[int, int, int, int]:
         """Where the active edits can change a pixel, inside the region of interest: the mouth for a smile and
-        lipstick (the warp bumps' reach and the lips' feathering), the eyes, the jaw line, the cheeks. Everything outside is copied, so a render costs what the features' size costs."""
+        lipstick (the warp bumps' reach and the lips' feathering), the eyes, the jaw line, the cheeks. Everything outside
+        is copied, so a render costs what the features' size costs."""
         rx0, ry0, rx1, ry1 = (int(v) for v in latent.meta["roi"])
         lm = latent.arrays["landmarks"].astype(np.float64)
         u = fr.unit(lm)
@@ -138,8 +158,12 @@ class OfflineEngine(Generator):
                 pts = np.concatenate([lm[[1, 15, 31, 35]], lm[fr.RIGHT_EYE], lm[fr.LEFT_EYE]])
                 boxes.append(np.concatenate([pts.min(0) - 0.7 * u, pts.max(0) + 0.7 * u]))
         b = np.array(boxes)
-        return (int(max(rx0, np.floor(b[:, 0].min()))), int(max(ry0, np.floor(b[:, 1].min()))),
-                int(min(rx1, np.ceil(b[:, 2].max()))), int(min(ry1, np.ceil(b[:, 3].max()))))
+        return (
+            int(max(rx0, np.floor(b[:, 0].min()))),
+            int(max(ry0, np.floor(b[:, 1].min()))),
+            int(min(rx1, np.ceil(b[:, 2].max()))),
+            int(min(ry1, np.ceil(b[:, 3].max()))),
+        )
 
     @staticmethod
     def _skin_colour(image: np.ndarray, latent: Latent, warped: np.ndarray, at: tuple[int, int]) -> np.ndarray:
@@ -148,7 +172,7 @@ class OfflineEngine(Generator):
         x0, y0, x1, y1 = latent.meta["roi"]
         roi = image[y0:y1, x0:x1].astype(np.float32)
         mx, my = at[0] - x0, at[1] - y0
-        roi[my:my + warped.shape[0], mx:mx + warped.shape[1]] = warped
+        roi[my : my + warped.shape[0], mx : mx + warped.shape[1]] = warped
         lm = latent.arrays["landmarks"].astype(np.float64) - np.array([x0, y0])
         skin = fr.skin(roi, lm, fr.unit(lm))
         sel = skin > 0.5
