@@ -275,7 +275,7 @@ def make_tiny_ledits(directory: str | Path, seed: int = 0) -> Path:
         tokenizer=tokenizer,
         unet=unet,
         scheduler=scheduler,
-        safety_checker=None,
+        safety_checker=None,  # type: ignore[arg-type]
         feature_extractor=None,  # type: ignore[arg-type]
         requires_safety_checker=False,
     )
