@@ -74,6 +74,46 @@ def test_the_kept_offline_edits_pass_on_the_astronaut(astronaut, latent, parts, 
     assert r.ok, r
 
 
+def _desaturated(image: np.ndarray, keep: float) -> np.ndarray:
+    """``image`` with ``keep`` of its CIE Lab chroma: a film-muted or desaturated still."""
+    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    lab[..., 1:] *= keep
+    return np.clip(np.round(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0), 0, 255).astype(np.uint8)
+
+
+def _lips_chroma(image, lm) -> tuple[float, float]:
+    """The median chroma of the lips and of the skin."""
+    from chatface.models.engines.offline import colour
+
+    u = fr.unit(lm)
+    chroma = np.hypot(*np.moveaxis(colour.lab(image.astype(np.float32))[..., 1:], -1, 0))
+    return float(np.median(chroma[fr.lips(image.shape, lm, u) > 0.5])), float(np.median(chroma[fr.skin(image, lm, u) > 0.5]))
+
+
+def test_on_a_face_of_almost_no_colour_the_lipstick_is_judged_against_the_face(astronaut, parts, scorer, monkeypatch):
+    """Issue 22's graded failures: on a washed-out photo a lipstick within the frame's range still glows. The offline
+    lipstick gives the lips at most their own chroma plus the skin's; the realism check flags lips past that (and
+    only on the lips: the frame's other colours are not the limit there)."""
+    from chatface.models.engines.offline import colour
+
+    muted = _desaturated(astronaut, 0.25)
+    latent = parts.generator.invert(muted)
+    lm = latent.arrays["landmarks"].astype(np.float64)
+    own, skin = _lips_chroma(muted, lm)
+    size = max(latent.meta["box"][2] - latent.meta["box"][0], latent.meta["box"][3] - latent.meta["box"][1])
+    for strength in (0.6, 0.9):
+        out = parts.generator.decode(muted, latent, {"lipstick": EditSpec(strength, 500)})
+        lips, _ = _lips_chroma(out, lm)
+        assert own < lips <= own + colour.LIP_GAIN_PER_SKIN_CHROMA * skin + 0.5, (own, skin, lips)
+        assert scorer.score(muted, out, latent.meta["roi"], face_size=size, landmarks=lm).ok
+    monkeypatch.setattr(colour, "LIP_GAIN_PER_SKIN_CHROMA", 99.0)  # the lipstick as it was: capped by the frame only
+    glowing = parts.generator.decode(muted, latent, {"lipstick": EditSpec(0.9, 500)})
+    assert _lips_chroma(glowing, lm)[0] > own + 1.5 * skin
+    judged = scorer.score(muted, glowing, latent.meta["roi"], face_size=size, landmarks=lm)
+    assert "gamut" in judged.problems, judged
+    assert scorer.score(muted, glowing, latent.meta["roi"], face_size=size).ok  # without landmarks, only the frame's range
+
+
 class PatchingEngine(OfflineEngine):
     """The offline engine with a deliberately broken lipstick: above 0.45 it also pastes a hard-edged patch on the forehead."""
 

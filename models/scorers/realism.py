@@ -18,6 +18,10 @@ artefacts that gave earlier edits away:
 - **gamut**: colours that the photo's own face region never had (neon).
   Measured as the share of changed pixels whose chroma lies well beyond the
   region's own 99.5th percentile.
+  Lips are also judged against the face they are on (when the caller gives
+  the landmarks): more chroma than the lips' own plus LIPS_GAIN_SEEN times
+  the skin's median counts as beyond, so a red that the frame elsewhere holds
+  still reads as pasted on a face of almost no colour.
 - **visible**: a change too weak to see. Measured as the mean colour
   difference (CIE76 delta E) of the most-changed 0.5 % of the face region.
 
@@ -49,10 +53,14 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from ..images import photo_chroma
+from ..faces import regions as fr
+from ..images import fit_within, photo_chroma
 
 WORK_FACE = 400  # the largest face (box size, pixels) the measurements are made on
 WORK_SIDE = 1024  # the longest side of the region the measurements are made on
+# lips may gain at most this many times the face skin's median chroma over their own before they count as beyond the
+# photo's colours (with a margin of 3); the offline lipstick stops at the same gain without the margin (offline/colour.py)
+LIPS_GAIN_SEEN = 1.0
 
 
 @dataclass(frozen=True)
@@ -214,6 +222,22 @@ def _texture(src: np.ndarray, out: np.ndarray, changed: np.ndarray, region_px: i
 EYE_SCALES = np.linspace(0.6, 1.8, 121)
 
 
+def _lips_chroma_limit(source: np.ndarray, lm: np.ndarray, side: int = 512) -> float | None:
+    """The most chroma the lips of ``source`` (a region, ``lm`` its landmarks) may show after an edit: their own median
+    plus LIPS_GAIN_SEEN times the skin's, plus a margin; measured at ``side`` px at most. None when too little skin or
+    lip shows to say."""
+    small = fit_within(source, side)
+    f = small.shape[0] / source.shape[0]
+    at = lm * f
+    u = fr.unit(at)
+    lab = _lab(small)
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    skin, lips = fr.skin(small, at, u) > 0.5, fr.lips(small.shape, at, u) > 0.5
+    if skin.sum() < 50 or lips.sum() < 20:
+        return None
+    return float(np.median(chroma[lips]) + LIPS_GAIN_SEEN * np.median(chroma[skin]) + 3.0)
+
+
 def matched_scale(before: np.ndarray, after: np.ndarray, centre: tuple[float, float], scales) -> float:
     """The scale about ``centre`` at which square patch ``after`` best matches ``before`` (normalised cross-correlation
     of their central halves): ``after`` shrunk by k about the centre is ``before`` when its content is k times larger."""
@@ -288,8 +312,10 @@ class RealismScorer:
             x0, y0, x1, y1 = (int(v) for v in region)
             source, edited = source[y0:y1, x0:x1], edited[y0:y1, x0:x1]
         eyes = 1.0
+        lm = None
         if landmarks is not None and np.asarray(landmarks).shape == (68, 2):
-            eyes = eye_scale(source, edited, np.asarray(landmarks, np.float64) - np.array([x0, y0]))
+            lm = np.asarray(landmarks, np.float64) - np.array([x0, y0])
+            eyes = eye_scale(source, edited, lm)
         h, w = source.shape[:2]
         scale = min(1.0, WORK_FACE / face_size if face_size else 1.0, WORK_SIDE / max(h, w))
         region_px = max(1, round(h * scale)) * max(1, round(w * scale))  # the region's size at the working scale
@@ -297,6 +323,7 @@ class RealismScorer:
         problems: dict[str, str] = {}
         # the gamut's reference: the whole region's own colours, at low resolution
         chroma_limit = photo_chroma(source) * 1.15 + 6.0
+        lips_limit = _lips_chroma_limit(source, lm) if lm is not None else None
         # everything else is measured on the window that holds every change (and a margin for the rim's blur): the
         # rest of the region is the photo itself, so a big photo costs what its change costs
         moved_px = np.any(source != edited, axis=2)
@@ -340,7 +367,11 @@ class RealismScorer:
         # gamut: chroma beyond what the region's own photo has
         chroma_src = np.hypot(src[..., 1], src[..., 2])
         chroma_out = np.hypot(out[..., 1], out[..., 2])
-        limit = chroma_limit
+        limit: float | np.ndarray = chroma_limit
+        if lips_limit is not None and lm is not None:
+            at = (lm - np.array([wx0, wy0])) * np.array([out.shape[1] / (wx1 - wx0), out.shape[0] / (wy1 - wy0)])
+            on_lips = fr.lips(out.shape, at, fr.unit(at)) > 0.5
+            limit = np.where(on_lips, min(chroma_limit, lips_limit), chroma_limit)
         # a pixel counts when the edit took it past both that limit and its own colour (lips that were already the
         # photo's most colourful part may be recoloured without counting)
         beyond = chroma_out > np.maximum(limit, chroma_src + 2.0)

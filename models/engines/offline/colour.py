@@ -122,7 +122,8 @@ def lipstick(
         target = LIPSTICK if paint is None else hex_rgb(paint)
         out = recolour(img, lips, target, 0.8, 0.35, knee(s) * muted(img, lm, u), lighten=False)
         out = _shade_bound(img, out, lips)
-        return out if chroma_limit is None else cap_chroma(img, out, lips, chroma_limit)
+        limits = [v for v in (chroma_limit, lips_chroma_limit(img, lm, u, lips)) if v is not None]
+        return cap_chroma(img, out, lips, min(limits)) if limits else out
     return recolour(img, lips, tuple(skin_rgb * 0.9), 0.6, 0.2, -s)
 
 
@@ -149,11 +150,33 @@ def blush(img: np.ndarray, lm: np.ndarray, u: float, s: float) -> np.ndarray:
     return shift(img, fr.cheeks(img, lm, u), BLUSH, perceived(knee(s)) * muted(img, lm, u))
 
 
+def skin_chroma(img: np.ndarray, lm: np.ndarray, u: float) -> float | None:
+    """The face skin's median CIE Lab chroma: how colourful this photo renders a face (None when too little skin shows)."""
+    face = fr.skin(img, lm, u) > 0.5
+    if face.sum() < 50:
+        return None
+    return float(np.median(np.hypot(*np.moveaxis(lab(img)[..., 1:][face], -1, 0))))
+
+
 def muted(img: np.ndarray, lm: np.ndarray, u: float) -> float:
     """How much of a colour edit a photo takes: its face skin's median Lab chroma against SKIN_CHROMA_FOR_FULL_BLUSH,
     at least 0.6 (a dim or film-muted photo: the same red there glows as if pasted on), at most 1."""
-    face = fr.skin(img, lm, u) > 0.5
-    if face.sum() < 50:
-        return 1.0
-    chroma = float(np.median(np.hypot(*np.moveaxis(lab(img)[..., 1:][face], -1, 0))))
-    return float(np.clip(chroma / SKIN_CHROMA_FOR_FULL_BLUSH, 0.6, 1.0))
+    chroma = skin_chroma(img, lm, u)
+    return 1.0 if chroma is None else float(np.clip(chroma / SKIN_CHROMA_FOR_FULL_BLUSH, 0.6, 1.0))
+
+
+LIP_GAIN_PER_SKIN_CHROMA = 1.0
+
+
+def lips_chroma_limit(img: np.ndarray, lm: np.ndarray, u: float, lips: np.ndarray) -> float | None:
+    """The most chroma a lipstick may give this photo's lips: their own median chroma plus LIP_GAIN_PER_SKIN_CHROMA
+    times the skin's. Lips are judged against the face they are on: in a photo whose skin has almost no colour (a
+    film look, a desaturated still) a red that is ordinary elsewhere is the most colourful thing in the frame, and
+    reads as painted onto the print (graded contact sheets, issue 22). Everywhere else the limit is far above what
+    the lipstick paints."""
+    skin = skin_chroma(img, lm, u)
+    sel = lips > 0.5
+    if skin is None or sel.sum() < 20:
+        return None
+    own = float(np.median(np.hypot(*np.moveaxis(lab(img)[..., 1:][sel], -1, 0))))
+    return own + LIP_GAIN_PER_SKIN_CHROMA * skin
