@@ -41,6 +41,8 @@ def _eval_intents(args) -> int:
 def _eval_edits(args) -> int:
     from ..evaluation.edits import evaluate_edits, parse_attributes, photo_paths
 
+    if args.reference is not None:
+        return _eval_reference_edits(args)
     requests = parse_attributes(args.attributes)
     try:
         strengths = [float(x) for x in args.strengths.split(",") if x.strip()]
@@ -58,4 +60,34 @@ def _eval_edits(args) -> int:
         f"{done} edits scored on {report['photos'] - len(report['photos_skipped'])} photo(s); "
         f"{len(report['photos_skipped'])} skipped; report: {Path(args.out) / 'report.md'}"
     )
+    return 0
+
+
+def _eval_reference_edits(args) -> int:
+    from ..evaluation.edits import photo_paths
+    from ..evaluation.reference_edits import evaluate_reference_edits
+
+    attributes = [a.strip() for a in args.attributes.split(",") if a.strip()]
+    if any(a.startswith("-") for a in attributes):
+        raise ValueError("--reference takes attribute ids without a sign: the reference says how much, and which way")
+    for folder, what in ((args.photos, "photos"), (args.reference, "reference photos")):
+        if not photo_paths(folder):
+            raise ValueError(f"{folder}: no {what} (.png, .jpg, .jpeg, .webp, .bmp, .tif)")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    # the sessions of an evaluation are its own: stored beside its report, never among the user's
+    config = config_from(args).with_overrides(database_url=f"sqlite:///{(out / 'sessions.db').resolve()}")
+    service = edit_service(config)
+    say("Loading the engine...")
+    try:
+        report = evaluate_reference_edits(args.photos, args.reference, attributes, service, out, progress=not args.no_progress)
+    finally:
+        service.close()
+    for a, s in report["per_attribute"].items():
+        print(
+            f"{a}: {s['edited']} of {s['pairs']} pairs edited, {s['closer']} closer to the reference "
+            f"(distance {s['distance_before']} -> {s['distance_after']}), {s['same_person']} the same person; "
+            f"{s['declined']} declined, {s['errors']} errors"
+        )
+    print(f"report: {out / 'report.md'}")
     return 0

@@ -138,6 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("photos", help="a folder of photos, or one photo")
     q.add_argument("--attributes", required=True, help="comma-separated ids; a leading '-' means the negative direction (-age = younger)")
     q.add_argument("--strengths", default="0.3,0.6,0.9", help="comma-separated magnitudes in (0, 1] (default: 0.3,0.6,0.9)")
+    q.add_argument(
+        "--reference",
+        default=None,
+        metavar="DIR",
+        help="a folder of reference photos (or one): each attribute is taken from each reference onto each photo "
+        "(apply_reference) and scored by identity and by its distance to the reference's amount; --strengths is not used",
+    )
     q.add_argument("--engine", choices=["offline", "diffusion", "ledits"], default=None)
     q.add_argument("--out", required=True)
     q.add_argument("--no-progress", action="store_true")

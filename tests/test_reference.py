@@ -141,3 +141,47 @@ def test_cli_edit_takes_the_lipstick_of_a_reference(editor, photo, tmp_path):
         timeout=120,
     )
     assert missing.returncode != 0 and "no such reference photo" in missing.stderr and not (tmp_path / "x.png").exists()
+
+
+def test_a_reference_the_engine_cannot_go_towards_is_said_so():
+    """The offline engine only adds a smile: a reference that smiles less than the photo is not "about as much"."""
+    from chatface.tools.reference import _why_unchanged
+
+    rising = [(0.0, 0.8), (0.3, 0.9), (0.6, 1.0), (1.0, 1.1)]
+    assert "shows less of it than this photo, and the offline engine can only add it" in _why_unchanged(
+        "smiling", rising, 0.45, 0.8, {1}, "offline"
+    )
+    assert "already shows about as much" in _why_unchanged("smiling", rising, 0.81, 0.8, {1}, "offline")
+    assert "already shows about as much" in _why_unchanged("smiling", [(-0.3, 0.7), *rising], 0.79, 0.8, {-1, 1}, "offline")
+
+
+def test_eval_edits_with_references_scores_each_pair_and_names_what_it_declined(editor, photo, tmp_path):
+    """``chatface eval edits PHOTOS --reference DIR``: each attribute taken from each reference through apply_reference,
+    scored by its distance to the reference's amount (closer after the edit) and by identity; a reference whose lips
+    look natural is a declined row with its reason, not a success."""
+    import json
+
+    from helpers import run_cli
+
+    photos, refs = tmp_path / "photos", tmp_path / "refs"
+    photos.mkdir()
+    refs.mkdir()
+    Image.open(photo).save(photos / "astronaut.png")
+    t = editor.t_edit_defaults(["lipstick"]).get("lipstick", 500)
+    Image.fromarray(_render(editor, {"lipstick": {"strength": 0.9, "t_edit": t}})).save(refs / "red-lips.png")
+    Image.fromarray(editor.source).save(refs / "natural.png")
+    out = tmp_path / "report"
+    run = run_cli(["eval", "edits", str(photos), "--reference", str(refs), "--attributes", "lipstick", "--out", str(out), "--no-progress"])
+    assert run.returncode == 0, run.stderr
+    report = json.loads((out / "report.json").read_text())
+    rows = {r["reference"]: r for r in report["rows"]}
+    red, natural = rows["red-lips.png"], rows["natural.png"]
+    assert red["stored"] and red["closer"] and red["distance_after"] < red["distance_before"] and red["same_person"], red
+    assert red["strength"] > 0.3
+    assert not natural["stored"] and "natural" in natural["reply"] and "closer" in natural and not natural["closer"]
+    summary = report["per_attribute"]["lipstick"]
+    assert (summary["pairs"], summary["edited"], summary["declined"], summary["closer"]) == (2, 1, 1, 1)
+    assert "lipstick: 1 of 2 pairs edited, 1 closer" in run.stdout
+    assert (out / "sessions.db").exists()  # the evaluation's sessions, beside its report
+    bad = run_cli(["eval", "edits", str(photos), "--reference", str(refs), "--attributes=-lipstick", "--out", str(out)])
+    assert bad.returncode != 0 and "without a sign" in bad.stderr and "Traceback" not in bad.stderr

@@ -96,7 +96,7 @@ def read_reference(editor: SessionEditor, reference: np.ndarray, attributes: lis
         if abs(s) >= 1.0 and (target - max(m for _, m in probes)) * np.sign(s) > 0:
             notes.append(f"{label(a)}: the reference shows more than the {editor.engine_name} engine paints; {s:+.2f} is its most")
         if abs(s - now) < 0.05:
-            notes.append(f"{label(a)}: the photo already shows about as much as the reference")
+            notes.append(_why_unchanged(a, probes, target, base, signs[a], editor.engine_name))
             continue
         if colour and s < now:
             notes.append(f"{label(a)}: the reference shows less of it than this photo, so there is no colour to take")
@@ -105,6 +105,22 @@ def read_reference(editor: SessionEditor, reference: np.ndarray, attributes: lis
             colours[a] = colour
         found[a] = s
     return ReferenceReading(found, colours, notes, measured)
+
+
+def _why_unchanged(attribute: str, probes: list[tuple[float, float]], target: float, base: float, signs: set[int], engine: str) -> str:
+    """Why the strength found is the one the photo has: it shows about as much as the reference, or the reference
+    lies the way this engine cannot go (less smile than the photo, where the engine only adds one)."""
+    pts = sorted(probes)
+    ys = [m for _, m in pts]
+    span = max(ys) - min(ys)  # how far the engine's strengths move the measure: what "about as much" is against
+    rising = pts[-1][1] >= pts[0][1]  # the measure grows with the strength
+    needed = (1 if target > base else -1) * (1 if rising else -1)  # the sign of the strength change the reference asks for
+    if span > 0 and abs(target - base) > 0.1 * span and needed not in signs:
+        return (
+            f"{label(attribute)}: the reference shows {'more' if target > base else 'less'} of it than this photo, and the "
+            f"{engine} engine can only {'add' if needed < 0 else 'take away'} it"
+        )
+    return f"{label(attribute)}: the photo already shows about as much as the reference"
 
 
 def _matching_strength(probes: list[tuple[float, float]], target: float) -> float:
