@@ -94,7 +94,8 @@ def read_reference(editor: SessionEditor, reference: np.ndarray, attributes: lis
                     probes.append((s, measure(image, lm, a)))
         s = round(_matching_strength(probes, target) * 20) / 20
         if abs(s) >= 1.0 and (target - max(m for _, m in probes)) * np.sign(s) > 0:
-            notes.append(f"{label(a)}: the reference shows more than the {editor.engine_name} engine paints; {s:+.2f} is its most")
+            further = "more" if s > 0 else "less"  # a reference beyond the engine's range, on the side it was looked for
+            notes.append(f"{label(a)}: the reference shows {further} than the {editor.engine_name} engine can paint; {s:+.2f} is its most")
         if abs(s - now) < 0.05:
             notes.append(_why_unchanged(a, probes, target, base, signs[a], editor.engine_name))
             continue
