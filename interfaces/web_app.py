@@ -375,6 +375,17 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                     )
                     send = gr.Button("Send", variant="primary", scale=1, elem_id="send", min_width=70)
                 gr.Examples([[r] for r in REQUESTS], inputs=[message], label="Try saying", elem_id="example-requests")
+                # a second photo, of someone else, for "give her the lipstick of this photo" and "as much smile as in
+                # this photo": each request sent while it is here may take from it (nothing of its pixels is copied)
+                # (a file, not an image component: a file that is not a photo reaches on_send, which says so in one
+                # line, instead of failing in Gradio's own decoding)
+                reference = gr.File(
+                    label="Reference photo (optional): for requests like “the lipstick of this photo”",
+                    file_types=["image"],
+                    type="filepath",
+                    height=110,
+                    elem_id="reference",
+                )
                 with gr.Row():
                     undo = gr.Button("↶ Undo", elem_id="undo", interactive=False)
                     redo = gr.Button("↷ Redo", elem_id="redo", interactive=False)
@@ -662,7 +673,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             return gr.update(interactive=False), gr.update(interactive=False)
 
         @safe
-        def on_send(text, history, session_id, extra, zoom_value, request: gr.Request, progress=gr.Progress()):
+        def on_send(text, history, session_id, extra, zoom_value, reference_path, request: gr.Request, progress=gr.Progress()):
             owner = backend.owner_of(request)
             text = (text or "").strip()
             if not session_id:
@@ -683,6 +694,23 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             if not text:
                 return {message: gr.update(interactive=True), send: gr.update(interactive=True)}
             ed = backend.editor(session_id, owner)
+            if reference_path:
+                try:  # the same limits as a photo, before the request runs: a bad reference loses nothing
+                    backend.service.read_photo(reference_path)
+                except (ChatfaceError, OSError) as exc:
+                    why = f"the reference photo cannot be used: {exc}"
+                    return {
+                        chat: say(
+                            history,
+                            session_id,
+                            owner,
+                            text,
+                            f"That did not work: {why}. Nothing was changed; your request stays in the box.",
+                        ),
+                        status: f"⚠️ {why}",
+                        message: gr.update(value=text, interactive=True),
+                        send: gr.update(interactive=True),
+                    }
             steps = [0]
 
             def stage(what: str) -> None:
@@ -693,7 +721,8 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             ed.on_stage = stage
             before = ed.head().seq
             try:
-                reply = backend.chats.resume(session_id, owner=owner).send(text)
+                # the reference is a file this server wrote (Gradio's upload), never a path a user typed
+                reply = backend.chats.resume(session_id, owner=owner).send(text, reference=reference_path or None)
             except ChatfaceError as exc:
                 return {
                     chat: say(history, session_id, owner, text, f"That did not work: {exc}. Nothing was changed."),
@@ -905,7 +934,9 @@ def build_app(backend: WebBackend) -> gr.Blocks:
         example_photo.change(on_example, [example_photo, session, zoom], every, **opening)
         picker.select(on_pick, [pending, zoom], every, **opening)
         for trigger in (send.click, message.submit):
-            trigger(busy, None, [message, send], queue=False).then(on_send, [message, chat, session, added, zoom], every, **shown_once)
+            trigger(busy, None, [message, send], queue=False).then(
+                on_send, [message, chat, session, added, zoom, reference], every, **shown_once
+            )
         undo.click(on_undo, [chat, session, added, zoom], every, **shown_once)
         redo.click(on_redo, [chat, session, added, zoom], every, **shown_once)
         gallery.select(on_select, [chat, session, added, zoom], every, **shown_once)

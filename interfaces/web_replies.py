@@ -62,9 +62,19 @@ def edit_sentences(outcome: EditOutcome) -> list[str]:
     """Plain sentences about one apply_attribute outcome."""
     out = list(outcome.not_done)
     state, asked, changed, visible = outcome.strengths(), outcome.asked, outcome.changed, outcome.visible_changes
+    if outcome.from_reference:
+        taken = [
+            f"{name_of(a, state[a])} ({strength_word(state[a])})" + (" in its colour" if outcome.state[a].colour else "")
+            for a in outcome.from_reference
+            if a in state
+        ]
+        out.append(f"From the reference photo: {_and(taken)}, as much as it shows." if taken else "")
+        out += [f"{note[0].upper()}{note[1:]}." for note in outcome.reference_notes]
+        out = [o for o in out if o]
     if not changed:
         return out or ["Nothing changed."]
-    shown = [f"{name_of(a, state[a])} ({strength_word(state[a])})" for a in visible if a in state]
+    # what came from a reference is said above, with where it came from
+    shown = [f"{name_of(a, state[a])} ({strength_word(state[a])})" for a in visible if a in state and a not in outcome.from_reference]
     if shown:
         out.append(f"Done: {_and(shown)}.")
     if outcome.removed:

@@ -2,9 +2,11 @@
 
 Example photo -> chat edit -> slider -> undo -> a click on the current version -> redo -> back to the original;
 the errors a new user hits (a send before any photo, a text file named .png, a photo with no face in a running
-session); picking one face of a group photo; a phone-sized screen; each result in the chat; a long history; a
-preview; a newcomer's first edits. These tests share one server (the `web` fixture). Screenshots go to test-artifacts/.
-The tests that need a server of their own are in test_web_engines.py, test_web_sessions.py and test_web_access.py.
+session); picking one face of a group photo; a phone-sized screen; each result in the chat; a newcomer's first edits.
+These tests share one server (the `web` fixture). Screenshots go to test-artifacts/. A long history, a preview, a
+message sent while one runs and a reference photo are in test_web_chat.py (a server of its own, so that the two test
+workers share the browser tests); the tests that need a server set up otherwise are in test_web_engines.py,
+test_web_sessions.py and test_web_access.py.
 """
 
 from __future__ import annotations
@@ -220,64 +222,6 @@ def test_each_result_is_in_the_chat_in_one_vocabulary_and_a_reload_shows_it_as_s
     assert "Traceback" not in log.read_text()
 
 
-def test_a_long_history_keeps_the_current_version_in_view(web, browser):
-    from playwright.sync_api import expect
-
-    url, _, _ = web
-    page = open_page(browser, url, width=1366, height=900)
-    status = page.locator("#status")
-    page.locator("#example-photos img").nth(0).click()
-    expect(status).to_contain_text("Version 0", timeout=SLOW)
-    send(page, "add a bit of lipstick")
-    expect(status).to_contain_text("Version 1", timeout=SLOW)
-    for i in range(2, 16):
-        send(page, "more" if i % 2 else "less")
-        expect(status).to_contain_text(f"Version {i}", timeout=SLOW)
-    current = page.locator("#history .thumbnail-item.selected")
-    expect(current).to_contain_text("▶ current · 15")
-    page.wait_for_timeout(500)  # the scroll runs after the redraw
-    shown, box = page.locator("#history").bounding_box(), current.bounding_box()
-    assert shown["y"] <= box["y"] and box["y"] + box["height"] <= shown["y"] + shown["height"] + 1, (shown, box)
-    page.screenshot(path=str(ARTIFACTS / "web-long-history.png"), full_page=True)
-    page.close()
-
-
-def test_a_slider_move_can_be_previewed_before_it_is_applied(web, browser):
-    from playwright.sync_api import expect
-
-    url, _, log = web
-    page = open_page(browser, url, width=1366, height=900)
-    status = page.locator("#status")
-    page.locator("#example-photos img").nth(1).click()  # Grace Hopper
-    expect(status).to_contain_text("Version 0", timeout=SLOW)
-    send(page, "make her smile a little")
-    expect(status).to_contain_text("Version 1", timeout=SLOW)
-    page.locator("#preview-mode input").check()
-    slider = page.locator("#slider-0 input[type=range]")
-    slider.fill("0.7")
-    slider.dispatch_event("pointerup")
-    expect(status).to_contain_text("Preview (not applied)", timeout=SLOW)
-    expect(status).to_contain_text("a smile 0.70")
-    expect(page.locator("#history .thumbnail-item")).to_have_count(2)  # nothing stored
-    page.screenshot(path=str(ARTIFACTS / "web-preview.png"), full_page=True)
-    page.locator("#apply-preview").click()
-    expect(status).to_contain_text("Version 2", timeout=SLOW)
-    expect(status).to_contain_text("a smile 0.70")
-    expect(page.locator("#preview-actions")).to_be_hidden()
-
-    slider.fill("0.2")
-    slider.dispatch_event("pointerup")
-    expect(status).to_contain_text("Preview (not applied)", timeout=SLOW)
-    page.locator("#discard-preview").click()
-    expect(status).to_contain_text("Preview discarded: nothing was stored", timeout=SLOW)
-    expect(status).to_contain_text("Version 2")
-    expect(page.locator("#slider-0 input[type=number]")).to_have_value("0.7")
-    expect(page.locator("#history .thumbnail-item")).to_have_count(3)
-    no_error_badges(page)
-    page.close()
-    assert "Traceback" not in log.read_text()
-
-
 @pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
 def test_a_newcomer_picks_a_face_edits_it_reloads_and_carries_on(web, browser, width, height):
     """Issue 23's "done when", at laptop and phone sizes, without reading anything: the photo with two faces, a click
@@ -323,29 +267,3 @@ def test_a_newcomer_picks_a_face_edits_it_reloads_and_carries_on(web, browser, w
     no_error_badges(page)
     page.close()
     assert "Traceback" not in log.read_text()
-
-
-def test_a_message_cannot_vanish_while_one_runs(web, browser, tmp_path):
-    """Issue 21: while a request runs, Send and the box are off, with the typed text kept; afterwards both are back."""
-    import cv2
-    from playwright.sync_api import expect
-    from skimage import data
-
-    from chatface.models.images import save_image
-
-    url, _, _ = web
-    big = tmp_path / "big.png"
-    save_image(cv2.resize(data.astronaut(), (2400, 2400), interpolation=cv2.INTER_CUBIC), big)  # slow enough to watch
-    page = open_page(browser, url)
-    status = page.locator("#status")
-    upload(page, big)
-    expect(status).to_contain_text("Version 0", timeout=SLOW)
-    send(page, "give her a subtle smile and red lipstick")
-    expect(page.locator("#send")).to_be_disabled(timeout=5_000)
-    expect(page.locator("#message textarea")).to_be_disabled()
-    expect(page.locator("#message textarea")).to_have_value("give her a subtle smile and red lipstick")
-    expect(status).to_contain_text("Version 1", timeout=SLOW)
-    expect(page.locator("#send")).to_be_enabled()
-    expect(page.locator("#message textarea")).to_be_enabled()
-    expect(page.locator("#message textarea")).to_have_value("")  # answered, so cleared
-    page.close()

@@ -47,6 +47,8 @@ class EditOutcome:
     asked: dict[str, float] = field(default_factory=dict)  # the strengths asked for, of the attributes set or changed
     node_id: int | None = None
     request: str = ""
+    from_reference: list[str] = field(default_factory=list)  # the attributes apply_reference took from a reference photo
+    reference_notes: list[str] = field(default_factory=list)  # what it could not take from it, in words
 
     TOOL = "apply_attribute"
 
@@ -74,6 +76,8 @@ class EditOutcome:
             "asked": dict(self.asked),
             "node_id": self.node_id,
             "request": self.request,
+            "from_reference": list(self.from_reference),
+            "reference_notes": list(self.reference_notes),
         }
 
     @classmethod
@@ -100,6 +104,8 @@ class EditOutcome:
             {a: float(v) for a, v in (d.get("asked") or {}).items()},
             d.get("node_id"),
             str(d.get("request") or ""),
+            list(d.get("from_reference") or []),
+            list(d.get("reference_notes") or []),
         )
 
     @classmethod

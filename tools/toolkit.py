@@ -10,7 +10,7 @@ crash of the graph.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -311,6 +311,7 @@ class SessionToolkit:
             ).artifact()
         edits = [AttributeEdit(attribute=a, strength=s) for a, s in reading.strengths.items()]
         text, artifact = self.apply_attribute(edits, "set", request or "reference photo: " + ", ".join(take), colours=reading.colours)
+        outcome = replace(EditOutcome.from_artifact(artifact), from_reference=list(reading.strengths), reference_notes=list(reading.notes))
         taken = ", ".join(
             f"{label(a)} {s:+.2f}" + (f" in the reference's colour {reading.colours[a]}" if a in reading.colours else "")
             for a, s in reading.strengths.items()
@@ -318,7 +319,7 @@ class SessionToolkit:
         intro = f"From the reference: {taken} (as much as the reference shows, measured on both faces)."
         if reading.notes:
             intro += " Not taken: " + "; ".join(reading.notes) + "."
-        return f"{intro} {text}", artifact
+        return f"{intro} {text}", outcome.artifact()
 
     def verify_identity(self, node: int | None = None) -> tuple[str, dict]:
         """Compare the face of a history node (default: current) with the original photo."""
