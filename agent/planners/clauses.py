@@ -255,6 +255,41 @@ def mask_person_nouns(text: str) -> str:
 _BOUNDARY = r"([.;!?]\s+|,\s*(?:but|and|then|so)?\s*|\s(?:and|but|then|after that|also|plus)\s)"
 
 
+# a sentence that tells how things are ("my dad had this huge mustache back then", "she has brown eyes", "he looks so
+# young!") names attributes without asking for them: it is dropped whole when nothing in it asks, wishes or complains
+_STORY_START = (
+    r"\W*(?:(?:and|but|so|because|since|as|oh|well|ha|haha|lol|hi|hey|hello|wow|ok|okay|honestly|yeah)\W+)*"
+    r"(?:(?:back )?when |while |ever since )?"
+    r"(?:he|she|they|i|we|it|this|that|there|my|his|her|our|their|the|nobody|everyone|everybody)\b[\w' -]{0,40}?"
+    r"\b(?:is|was|were|are|am|'s|'re|'m|'ve|has|had|have|looks?|looked|seems?|seemed|keeps?|kept|wears?|wore|used to|"
+    r"always|never|refuses|says|said|loves?|loved|hates?|thinks?|took|takes|got|gets|makes|making|made|went|goes|came|"
+    r"lives|lived|works|worked|smiled|smiles|grew|turned|became)\b"
+)
+_ASKS = (
+    r"\b(?:could|can|would|will|please|pls|plz|make|give|add|put|turn|change|remove|take|get rid|lose|losing|drop|ditch|"
+    r"try|let'?s|let|i'?d like|i would like|i want|i wanna|we want|wants?|wanted|wish|wishes|wonder|what if|how about|"
+    r"maybe|perhaps|more|less|too|bit|little|instead|undo|redo|again|reset|start over|original|should|need|needs|"
+    r"fake|weird|wrong|strange|unnatural|overdone|much|odd|creepy|harsh|patchy|not|don'?t|no|without|if|rather|prefer|"
+    r"love to|like to|like it|like (?:him|her|them) with|go back|back to|step|version)\b"
+)
+
+
+def drop_stories(text: str) -> tuple[str, bool]:
+    """``text`` without its sentences that only tell how things are (see _STORY_START); whether any was dropped.
+    A message that is nothing but such sentences is kept as it is (the grammar then finds no request in it)."""
+    parts = re.split(r"([.;!?]+\s+)", text)
+    kept, dropped = [], False
+    for i in range(0, len(parts), 2):
+        sentence, sep = parts[i], parts[i + 1] if i + 1 < len(parts) else ""
+        if re.match(_STORY_START, sentence) and not re.search(_ASKS, sentence):
+            dropped = True
+            continue
+        kept.append(sentence + sep)
+    if not dropped or not "".join(kept).strip(" .!?;"):
+        return text, False
+    return "".join(kept), True
+
+
 def _clauses(text: str) -> list[tuple[str, str]]:
     """(separator before, clause) pairs; the separators are kept so that the kept clauses read as before."""
     parts = re.split(_BOUNDARY, text)
@@ -279,6 +314,7 @@ def analyse(text: str, question_mark: bool = False) -> Analysis:
     parts = re.split(r"\b(?:no wait|wait,? no|actually no|no,? actually|scratch that|on second thought|second thoughts)\b[ ,.]*", text)
     if len(parts) > 1 and parts[-1].strip(" ,."):
         text = parts[-1]
+    text, _ = drop_stories(text)
     out = Analysis(text)
     stripped = text.strip()
     if (

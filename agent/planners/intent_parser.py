@@ -21,7 +21,7 @@ from typing import Callable
 from ...tools.edit_state import clamp
 from ...tools.vocabulary import Vocabulary, default_vocabulary
 from .acts import ActGuess
-from .clauses import PHOTO_WORDS, analyse, expand_lists, rewrite_from_to
+from .clauses import PHOTO_WORDS, analyse, drop_stories, expand_lists, rewrite_from_to
 
 SLIGHT, DEFAULT, STRONG, FULL = 0.3, 0.6, 0.9, 1.0
 
@@ -503,7 +503,9 @@ class IntentParser:
         intent = self._grammar(message, state, last_changed)
         if self.acts is None or intent.note in _FINAL_NOTES or intent.action not in ("none", "clarify", "edit"):
             return intent
-        guess = self.acts(message)
+        # the act of what the message asks, without its sentences that only tell a story ("ha, he'll love it. maybe
+        # tone it down a little" is a request, though the praise alone reads as a thank-you)
+        guess = self.acts(drop_stories(message.lower().replace("’", "'"))[0])
         if intent.action in ("none", "clarify"):
             if guess.act in ("undo", "redo", "reset") and guess.probability >= ACT_MIN_PROBABILITY:
                 steps = _count(_normalise(message)) if guess.act != "reset" else 1
