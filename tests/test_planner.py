@@ -285,3 +285,22 @@ def test_openai_planner_agrees_with_the_offline_planner_on_the_prompts_demonstra
             (theirs_action, theirs_state), (our_action, our_state) = _effect(answer, state), _effect(ours, state)
             assert theirs_action == our_action, text
             assert theirs_state == pytest.approx(our_state), text
+
+
+@pytest.mark.parametrize(
+    "msg, state, last, expected",
+    [
+        # a sentence that only tells a story is not read as a request
+        ("Wow. He looks so young! Okay, he also wonders about losing the mustache.", {"mustache": 0.6}, ["age"], {"mustache": 0.0}),
+        ("my dad had this huge mustache back then. anyway, add a subtle smile", {}, [], {"smiling": 0.3}),
+        ("a couple more years on top of that", {"age": 0.3}, ["age"], {"age": 0.5}),
+        ("Could you knock off a couple more years?", {"age": -0.4}, ["age"], {"age": -0.6}),
+        ("Maybe the lips a bit stronger", {"lipstick": 0.6, "age": 0.3}, ["age"], {"lipstick": 0.7, "age": 0.3}),
+    ],
+)
+def test_stories_years_and_lips(msg, state, last, expected):
+    intent = parse(msg, state, last)
+    assert intent.action == "edit", intent
+    after = dict(state)
+    after.update({c.attribute: c.strength for c in intent.changes})
+    assert {k: v for k, v in after.items() if v} == pytest.approx({k: v for k, v in expected.items() if v}), intent

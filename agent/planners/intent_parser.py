@@ -64,8 +64,8 @@ REL_LESS = (
 REL_SLIGHT = r"a bit|slightly|a little|a little bit|a tiny bit|a wee bit|a touch|a tad|just a bit|somewhat"
 REL_MUCH = r"much|a lot|way|far|lots|significantly|considerably"
 REMOVAL = (
-    r"remove|removing|drop|take away|take off|take out|get rid of|lose|lose the|ditch|delete|erase|without|no more|no|not(?! (?:so|as|"
-    r"that|too)\b)|don't want|dont want|eliminate|clear|cancel|strip|undo the|revert the|shave off|shave"
+    r"remove|removing|losing|drop|take away|take off|take out|get rid of|lose|lose the|ditch|delete|erase|without|no more|no|"
+    r"not(?! (?:so|as|that|too)\b)|don't want|dont want|eliminate|clear|cancel|strip|undo the|revert the|shave off|shave"
 )
 REMOVAL_VERB_PHRASES = {"shave"}  # synonyms that also act as a removal verb for a following attribute ("shave off his mustache")
 PRONOUN = r"it|them|that|those|this|these|both"
@@ -219,7 +219,7 @@ def _normalise(text: str) -> str:
     # years taken off or put on: "knock off ten years", "take a decade off him", "add a few years"
     t = re.sub(
         r"\b(?:knock|take|shave|chop|cut|shed)(?:s|ing)? (?:off )?(?:(?:a|an|about|around|some|like|maybe|\w+) )?(?:few |couple (?:of )?)?"
-        r"(?:years?|yrs|decades?)(?: (?:off|of))?(?: (?:him|her|them|his age|her age|their age))?(?: off)?(?: or so)?\b",
+        r"(?:more )?(?:years?|yrs|decades?)(?: (?:off|of))?(?: (?:him|her|them|his age|her age|their age))?(?: off)?(?: or so)?\b",
         "younger",
         t,
     )
@@ -227,6 +227,15 @@ def _normalise(text: str) -> str:
         r"\b(?:add|put on|pile on)(?:s|ing)? (?:(?:a|an|about|around|some|\w+) )?(?:few |couple (?:of )?)?(?:years?|yrs|decades?)\b"
         r"(?: (?:to|on) (?:him|her|them))?",
         "older",
+        t,
+    )
+    # "a couple more years", "a few more years on top of that", "ten more years": a step older
+    t = re.sub(r"\b(?:(?:a )?(?:few|couple(?: of)?)|\w+) more (?:years?|yrs|decades?)(?! of\b)(?: on(?: (?:him|her|them))?)?\b", "older", t)
+    # "lips a bit stronger", "her lips darker": the lipstick (what colours the lips here)
+    t = re.sub(
+        r"\b(?:the |her |his |their )?lips ((?:(?:a|little|bit|lot|tad|touch|slightly|much|way|even|tiny|more) )*)"
+        r"(stronger|redder|darker|bolder|brighter|deeper|weaker|lighter|paler|softer|subtler|fainter)\b",
+        lambda m: f"{m.group(1)}{m.group(2)} lipstick",
         t,
     )
     t = rewrite_from_to(expand_lists(t))
