@@ -54,6 +54,7 @@ WHY_WITHDRAWN = "withdrawn"  # the engine once drew it; its version did not pass
 WHY_ONE_DIRECTION = "one_direction"  # the engine does the other direction only
 WHY_NO_COLOUR = "no_colour"  # a colour taken from a reference photo, on an engine that paints its own
 WHY_NEEDS_TEXT = "needs_text_engine"  # a free-text concept, on an engine that does not take text
+WHY_NO_STYLE = "no_style"  # a style from a reference photo, on an engine that cannot take one
 
 
 def why_code(why: str) -> str:

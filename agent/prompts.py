@@ -159,7 +159,9 @@ never use apply_attribute's "concepts".
 REFERENCE = (
     "A reference photo of another person is attached to this turn. For requests like 'as much smile as in this "
     "photo' or 'the lipstick of this photo', call apply_reference with take = the attribute ids named (it measures "
-    "them on both faces and sets the matching strengths); do not guess strengths with apply_attribute."
+    "them on both faces and sets the matching strengths); do not guess strengths with apply_attribute. For its look as "
+    "a whole ('paint me in the style of this portrait', 'make it look like this painting'), take = ['style'] with "
+    "style_strength 0.3 for a touch, 0.6 by default, 0.9 for strong."
 )
 NO_REFERENCE = (
     "No reference photo is attached. If the user asks for something 'like in this photo', ask them to attach "

@@ -337,6 +337,13 @@ class Store:
             s.latent_blob = key
             return key
 
+    def put_reference(self, session_id: str, png: bytes, *, owner: str | None = None) -> str:
+        """Store a reference photo (PNG) that an edit of this session renders from (a style's, named by its key in the
+        node's state); returns its key. Content-addressed like every blob, so a reference used twice is stored once."""
+        with self.unit() as db:
+            self._locked_session(db, session_id, owner, lock=False)
+            return blobs.put_bytes(db, png, kind="reference", codec="png", dtype="uint8")
+
     def read_blob(self, key: str) -> bytes:
         with self.unit(read=True) as db:
             return blobs.get(db, key).data

@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import (
     WHY_NEEDS_TEXT,
     WHY_NO_COLOUR,
+    WHY_NO_STYLE,
     WHY_NOT_AVAILABLE,
     WHY_ONE_DIRECTION,
     ChatfaceModelError,
@@ -42,14 +43,32 @@ def concept_text(key: str) -> str | None:
     return key[len(TEXT_CONCEPT_PREFIX) :] if key.startswith(TEXT_CONCEPT_PREFIX) else None
 
 
+STYLE_PREFIX = "style:"
+STYLE_T_EDIT = 400  # a style's injection steps, t >= 400 of 1000 (our choice for content injection: not yet checked on real weights)
+STYLE_LABEL = "the reference photo's style"
+
+
+def style_digest(key: str) -> str | None:
+    """The reference photo's key (the sha256 of its stored PNG) of an edit-state key made for a style ("style:<sha256>");
+    None for any other key.
+
+    A style taken from a reference photo lives in the cumulative state like an attribute, under this prefix, so memory,
+    undo and the self-check treat it alike, and the key names the stored reference the node re-renders from. Only
+    engines that take a style (``Generator.takes_style``) render it.
+    """
+    return key[len(STYLE_PREFIX) :] if key.startswith(STYLE_PREFIX) else None
+
+
 @dataclass(frozen=True)
 class EditSpec:
     """One attribute of a cumulative edit state: signed strength in [-1, 1] and T_edit; ``colour`` ("#rrggbb"), the
-    colour to paint where an engine takes one (``Generator.takes_colour``: the offline lipstick, from a reference's lips)."""
+    colour to paint where an engine takes one (``Generator.takes_colour``: the offline lipstick, from a reference's lips);
+    ``reference``, for a style key, the reference photo's pixels (uint8 RGB), read from memory by the caller."""
 
     strength: float
     t_edit: int
     colour: str | None = None
+    reference: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 EditState = Mapping[str, EditSpec]
@@ -73,6 +92,7 @@ class Generator(ABC):
 
     name: str = "generator"
     accepts_text: bool = False  # whether free-text concepts ("text:..." keys, see concept_text) can be rendered
+    takes_style: bool = False  # whether a style from a reference photo ("style:..." keys, see style_digest) can be rendered
 
     @abstractmethod
     def invert(self, image: np.ndarray, face_index: int | None = None) -> Latent:
@@ -148,6 +168,14 @@ class Generator(ABC):
         for attr, spec in edits.items():
             if spec.strength == 0:
                 continue
+            if style_digest(attr) is not None:
+                if not self.takes_style:
+                    bad[attr] = Why("a style from a reference photo needs the diffusion engine (--engine diffusion)", WHY_NO_STYLE)
+                elif spec.reference is None:
+                    bad[attr] = Why("the reference photo of this style was not given to the engine", WHY_NO_STYLE)
+                elif spec.strength < 0:
+                    bad[attr] = Why("a style is taken from a reference, never taken away (undo removes it)", WHY_ONE_DIRECTION)
+                continue
             if concept_text(attr) is not None:
                 if not self.accepts_text:
                     bad[attr] = Why("free-text concepts need a text-driven engine (--engine ledits)", WHY_NEEDS_TEXT)
@@ -209,6 +237,11 @@ class DirectionScorer(ABC):
         strength_sign: float = 1.0,
         face_hint: Latent | None = None,
     ) -> float: ...
+
+    def towards(self, image_a: np.ndarray, image_b: np.ndarray, reference: np.ndarray) -> float | None:
+        """How far image_b moved from image_a towards ``reference`` (a style's check): signed, about in [-1, 1];
+        None when this scorer has no measure between images."""
+        return None
 
 
 def _default_realism():

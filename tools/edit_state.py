@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping
 
 from ..memory.store import NodeInfo, StoredAttempt
-from ..models.base import EditSpec
+from ..models.base import EditSpec, style_digest
 from ..models.scorers.realism import RealismScore
 from .capabilities import Offer
 from .vocabulary import Vocabulary, default_vocabulary, label
@@ -115,6 +115,9 @@ def apply_changes(
             continue
         for rival in vocab.exclusive_rivals(attr):
             new.pop(rival, None)
+        if style_digest(attr) is not None:  # one style at a time: a new reference's replaces the old
+            for other in [k for k in new if k != attr and style_digest(k) is not None]:
+                new.pop(other)
         default = (t_edit_defaults or {}).get(attr, vocab.default_t_edit(attr))
         t = t_edit if t_edit is not None else new.get(attr, {}).get("t_edit", default)
         paint = (colours or {}).get(attr) or new.get(attr, {}).get("colour")  # a reference's colour stays until replaced

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import ChatfaceError
 from ..memory import blobs
 from ..memory.store import AttemptRecord, NodeInfo, Store
-from ..models.base import EditSpec, Latent, UnsupportedAttributeError
+from ..models.base import EditSpec, Latent, UnsupportedAttributeError, style_digest
 from .capabilities import Offer, offers_of
 from ..models.engines.catalog import EngineParts
 from ..models.images import decode_image_bytes, encode_png, fit_within, load_image
@@ -283,7 +283,27 @@ class SessionEditor:
         return {a: t for a, t in found.items() if t is not None}
 
     def _specs(self, state: dict) -> dict[str, EditSpec]:
-        return specs(state)
+        """The typed state the engine renders: a style's spec carries its reference photo, read from memory."""
+        out = specs(state)
+        for key, spec in out.items():
+            digest = style_digest(key)
+            if digest is not None and self.render_images:
+                out[key] = EditSpec(spec.strength, spec.t_edit, spec.colour, reference=self.reference_image(digest))
+        return out
+
+    def reference_image(self, digest: str) -> np.ndarray:
+        """A stored reference photo (a style's), by its key; the last one read is kept."""
+        cached = self.__dict__.get("_reference")
+        if cached is None or cached[0] != digest:
+            cached = (digest, decode_image_bytes(self.store.read_blob(digest), "stored reference photo"))
+            self._reference = cached
+        return cached[1]
+
+    def store_reference(self, image: np.ndarray) -> str:
+        """Store a reference photo for a style of this session; returns the style's edit-state key."""
+        from ..models.base import STYLE_PREFIX
+
+        return STYLE_PREFIX + self.store.put_reference(self.session_id, encode_png(image), owner=self.owner)
 
     def render(self, state: dict) -> np.ndarray:
         self.stage(f"Rendering {describe(state)}")
@@ -299,6 +319,11 @@ class SessionEditor:
         old = strengths(parent_state)
         for attr, s in strengths(state).items():
             if old.get(attr) == s:
+                continue
+            digest = style_digest(attr)
+            towards = self.engine.direction.towards(self.source, image, self.reference_image(digest)) if digest is not None else None
+            if towards is not None:  # a style: how far the render went towards the reference's look
+                direction[attr], ok[attr] = towards, towards >= self.thresholds.direction
                 continue
             text_a, text_b = self.vocab.text_pair(attr, s)
             d = self.engine.direction.direction(self.source, image, text_a, text_b, attribute=attr, strength_sign=s, face_hint=lat)

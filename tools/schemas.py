@@ -19,6 +19,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from .text_rules import check_text
 from .vocabulary import default_vocabulary
 
+STYLE_KEY = r"style:[0-9a-f]{64}"  # the edit-state key of a style taken from a stored reference photo (models.base.style_digest)
+
 T_MIN, T_MAX = default_vocabulary().t_edit_range
 NODE_MAX = 1_000_000  # history node numbers: far beyond any session, far below every database's integer range
 
@@ -57,6 +59,8 @@ class AttributeEdit(_Strength):
     @classmethod
     def _known(cls, v: str) -> str:
         vocab = default_vocabulary()
+        if re.fullmatch(STYLE_KEY, v.strip()):  # a style already taken from a reference (apply_reference), by its key
+            return v.strip()
         key = v.strip().lower().replace(" ", "_").replace("-", "_")
         if key not in vocab:
             near = vocab.closest(key)
@@ -148,7 +152,11 @@ class ApplyReferenceArgs(BaseModel):
         min_length=1,
         max_length=6,
         description="Attribute ids to take from the reference photo, e.g. "
-        "['smiling'] for 'as much smile as in this photo', ['lipstick'] for 'the lipstick of this photo'.",
+        "['smiling'] for 'as much smile as in this photo', ['lipstick'] for 'the lipstick of this photo'; "
+        "'style' for its look as a whole ('paint me in the style of this portrait'), where the engine takes one.",
+    )
+    style_strength: float = Field(
+        default=0.6, gt=0, le=1, description="How much of the reference's style, in (0, 1]: 0.3 a touch of it, 0.6 (default), 0.9 strong."
     )
     reference: str | None = Field(
         default=None,

@@ -17,7 +17,7 @@ from typing import Sequence
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ChatfaceError
-from ..models.base import concept_text
+from ..models.base import NoFaceError, concept_text, style_digest
 from .capabilities import refusal
 from .face_words import which_face
 from .edit_state import EditContext, Version, apply_changes, describe, specs, strengths, tree_rows
@@ -59,7 +59,9 @@ def _doable(wanted: dict, current: dict, unsupported) -> dict:
 def unsupported_message(engine: str, unsupported: dict[str, str], signs: dict[str, float]) -> str:
     """ "Not applied: bigger eyes: the offline engine cannot do it; the ledits engine does it (--engine ledits; ...)."."""
     what = "; ".join(
-        refusal(a, signs.get(a, 1.0), engine, why) if concept_text(a) is None else f"the {engine} engine cannot do {label(a)} ({why})"
+        refusal(a, signs.get(a, 1.0), engine, why)
+        if concept_text(a) is None and style_digest(a) is None
+        else f"the {engine} engine cannot do {label(a)} ({why})"
         for a, why in unsupported.items()
     )
     return f"Not applied: {what}."
@@ -275,20 +277,27 @@ class SessionToolkit:
         return Preview(image, dict(state), ed.evaluate(image, state, head.state), not_done)
 
     def apply_reference(
-        self, reference: str | None = None, take: Sequence[str] = (), request: str = "", reference_base64: str | None = None
+        self,
+        reference: str | None = None,
+        take: Sequence[str] = (),
+        request: str = "",
+        reference_base64: str | None = None,
+        style_strength: float = 0.6,
     ) -> tuple[str, dict]:
         """Take attributes from a reference photo of another person: for each named attribute, the strength that shows
         as much of it on this face as the reference shows (measured on both faces), and where the engine paints a colour
-        (the offline lipstick), the reference's colour. Then applied, checked and stored as apply_attribute does."""
+        (the offline lipstick), the reference's colour; "style", the reference's look as a whole, where the engine takes
+        one (the diffusion engine's h-space content injection), at ``style_strength``. Then applied, checked and stored
+        as apply_attribute does, the reference stored with the node."""
         import base64
 
         from ..models.images import decode_image_bytes, load_image
-        from .reference import read_reference
+        from .reference import ReferenceReading, read_reference
         from .service import allowed_path
         from .vocabulary import default_vocabulary
 
         vocab = default_vocabulary()
-        unknown = [a for a in take if a not in vocab.ids()]
+        unknown = [a for a in take if a not in vocab.ids() and a != "style"]
         if unknown:
             raise ToolError(f"unknown attribute(s) {', '.join(map(repr, unknown))}; take attribute ids such as 'smiling', 'lipstick'")
         if reference_base64 is not None:
@@ -304,7 +313,12 @@ class SessionToolkit:
             if self.reference_dirs is not None:
                 path = str(allowed_path(path, self.reference_dirs))
             image = load_image(path)
-        reading = self.editor.work(lambda: read_reference(self.editor, image, list(take)))
+        named = [a for a in take if a != "style"]
+        style_key, style_notes = self._style_of(image) if "style" in take else (None, [])
+        reading = self.editor.work(lambda: read_reference(self.editor, image, named)) if named else ReferenceReading({})
+        reading = replace(reading, notes=[*style_notes, *reading.notes])
+        if style_key is not None:
+            reading = replace(reading, strengths={**reading.strengths, style_key: round(float(style_strength), 2)})
         if not reading.strengths:
             return "Nothing taken from the reference: " + "; ".join(n for n in reading.notes) + ".", ApplyReferenceOutcome(
                 {}, {}, list(reading.notes), reading.measured
@@ -315,11 +329,31 @@ class SessionToolkit:
         taken = ", ".join(
             f"{label(a)} {s:+.2f}" + (f" in the reference's colour {reading.colours[a]}" if a in reading.colours else "")
             for a, s in reading.strengths.items()
+            if a != style_key
         )
-        intro = f"From the reference: {taken} (as much as the reference shows, measured on both faces)."
+        parts = [f"{taken} (as much as the reference shows, measured on both faces)"] if taken else []
+        if style_key is not None:
+            parts.append(f"its style at {reading.strengths[style_key]:.2f} (its look, with this face's content injected in h-space)")
+        intro = "From the reference: " + "; ".join(parts) + "."
         if reading.notes:
             intro += " Not taken: " + "; ".join(reading.notes) + "."
         return f"{intro} {text}", outcome.artifact()
+
+    def _style_of(self, image) -> tuple[str | None, list[str]]:
+        """The edit-state key of the reference's style, its photo stored with the session; or None and why not."""
+        from ..models.faces.detection import find_face
+
+        ed = self.editor
+        if not ed.render_images or not ed.engine.generator.takes_style:
+            return None, [
+                f"style: the {ed.engine_name} engine cannot take a style from a reference photo; "
+                "the diffusion engine does (--engine diffusion)"
+            ]
+        try:
+            find_face(image, 0)
+        except NoFaceError:
+            raise ToolError("the reference photo shows no face to take a style from") from None
+        return ed.store_reference(image), []
 
     def verify_identity(self, node: int | None = None) -> tuple[str, dict]:
         """Compare the face of a history node (default: current) with the original photo."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..models.base import TEXT_CONCEPT_PREFIX, concept_text
+from ..models.base import STYLE_LABEL, STYLE_T_EDIT, TEXT_CONCEPT_PREFIX, concept_text, style_digest
 
 DATA_FILE = Path(__file__).with_name("attributes.json")
 
@@ -74,11 +74,15 @@ class Vocabulary:
 
     # -- state keys: attribute ids and free-text concepts ("text:a pirate hat") alike --------
     def default_t_edit(self, key: str) -> int:
-        """The vocabulary's T_edit of an attribute id, or FREE_TEXT_T_EDIT for a free-text concept."""
+        """The vocabulary's T_edit of an attribute id, FREE_TEXT_T_EDIT for a free-text concept, STYLE_T_EDIT for a style."""
+        if style_digest(key) is not None:
+            return STYLE_T_EDIT
         return FREE_TEXT_T_EDIT if concept_text(key) is not None else self.attributes[key].default_t_edit
 
     def text_pair(self, key: str, strength: float) -> tuple[str, str]:
         """The CLIP text pair (from, to) that scores an edit of ``key`` (an id or a free-text concept) in ``strength``'s direction."""
+        if style_digest(key) is not None:  # scored image to image where the scorer can (DirectionScorer.towards)
+            return FREE_TEXT_NEUTRAL, "a face in the style of the reference photo"
         text = concept_text(key)
         if text is None:
             return self.attributes[key].text_pair(strength)
@@ -118,6 +122,8 @@ def text_key(text: str) -> str:
 
 def people_label(key: str, sign: float = 1.0, vocab: Vocabulary | None = None) -> str:
     """How an edit reads to people: "bigger eyes", "smaller eyes", or a free text in quotes."""
+    if style_digest(key) is not None:
+        return STYLE_LABEL
     text = concept_text(key)
     if text is not None:
         return f'"{text}"'
@@ -127,6 +133,8 @@ def people_label(key: str, sign: float = 1.0, vocab: Vocabulary | None = None) -
 
 def label(key: str) -> str:
     """How a state key reads in tool text (for a planner): the attribute id, or the free text in quotes."""
+    if style_digest(key) is not None:
+        return STYLE_LABEL
     text = concept_text(key)
     return key if text is None else f'"{text}"'
 

@@ -50,9 +50,17 @@ def _call(name: str, args: dict) -> dict:
 # from the attached photo" (not "the woman in this photo": that is the photo being edited)
 _REFERENCE = re.compile(
     r"\breference\b|\b(?:of|from|like(?: in)?|as in|as on)\s+(?:this|that|the|my|the other|the attached|the new)\s+"
-    r"(?:other\s+)?(?:photo|picture|pic|image|one)\b",
+    r"(?:other\s+)?(?:photo|picture|pic|image|one|portrait|painting|drawing|artwork|shot)\b",
     re.I,
 )
+# the reference's look as a whole: "in the style of this portrait", "paint me like this painting", "its vibe"
+_STYLE = re.compile(
+    r"\b(?:style|styled|vibe|look and feel|aesthetic|lighting|colou?r (?:scheme|palette|grading)|painted|paint (?:me|her|him|them|it))\b"
+    r"|\b(?:like|as) (?:this|that|the) (?:portrait|painting|drawing|artwork)\b",
+    re.I,
+)
+_STYLE_SLIGHT = re.compile(r"\b(?:a touch|a hint|a bit|a little|slightly|subtle|subtly|lightly|gently|some)\b", re.I)
+_STYLE_STRONG = re.compile(r"\b(?:fully|completely|strongly|strong|all the way|entirely|a lot|heavily|totally)\b", re.I)
 # what can be read off a reference, in the words people use for it when the grammar finds no attribute
 _REFERENCE_WORDS = (
     ("lipstick", "lipstick"),
@@ -192,17 +200,24 @@ class OfflinePlanner(BaseChatModel):
                     "into the chat), then ask again."
                 )
             )
-        named = [c.attribute for c in self._parse(text, state, last).changes]
         lowered = text.lower()
-        named += [a for word, a in _REFERENCE_WORDS if word in lowered and a not in named]
-        if not named:
+        style = _STYLE.search(text) is not None
+        named = (
+            []
+            if style and not re.search(r"\b(?:and|with|plus|also)\b", lowered)
+            else [c.attribute for c in self._parse(text, state, last).changes]
+        )
+        if not style:
+            named += [a for word, a in _REFERENCE_WORDS if word in lowered and a not in named]
+        if not named and not style:
             return Intent("clarify", note="reference"), AIMessage(
                 content=("What should I take from the reference photo: its smile, its lipstick, its eyes, its blush?")
             )
-        named = list(dict.fromkeys(named))
-        return Intent("edit", note="reference"), AIMessage(
-            content="", tool_calls=[_call("apply_reference", {"take": named, "request": text[:2000]})]
-        )
+        named = list(dict.fromkeys(named)) + (["style"] if style else [])
+        args: dict = {"take": named, "request": text[:2000]}
+        if style:
+            args["style_strength"] = 0.3 if _STYLE_SLIGHT.search(text) else 0.9 if _STYLE_STRONG.search(text) else 0.6
+        return Intent("edit", note="reference"), AIMessage(content="", tool_calls=[_call("apply_reference", args)])
 
     def _generate(
         self, messages: list[BaseMessage], stop=None, run_manager=None, edit_context: EditContext | None = None, **kwargs

@@ -60,3 +60,12 @@ class CLIPDirectionScorer(DirectionScorer):
         d_txt = self._text(text_b) - self._text(text_a)
         n = np.linalg.norm(d_img) * np.linalg.norm(d_txt)
         return float(np.dot(d_img, d_txt) / n) if n > 0 else 0.0
+
+    def towards(self, image_a, image_b, reference) -> float | None:
+        """The cosine between CLIP's image change a -> b and its change a -> reference: how much of the way to the
+        reference's look the edit went (a style's check)."""
+        e_a = self.image_embedding(image_a)
+        d_img = self.image_embedding(image_b) - e_a
+        d_ref = self.image_embedding(reference) - e_a
+        n = np.linalg.norm(d_img) * np.linalg.norm(d_ref)
+        return float(np.dot(d_img, d_ref) / n) if n > 0 else 0.0

@@ -25,10 +25,10 @@ import numpy as np
 import torch
 
 from ....errors import WHY_NO_NETWORK, WHY_NOT_AVAILABLE, Why, why_code
-from ...base import ChatfaceModelError, EditSpec, EditState, Generator, Latent, UnsupportedAttributeError
+from ...base import ChatfaceModelError, EditSpec, EditState, Generator, Latent, UnsupportedAttributeError, style_digest
 from ...faces.alignment import Alignment, align_face, blend_mask, paste_back
 from ...faces.detection import face_meta, find_face
-from . import ddim, unet_split
+from . import ddim, injection, unet_split
 from .hspace import ActiveEdit, MappingRegistry, hspace_shift
 from .tensors import to_image, to_tensor
 
@@ -45,6 +45,8 @@ def pack_noise(x_t: torch.Tensor) -> np.ndarray:
 
 class DiffusionGenerator(Generator):
     name = "diffusion"
+    takes_style = True  # a style from a reference photo, by h-space content injection (injection.py)
+    REFERENCE_CACHE = 8  # the inverted reference photos kept (each is one inversion: steps U-Net passes)
 
     def __init__(
         self,
@@ -77,13 +79,14 @@ class DiffusionGenerator(Generator):
         # the latest decode: the timesteps that got an h-space shift, and the encoder / decoder passes it ran
         self.last_applied_steps: list[int] = []
         self.last_passes = {"encoder": 0, "decoder": 0}
+        self._references: dict[tuple[str, int], torch.Tensor] = {}  # (pixels' sha256, steps) -> the reference's x_T
 
     # -- what it can do ---------------------------------------------------
     def supported_attributes(self) -> dict[str, tuple[bool, bool]]:
         """Attributes with a network for this U-Net: a ``both`` network serves both signs, a pair one each."""
         return {a: self.mappings.directions(a) for a in self.mappings.available()}
 
-    def default_t_edit(self, attribute: str) -> int | None:
+    def _network_t_edit(self, attribute: str) -> int | None:
         """The T_edit the attribute's network was trained with (500 for Asyrp's), if its file records one."""
         for info in self.mappings.infos.get(attribute, {}).values():
             t = info.meta.get("training", {}).get("t_edit")
@@ -183,6 +186,58 @@ class DiffusionGenerator(Generator):
             x0 = ddim.sample(self._batch_noise(active), self.scheduler, x_t, n, self._tick("decode", n))
         return [to_image(x0[i : i + 1]) for i in range(len(latents))]
 
+    # -- a style from a reference photo ----------------------------------------------
+    def default_t_edit(self, attribute: str) -> int | None:
+        """A style's injection step (injection.STYLE_T_EDIT); for an attribute, the one its network was trained with."""
+        if style_digest(attribute) is not None:
+            return injection.STYLE_T_EDIT
+        return self._network_t_edit(attribute)
+
+    def _reference_noise(self, pixels: np.ndarray, steps: int) -> torch.Tensor:
+        """The reference photo's x_T: its largest face, aligned and inverted like the user's (cached, deterministic)."""
+        import hashlib
+
+        key = (hashlib.sha256(np.ascontiguousarray(pixels).tobytes() + str(pixels.shape).encode()).hexdigest(), steps)
+        if key not in self._references:
+            face = find_face(pixels, 0)
+            crop, _ = align_face(pixels, face.landmarks, self.size)
+            x_t = ddim.invert(
+                self._plain_noise, self.scheduler, to_tensor(crop, self.device, self.dtype), steps, self._tick("invert", steps)
+            )
+            while len(self._references) >= self.REFERENCE_CACHE:
+                self._references.pop(next(iter(self._references)))
+            self._references[key] = x_t
+        return self._references[key]
+
+    def render_styled(self, latent: Latent, edits: dict[str, EditSpec]) -> np.ndarray:
+        """The aligned face square in the style of the reference of ``edits``' one style key, with the state's other
+        attributes edited in the user's process (injection.py)."""
+        styles = [k for k in edits if style_digest(k) is not None]
+        if len(styles) != 1:
+            raise UnsupportedAttributeError(
+                {k: Why("one style at a time: a new reference's style replaces the old", WHY_NOT_AVAILABLE) for k in styles[1:]}
+            )
+        spec = edits[styles[0]]
+        assert spec.reference is not None  # check_supported refused a style without its reference
+        steps = int(latent.meta.get("steps", self.steps))
+        x_ref = self._reference_noise(spec.reference, steps)
+        x_user = torch.from_numpy(latent.arrays["x_T"].astype(np.float32)).to(device=self.device, dtype=self.dtype)
+        others = [self.mappings.active(a, float(s.strength), int(s.t_edit)) for a, s in sorted(edits.items()) if a != styles[0]]
+        self.last_passes = {"encoder": 0, "decoder": 0}
+        x0 = injection.content_injection(
+            self.unet,
+            self.scheduler,
+            x_ref,
+            x_user,
+            injection.content_weight(float(spec.strength)),
+            int(spec.t_edit),
+            steps,
+            content_edits=others,
+            on_step=self._tick("decode", steps),
+            passes=self.last_passes,
+        )
+        return to_image(x0)
+
     def decode(self, image: np.ndarray, latent: Latent, edits: EditState) -> np.ndarray:
         (out,) = self.decode_batch([(image, latent, edits)])  # a batch of one: the same code path as a batched replica
         if isinstance(out, Exception):
@@ -204,6 +259,13 @@ class DiffusionGenerator(Generator):
                 continue
             if not actives[i]:
                 out[i] = image.copy()
+            elif any(style_digest(k) is not None for k in actives[i]):  # a style runs its own pair (reference, user)
+                try:
+                    crop = self.render_styled(latent, actives[i])
+                except ChatfaceModelError as exc:
+                    out[i] = exc
+                    continue
+                out[i], _ = paste_back(image, crop, Alignment.from_meta(latent.meta), self.feather)
             else:
                 groups.setdefault(int(latent.meta.get("steps", self.steps)), []).append(i)
         for members in groups.values():
