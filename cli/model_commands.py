@@ -65,6 +65,10 @@ def cmd_models(args) -> int:
 
 
 def cmd_train_direction(args) -> int:
+    if args.method == "deltaedit":
+        return _train_delta_mapper(args)
+    if args.attribute is None:
+        raise ValueError("name the attribute to train (or use --method deltaedit, which needs none)")
     require_extra("train-direction", "torch", "diffusion")
     from ..models.training.mapping import TrainSettings, train_direction_in_models
     from ..tools.vocabulary import default_vocabulary
@@ -96,6 +100,38 @@ def cmd_train_direction(args) -> int:
         device=config.device,
         resume=args.resume,
         progress=not args.no_progress,
+        log=say,
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+def _train_delta_mapper(args) -> int:
+    """train-direction --method deltaedit: one text-free mapper from the photos of --images (DeltaEdit)."""
+    if args.attribute is not None:
+        raise ValueError(f"--method deltaedit learns every attribute at once from the photos; drop {args.attribute!r}")
+    if not Path(args.images).is_dir():
+        raise ValueError(f"{args.images}: not a folder of photos")
+    require_extra("train-direction", "torch", "diffusion")
+    from ..models.training.deltaedit import DeltaSettings, train_delta_mapper_in_models
+
+    config = config_from(args)
+    settings = DeltaSettings(
+        t_edit=args.t_edit if args.t_edit is not None else 500,
+        iterations=args.iterations,
+        steps=config.steps or 20,
+        lr=args.lr,
+        hidden=args.hidden,
+        checkpoint_every=args.checkpoint_every,
+    )
+    path = train_delta_mapper_in_models(
+        settings,
+        args.images,
+        args.out,
+        models_dir=config.models_dir,
+        sources=config.model_sources(),
+        device=config.device,
+        resume=args.resume,
         log=say,
     )
     print(f"wrote {path}")

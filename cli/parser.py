@@ -227,8 +227,19 @@ def build_parser() -> argparse.ArgumentParser:
     q = mv.add_parser("list", help="show where each part of the diffusion engine would load from, and the trained attributes")
     q.add_argument("--models", default=None)
 
-    p = sub.add_parser("train-direction", help="train an attribute's mapping network (CLIP direction + ArcFace identity + L1 losses)")
-    p.add_argument("attribute")
+    p = sub.add_parser(
+        "train-direction",
+        help="train an attribute's mapping network (CLIP direction + ArcFace identity + L1 losses), or with --method deltaedit "
+        "one text-free mapper for every attribute (DeltaEdit, from the photos alone)",
+    )
+    p.add_argument("attribute", nargs="?", help="the attribute id (not with --method deltaedit)")
+    p.add_argument(
+        "--method",
+        choices=["chatface", "deltaedit"],
+        default="chatface",
+        help="chatface: one network per attribute (default); deltaedit: one mapper from CLIP image differences to h-space "
+        "differences, which edits towards any attribute's texts (write it to MODELS/deltaedit)",
+    )
     p.add_argument("--images", required=True, help="folder of face photos to train on")
     p.add_argument("--out", required=True, help="where the mapping network, checkpoints and log go (e.g. MODELS/mappings)")
     p.add_argument("--iterations", type=int, default=200)

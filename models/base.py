@@ -158,6 +158,11 @@ class Generator(ABC):
         """The T_edit this engine's model of ``attribute`` was made for, when it knows one (else the vocabulary's)."""
         return None
 
+    def edited_by(self, attribute: str) -> str | None:
+        """How ``attribute`` is edited when it is not this engine's usual way, in words for the reply (the diffusion
+        engine's DeltaEdit mapper for an attribute with no network); None for the usual way."""
+        return None
+
     @abstractmethod
     def supported_attributes(self) -> dict[str, tuple[bool, bool]]:
         """attribute id -> (positive direction supported, negative direction supported)."""

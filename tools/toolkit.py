@@ -235,7 +235,8 @@ class SessionToolkit:
         result, node = ed.work(checked_edit)
         state, evaluation = result.kept_state, result.evaluation
         outcome = _outcome(node.seq, state, evaluation)
-        text = " ".join([*not_done, outcome, f"Check: {_scores_text(node.scores)}.", *([result.note] if result.note else [])])
+        how = [f"{label(a)}: by {way}." for a in done if (way := ed.engine.generator.edited_by(a))]
+        text = " ".join([*not_done, outcome, *how, f"Check: {_scores_text(node.scores)}.", *([result.note] if result.note else [])])
         if not_done:
             text += " Tell the user."
         return text, EditOutcome(

@@ -158,7 +158,7 @@ def load_engine(
         from .diffusion.loading import load_diffusion_engine
 
         try:
-            return load_diffusion_engine(models_dir, face_index=face_index, **(diffusion_options or {}))
+            return load_diffusion_engine(models_dir, face_index=face_index, concepts=concepts, **(diffusion_options or {}))
         except ArcFaceUnavailableError as exc:
             raise EngineUnavailableError(str(exc)) from None
     if name == "ledits":

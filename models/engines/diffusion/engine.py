@@ -29,6 +29,7 @@ from ...base import ChatfaceModelError, EditSpec, EditState, Generator, Latent, 
 from ...faces.alignment import Alignment, align_face, blend_mask, paste_back
 from ...faces.detection import face_meta, find_face
 from . import ddim, injection, unet_split
+from .delta_mapper import TextDirections
 from .hspace import ActiveEdit, MappingRegistry, hspace_shift
 from .tensors import to_image, to_tensor
 
@@ -61,6 +62,7 @@ class DiffusionGenerator(Generator):
         model_id: str = "",
         feather: float = 0.12,
         progress: Callable[[str, int, int], None] | None = None,
+        text_directions: TextDirections | None = None,
     ):
         unet_split.check_supported(unet)
         ddim.check_scheduler(scheduler)
@@ -69,6 +71,9 @@ class DiffusionGenerator(Generator):
         self.unet = unet.to(device).eval().requires_grad_(False)
         self.scheduler = scheduler
         self.mappings = mappings
+        # DeltaEdit's mapper, for the attributes that have no network of their own (delta_mapper.py); None: none
+        self.text_directions = text_directions
+        self.delta_problem: str | None = None  # why a DeltaEdit mapper in the models folder is not used (another U-Net...)
         self.steps = steps
         self.device, self.dtype = device, dtype
         self.face_index = face_index
@@ -83,8 +88,24 @@ class DiffusionGenerator(Generator):
 
     # -- what it can do ---------------------------------------------------
     def supported_attributes(self) -> dict[str, tuple[bool, bool]]:
-        """Attributes with a network for this U-Net: a ``both`` network serves both signs, a pair one each."""
-        return {a: self.mappings.directions(a) for a in self.mappings.available()}
+        """Attributes with a network for this U-Net (a ``both`` network serves both signs, a pair one each), and
+        with a DeltaEdit mapper every attribute it has texts for, in both directions."""
+        mapped = {a: (True, True) for a in self.text_directions.attributes()} if self.text_directions is not None else {}
+        return {**mapped, **{a: self.mappings.directions(a) for a in self.mappings.available()}}
+
+    def by_mapper(self, attribute: str) -> bool:
+        """Whether ``attribute`` is edited by the DeltaEdit mapper (it has no network of its own)."""
+        return self.text_directions is not None and attribute not in self.mappings.infos and attribute in self.text_directions.texts
+
+    def edited_by(self, attribute: str) -> str | None:
+        return "the DeltaEdit mapper, from its texts (no h-space network of its own)" if self.by_mapper(attribute) else None
+
+    def _active(self, attribute: str, strength: float, t_edit: int) -> ActiveEdit:
+        """The h-space term of one attribute: its own network, else the DeltaEdit mapper on its texts."""
+        if self.by_mapper(attribute):
+            assert self.text_directions is not None
+            return self.text_directions.active(attribute, strength, t_edit)
+        return self.mappings.active(attribute, strength, t_edit)
 
     def _network_t_edit(self, attribute: str) -> int | None:
         """The T_edit the attribute's network was trained with (500 for Asyrp's), if its file records one."""
@@ -177,9 +198,7 @@ class DiffusionGenerator(Generator):
         x_t = torch.cat([torch.from_numpy(lat.arrays["x_T"].astype(np.float32)) for lat in latents]).to(
             device=self.device, dtype=self.dtype
         )
-        active = [
-            [self.mappings.active(a, float(s.strength), int(s.t_edit)) for a, s in sorted(e.items()) if s.strength != 0] for e in edits
-        ]
+        active = [[self._active(a, float(s.strength), int(s.t_edit)) for a, s in sorted(e.items()) if s.strength != 0] for e in edits]
         self.last_applied_steps, self.last_passes = [], {"encoder": 0, "decoder": 0}
         (n,) = steps
         with torch.no_grad():
@@ -222,7 +241,7 @@ class DiffusionGenerator(Generator):
         steps = int(latent.meta.get("steps", self.steps))
         x_ref = self._reference_noise(spec.reference, steps)
         x_user = torch.from_numpy(latent.arrays["x_T"].astype(np.float32)).to(device=self.device, dtype=self.dtype)
-        others = [self.mappings.active(a, float(s.strength), int(s.t_edit)) for a, s in sorted(edits.items()) if a != styles[0]]
+        others = [self._active(a, float(s.strength), int(s.t_edit)) for a, s in sorted(edits.items()) if a != styles[0]]
         self.last_passes = {"encoder": 0, "decoder": 0}
         x0 = injection.content_injection(
             self.unet,

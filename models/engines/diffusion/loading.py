@@ -13,6 +13,8 @@ from pathlib import Path
 from ...weights.sources import DiffusionSources, resolve_sources
 from ..placement import torch_placement
 
+FILE_NAME = "mapper.safetensors"  # a models folder's deltaedit/mapper.safetensors (delta_mapper.FILE_NAME; torch-free here)
+
 __all__ = ["DiffusionSources", "describe_models", "load_diffusion_engine", "load_unet", "resolve_sources"]
 
 
@@ -55,8 +57,14 @@ def load_diffusion_engine(
     clip: str | None = None,
     clip_pretrained: str | None = None,
     arcface: str | None = None,
+    delta_mapper: str | None = None,
+    concepts: dict[str, dict] | None = None,
     progress=None,
 ):
+    """The diffusion engine of a models folder (or of the single parts given). ``concepts`` (attribute -> CLIP texts,
+    the caller's vocabulary) are what a DeltaEdit mapper (``delta_mapper``, default MODELS/deltaedit/mapper.safetensors)
+    edits for the attributes without a network; a mapper made for another U-Net or CLIP is not used, and said so in
+    ``generator.delta_problem``."""
     from ...base import EngineParts
     from ...scorers.arcface import ArcFaceIdentityScorer
     from ...scorers.clip_direction import CLIPDirectionScorer
@@ -82,7 +90,34 @@ def load_diffusion_engine(
     )
     identity_scorer = ArcFaceIdentityScorer(src.arcface)
     direction = CLIPDirectionScorer(src.clip, src.clip_pretrained, device=device)
+    generator.text_directions, generator.delta_problem = _text_directions(
+        delta_mapper or (str(Path(models_dir) / "deltaedit" / FILE_NAME) if models_dir else None),
+        unet_id(src.unet),
+        net,
+        direction,
+        concepts,
+        device,
+        torch_dtype,
+    )
     return EngineParts(generator, identity_scorer, direction, model_id=f"{src.unet}@{steps}steps")
+
+
+def _text_directions(path: str | None, base_model: str, unet, direction, concepts: dict | None, device, dtype):
+    """(TextDirections of the mapper in ``path``, None) or (None, why it is not used; None when there is none)."""
+    from .delta_mapper import TextDirections, load_delta_mapper
+
+    if path is None or not Path(path).is_file():
+        return None, None
+    clip_dim = int(direction._text("a face").shape[0])
+    try:
+        mapper, meta = load_delta_mapper(
+            path, base_model=base_model, channels=unet.config.block_out_channels[-1], clip_dim=clip_dim,
+            device=device, dtype=dtype,
+        )  # fmt: skip
+    except ValueError as exc:
+        return None, str(exc)
+    texts = {a: {k: v for k, v in c.items() if k in ("neutral", "positive", "negative")} for a, c in (concepts or {}).items()}
+    return TextDirections(mapper, direction._text, texts, meta), None
 
 
 def describe_models(models_dir: str | None = None, **sources) -> list[str]:
@@ -104,4 +139,24 @@ def describe_models(models_dir: str | None = None, **sources) -> list[str]:
         kinds = ", ".join(sorted({i.meta.get("architecture", "chatface") for i in infos}))
         lines.append(f"  {attr:<12} {'+' if pos else ' '}{'-' if neg else ' '}  {kinds}: {', '.join(i.path.name for i in infos)}")
     lines.extend(f"  ignored {name}: {why}" for name, why in reg.problems.items())
+    lines.append(_describe_mapper(Path(models_dir) / "deltaedit" / FILE_NAME if models_dir else None, unet_id(src.unet)))
     return lines
+
+
+def _describe_mapper(path: Path | None, base_model: str) -> str:
+    """The ``models list`` line of a models folder's DeltaEdit mapper: what it was trained on, or why it is not used."""
+    from .delta_mapper import read_delta_meta
+
+    if path is None or not path.is_file():
+        return "deltaedit: (none: chatface train-direction --method deltaedit --images DIR --out MODELS/deltaedit)"
+    try:
+        meta = read_delta_meta(path)
+    except ValueError as exc:
+        return f"deltaedit: ignored: {exc}"
+    if meta.get("base_model") != base_model:
+        return f"deltaedit: ignored {path}: the DeltaEdit mapper belongs to the U-Net {meta.get('base_model')!r}, not to this one"
+    training = meta.get("training", {})
+    return (
+        f"deltaedit: {path}: every attribute without a network, from its texts "
+        f"({training.get('iterations_done', '?')} iterations on {training.get('images', '?')} photos)"
+    )
