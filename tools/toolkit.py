@@ -75,7 +75,7 @@ def _scores_text(scores: dict) -> str:
         f"{'same person' if scores['same_person'] else 'IDENTITY CHECK FAILED'})"
     ]
     for a, d in scores.get("direction", {}).items():
-        parts.append(f"{a} direction {d:+.2f}{'' if scores['direction_ok'].get(a) else ' (too weak)'}")
+        parts.append(f"{label(a)} direction {d:+.2f}{'' if scores['direction_ok'].get(a) else ' (too weak)'}")
     realism = scores.get("realism")
     if realism:
         parts.append("looks like a photograph" if realism["ok"] else "realism: " + "; ".join(realism["problems"].values()))
