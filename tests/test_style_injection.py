@@ -144,6 +144,12 @@ def test_paint_me_in_the_style_of_this_portrait_through_the_chat(tiny_diffusion,
     agent.send("undo that")
     agent.send("undo")
     assert editor.head().seq == 0 and not editor.head().state
+    # strengths read off the reference go through the same tool on this engine (random weights: whatever it finds,
+    # the reply says it, and a node exists exactly when something was taken)
+    reply = agent.send("as much smile as in this photo", reference=str(ref))
+    took = reply.text.startswith("From the reference: smiling")
+    assert took or reply.text.startswith("Nothing taken from the reference: smiling"), reply.text
+    assert (editor.head().seq > 0) == took
 
     offline = ChatService(Configuration(database_url=f"sqlite:///{tmp_path / 'o.db'}", use_embeddings=False)).open_photo(photo)
     reply = offline.send("paint me in the style of this portrait", reference=str(ref))
