@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from ..engines.diffusion import ddim, unet_split
 from ..engines.diffusion.delta_mapper import FILE_NAME, DeltaMapper, save_delta_mapper, unit
-from .mapping import prepare_faces
+from .mapping import prepare_faces, training_unet
 
 
 @dataclass
@@ -190,21 +190,14 @@ def train_delta_mapper_in_models(
 ) -> Path:
     """``train_delta_mapper`` on the U-Net and CLIP of a models folder (the ones the engine loads), in float32 on the
     caller's device. The mapper records the U-Net's id, so the engine uses it only with that U-Net."""
-    from ..engines.diffusion.loading import load_unet
-    from ..engines.placement import torch_placement
-    from ..weights.provenance import unet_id
-    from ..weights.sources import resolve_sources
-
-    src = resolve_sources(models_dir, **(sources or {}))
-    device, _ = torch_placement(device, "float32")
-    unet, scheduler = load_unet(src.unet, device)
+    src, unet, scheduler, base_model, device = training_unet(models_dir, sources, device)
     return train_delta_mapper(
         settings,
         images_dir,
         out_dir,
         unet=unet,
         scheduler=scheduler,
-        base_model=unet_id(src.unet),
+        base_model=base_model,
         clip_name=src.clip,
         clip_pretrained=src.clip_pretrained,
         device=device,

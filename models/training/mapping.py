@@ -251,6 +251,20 @@ def train_direction(
     return out / f"{settings.attribute}.safetensors"
 
 
+def training_unet(models_dir: str | None, sources: dict | None, device: str | None):
+    """(the models folder's sources, its U-Net and scheduler in float32 on ``device``, the U-Net's id, the device):
+    what every training command starts from, whatever the engine's precision."""
+    from ..engines.diffusion.loading import load_unet
+    from ..engines.placement import torch_placement
+    from ..weights.provenance import unet_id
+    from ..weights.sources import resolve_sources
+
+    src = resolve_sources(models_dir, **(sources or {}))
+    device, _ = torch_placement(device, "float32")
+    unet, scheduler = load_unet(src.unet, device)
+    return src, unet, scheduler, unet_id(src.unet), device
+
+
 def train_direction_in_models(
     settings: TrainSettings,
     images_dir: str | Path,
@@ -266,22 +280,16 @@ def train_direction_in_models(
     """``train_direction`` on the U-Net, CLIP and ArcFace of a models folder (the same sources the engine loads),
     on the caller's device (default: CUDA when there is one). The network records the U-Net's id, so the engine
     uses it only with that U-Net."""
-    from ..engines.diffusion.loading import load_unet
-    from ..engines.placement import torch_placement
     from ..scorers.arcface import resolve_arcface_path
-    from ..weights.provenance import unet_id
-    from ..weights.sources import resolve_sources
 
-    src = resolve_sources(models_dir, **(sources or {}))
-    device, _ = torch_placement(device, "float32")  # training runs in float32 whatever the engine's precision
-    unet, scheduler = load_unet(src.unet, device)
+    src, unet, scheduler, base_model, device = training_unet(models_dir, sources, device)
     return train_direction(
         settings,
         images_dir,
         out_dir,
         unet=unet,
         scheduler=scheduler,
-        base_model=unet_id(src.unet),
+        base_model=base_model,
         clip_name=src.clip,
         clip_pretrained=src.clip_pretrained,
         arcface_path=str(resolve_arcface_path(src.arcface)),

@@ -36,7 +36,7 @@ import torch
 from diffusers.models.embeddings import Timesteps
 from torch import nn
 
-from .hspace import ActiveEdit, _groups
+from .hspace import ActiveEdit, _groups, write_network
 
 FORMAT = "chatface-delta-mapper/1"
 FILE_NAME = "mapper.safetensors"  # inside a models folder's deltaedit/ (where train-direction --method deltaedit writes)
@@ -77,14 +77,8 @@ def unit(v: torch.Tensor) -> torch.Tensor:
 
 def save_delta_mapper(mapper: DeltaMapper, path: str | Path, *, base_model: str, clip_model: str, training: dict | None = None) -> Path:
     """Write ``mapper`` as ``path`` (safetensors, float32) with its header."""
-    from safetensors.torch import save_file
-
     meta = {"format": FORMAT, "base_model": base_model, "clip_model": clip_model, **mapper.sizes(), "training": training or {}}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in mapper.state_dict().items()}
-    save_file(state, str(path), metadata={"chatface": json.dumps(meta)})
-    return path
+    return write_network(mapper, path, meta)
 
 
 def read_delta_meta(path: str | Path) -> dict:

@@ -121,8 +121,6 @@ def save_mapping(
     source: dict | None = None,
 ) -> Path:
     """Write ``net`` as ``path`` (safetensors, float32) with its chatface header."""
-    from safetensors.torch import save_file
-
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
     meta = {
@@ -137,6 +135,13 @@ def save_mapping(
         "training": training or {},
         "source": source or {},
     }
+    return write_network(net, path, meta)
+
+
+def write_network(net: nn.Module, path: str | Path, meta: dict) -> Path:
+    """``net``'s weights as ``path`` (safetensors, float32 on the CPU) with ``meta`` as its chatface header."""
+    from safetensors.torch import save_file
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in net.state_dict().items()}
