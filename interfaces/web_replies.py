@@ -19,7 +19,7 @@ from ..tools.editor import Evaluation, RealismScore
 from ..tools.results import EditOutcome, EditSpec
 from ..tools.selfcheck import SelfCheckReason
 from ..tools.service import StoredAttempt
-from ..tools.vocabulary import default_vocabulary, label, people_label
+from ..tools.vocabulary import default_vocabulary, label, people_label, style_digest
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,11 @@ def edit_sentences(outcome: EditOutcome) -> list[str]:
         taken = [
             f"{name_of(a, state[a])} ({strength_word(state[a])})" + (" in its colour" if outcome.state[a].colour else "")
             for a in outcome.from_reference
-            if a in state
+            if a in state and style_digest(a) is None
         ]
+        styles = [f"its style ({strength_word(state[a])})" for a in outcome.from_reference if a in state and style_digest(a) is not None]
         out.append(f"From the reference photo: {_and(taken)}, as much as it shows." if taken else "")
+        out.append(f"From the reference photo: {_and(styles)}, with this face kept." if styles else "")
         out += [f"{note[0].upper()}{note[1:]}." for note in outcome.reference_notes]
         out = [o for o in out if o]
     if not changed:

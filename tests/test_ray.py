@@ -165,6 +165,10 @@ def test_a_diffusion_replica_batches_concurrent_decodes(cluster, photos, tmp_pat
     options = dict(models_dir=str(tiny_diffusion), device="cpu", dtype="float32", steps=8, max_attempts=0)
     remote = EditService(Configuration(engine="diffusion", database_url=f"sqlite:///{tmp_path / 'r.db'}", ray_address="local", **options))
     remote.deploy(replicas=1, max_batch=4, cpus=1.0)
+    # what the tools ask of an engine beyond decoding reaches the replica too: a style, the scorer's image measure
+    proxy = remote.parts()
+    assert proxy.generator.takes_style and proxy.generator.edited_by("smiling") is None and not proxy.generator.takes_colour("lipstick")
+    assert isinstance(proxy.direction.towards(photos[0], photos[1], photos[2]), float)
     editors = [remote.open_photo(f"photo-{i}", image=photos[i]) for i in range(4)]
     results: dict[int, bytes] = {}
 

@@ -115,3 +115,19 @@ def test_why_a_strength_was_kept_comes_from_the_reason_not_the_notes_wording():
             self_check_reason=reason,
         )
         assert why in plain_reply("technical", [o]).text, reason
+
+
+def test_a_style_from_a_reference_is_said_apart_from_the_measured_attributes():
+    from chatface.interfaces.web_replies import edit_sentences
+    from chatface.models.base import STYLE_PREFIX, EditSpec
+    from chatface.tools.results import EditOutcome
+
+    key = STYLE_PREFIX + "a" * 64
+    state = {key: EditSpec(0.6, 400), "smiling": EditSpec(0.3, 500)}
+    outcome = EditOutcome(
+        1, state, {}, [key, "smiling"], applied=True, passed=True, visible_changes=[key, "smiling"], from_reference=[key, "smiling"]
+    )
+    assert edit_sentences(outcome)[:2] == [
+        "From the reference photo: smile (subtle), as much as it shows.",
+        "From the reference photo: its style (medium), with this face kept.",
+    ]

@@ -57,7 +57,10 @@ class EngineWorker:
             "name": g.name,
             "model_id": parts.model_id,
             "accepts_text": g.accepts_text,
+            "takes_style": g.takes_style,
             "supported": g.supported_attributes(),
+            "coloured": sorted(a for a in g.supported_attributes() if g.takes_colour(a)),
+            "edited_by": {a: way for a in g.supported_attributes() if (way := g.edited_by(a))},
             "identity": parts.identity.name,
             "criterion": parts.identity.criterion,
             "direction": parts.direction.name,
@@ -88,6 +91,12 @@ class EngineWorker:
 
     def default_t_edit(self, attribute: str) -> int | None:
         return self.parts.generator.default_t_edit(attribute)
+
+    def colour_for(self, attribute: str, seen_rgb: tuple[int, int, int]) -> str:
+        return self.parts.generator.colour_for(attribute, seen_rgb)
+
+    def towards(self, image_a: np.ndarray, image_b: np.ndarray, reference: np.ndarray) -> float | None:
+        return self.parts.direction.towards(image_a, image_b, reference)
 
     def identity(self, image_a: np.ndarray, image_b: np.ndarray, face_hint: Latent | None) -> IdentityScore:
         return self.parts.identity.score(image_a, image_b, face_hint)
@@ -156,6 +165,7 @@ class RemoteGenerator(Generator):
         self._call, self.info = call, info
         self.name = info["name"]
         self.accepts_text = bool(info["accepts_text"])
+        self.takes_style = bool(info.get("takes_style", False))
 
     def invert(self, image: np.ndarray, face_index: int | None = None) -> Latent:
         return self._call("invert", image, face_index)
@@ -175,6 +185,15 @@ class RemoteGenerator(Generator):
 
     def supported_attributes(self) -> dict[str, tuple[bool, bool]]:
         return {a: tuple(v) for a, v in self.info["supported"].items()}
+
+    def takes_colour(self, attribute: str) -> bool:
+        return attribute in self.info.get("coloured", ())
+
+    def colour_for(self, attribute: str, seen_rgb: tuple[int, int, int]) -> str:
+        return self._call("colour_for", attribute, seen_rgb)
+
+    def edited_by(self, attribute: str) -> str | None:
+        return self.info.get("edited_by", {}).get(attribute)
 
     def check_supported(self, edits) -> None:
         """Checked here first; what this side refuses is asked of the engine, for its own reasons (e.g. "withdrawn: ...")."""
@@ -205,6 +224,9 @@ class RemoteDirectionScorer(DirectionScorer):
 
     def direction(self, image_a, image_b, text_a, text_b, attribute=None, strength_sign=1.0, face_hint=None) -> float:
         return self._call("direction", image_a, image_b, text_a, text_b, attribute, strength_sign, face_hint)
+
+    def towards(self, image_a, image_b, reference) -> float | None:
+        return self._call("towards", image_a, image_b, reference)
 
 
 @dataclass(frozen=True)
