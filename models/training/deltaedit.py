@@ -71,7 +71,9 @@ def clip_image_features(model, x: torch.Tensor) -> torch.Tensor:
 def trajectories(unet, scheduler, faces: list[dict], steps: int, t_edit: int, device) -> tuple[list[int], torch.Tensor, torch.Tensor]:
     """(editing timesteps, h of every face at each of them: N x S x C x H x W, the reconstructions: N x 3 x H x W)
     from one plain reverse pass per face."""
-    hs, recons, ts = [], [], []
+    hs: list[torch.Tensor] = []
+    recons: list[torch.Tensor] = []
+    ts: list[int] = []
     for face in faces:
         seen: list[torch.Tensor] = []
 

@@ -55,7 +55,8 @@ class DeltaMapper(nn.Module):
         self.norm = nn.GroupNorm(_groups(hidden), hidden)
         self.conv_out = nn.Conv2d(hidden, channels, kernel_size=1)
         nn.init.zeros_(self.conv_out.weight)
-        nn.init.zeros_(self.conv_out.bias)
+        if self.conv_out.bias is not None:
+            nn.init.zeros_(self.conv_out.bias)
 
     def sizes(self) -> dict:
         return {"clip_dim": self.clip_dim, "channels": self.channels, "hidden": self.hidden, "time_dim": self.time_dim}
@@ -113,9 +114,11 @@ def load_delta_mapper(
 class DeltaDirection(nn.Module):
     """The mapper with one CLIP delta fixed: an h-space network of an attribute network's call, ``net(h, t, temb)``."""
 
+    delta_clip: torch.Tensor
+
     def __init__(self, mapper: DeltaMapper, delta_clip: torch.Tensor):
         super().__init__()
-        self.mapper = mapper
+        self.mapper: DeltaMapper = mapper
         self.register_buffer("delta_clip", delta_clip.reshape(1, -1))
 
     def forward(self, h: torch.Tensor, t: int | torch.Tensor, temb: torch.Tensor | None = None) -> torch.Tensor:
