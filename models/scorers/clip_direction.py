@@ -31,7 +31,8 @@ class CLIPDirectionScorer(DirectionScorer):
         self.tokenizer = open_clip.get_tokenizer(model_name)
         self._text_cache: dict[str, np.ndarray] = {}
 
-    def _text(self, text: str) -> np.ndarray:
+    def text_embedding(self, text: str) -> np.ndarray:
+        """The unit CLIP embedding of ``text`` (cached): what the direction scores and a DeltaEdit mapper's texts read."""
         import torch
 
         if text not in self._text_cache:
@@ -57,7 +58,7 @@ class CLIPDirectionScorer(DirectionScorer):
             image_a = crop_aligned(image_a, al)
             image_b = crop_aligned(image_b, al)
         d_img = self.image_embedding(image_b) - self.image_embedding(image_a)
-        d_txt = self._text(text_b) - self._text(text_a)
+        d_txt = self.text_embedding(text_b) - self.text_embedding(text_a)
         n = np.linalg.norm(d_img) * np.linalg.norm(d_txt)
         return float(np.dot(d_img, d_txt) / n) if n > 0 else 0.0
 

@@ -84,7 +84,7 @@ class DiffusionGenerator(Generator):
         # the latest decode: the timesteps that got an h-space shift, and the encoder / decoder passes it ran
         self.last_applied_steps: list[int] = []
         self.last_passes = {"encoder": 0, "decoder": 0}
-        self._references: dict[tuple[str, int], torch.Tensor] = {}  # (pixels' sha256, steps) -> the reference's x_T
+        self._references: dict[tuple[str, int], torch.Tensor] = {}  # (stored photo's sha256, steps) -> the reference's x_T
 
     # -- what it can do ---------------------------------------------------
     def supported_attributes(self) -> dict[str, tuple[bool, bool]]:
@@ -212,11 +212,10 @@ class DiffusionGenerator(Generator):
             return injection.STYLE_T_EDIT
         return self._network_t_edit(attribute)
 
-    def _reference_noise(self, pixels: np.ndarray, steps: int) -> torch.Tensor:
-        """The reference photo's x_T: its largest face, aligned and inverted like the user's (cached, deterministic)."""
-        import hashlib
-
-        key = (hashlib.sha256(np.ascontiguousarray(pixels).tobytes() + str(pixels.shape).encode()).hexdigest(), steps)
+    def _reference_noise(self, digest: str, pixels: np.ndarray, steps: int) -> torch.Tensor:
+        """The reference photo's x_T: its largest face, aligned and inverted like the user's (cached by the stored
+        photo's key ``digest``, which names its pixels; deterministic)."""
+        key = (digest, steps)
         if key not in self._references:
             face = find_face(pixels, 0)
             crop, _ = align_face(pixels, face.landmarks, self.size)
@@ -239,7 +238,7 @@ class DiffusionGenerator(Generator):
         spec = edits[styles[0]]
         assert spec.reference is not None  # check_supported refused a style without its reference
         steps = int(latent.meta.get("steps", self.steps))
-        x_ref = self._reference_noise(spec.reference, steps)
+        x_ref = self._reference_noise(str(style_digest(styles[0])), spec.reference, steps)
         x_user = torch.from_numpy(latent.arrays["x_T"].astype(np.float32)).to(device=self.device, dtype=self.dtype)
         others = [self._active(a, float(s.strength), int(s.t_edit)) for a, s in sorted(edits.items()) if a != styles[0]]
         self.last_passes = {"encoder": 0, "decoder": 0}

@@ -23,6 +23,8 @@ quality-boosting steps are not implemented.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 
 from ...base import STYLE_T_EDIT
@@ -99,7 +101,7 @@ def content_injection(
     t_edit: int,
     steps: int,
     *,
-    content_edits: list[ActiveEdit] = (),  # type: ignore[assignment]
+    content_edits: Sequence[ActiveEdit] = (),
     on_step=None,
     passes: dict[str, int] | None = None,
 ) -> torch.Tensor:

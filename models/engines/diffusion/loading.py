@@ -108,7 +108,7 @@ def _text_directions(path: str | None, base_model: str, unet, direction, concept
 
     if path is None or not Path(path).is_file():
         return None, None
-    clip_dim = int(direction._text("a face").shape[0])
+    clip_dim = int(direction.text_embedding("a face").shape[0])
     try:
         mapper, meta = load_delta_mapper(
             path, base_model=base_model, channels=unet.config.block_out_channels[-1], clip_dim=clip_dim,
@@ -117,7 +117,7 @@ def _text_directions(path: str | None, base_model: str, unet, direction, concept
     except ValueError as exc:
         return None, str(exc)
     texts = {a: {k: v for k, v in c.items() if k in ("neutral", "positive", "negative")} for a, c in (concepts or {}).items()}
-    return TextDirections(mapper, direction._text, texts, meta), None
+    return TextDirections(mapper, direction.text_embedding, texts, meta), None
 
 
 def describe_models(models_dir: str | None = None, **sources) -> list[str]:
