@@ -8,6 +8,7 @@ with recursion_limit 2 is answered in words, and a photo outside CHATFACE_ALLOW_
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -38,10 +39,17 @@ def server(tmp_path, photo):
         "LANGSMITH_TRACING": "false",
         "NO_PROXY": "127.0.0.1,localhost",
     }
+    # the repository's langgraph.json with its paths made absolute, run from the test's folder: the in-memory runtime keeps
+    # its threads and checkpoints in .langgraph_api/ of the folder it runs in, which must not be the checkout
+    config = json.loads((ROOT / "langgraph.json").read_text())
+    config["dependencies"] = [str((ROOT / d).resolve()) for d in config["dependencies"]]
+    config["graphs"] = {name: str(ROOT / where) for name, where in config["graphs"].items()}
+    config["env"] = str(ROOT / config["env"])
+    (tmp_path / "langgraph.json").write_text(json.dumps(config))
     log = open(tmp_path / "langgraph.log", "w")
     proc = subprocess.Popen(
-        [cli, "dev", "--port", str(port), "--no-browser", "--no-reload", "--config", str(ROOT / "langgraph.json")],
-        cwd=ROOT,
+        [cli, "dev", "--port", str(port), "--no-browser", "--no-reload", "--config", str(tmp_path / "langgraph.json")],
+        cwd=tmp_path,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
