@@ -62,8 +62,9 @@ def cmd_mcp(args) -> int:
     auth = None
     if users:
         from mcp.server.auth.settings import AuthSettings
+        from pydantic import AnyHttpUrl
 
-        auth = AuthSettings(issuer_url=url, resource_server_url=f"{url}/mcp", validate_token_resource=False)
+        auth = AuthSettings(issuer_url=AnyHttpUrl(url), resource_server_url=AnyHttpUrl(f"{url}/mcp"), validate_token_resource=False)
     if warning:
         say(warning)
     say(f"chatface MCP server on {url}/mcp" + (" (bearer tokens of chatface users)" if users else f" (owner {args.owner}, no login)"))

@@ -106,7 +106,9 @@ def load_dialogues(path: str | Path) -> list[Dialogue]:
     except UnicodeDecodeError as exc:
         raise DialogueFormatError(str(path), [(0, f"not UTF-8 text ({exc.reason})")]) from None
     known = set(default_vocabulary().ids())
-    dialogues, problems, seen = [], [], {}
+    dialogues: list[Dialogue] = []
+    problems: list[tuple[int, str]] = []
+    seen: dict[str, int] = {}
     for n, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue

@@ -82,7 +82,7 @@ def preservation(before: np.ndarray, after: np.ndarray, region: np.ndarray | Non
     from skimage.metrics import structural_similarity
 
     ssim_full, ssim_map = structural_similarity(before, after, channel_axis=2, data_range=255, full=True)
-    out = {"ssim": round(float(ssim_full), 4), "psnr": _finite(_psnr(before, after))}
+    out: dict[str, float | str | None] = {"ssim": round(float(ssim_full), 4), "psnr": _finite(_psnr(before, after))}
     if region is None or region.all():
         out.update({"ssim_outside": None, "psnr_outside": None})
     else:
@@ -208,19 +208,19 @@ def evaluate_edits(
 def _aggregate(rows: list[dict]) -> dict:
     """attribute -> strength -> means over photos."""
     keys = ("identity", "identity_distance", "direction", "ssim", "psnr", "ssim_outside", "psnr_outside")
-    table: dict[str, dict[str, dict]] = {}
+    table: dict[str, dict[str, list[dict]]] = {}
     for r in rows:
         if "error" in r:
             continue
         table.setdefault(r["attribute"], {}).setdefault(f"{r['strength']:+.2f}", []).append(r)
-    out = {}
+    out: dict[str, dict[str, dict]] = {}
     for attr, by_s in table.items():
         out[attr] = {}
         for s, rs in sorted(by_s.items(), key=lambda kv: float(kv[0])):
-            agg = {"n": len(rs), "same_person_rate": round(sum(r["same_person"] for r in rs) / len(rs), 4)}
+            agg: dict[str, float | str | None] = {"n": len(rs), "same_person_rate": round(sum(r["same_person"] for r in rs) / len(rs), 4)}
             for k in keys:
-                vals = [math.inf if r.get(k) == "inf" else r.get(k) for r in rs]
-                vals = [v for v in vals if isinstance(v, (int, float))]
+                read = [math.inf if r.get(k) == "inf" else r.get(k) for r in rs]
+                vals = [float(v) for v in read if isinstance(v, (int, float))]
                 mean = statistics.fmean(vals) if vals else None
                 agg[k] = None if mean is None else ("inf" if math.isinf(mean) else round(mean, 4))
             out[attr][s] = agg

@@ -154,7 +154,7 @@ def gold_states(turn_ops: list[list[str]]) -> list[tuple[str, dict]]:
 def parse_text(text: str) -> list[dict]:
     """The annotated text format -> dialogues as spec JSON objects (with ``ops`` per turn)."""
     dialogues: list[dict] = []
-    current = None
+    current: dict | None = None
     for n, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("//"):

@@ -67,7 +67,7 @@ def evaluate_reference_edits(
                     bar.update(len(attributes))
                 continue
             for attribute in attributes:
-                row = {"photo": photo.name, "reference": ref.name, "attribute": attribute}
+                row: dict[str, object] = {"photo": photo.name, "reference": ref.name, "attribute": attribute}
                 try:
                     ed = service.open_photo(photo, title=f"eval reference {ref.name}")
                     tools = service.toolkit(ed, reference_dirs=[ref.parent])  # the folder the evaluation was given

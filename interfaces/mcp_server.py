@@ -158,11 +158,12 @@ def _session_tool(sessions: ConnectionSessions, name: str, schema):
         # the field's type, constraints (bounds, lengths, strictness) and description; an optional one defaults to None,
         # which the schema then fills with its own default
         annotation = field.annotation if field.is_required() else field.annotation | None
-        described = Annotated[(annotation, *field.metadata, Field(description=field.description))]
+        # built at run time from the schema: mypy cannot read a type made from a variable
+        described = Annotated[(annotation, *field.metadata, Field(description=field.description))]  # type: ignore[valid-type]
         default = inspect.Parameter.empty if field.is_required() else None
         params.append(inspect.Parameter(field_name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=described))
     params.append(inspect.Parameter("session_id", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=str | None))
-    tool.__signature__ = inspect.Signature(params)
+    setattr(tool, "__signature__", inspect.Signature(params))  # what the MCP server reads for the tool's schema
     tool.__annotations__ = {p.name: p.annotation for p in params}
     tool.__name__ = name
     return tool
@@ -194,6 +195,7 @@ def build_server(sessions: ConnectionSessions, *, auth: AuthSettings | None = No
                 path = sessions.allowed(image_path)
                 opener = lambda: service.open_photo(str(path), owner=owner)  # noqa: E731 - size-checked before it is read
             else:
+                image_base64 = image_base64 or ""
                 if len(image_base64) > base64_length(max_bytes) + 4:  # refused before decoding a byte
                     raise ToolError(f"Error: the image is larger than the server's limit of {max_bytes / 2**20:g} MB")
                 try:

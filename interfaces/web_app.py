@@ -30,6 +30,7 @@ import io
 import logging
 import os
 import tempfile
+from typing import Any
 from pathlib import Path
 
 import gradio as gr
@@ -298,7 +299,7 @@ def _boxes_drawn(image: np.ndarray, boxes) -> np.ndarray:
 def launch(app: gr.Blocks, backend: WebBackend, host: str, port: int) -> None:
     """Serve the app with the page's style: queued (so slow edits show progress) with a bounded queue, uploads
     limited in bytes, and a login when the backend authenticates (Gradio's, or a trusted proxy's header)."""
-    login = {}
+    login: dict[str, Any] = {}
     if backend.trusted_header:
         login = {"auth_dependency": backend.user_from_proxy}
     elif backend.authenticated:
@@ -462,7 +463,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
         def view(session_id, owner, extra=(), zoom_value=FACE, note: str | None = None, listing: bool = False) -> dict:
             """The page for a session; ``listing``: also redraw "your sessions" (when a session is opened or the page
             loads, not after every edit: its thumbnails are the heaviest part of a redraw)."""
-            mine = {}
+            mine: dict[Any, Any] = {}  # the components to redraw -> their values
             if listing or not session_id:
                 items, ids = your_sessions(owner)
                 mine = {sessions_list: items, listed: ids}
@@ -515,23 +516,24 @@ def build_app(backend: WebBackend) -> gr.Blocks:
                 write_once(target, ed.png_of(head))  # the download: the full-size photo
             keys = _slider_keys(head.state, extra)
             slider_updates = {}
-            for i, s in enumerate(sliders):
+            for i, slider in enumerate(sliders):
                 if i < len(keys):
                     a = keys[i]
                     # the value as the replies write it (two decimals), so the slider and the chat never disagree
                     value = float(f"{strengths(head.state)[a]:.2f}") if a in head.state else 0.0
-                    slider_updates[s] = gr.update(
+                    slider_updates[slider] = gr.update(
                         visible=True,
                         value=value,
                         label=slider_label(a),
                         info="not applied yet: move it to apply" if a not in head.state else "",
                     )
                 else:
-                    slider_updates[s] = gr.update(visible=False, value=0)
+                    slider_updates[slider] = gr.update(visible=False, value=0)
             mine.update({preview_actions: gr.update(visible=False), previewing: None})  # a redraw ends any preview
             line = f"**Version {head.seq}**: {state_in_words(specs(head.state))}"
             # undo and redo only where there is somewhere to go: a parent, an undone child
-            can = {undo: head.parent_id is not None, redo: backend.service.can_redo(session_id, owner=owner, tree=(head, nodes))}
+            can_redo = backend.service.can_redo(session_id, owner=owner, tree=(head, nodes))
+            can: dict[Any, bool] = {undo: head.parent_id is not None, redo: can_redo}
             return {
                 compare: gr.update(value=pair, visible=True, label="Before | After"),
                 picker: gr.update(visible=False),
@@ -597,7 +599,7 @@ def build_app(backend: WebBackend) -> gr.Blocks:
         def say(history, session_id, owner, user: str, answer: str, details: str = "", pair: tuple[int, int] | None = None) -> list:
             """The chat with this exchange added, stored as shown (a reload shows the same lines); ``pair``: the versions
             before and after the change it made, shown as a small before/after picture beside the reply."""
-            lines = [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+            lines: list[dict[str, Any]] = [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
             if pair is not None and pair[0] != pair[1]:
                 lines.append({"role": "assistant", "content": "", "pair": [int(pair[0]), int(pair[1])]})
             if details:
@@ -924,12 +926,12 @@ def build_app(backend: WebBackend) -> gr.Blocks:
             return reopen(ids[evt.index], backend.owner_of(request), zoom_value, "Reopened from your sessions.")
 
         # the tab's stored id in, and afterwards the tab's id as this login may hold it (cleared when refused) back out
-        shown_once = {"show_progress_on": [status]}  # one progress bar, with the stage, in one place
+        shown_once: dict[str, Any] = {"show_progress_on": [status]}  # one progress bar, with the stage, in one place
         app.load(on_load, [session, zoom], every, js=READ_TAB_SESSION, **shown_once).then(None, [session], None, js=WRITE_TAB_SESSION)
         session.change(None, [session], None, js=WRITE_TAB_SESSION)
         # opening a photo (decode, find the face, invert, store) is the heaviest request: one at a time for everyone,
         # so a flood of big uploads cannot take every core from the people editing
-        opening = {"concurrency_limit": 1, "concurrency_id": "open-photo", **shown_once}
+        opening: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "open-photo", **shown_once}
         upload.upload(on_upload, [upload, session, zoom], every, **opening)
         example_photo.change(on_example, [example_photo, session, zoom], every, **opening)
         picker.select(on_pick, [pending, zoom], every, **opening)

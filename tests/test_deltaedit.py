@@ -156,7 +156,9 @@ def test_the_mapper_and_a_style_from_a_reference_through_mcp(trained, tmp_path, 
     db = f"sqlite:///{tmp_path / 'mcp.db'}"
     args = ["-m", "chatface.cli", "mcp", "--allow-dir", str(photos), "--engine", "diffusion", "--models", str(trained)]
     args += ["--steps", "6", "--device", "cpu", "--dtype", "float32"]
-    params = StdioServerParameters(command=sys.executable, args=args, env={"CHATFACE_DATABASE_URL": db, "HF_HUB_OFFLINE": "1", "CHATFACE_MAX_ATTEMPTS": "0"})
+    params = StdioServerParameters(
+        command=sys.executable, args=args, env={"CHATFACE_DATABASE_URL": db, "HF_HUB_OFFLINE": "1", "CHATFACE_MAX_ATTEMPTS": "0"}
+    )
 
     def text(result) -> str:
         return "\n".join(c.text for c in result.content if c.type == "text")

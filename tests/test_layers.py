@@ -197,3 +197,16 @@ def test_the_readmes_layout_is_the_tree():
     assert folders - nested <= named, f"not in README's Layout: {sorted(folders - nested - named)}"
     missing = sorted(n for n in named if not (ROOT / n).is_dir())
     assert not missing, f"README's Layout names folders that do not exist: {missing}"
+
+
+def test_mypy_checks_every_module_of_the_package():
+    """[tool.mypy] files names every top-level package and module: a new folder is type-checked from its first commit."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["files"])
+    skipped = {".venv", "tests", "benchmarks", "build", ".git", "__pycache__"}
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in skipped}
+    modules = {p.name for p in ROOT.glob("*.py") if p.name != "__init__.py"}
+    assert packages and modules, "the globs found nothing: the project root moved"
+    missing, stale = sorted(packages | modules - listed), sorted(listed - packages - modules)
+    assert not missing and not stale, f"not checked: {missing}; not in the package: {stale}"
