@@ -208,5 +208,5 @@ def test_mypy_checks_every_module_of_the_package():
     packages = {p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in skipped}
     modules = {p.name for p in ROOT.glob("*.py") if p.name != "__init__.py"}
     assert packages and modules, "the globs found nothing: the project root moved"
-    missing, stale = sorted(packages | modules - listed), sorted(listed - packages - modules)
+    missing, stale = sorted((packages | modules) - listed), sorted(listed - (packages | modules))
     assert not missing and not stale, f"not checked: {missing}; not in the package: {stale}"
