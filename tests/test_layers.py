@@ -160,7 +160,8 @@ def test_the_package_list_names_every_package_and_the_wheel_holds_every_module(t
     modules = {_module(p) for pkg in found for p in (ROOT / Path(*pkg.split(".")[1:])).glob("*.py")}
     assert modules <= held, f"the wheel lacks {sorted(modules - held)}"
     names = set(zipfile.ZipFile(wheel).namelist())
-    data = {"chatface/agent/planners/data/acts.npz", "chatface/agent/planners/data/acts.txt", "chatface/tools/attributes.json"}
+    data = {f"chatface/agent/planners/data/{name}" for name in ("acts.npz", "acts.txt", "mentions.npz", "mentions.txt")}
+    data.add("chatface/tools/attributes.json")
     assert data <= names, f"the wheel lacks the data files {sorted(data - names)}"  # the planner's act model, its data
 
 

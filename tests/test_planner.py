@@ -296,6 +296,13 @@ def test_openai_planner_agrees_with_the_offline_planner_on_the_prompts_demonstra
         ("a couple more years on top of that", {"age": 0.3}, ["age"], {"age": 0.5}),
         ("Could you knock off a couple more years?", {"age": -0.4}, ["age"], {"age": -0.6}),
         ("Maybe the lips a bit stronger", {"lipstick": 0.6, "age": 0.3}, ["age"], {"lipstick": 0.7, "age": 0.3}),
+        # a phrasal verb around its object, a comparative built with "more", a person named after "of", a word for anger
+        ("Could you tone the ageing down?", {"age": 0.9, "gray_hair": 0.6}, ["age"], {"age": 0.7, "gray_hair": 0.6}),
+        ("put to my mother the hair more long and curly", {}, [], {"long_hair": 0.6, "curly_hair": 0.6}),
+        ("make the hair more short", {"smiling": 0.6}, ["smiling"], {"long_hair": -0.6, "smiling": 0.6}),
+        ("Make face of woman more thin", {}, [], {"chubby": -0.6}),
+        ("give the singer much more anger in his face", {}, [], {"angry": 0.9}),
+        ("Could you remove my earrings and my sunglasses?", {"earrings": 0.6, "sunglasses": 0.6}, ["sunglasses"], {}),
     ],
 )
 def test_stories_years_and_lips(msg, state, last, expected):

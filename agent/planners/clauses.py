@@ -45,7 +45,7 @@ PERSON_NOUN = (
     r"friend|boyfriend|girlfriend|bf|gf|brother|sister|uncle|aunt|cousin|boss|colleague|coworker|model|subject|man|woman|guy|girl|boy|lady|gentleman|dude|bloke|chap|fellow|person|kid|child|gal|male|female|men|women|people|folks|person"
 )
 PERSON_REF = (
-    r"\b(?:the|this|that|my|our|your|his|her|their)\s+(?:(?:old|older|young|younger|little|tall|short|other|first|second|"
+    r"\b(?:(?:the|this|that|my|our|your|his|her|their)\s+|(?<=\bof ))(?:(?:old|older|young|younger|little|tall|short|other|first|second|"
     r"same|bald|bearded|blond|blonde|dark-haired|red-haired)\s+)*(?:" + PERSON_NOUN + r")\b"
     r"(?:\s+(?:on|in|at)\s+the\s+(?:left|right|middle|center|centre|front|back))?"
 )
@@ -247,6 +247,16 @@ def rewrite_skin(text: str) -> str:
     return text
 
 
+def rewrite_split_particles(text: str) -> str:
+    """A phrasal verb split around its object reads joined: "tone the ageing down" -> "tone down the ageing", "dial
+    his smile back" -> "dial back his smile", "turn the blush up" -> "turn up the blush" (one or two words between)."""
+    return re.sub(
+        r"\b(tone|dial|turn|scale|crank|amp)\s+((?:the|his|her|their|that|this|my|your)\s+)?([a-z-]+(?:\s[a-z-]+)?)\s+(down|back|up)\b",
+        lambda m: f"{m.group(1)} {m.group(4)} {m.group(2) or ''}{m.group(3)}",
+        text,
+    )
+
+
 def mask_person_nouns(text: str) -> str:
     """ "put a hat on the guy" -> "put a hat on the person": who is meant is not what to change."""
     return re.sub(PERSON_REF, " the person ", text)
@@ -340,6 +350,7 @@ def analyse(text: str, question_mark: bool = False) -> Analysis:
     face = rewrite_life_stages(face)
     face = rewrite_skin(face)
     face = rewrite_hair_verbs(face)
+    face = rewrite_split_particles(face)
     face = mask_person_nouns(face)
     face = rewrite_negation(face)
     out.text = re.sub(r"\s+", " ", face).strip()

@@ -22,6 +22,7 @@ from ...tools.edit_state import clamp
 from ...tools.vocabulary import Vocabulary, default_vocabulary
 from .acts import ActGuess
 from .clauses import PHOTO_WORDS, analyse, drop_stories, expand_lists, rewrite_from_to
+from .mentions import Mention, MentionModel
 
 SLIGHT, DEFAULT, STRONG, FULL = 0.3, 0.6, 0.9, 1.0
 
@@ -207,6 +208,10 @@ SLANG = {
 }
 
 
+# only where "more X" reads better as the comparative ("more short" and "more small" already ask for more of the last edit)
+_COMPARATIVES = {"long": "longer", "thin": "thinner", "slim": "slimmer", "old": "older", "young": "younger"}
+
+
 def _normalise(text: str) -> str:
     t = text.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     t = re.sub(r"[!?]+(?=\s*\S)", ". ", t)  # a question or exclamation ends its sentence (and its strength words)
@@ -216,6 +221,9 @@ def _normalise(text: str) -> str:
     t = " ".join(SLANG.get(w, w) for w in t.split(" "))
     t = _amount_after(t)
     t = re.sub(r"\bbalder\b", "more bald", t)
+    # "hair more long", "face more thin" (a comparative as some learners build it) -> "longer", "thinner"
+    t = re.sub(r"\bmore (" + "|".join(_COMPARATIVES) + r")\b", lambda m: _COMPARATIVES[m.group(1)], t)
+    t = re.sub(r"\bhair ((?:a (?:bit|little|lot) |much |even )?)more short\b", r"hair \1shorter", t)  # "the hair more short"
     # years taken off or put on: "knock off ten years", "take a decade off him", "add a few years"
     t = re.sub(
         r"\b(?:knock|take|shave|chop|cut|shed)(?:s|ing)? (?:off )?(?:(?:a|an|about|around|some|like|maybe|\w+) )?(?:few |couple (?:of )?)?"
@@ -499,10 +507,12 @@ class IntentParser:
         vocab: Vocabulary | None = None,
         embedder: Callable[[str], list[tuple[str, int, float]]] | None = None,
         acts: Callable[[str], ActGuess] | None = None,
+        mentions: MentionModel | None = None,
     ):
         self.vocab = vocab or default_vocabulary()
         self.embedder = embedder  # text -> [(attribute, polarity, similarity)], best first
         self.acts = acts  # message -> its most likely turn act (acts.ActModel); None: the grammar's acts alone
+        self.mentions = mentions  # which attribute words ask and which tell the story (mentions.py); None: all ask
         self._pattern, self._lookup, self._words = _phrase_table(self.vocab)
         self._tokens = {w for phrase in self._lookup for w in phrase.split()}  # every word of a phrase is already right ("tan")
         self._typo_targets = frozenset(self._words | _SHORT_WORDS | _COMMON)  # what a word with a letter left out may be
@@ -566,7 +576,7 @@ class IntentParser:
         refers_back = _has(
             r"(?:" + REMOVAL + r") (?:" + PRONOUN + r")|(?:take|get|pull|put) (?:" + PRONOUN + r") (?:off|away|out)", text
         )  # "remove them", "take it away"
-        matches = self._matches(text)
+        matches = self._kept_mentions(text, self._matches(text))
         changes = self._changes(text, matches, state, refers_back)
         found = self._bare_colour(text, state, outside=[(s, e) for s, e, _ in matches], with_position=True)
         if found is not None and (
@@ -657,6 +667,16 @@ class IntentParser:
             out.append((start, end, ph))
         return out
 
+    def _kept_mentions(self, text: str, matches: list[tuple[int, int, _Phrase]]) -> list[tuple[int, int, _Phrase]]:
+        """``matches`` without the attribute words that only tell the story around the request (mentions.py): asked only
+        when the message names two or more attributes, and only when at least one of them reads as a request."""
+        if self.mentions is None or len({ph.attribute for _, _, ph in matches}) < 2:
+            return matches
+        guesses = [self.mentions(text, Mention(s, e, ph.text, ph.attribute), len(matches)) for s, e, ph in matches]
+        if max(g.request for g in guesses) < self.mentions.threshold:
+            return matches
+        return [m for m, g in zip(matches, guesses) if g.request >= self.mentions.threshold]
+
     def _opposite_verb(self, text: str, state: dict[str, float], last_changed: list[str]) -> list[AttributeChange]:
         """ "open them again" after closed eyes, "straighten it" after curls: the verb of the other direction,
         said of the last edit through a pronoun, takes that edit back."""
@@ -717,7 +737,8 @@ class IntentParser:
             listed = (
                 i > 0
                 and re.fullmatch(
-                    r"[\s,]*(?:and|or|&|plus|as well as|also)?\s*(?:the|his|her|their|those|that|any|all)?\s*(?:too|as well)?\s*",
+                    r"[\s,]*(?:and|or|&|plus|as well as|also)?\s*(?:the|his|her|their|my|your|our|those|that|any|all)?"
+                    r"\s*(?:too|as well)?\s*",
                     text[prev_end:start],
                 )
                 is not None

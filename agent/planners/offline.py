@@ -26,6 +26,7 @@ from ...tools.edit_state import EditContext
 from ...tools.vocabulary import default_vocabulary
 from .acts import default_act_model
 from .intent_parser import Intent, IntentParser
+from .mentions import default_mention_model
 
 HOW_MUCH = 'say how much ("a little", "very", "30%"), and "more", "less", "undo", "redo" or "start over" at any time.'
 
@@ -126,7 +127,7 @@ class OfflinePlanner(BaseChatModel):
                 if available():  # otherwise the grammar alone (the model is an optional install)
                     embedder = PhraseMatcher()
                     embedder.warm()
-            self.parser = IntentParser(embedder=embedder, acts=default_act_model())
+            self.parser = IntentParser(embedder=embedder, acts=default_act_model(), mentions=default_mention_model())
         return self.parser
 
     def _parse(self, text: str, state: dict, last: list[str]) -> Intent:
