@@ -303,6 +303,11 @@ def test_openai_planner_agrees_with_the_offline_planner_on_the_prompts_demonstra
         ("Make face of woman more thin", {}, [], {"chubby": -0.6}),
         ("give the singer much more anger in his face", {}, [], {"angry": 0.9}),
         ("Could you remove my earrings and my sunglasses?", {"earrings": 0.6, "sunglasses": 0.6}, ["sunglasses"], {}),
+        # the amount said after the thing, as its own phrase
+        ("give me a beard, a very big one", {}, [], {"beard": 0.9}),
+        ("and a tan, a light one", {"hat": 0.6}, ["hat"], {"hat": 0.6, "tanned": 0.3}),
+        ("make his hair green, really green", {}, [], {"green_hair": 0.9}),
+        ("add freckles, quite a lot of them", {}, [], {"freckles": 0.9}),
     ],
 )
 def test_stories_years_and_lips(msg, state, last, expected):

@@ -264,7 +264,7 @@ def _normalise(text: str) -> str:
     )
 
 
-_AMOUNT_NOUNS = r"(?:loads|lots|tons|heaps|plenty) of (?:them|em|'em|those|it)"
+_AMOUNT_NOUNS = r"(?:loads|lots|tons|heaps|plenty|(?:quite )?a lot) of (?:them|em|'em|those|it)"
 _AMOUNT_HINT = r"(?:just |only )?(?:a hint|a touch|a little|a bit|a tad|a trace|slightly|subtle|subtly)(?: of (?:it|them|em))?"
 
 
@@ -272,6 +272,13 @@ def _amount_after(t: str) -> str:
     """Amounts and removals said after the thing: "freckles, loads of them" -> "loads of freckles"; "freckles, just a
     hint" -> "a little freckles"; "glasses off", "the mustache remove" -> "remove the glasses", "remove the mustache"."""
     t = re.sub(r"\b([a-z]+), " + _AMOUNT_NOUNS + r"\b", r"lots of \1", t)
+    # "a smile, a really big one", "a tan, a deep one" -> "a really big smile", "a deep tan"
+    t = re.sub(r"\b([a-z]+)(?: too| as well)?, (?:an? )?((?:(?:really|very|super|quite|nice|proper|properly|truly|extra|nice and) )*)"
+               r"(big|huge|massive|deep|dark|strong|bold|thick|long|wide|proper|small|little|subtle|light|faint|soft|gentle|"
+               r"tiny|thin) one\b", r"\2\3 \1", t)  # fmt: skip
+    # "hair green, really green" -> "really green hair"; "blue, very blue" -> "very blue"
+    t = re.sub(r"\b(hair|eyes) ([a-z]+), (really|very|super|properly|totally|seriously) \2\b", r"\3 \2 \1", t)
+    t = re.sub(r"\b([a-z]+), (really|very|super|properly|totally|seriously) \1\b", r"\2 \1", t)
     t = re.sub(r"\b([a-z]+), " + _AMOUNT_HINT + r"(?=$|[,.;]| and | please| pls)", r"a little \1", t)
 
     def removal(m: re.Match) -> str:
