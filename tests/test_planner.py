@@ -308,6 +308,8 @@ def test_openai_planner_agrees_with_the_offline_planner_on_the_prompts_demonstra
         ("and a tan, a light one", {"hat": 0.6}, ["hat"], {"hat": 0.6, "tanned": 0.3}),
         ("make his hair green, really green", {}, [], {"green_hair": 0.9}),
         ("add freckles, quite a lot of them", {}, [], {"freckles": 0.9}),
+        # a removal named after a story mention of the same thing wins
+        ("she wears these chunky earrings every day, could you take the earrings off?", {"earrings": 0.6}, ["earrings"], {}),
     ],
 )
 def test_stories_years_and_lips(msg, state, last, expected):
@@ -316,3 +318,23 @@ def test_stories_years_and_lips(msg, state, last, expected):
     after = dict(state)
     after.update({c.attribute: c.strength for c in intent.changes})
     assert {k: v for k, v in after.items() if v} == pytest.approx({k: v for k, v in expected.items() if v}), intent
+
+
+@pytest.mark.parametrize(
+    "msg, action, kept",
+    [
+        ("Oops, she says that's too slim. Undo, please.", "undo", set()),  # the complaint is why
+        ("the smile is too much, undo", "undo", set()),
+        ("undo that, it's too much, and make her blonde", "edit", {"blond_hair"}),  # a request beside the undo stays
+    ],
+)
+def test_a_complaint_beside_an_undo_is_its_reason(msg, action, kept):
+    intent = parse(msg, {"chubby": -0.6, "smiling": 0.6}, ["chubby"])
+    assert intent.action == action and {c.attribute for c in intent.changes} == kept, intent
+
+
+def test_a_reference_in_a_story_is_not_a_reference_photo():
+    from chatface.agent.planners.offline import reference_request
+
+    assert not reference_request("I need a reference image for my villain. Can you make him look furious?")
+    assert reference_request("as much smile as the reference") and reference_request("copy the lipstick from the attached reference")

@@ -147,6 +147,7 @@ SEPARATORS = r",|;|\band\b|\bthen\b|\balso\b|\bplus\b|&|\bbut\b|\bas well as\b|\
 class AttributeChange:
     attribute: str
     strength: float  # the new absolute value (0 = remove)
+    complaint: bool = field(default=False, compare=False)  # "that's too slim": the reason for an undo asked with it
 
 
 @dataclass
@@ -598,8 +599,9 @@ class IntentParser:
         if wants_redo and not changes:
             return Intent("redo", steps=_count(text))
         if wants_undo:
-            if changes:
-                return Intent("edit", changes=changes, undo_steps=_count(text))
+            asked = [c for c in changes if not c.complaint]  # "that's too slim. undo, please": the complaint is why
+            if asked:
+                return Intent("edit", changes=asked, undo_steps=_count(text))
             return Intent("undo", steps=_count(text))
         if changes:
             return Intent("edit", changes=self._replacing(message, changes, state, last_changed))
@@ -718,7 +720,7 @@ class IntentParser:
         if not matches:
             return []
         bounds = [0] + [m.end() for m in re.finditer(SEPARATORS, text)] + [len(text)]
-        out: dict[str, tuple[AttributeChange, bool]] = {}  # attribute -> (change, had an explicit modifier)
+        out: dict[str, tuple[AttributeChange, bool, bool]] = {}  # attribute -> (change, had an explicit modifier, removal)
         carry_removal = False
         prev_removal = False
         for i, (start, end, ph) in enumerate(matches):
@@ -783,10 +785,17 @@ class IntentParser:
                     clause += " as much as possible"  # "as old as possible" wraps the attribute itself
                     explicit = True
                 change = self._absolute(ph.attribute, polarity, clause, state, removal=removal, comparative=ph.comparative)
-            if ph.attribute in out and (out[ph.attribute][1] or not explicit):
-                continue  # the same attribute named twice ("really old, like a grandpa"): the modified mention wins
-            out[ph.attribute] = (change, explicit)
-        return [c for c, _ in out.values()]
+            if rel is not None and rel[0] < 0 and _has(r"too", left + " " + right):
+                change.complaint = True
+            if ph.attribute in out:
+                _, earlier_explicit, earlier_removal = out[ph.attribute]
+                # the same attribute named twice ("really old, like a grandpa"): the modified mention wins, and a removal
+                # named after it ("her chunky earrings ..., take the earrings off") wins over the story before it
+                later_removal = removal and not earlier_removal and ph.polarity > 0
+                if not later_removal and (earlier_explicit or not explicit):
+                    continue
+            out[ph.attribute] = (change, explicit, removal)
+        return [c for c, _, _ in out.values()]
 
     def _absolute(self, attr, polarity, clause, state, *, removal: bool, comparative: bool) -> AttributeChange:
         current = state.get(attr, 0.0)

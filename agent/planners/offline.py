@@ -49,8 +49,10 @@ def _call(name: str, args: dict) -> dict:
 
 # "as much smile as in this photo", "the lipstick of this picture", "smile like in the reference", "copy her lipstick
 # from the attached photo" (not "the woman in this photo": that is the photo being edited)
+# "like the reference", "the reference photo's smile" (not "I need a reference image for my villain": a story)
 _REFERENCE = re.compile(
-    r"\breference\b|\b(?:of|from|like(?: in)?|as in|as on)\s+(?:this|that|the|my|the other|the attached|the new)\s+"
+    r"\b(?:the|this|that|my|our|attached|uploaded|given)\s+(?:\w+\s+)?reference\b|^\W*reference\b"
+    r"|\b(?:of|from|like(?: in)?|as in|as on)\s+(?:this|that|the|my|the other|the attached|the new)\s+"
     r"(?:other\s+)?(?:photo|picture|pic|image|one|portrait|painting|drawing|artwork|shot)\b",
     re.I,
 )
