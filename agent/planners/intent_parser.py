@@ -624,8 +624,14 @@ class IntentParser:
         if rel is not None and last_changed and len(text.split()) <= 8:
             return Intent("edit", changes=[self._relative_change(a, state, rel, None) for a in last_changed])
         vague = _has(VAGUE, text) or _has(DELEGATE, text)
-        if self.embedder is not None and not vague and (_looks_like_request(text) or (len(text.split()) >= 2 and not _has(CHAT, text))):
-            guess = self.embedder(content_of(text))
+        content = content_of(text)
+        if (
+            self.embedder is not None
+            and not vague
+            and len(content.split()) <= EMBEDDING_MAX_WORDS
+            and (_looks_like_request(text) or (len(text.split()) >= 2 and not _has(CHAT, text)))
+        ):
+            guess = self.embedder(content)
             if guess:
                 attr, pol, sim = guess[0]
                 margin = sim - guess[1][2] if len(guess) > 1 else sim
@@ -859,6 +865,7 @@ _NOT_VERBS = {
     "closed",
 } - {"open"}
 
+EMBEDDING_MAX_WORDS = 16  # a longer message the grammar finds nothing in is a story or chit-chat, not a paraphrase
 EMBEDDING_MIN_SIMILARITY = 0.55
 EMBEDDING_MIN_MARGIN = 0.08
 

@@ -12,6 +12,7 @@ second and prints nothing.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -47,13 +48,18 @@ def read_safetensors(path: str | Path) -> dict[str, np.ndarray]:
 def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
     mu = x.mean(-1, keepdims=True)
     var = ((x - mu) ** 2).mean(-1, keepdims=True)
-    return (x - mu) / np.sqrt(var + eps) * w + b
+    return (x - mu) / np.sqrt(var + float(eps)) * w + b
+
+
+# Python floats, not numpy float64 scalars: under numpy 2's promotion rules a float64 scalar turns a float32 array into
+# float64, and the matmuls of float64 activations with float32 weights then leave BLAS (about 10 times slower)
+_SQRT_HALF = math.sqrt(0.5)
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
     from scipy.special import erf
 
-    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+    return 0.5 * x * (1.0 + erf(x * _SQRT_HALF))
 
 
 class MiniLM:
@@ -100,7 +106,7 @@ class MiniLM:
             q = lin(x, "attention.self.query").reshape(n, t, self.heads, hd).transpose(0, 2, 1, 3)
             k = lin(x, "attention.self.key").reshape(n, t, self.heads, hd).transpose(0, 2, 1, 3)
             v = lin(x, "attention.self.value").reshape(n, t, self.heads, hd).transpose(0, 2, 1, 3)
-            s = q @ k.transpose(0, 1, 3, 2) / np.sqrt(hd) + bias
+            s = q @ k.transpose(0, 1, 3, 2) * (1.0 / math.sqrt(hd)) + bias
             s = np.exp(s - s.max(-1, keepdims=True))
             s /= s.sum(-1, keepdims=True)
             a = (s @ v).transpose(0, 2, 1, 3).reshape(n, t, d)
