@@ -352,6 +352,7 @@ def _transposed(a: str, b: str) -> bool:
 
 
 _TYPO_CACHE: dict[tuple[int, str], tuple[set[str], str | None]] = {}  # (id of the word set, token) -> (that set, fix)
+_POOLS: dict[int, tuple[set[str], dict[int, list[str]]]] = {}  # id of the word set -> (that set, its words by length)
 
 
 def _correction(core: str, words: set[str]) -> str | None:
@@ -360,8 +361,15 @@ def _correction(core: str, words: set[str]) -> str | None:
     hit = _TYPO_CACHE.get(key)
     if hit is not None and hit[0] is words:  # the entry holds its set, so the id cannot belong to another one
         return hit[1]
-    # only words of about the same length can be that close (ratio 2M/(a+b) >= 0.84)
-    pool = [w for w in sorted(words) if abs(len(w) - len(core)) <= 2]
+    # only words of about the same length can be that close (ratio 2M/(a+b) >= 0.84), and a typo keeps the first
+    # letter or the last two ("mustash", "berd", "bload"): the pool difflib compares is a tenth of the words
+    by_length = _POOLS.get(id(words))
+    if by_length is None or by_length[0] is not words:
+        by_length = (words, {})
+        for w in sorted(words):
+            by_length[1].setdefault(len(w), []).append(w)
+        _POOLS[id(words)] = by_length
+    pool = [w for n in range(len(core) - 2, len(core) + 3) for w in by_length[1].get(n, ()) if w[0] == core[0] or w[-2:] == core[-2:]]
     swapped = [w for w in pool if _transposed(core, w)]
     near = swapped[:1] or (
         difflib.get_close_matches(core, pool, n=1, cutoff=0.84)
