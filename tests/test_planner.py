@@ -308,6 +308,14 @@ def test_openai_planner_agrees_with_the_offline_planner_on_the_prompts_demonstra
         ("and a tan, a light one", {"hat": 0.6}, ["hat"], {"hat": 0.6, "tanned": 0.3}),
         ("make his hair green, really green", {}, [], {"green_hair": 0.9}),
         ("add freckles, quite a lot of them", {}, [], {"freckles": 0.9}),
+        # learners' word orders: the colour apart from the hair, "take off from him", "glasses of sun", "the maximum"
+        ("The hair I want wavy, and of color brown.", {}, [], {"curly_hair": 0.6, "brown_hair": 0.6}),
+        ("Also the hat take off from him.", {"hat": 0.6, "smiling": 0.6}, ["smiling"], {"smiling": 0.6}),
+        ("The beard on him, is possible to take off?", {"beard": 0.6}, ["beard"], {}),
+        ("Can you put on her the glasses of sun?", {}, [], {"sunglasses": 0.6}),
+        ("Make to him bald head, the maximum.", {}, [], {"bald": 1.0}),
+        ("Is possible that he looks with closed eyes?", {}, [], {"eyes_closed": 0.6}),
+        ("Why you don't make him look surprised?", {}, [], {"surprised": 0.6}),
         # a removal named after a story mention of the same thing wins
         ("she wears these chunky earrings every day, could you take the earrings off?", {"earrings": 0.6}, ["earrings"], {}),
     ],

@@ -341,7 +341,9 @@ def analyse(text: str, question_mark: bool = False) -> Analysis:
         ):
             out.photo_dropped = True
             continue
-        if re.search(r"\b(?:don'?t|do not|dont|never|no need to|stop trying to)\s+(?:make|turn|give|add|put|change)\b", clause):
+        if re.search(r"\b(?:don'?t|do not|dont|never|no need to|stop trying to)\s+(?:make|turn|give|add|put|change)\b", clause) and not (
+            re.search(r"\bwhy (?:you |not you )?(?:don'?t|do not|dont)\b", clause)  # "why you don't make her smile?" asks for it
+        ):
             out.cancelled = True
             continue
         keep.append((sep if keep else "") + clause)

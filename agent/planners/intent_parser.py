@@ -140,6 +140,7 @@ CHAT = (
     r"ok|okay|cool|love it|looks good|looks great|what can you do|how does|what is|what's|who|why|how are you|help|can you explain|no "
     r"thanks|nothing|never ?mind|good morning|good evening|wow|lol|haha"
 )
+ASKED_AS_QUESTION = r"is (?:it )?possible (?:to|that)|why (?:you )?(?:don'?t|do not)"  # "is possible that she smiles?"
 SEPARATORS = r",|;|\band\b|\bthen\b|\balso\b|\bplus\b|&|\bbut\b|\bas well as\b|\bwhile\b|\bafter that\b|\. "
 
 
@@ -257,6 +258,19 @@ def _normalise(text: str) -> str:
         lambda m: f"{m.group(2)}{m.group(3)} {m.group(1)}",
         t,
     )
+    t = re.sub(r"\bglasses (?:of|for|against) (?:the )?sun\b", "sunglasses", t)
+    t = re.sub(r"\bhair (long|short)\b", r"\1 hair", t)  # "put her the hair long and wavy"
+    # "the hair I want curly, and of color brown", "the hair, you can make of blue colour?": the colour is the hair's
+    t = ". ".join(
+        re.sub(
+            r"\b(?:of |in )?(?:the )?colou?r (" + colours + r")\b|\b(?:of |in )(" + colours + r") colou?r\b",
+            lambda m: f"{m.group(1) or m.group(2)} hair",
+            s,
+        )  # fmt: skip
+        if re.search(r"\bhair\b", s) and not re.search(r"\beyes?\b", s)
+        else s
+        for s in t.split(". ")
+    )
     # "her eye colour to green" -> "green eyes"
     return re.sub(
         r"\b(hair|eyes?)\b ((?:(?:to|into|a|an|color|colour|more|be|look|turn|should|in|some) )*)(" + colours + r")\b",
@@ -287,6 +301,10 @@ def _amount_after(t: str) -> str:
             return m.group(0)
         return f"{m.group(1)}remove the {m.group(2)}"
 
+    t = re.sub(r"\b(take|get) (off|away) from (?:him|her|them|me)\b", r"\1 \2", t)
+    asked = r"(?:is (?:it )?possible|can you|could you) (?:to )?(?:take|get) (?:it )?off\b"
+    t = re.sub(r"\b((?:the )?[a-z]+)(?: on (?:him|her|them|me))?, " + asked, r"remove \1", t)
+    t = re.sub(r"(^|[,.;] |\band |\balso |\bnow )(?:the |his |her |their )?([a-z]+) (?:take|get) (?:off|away)\b", r"\1remove the \2", t)
     return re.sub(
         r"(^|[,.;] |\band |\balso |\bnow |\bplus |\bthen )(?:the |his |her |their )?([a-z]+(?: [a-z]+)?) (?:remove|removed|off|away|gone)\b"
         r"(?: (?:also|too|as well))?(?=$|[,.;]| please| pls| and )",
@@ -339,7 +357,8 @@ _COMMON = set(
     "thanks thank maybe please great really older sweet looks little wants "
     "that this then than them they what when your make more less look like give some also just want with from have she's he's it's "
     "lets also made love good nice cool fine wait back much very well more done okay lighten darken complexion whiten brighten "
-    "bleach person people across wearing wears amazing stunning gorgeous fabulous fantastic incredible awesome surprise".split()
+    "bleach person people across wearing wears amazing stunning gorgeous fabulous fantastic incredible awesome surprise "
+    "save saved saving quality download resolution".split()
 )
 
 
@@ -580,7 +599,7 @@ class IntentParser:
         if (
             clauses.question
             and not as_request
-            and not _has(r"(?:" + REMOVAL + r"|make|give|add|put|turn) ", text)
+            and not _has(r"(?:" + REMOVAL + r"|make|give|add|put|turn) |" + ASKED_AS_QUESTION, text)
             and not re.match(r"\s*(?:(?:can|could|would|will) you (?:please )?|please )(?:" + UNDO + "|" + REDO + "|" + RESET + r")", text)
         ):
             return Intent("none", note="question")
@@ -693,7 +712,7 @@ class IntentParser:
     def _kept_mentions(self, text: str, matches: list[tuple[int, int, _Phrase]]) -> list[tuple[int, int, _Phrase]]:
         """``matches`` without the attribute words that only tell the story around the request (mentions.py): asked only
         when the message names two or more attributes, and only when at least one of them reads as a request."""
-        if self.mentions is None or len({ph.attribute for _, _, ph in matches}) < 2:
+        if self.mentions is None or len(matches) < 2:
             return matches
         guesses = [self.mentions(text, Mention(s, e, ph.text, ph.attribute), len(matches)) for s, e, ph in matches]
         if max(g.request for g in guesses) < self.mentions.threshold:
@@ -878,7 +897,7 @@ EMBEDDING_MIN_SIMILARITY = 0.55
 EMBEDDING_MIN_MARGIN = 0.08
 
 _MODIFIER_ONLY = re.compile(
-    r"(?:\s|,|\.|please|pls|but|only|just|though|" + ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT + r"|\d+(?:\.\d+)? ?%?|percent)+"
+    r"(?:\s|,|\.|please|pls|but|only|just|though|the|" + ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT + r"|\d+(?:\.\d+)? ?%?|percent)+"
 )
 
 
