@@ -711,7 +711,7 @@ class IntentParser:
 
     def _kept_mentions(self, text: str, matches: list[tuple[int, int, _Phrase]]) -> list[tuple[int, int, _Phrase]]:
         """``matches`` without the attribute words that only tell the story around the request (mentions.py): asked only
-        when the message names two or more attributes, and only when at least one of them reads as a request."""
+        when the message has two or more attribute words, and only when at least one of them reads as a request."""
         if self.mentions is None or len(matches) < 2:
             return matches
         guesses = [self.mentions(text, Mention(s, e, ph.text, ph.attribute), len(matches)) for s, e, ph in matches]

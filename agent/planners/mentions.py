@@ -13,9 +13,9 @@ It is trained on three classes (story, asks for the attribute, asks it gone), si
 the planner reads only story against request. Reading removals the grammar misses ("glasses I don't want anymore,
 delete") from it was tried: on held-out development sets no threshold read one right without reading others wrong.
 
-The grammar asks it in IntentParser._kept_mentions. Where a message names several attributes, the words it scores as
-story are dropped when another one in the message reads as a request; a message with one attribute word, or whose
-every word reads as story, keeps them.
+The grammar asks it in IntentParser._kept_mentions. Where a message has two or more attribute words, the ones it
+scores as story are dropped when another one in the message reads as a request ("why she look so serious? make her
+smile" names the smile twice); a message with one attribute word, or whose every word reads as story, keeps them.
 """
 
 from __future__ import annotations

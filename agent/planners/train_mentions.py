@@ -172,10 +172,10 @@ def _messages(rows) -> dict[tuple[str, str], list[int]]:
 
 def outcome(rows, request: np.ndarray, threshold: float) -> tuple[int, int]:
     """(story words dropped, request words dropped) at ``threshold`` on the probabilities of a request, as the planner
-    applies it (only in messages of two or more attributes, and a message whose every word reads as story keeps them)."""
+    applies it (only in messages of two or more attribute words, and a message whose every word reads as story keeps them)."""
     story = asked = 0
     for idx in _messages(rows).values():
-        if len({rows[i][2].attribute for i in idx}) < 2 or max(request[i] for i in idx) < threshold:
+        if len(idx) < 2 or max(request[i] for i in idx) < threshold:
             continue
         for i in idx:
             if request[i] < threshold:
