@@ -316,6 +316,10 @@ def test_openai_planner_agrees_with_the_offline_planner_on_the_prompts_demonstra
         ("Make to him bald head, the maximum.", {}, [], {"bald": 1.0}),
         ("Is possible that he looks with closed eyes?", {}, [], {"eyes_closed": 0.6}),
         ("Why you don't make him look surprised?", {}, [], {"surprised": 0.6}),
+        # typos fixed before the rewrites that need the word, and in the grammar's own words
+        ("knock off ten yeras pls", {}, [], {"age": -0.6}),
+        ("nah make it suprised instaed", {"smiling": 0.6}, ["smiling"], {"surprised": 0.6}),
+        ("a propper grin pls", {}, [], {"smiling": 0.9}),
         # a removal named after a story mention of the same thing wins
         ("she wears these chunky earrings every day, could you take the earrings off?", {"earrings": 0.6}, ["earrings"], {}),
     ],

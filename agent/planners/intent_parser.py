@@ -401,6 +401,8 @@ def _correction(core: str, words: set[str]) -> str | None:
     return _TYPO_CACHE[key][1]
 
 
+# words of the grammar (not of the vocabulary) that people misspell and that change what a message asks
+_GRAMMAR_WORDS = frozenset("instead proper properly change different something years decade again still".split())
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _SHORT_WORDS = set(
     "make less more still open longer shorter little bigger smaller darker lighter older younger again please hair eyes "
@@ -551,6 +553,7 @@ class IntentParser:
         self._pattern, self._lookup, self._words = _phrase_table(self.vocab)
         self._tokens = {w for phrase in self._lookup for w in phrase.split()}  # every word of a phrase is already right ("tan")
         self._typo_targets = frozenset(self._words | _SHORT_WORDS | _COMMON)  # what a word with a letter left out may be
+        self._fix_words = self._words | _GRAMMAR_WORDS  # what a misspelt word may be
 
     def parse(self, message: str, state: dict[str, float], last_changed: list[str] | None = None) -> Intent:
         """The grammar's reading of ``message``; with an act model, its act where the grammar's is weakest (acts.py)."""
@@ -583,7 +586,8 @@ class IntentParser:
         text = _normalise(message)[:2000]
         if not text:
             return Intent("none", note="empty message")
-        text = _fix_typos(text, self._words, self._tokens, self._typo_targets)
+        # typos first, then the rewrites again: "knock off ten yeras" is "younger" only once "years" is spelt right
+        text = _normalise(_fix_typos(text, self._fix_words, self._tokens, self._typo_targets))
         clauses = analyse(text, question_mark=message.strip().endswith("?"))
         if clauses.system:
             return Intent(clauses.system, steps=1, note="keyboard command")
