@@ -635,7 +635,8 @@ class IntentParser:
                 return Intent("edit", changes=asked, undo_steps=_count(text))
             return Intent("undo", steps=_count(text))
         if changes:
-            return Intent("edit", changes=self._replacing(message, changes, state, last_changed))
+            spelt = _fix_typos(message.lower(), self._fix_words, self._tokens, self._typo_targets)  # "instaed of X"
+            return Intent("edit", changes=self._replacing(spelt, changes, state, last_changed))
         # no attribute named: pronouns, bare numbers, bare colours and comparatives refer to the last edit
         if last_changed and refers_back:
             return Intent("edit", changes=[AttributeChange(a, 0.0) for a in last_changed])
