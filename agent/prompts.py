@@ -169,13 +169,26 @@ NO_REFERENCE = (
 )
 
 
+_STATIC: dict[int, tuple[Vocabulary, str, str]] = {}  # id of a vocabulary -> (it, its table, its demonstrations)
+
+
+def _static_parts(vocab: Vocabulary) -> tuple[str, str]:
+    """The vocabulary table and the demonstrations, which change only with the vocabulary: built once per vocabulary
+    (every planning step of every turn asks for the prompt)."""
+    hit = _STATIC.get(id(vocab))
+    if hit is None or hit[0] is not vocab:  # the entry holds its vocabulary, so the id cannot belong to another one
+        hit = _STATIC[id(vocab)] = (vocab, vocabulary_table(vocab), demonstration_lines(vocab))
+    return hit[1], hit[2]
+
+
 def system_prompt(context: EditContext, vocab: Vocabulary | None = None) -> str:
     """The prompt an LLM planner gets; the offline planner gets ``context`` itself (see graph.py)."""
     vocab = vocab or default_vocabulary()
+    table, demonstrations = _static_parts(vocab)
     versions = "; ".join(f"{v.seq} {v.action}: {json.dumps(v.strengths, sort_keys=True)}" for v in context.versions[-20:]) or "-"
     return SYSTEM_PROMPT.format(
-        vocabulary=vocabulary_table(vocab),
-        demonstrations=demonstration_lines(vocab),
+        vocabulary=table,
+        demonstrations=demonstrations,
         state=json.dumps(context.strengths, sort_keys=True),
         last=json.dumps(list(context.last_changed)),
         head=context.head,

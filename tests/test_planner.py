@@ -320,6 +320,12 @@ def test_openai_planner_agrees_with_the_offline_planner_on_the_prompts_demonstra
         ("knock off ten yeras pls", {}, [], {"age": -0.6}),
         ("nah make it suprised instaed", {"smiling": 0.6}, ["smiling"], {"surprised": 0.6}),
         ("a propper grin pls", {}, [], {"smiling": 0.9}),
+        # hypotheticals: idioms that are not attributes, amounts in phrases, a past-tense removal, "X swapped for Y"
+        ("what if he had a thick beard to make up for it?", {}, [], {"beard": 0.9}),
+        ("Imagine him grinning from ear to ear.", {}, [], {"smiling": 0.9}),
+        ("And if he also lost the mustache?", {"mustache": 0.6}, ["mustache"], {}),
+        ("I'm wondering how she'd look a couple of years older.", {}, [], {"age": 0.3}),
+        ("Imagine the cap swapped for sunglasses.", {"hat": 0.6}, ["hat"], {"sunglasses": 0.6}),
         # a removal named after a story mention of the same thing wins
         ("she wears these chunky earrings every day, could you take the earrings off?", {"earrings": 0.6}, ["earrings"], {}),
     ],

@@ -48,7 +48,8 @@ ABS_FULL = (
 ABS_STRONG = (
     r"bushy|thick|huge|giant|gigantic|ginormous|colossal|whopping|enormous|bright|vivid|massively|enormously|incredibly|insanely|lots|"
     r"very|a lot|lots of|much|strongly|strong|really|extremely|dramatically|dramatic|heavy|heavily|intense|intensely|super|bold|huge|"
-    r"massive|big|loads of|tons of|heaps of|plenty of|seriously|way|hugely|so much|so very|wide|widely|proper|full-on|a proper"
+    r"massive|big|loads of|tons of|heaps of|plenty of|seriously|way|hugely|so much|so very|wide|widely|proper|full-on|a proper|"
+    r"from ear to ear"
 )
 ABS_SLIGHT = (
     r"little|slightly|slight|a little|a little bit|a tiny bit|tiny bit|a wee bit|a teeny bit|a bit|a touch|a tad|tad|subtle|subtly|light|"
@@ -65,7 +66,7 @@ REL_LESS = (
 REL_SLIGHT = r"a bit|slightly|a little|a little bit|a tiny bit|a wee bit|a touch|a tad|just a bit|somewhat"
 REL_MUCH = r"much|a lot|way|far|lots|significantly|considerably"
 REMOVAL = (
-    r"remove|removing|losing|drop|take away|take off|take out|get rid of|lose|lose the|ditch|delete|erase|without|no more|no|"
+    r"remove|removing|losing|lost|drop|take away|take off|take out|get rid of|lose|lose the|ditch|delete|erase|without|no more|no|"
     r"not(?! (?:so|as|that|too)\b)|don't want|dont want|eliminate|clear|cancel|strip|undo the|revert the|shave off|shave"
 )
 REMOVAL_VERB_PHRASES = {"shave"}  # synonyms that also act as a removal verb for a following attribute ("shave off his mustache")
@@ -223,6 +224,9 @@ def _normalise(text: str) -> str:
     t = " ".join(SLANG.get(w, w) for w in t.split(" "))
     t = _amount_after(t)
     t = re.sub(r"\bbalder\b", "more bald", t)
+    t = re.sub(r"\bmake(?:s)? up for\b", "compensate for", t)  # "a beard to make up for it" is not makeup
+    t = re.sub(r"\b(?:the|that|this) (?:\w+ )?version\b", "that version", t)  # "the younger version" names a version
+    t = re.sub(r"\ba (?:couple|few) (?:of )?(?:years|yrs) (older|younger)\b", r"a little \1", t)  # a step, not the default
     # "hair more long", "face more thin" (a comparative as some learners build it) -> "longer", "thinner"
     t = re.sub(r"\bmore (" + "|".join(_COMPARATIVES) + r")\b", lambda m: _COMPARATIVES[m.group(1)], t)
     t = re.sub(r"\bhair ((?:a (?:bit|little|lot) |much |even )?)more short\b", r"hair \1shorter", t)  # "the hair more short"
@@ -692,10 +696,12 @@ class IntentParser:
         accessory for an accessory, facial hair for facial hair); exclusive groups (hair and eye colours) replace by
         themselves."""
         low = message.lower()
-        named_part = re.search(r"\binstead of (.+)", low) or re.search(
-            r"\b(?:change|swap|switch|trade|exchange|replace) (.+?) (?:for|with)\b", low
+        named_part = (
+            re.search(r"\binstead of (.+)", low)
+            or re.search(r"\b(?:change|swap|switch|trade|exchange|replace) (.+?) (?:for|with)\b", low)
+            or re.search(r"\b((?:the |his |her )?[a-z]+(?: [a-z]+)?) (?:swapped|switched|traded|exchanged|replaced) (?:for|with|by)\b", low)
         )
-        if named_part is None and not re.search(r"\b(?:instead|rather|swap|switch)\b", low):
+        if named_part is None and not re.search(r"\b(?:instead|rather|swap|swapped|switch|switched)\b", low):
             return changes
         named = {ph.attribute for _, _, ph in self._matches(_normalise(named_part.group(1)))} & set(state) if named_part else set()
         kept = [c for c in changes if c.attribute not in named]  # the named old one, matched as a request, is what goes
