@@ -326,6 +326,13 @@ def test_openai_planner_agrees_with_the_offline_planner_on_the_prompts_demonstra
         ("And if he also lost the mustache?", {"mustache": 0.6}, ["mustache"], {}),
         ("I'm wondering how she'd look a couple of years older.", {}, [], {"age": 0.3}),
         ("Imagine the cap swapped for sunglasses.", {"hat": 0.6}, ["hat"], {"sunglasses": 0.6}),
+        ("Perhaps some freckles, just subtle ones?", {}, [], {"freckles": 0.3}),
+        ("What if I had a mustache too? Just a slight one.", {}, [], {"mustache": 0.3}),
+        ("Would it be too cheeky to ask for her makeup to be removed?", {"makeup": 0.6}, ["makeup"], {}),
+        ("And maybe makeup too, dramatically so?", {}, [], {"makeup": 0.9}),
+        ("Hmm, what if it were just a bit more?", {"beard": 0.6}, ["beard"], {"beard": 0.7}),
+        ("And a beard to go with it", {}, [], {"beard": 0.6}),
+        ("And what if her lips were a bit redder?", {"lipstick": 0.3, "makeup": 0.3}, ["makeup"], {"lipstick": 0.4, "makeup": 0.3}),
         # a removal named after a story mention of the same thing wins
         ("she wears these chunky earrings every day, could you take the earrings off?", {"earrings": 0.6}, ["earrings"], {}),
     ],

@@ -141,6 +141,8 @@ CHAT = (
     r"ok|okay|cool|love it|looks good|looks great|what can you do|how does|what is|what's|who|why|how are you|help|can you explain|no "
     r"thanks|nothing|never ?mind|good morning|good evening|wow|lol|haha"
 )
+# how a short follow-up may open without adding to what it asks: "hmm, what if it were just a bit more?"
+HEDGES = r"^(?:\W*(?:and\s+)?(?:hmm+|ok|okay|so|well|not sure|but|maybe|perhaps|what if|i wonder if|i think|honestly|actually)\b)+"
 ASKED_AS_QUESTION = r"is (?:it )?possible (?:to|that)|why (?:you )?(?:don'?t|do not)"  # "is possible that she smiles?"
 SEPARATORS = r",|;|\band\b|\bthen\b|\balso\b|\bplus\b|&|\bbut\b|\bas well as\b|\bwhile\b|\bafter that\b|\. "
 
@@ -247,7 +249,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:(?:a )?(?:few|couple(?: of)?)|\w+) more (?:years?|yrs|decades?)(?! of\b)(?: on(?: (?:him|her|them))?)?\b", "older", t)
     # "lips a bit stronger", "her lips darker": the lipstick (what colours the lips here)
     t = re.sub(
-        r"\b(?:the |her |his |their )?lips ((?:(?:a|little|bit|lot|tad|touch|slightly|much|way|even|tiny|more) )*)"
+        r"\b(?:the |her |his |their )?lips ((?:(?:a|little|bit|lot|tad|touch|slightly|much|way|even|tiny|more|were|are|be|look) )*)"
         r"(stronger|redder|darker|bolder|brighter|deeper|weaker|lighter|paler|softer|subtler|fainter)\b",
         lambda m: f"{m.group(1)}{m.group(2)} lipstick",
         t,
@@ -291,10 +293,11 @@ def _amount_after(t: str) -> str:
     """Amounts and removals said after the thing: "freckles, loads of them" -> "loads of freckles"; "freckles, just a
     hint" -> "a little freckles"; "glasses off", "the mustache remove" -> "remove the glasses", "remove the mustache"."""
     t = re.sub(r"\b([a-z]+), " + _AMOUNT_NOUNS + r"\b", r"lots of \1", t)
-    # "a smile, a really big one", "a tan, a deep one" -> "a really big smile", "a deep tan"
-    t = re.sub(r"\b([a-z]+)(?: too| as well)?, (?:an? )?((?:(?:really|very|super|quite|nice|proper|properly|truly|extra|nice and) )*)"
+    # "a smile, a really big one", "a tan, a deep one", "freckles, just subtle ones" -> "a really big smile", ...
+    t = re.sub(r"\b([a-z]+)(?: too| as well)?(?:,|\.) (?:just |only )?(?:an? )?"
+               r"((?:(?:really|very|super|quite|nice|proper|properly|truly|extra|nice and) )*)"
                r"(big|huge|massive|deep|dark|strong|bold|thick|long|wide|proper|small|little|subtle|light|faint|soft|gentle|"
-               r"tiny|thin) one\b", r"\2\3 \1", t)  # fmt: skip
+               r"tiny|thin|slight) ones?\b", r"\2\3 \1", t)  # fmt: skip
     # "hair green, really green" -> "really green hair"; "blue, very blue" -> "very blue"
     t = re.sub(r"\b(hair|eyes) ([a-z]+), (really|very|super|properly|totally|seriously) \2\b", r"\3 \2 \1", t)
     t = re.sub(r"\b([a-z]+), (really|very|super|properly|totally|seriously) \1\b", r"\2 \1", t)
@@ -657,7 +660,7 @@ class IntentParser:
         if number is not None and last_changed and len(text.split()) <= 8:
             return Intent("edit", changes=[AttributeChange(a, round(number if state[a] > 0 else -number, 4)) for a in last_changed])
         rel = _relative(text)
-        if rel is not None and last_changed and len(text.split()) <= 8:
+        if rel is not None and last_changed and len(re.sub(HEDGES, "", text).split()) <= 8:
             return Intent("edit", changes=[self._relative_change(a, state, rel, None) for a in last_changed])
         vague = _has(VAGUE, text) or _has(DELEGATE, text)
         content = content_of(text)
@@ -784,7 +787,9 @@ class IntentParser:
             right = text[end : min(hi, next_start)]
             clause = (left + " " + right).strip()
             split_verb = (_has(r"take|get|pull", left) and re.match(r"\s*(?:off|out|away)\b", right) is not None) or re.match(
-                r"\s*(?:(?:can|could|should|has to|have to|must|needs? to) )?(?:go|be gone|come off)\b", right
+                r"\s*(?:(?:can|could|should|has to|have to|must|needs? to) )?(?:go|be gone|come off)\b"
+                r"|\s*(?:to )?be (?:removed?|taken off)\b",  # "her makeup to be removed" (read as "remove" by then)
+                right,
             ) is not None
             # a removal verb reaches over a coordinated list: "lose the goatee and the mustache"
             listed = (
@@ -908,7 +913,7 @@ EMBEDDING_MIN_SIMILARITY = 0.55
 EMBEDDING_MIN_MARGIN = 0.08
 
 _MODIFIER_ONLY = re.compile(
-    r"(?:\s|,|\.|please|pls|but|only|just|though|the|" + ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT + r"|\d+(?:\.\d+)? ?%?|percent)+"
+    r"(?:\s|,|\.|please|pls|but|only|just|though|the|so|" + ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT + r"|\d+(?:\.\d+)? ?%?|percent)+"
 )
 
 
