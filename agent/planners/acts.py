@@ -16,12 +16,13 @@ it into "none"; it never chooses attributes or strengths.
 from __future__ import annotations
 
 import re
-import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from .linear import hashed
 
 ACTS = ("edit", "undo", "redo", "reset", "none", "clarify")
 DIMENSIONS = 2**15
@@ -44,12 +45,7 @@ def features(text: str) -> dict[int, float]:
     for w in words:
         edged = f"<{w}>"
         keys += [f"c:{edged[i : i + n]}" for n in (3, 4, 5) for i in range(len(edged) - n + 1)]
-    counts: dict[int, float] = {}
-    for k in keys:
-        h = zlib.crc32(k.encode()) % DIMENSIONS
-        counts[h] = counts.get(h, 0.0) + 1.0
-    norm = float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
-    return {h: v / norm for h, v in counts.items()}
+    return hashed(keys, DIMENSIONS)
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,13 @@ smile" names the smile twice); a message with one attribute word, or whose every
 from __future__ import annotations
 
 import re
-import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from .linear import hashed
 
 DIMENSIONS = 2**16
 WEIGHTS = Path(__file__).with_name("data") / "mentions.npz"
@@ -115,12 +116,7 @@ def features(text: str, mention: Mention, mentions: int) -> dict[int, float]:
         f"question:{text[s1 : s1 + 2].strip()[:1] == '?'}",
         "bias-feature",
     ]
-    counts: dict[int, float] = {}
-    for k in keys:
-        h = zlib.crc32(k.encode()) % DIMENSIONS
-        counts[h] = counts.get(h, 0.0) + 1.0
-    norm = float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
-    return {h: v / norm for h, v in counts.items()}
+    return hashed(keys, DIMENSIONS)
 
 
 CLASSES = ("story", "add", "remove")  # the word only tells; it asks for (more or less of) the attribute; it asks it gone

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .acts import ACTS, DIMENSIONS, WEIGHTS, ActModel, features
+from .linear import fit_softmax
 
 DATA = Path(__file__).with_name("data") / "acts.txt"
 KEYBOARD = "qwertyuiop asdfghjkl zxcvbnm".split()
@@ -93,23 +94,8 @@ def fit(texts: list[str], labels: list[str], *, l2: float = 1e-4, steps: int = 4
     x = design(texts)
     y = np.zeros((len(texts), len(ACTS)), np.float32)
     y[np.arange(len(texts)), [ACTS.index(a) for a in labels]] = 1.0
-    w = np.zeros((DIMENSIONS, len(ACTS)), np.float32)
-    b = np.zeros(len(ACTS), np.float32)
-    m_w, v_w, m_b, v_b = np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b)
-    for t in range(1, steps + 1):
-        logits = x @ w + b
-        p = np.exp(logits - logits.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        g = (p - y) / len(texts)
-        g_w = np.asarray(x.T @ g) + l2 * w
-        g_b = g.sum(axis=0)
-        for param, grad, m, v in ((w, g_w, m_w, v_w), (b, g_b, m_b, v_b)):
-            m *= 0.9
-            m += 0.1 * grad
-            v *= 0.999
-            v += 0.001 * grad * grad
-            param -= lr * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
-    return ActModel(w.T.copy(), b)
+    w, b = fit_softmax(x, y, l2=l2, steps=steps, lr=lr)
+    return ActModel(w, b)
 
 
 def expanded(rows: list[tuple[str, str]], seed: int = 0) -> tuple[list[str], list[str]]:

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .intent_parser import IntentParser, _Phrase
+from .linear import fit_softmax
 from .mentions import CLASSES, DIMENSIONS, WEIGHTS, Mention, MentionModel, features
 
 REQUEST = -1  # the label of a written request: add or remove, not said which
@@ -128,25 +129,11 @@ def fit(rows, *, l2: float = 1e-4, steps: int = 500, lr: float = 0.05) -> tuple[
     partial = labels == REQUEST
     y = np.zeros((len(rows), len(CLASSES)), np.float32)
     y[~partial, labels[~partial]] = 1.0
-    w = np.zeros((DIMENSIONS, len(CLASSES)), np.float32)
-    b = np.zeros(len(CLASSES), np.float32)
-    m_w, v_w, m_b, v_b = np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b)
-    for t in range(1, steps + 1):
-        logits = x @ w + b
-        p = np.exp(logits - logits.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        split = p[partial, 1:] / p[partial, 1:].sum(axis=1, keepdims=True)
-        y[partial, 0], y[partial, 1:] = 0.0, split
-        g = (p - y) / len(rows)
-        g_w = np.asarray(x.T @ g) + l2 * w
-        g_b = g.sum(axis=0)
-        for param, grad, m, v in ((w, g_w, m_w, v_w), (b, g_b, m_b, v_b)):
-            m *= 0.9
-            m += 0.1 * grad
-            v *= 0.999
-            v += 0.001 * grad * grad
-            param -= lr * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
-    return w.T.copy(), b
+
+    def retarget(p: np.ndarray, y: np.ndarray) -> None:
+        y[partial, 0], y[partial, 1:] = 0.0, p[partial, 1:] / p[partial, 1:].sum(axis=1, keepdims=True)
+
+    return fit_softmax(x, y, l2=l2, steps=steps, lr=lr, retarget=retarget)
 
 
 def held_out_probabilities(rows, folds: int = 5) -> np.ndarray:
