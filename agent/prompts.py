@@ -170,6 +170,7 @@ NO_REFERENCE = (
 
 
 _STATIC: dict[int, tuple[Vocabulary, str, str]] = {}  # id of a vocabulary -> (it, its table, its demonstrations)
+_STATIC_MAX = 8  # a process plans with one vocabulary, or a few: the cache never holds more than this many
 
 
 def _static_parts(vocab: Vocabulary) -> tuple[str, str]:
@@ -177,6 +178,8 @@ def _static_parts(vocab: Vocabulary) -> tuple[str, str]:
     (every planning step of every turn asks for the prompt)."""
     hit = _STATIC.get(id(vocab))
     if hit is None or hit[0] is not vocab:  # the entry holds its vocabulary, so the id cannot belong to another one
+        if len(_STATIC) >= _STATIC_MAX:
+            _STATIC.clear()
         hit = _STATIC[id(vocab)] = (vocab, vocabulary_table(vocab), demonstration_lines(vocab))
     return hit[1], hit[2]
 

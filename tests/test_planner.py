@@ -363,3 +363,25 @@ def test_a_reference_in_a_story_is_not_a_reference_photo():
 
     assert not reference_request("I need a reference image for my villain. Can you make him look furious?")
     assert reference_request("as much smile as the reference") and reference_request("copy the lipstick from the attached reference")
+
+
+def test_prompt_and_spelling_caches_are_bounded_and_go_with_their_owner():
+    """A server builds vocabularies and parsers for as long as it runs: no module-level cache may grow with them."""
+    import gc
+
+    from chatface.agent import prompts
+    from chatface.agent.planners import intent_parser
+    from chatface.agent.planners.intent_parser import IntentParser
+    from chatface.tools.edit_state import EditContext
+    from chatface.tools.vocabulary import load_vocabulary
+
+    for _ in range(3 * prompts._STATIC_MAX):
+        assert "smiling" in prompts.system_prompt(EditContext(strengths={}, last_changed=()), load_vocabulary())
+        assert len(prompts._STATIC) <= prompts._STATIC_MAX
+    module_dicts = {name: len(v) for name, v in vars(intent_parser).items() if isinstance(v, dict)}
+    parsers = [IntentParser() for _ in range(5)]
+    for parser in parsers:  # each parser corrects the typo with its own word index
+        assert parser.parse("add a mustash", {}).changes[0].attribute == "mustache"
+    del parsers
+    gc.collect()
+    assert {name: len(v) for name, v in vars(intent_parser).items() if isinstance(v, dict)} == module_dicts

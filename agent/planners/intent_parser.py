@@ -377,35 +377,36 @@ def _transposed(a: str, b: str) -> bool:
     return len(diff) == 2 and diff[1] == diff[0] + 1
 
 
-_TYPO_CACHE: dict[tuple[int, str], tuple[set[str], str | None]] = {}  # (id of the word set, token) -> (that set, fix)
-_POOLS: dict[int, tuple[set[str], dict[int, list[str]]]] = {}  # id of the word set -> (that set, its words by length)
+class _Spelling:
+    """What a misspelt word may be: the vocabulary's and the grammar's words, indexed by length, with the fixes
+    found so far (one per parser, so its memory goes with the parser)."""
 
-
-def _correction(core: str, words: set[str]) -> str | None:
-    """The vocabulary or grammar word a misspelt token stands for, or None (cached per word list and token)."""
-    key = (id(words), core)
-    hit = _TYPO_CACHE.get(key)
-    if hit is not None and hit[0] is words:  # the entry holds its set, so the id cannot belong to another one
-        return hit[1]
-    # only words of about the same length can be that close (ratio 2M/(a+b) >= 0.84), and a typo keeps the first
-    # letter or the last two ("mustash", "berd", "bload"): the pool difflib compares is a tenth of the words
-    by_length = _POOLS.get(id(words))
-    if by_length is None or by_length[0] is not words:
-        by_length = (words, {})
+    def __init__(self, words: set[str]):
+        self.words = words
+        self.by_length: dict[int, list[str]] = {}
         for w in sorted(words):
-            by_length[1].setdefault(len(w), []).append(w)
-        _POOLS[id(words)] = by_length
-    pool = [w for n in range(len(core) - 2, len(core) + 3) for w in by_length[1].get(n, ()) if w[0] == core[0] or w[-2:] == core[-2:]]
-    swapped = [w for w in pool if _transposed(core, w)]
-    near = swapped[:1] or (
-        difflib.get_close_matches(core, pool, n=1, cutoff=0.84)
-        if len(core) >= 5
-        else [w for w in difflib.get_close_matches(core, pool, n=1, cutoff=0.88) if len(w) == 5 and w.startswith(core[:3])]
-    )
-    if len(_TYPO_CACHE) > 20000:
-        _TYPO_CACHE.clear()
-    _TYPO_CACHE[key] = (words, near[0] if near else None)
-    return _TYPO_CACHE[key][1]
+            self.by_length.setdefault(len(w), []).append(w)
+        self._fixes: dict[str, str | None] = {}
+
+    def correction(self, core: str) -> str | None:
+        """The word a misspelt token stands for, or None."""
+        if core in self._fixes:
+            return self._fixes[core]
+        # only words of about the same length can be that close (ratio 2M/(a+b) >= 0.84), and a typo keeps the first
+        # letter or the last two ("mustash", "berd", "bload"): the pool difflib compares is a tenth of the words
+        pool = [w for n in range(len(core) - 2, len(core) + 3) for w in self.by_length.get(n, ()) if w[0] == core[0] or w[-2:] == core[-2:]]
+        swapped = [w for w in pool if _transposed(core, w)]
+        near = swapped[:1] or (
+            difflib.get_close_matches(core, pool, n=1, cutoff=0.84)
+            if len(core) >= 5
+            else [w for w in difflib.get_close_matches(core, pool, n=1, cutoff=0.88) if len(w) == 5 and w.startswith(core[:3])]
+        )
+        if not near and len(core) >= 6:  # a long word misspelt by its sound keeps its first four letters ("mustash")
+            near = difflib.get_close_matches(core, [w for w in pool if w[:4] == core[:4]], n=1, cutoff=0.78)
+        if len(self._fixes) > 20000:
+            self._fixes.clear()
+        self._fixes[core] = near[0] if near else None
+        return self._fixes[core]
 
 
 # words of the grammar (not of the vocabulary) that people misspell and that change what a message asks
@@ -428,14 +429,15 @@ def _missing_letter(core: str, targets: set[str] | frozenset[str]) -> str | None
 
 
 def _fix_typos(
-    text: str, words: set[str], known: set[str] | frozenset[str] = frozenset(), targets: set[str] | frozenset[str] = frozenset()
+    text: str, spelling: _Spelling, known: set[str] | frozenset[str] = frozenset(), targets: set[str] | frozenset[str] = frozenset()
 ) -> str:
     """Misspelt words corrected: first a letter left out (``targets``: the words that can be meant; ``known`` and
-    common short words are never "corrected"), then near spellings of the vocabulary's and the grammar's ``words``."""
+    common short words are never "corrected"), then near spellings of the vocabulary's and the grammar's words."""
     out = []
     for tok in text.split(" "):
         core = tok.strip(",.;:")
-        if core.isalpha() and core not in words and core not in _COMMON and core not in _GRAMMAR_PROTECTED and core not in PHOTO_WORDS:
+        known_word = core in spelling.words or core in _COMMON or core in _GRAMMAR_PROTECTED or core in PHOTO_WORDS
+        if core.isalpha() and not known_word:
             near = None
             if (
                 3 <= len(core) <= 6
@@ -446,7 +448,7 @@ def _fix_typos(
             ):
                 near = _missing_letter(core, targets)
             if near is None and len(core) >= 4:
-                near = _correction(core, words)
+                near = spelling.correction(core)
             if near:
                 tok = tok.replace(core, near)
         out.append(tok)
@@ -560,7 +562,7 @@ class IntentParser:
         self._pattern, self._lookup, self._words = _phrase_table(self.vocab)
         self._tokens = {w for phrase in self._lookup for w in phrase.split()}  # every word of a phrase is already right ("tan")
         self._typo_targets = frozenset(self._words | _SHORT_WORDS | _COMMON)  # what a word with a letter left out may be
-        self._fix_words = self._words | _GRAMMAR_WORDS  # what a misspelt word may be
+        self._spelling = _Spelling(self._words | _GRAMMAR_WORDS)  # what a misspelt word may be
 
     def parse(self, message: str, state: dict[str, float], last_changed: list[str] | None = None) -> Intent:
         """The grammar's reading of ``message``; with an act model, its act where the grammar's is weakest (acts.py)."""
@@ -594,7 +596,7 @@ class IntentParser:
         if not text:
             return Intent("none", note="empty message")
         # typos first, then the rewrites again: "knock off ten yeras" is "younger" only once "years" is spelt right
-        text = _normalise(_fix_typos(text, self._fix_words, self._tokens, self._typo_targets))
+        text = _normalise(_fix_typos(text, self._spelling, self._tokens, self._typo_targets))
         clauses = analyse(text, question_mark=message.strip().endswith("?"))
         if clauses.system:
             return Intent(clauses.system, steps=1, note="keyboard command")
@@ -642,7 +644,7 @@ class IntentParser:
                 return Intent("edit", changes=asked, undo_steps=_count(text))
             return Intent("undo", steps=_count(text))
         if changes:
-            spelt = _fix_typos(message.lower(), self._fix_words, self._tokens, self._typo_targets)  # "instaed of X"
+            spelt = _fix_typos(message.lower(), self._spelling, self._tokens, self._typo_targets)  # "instaed of X"
             return Intent("edit", changes=self._replacing(spelt, changes, state, last_changed))
         # no attribute named: pronouns, bare numbers, bare colours and comparatives refer to the last edit
         if last_changed and refers_back:
