@@ -42,8 +42,8 @@ def test_the_act_model_reads_acts_it_was_not_shown(text, act):
 
 def test_the_planner_takes_the_act_and_its_count_where_the_grammar_had_none():
     state = {"smiling": 0.6, "hat": 0.6, "beard": 0.6}
-    assert GRAMMAR.parse("could you take back the last two changes you made?", state, ["beard"]).action != "undo"
-    intent = PARSER.parse("could you take back the last two changes you made?", state, ["beard"])
+    assert GRAMMAR.parse("could you reverse the last two changes you made?", state, ["beard"]).action != "undo"
+    intent = PARSER.parse("could you reverse the last two changes you made?", state, ["beard"])
     assert (intent.action, intent.steps) == ("undo", 2)
     assert PARSER.parse("ok lets wipe the lot and go back to the untouched photo", state, ["beard"]).action == "reset"
 

@@ -58,6 +58,7 @@ ABS_SLIGHT = (
 )
 COMPARATIVE_MORE = r"stronger|bigger|larger|wider|longer|darker|thicker|brighter|deeper|heavier|bolder|fuller|redder|curlier"
 COMPARATIVE_LESS = r"weaker|smaller|shorter|thinner|lighter|fainter|softer|subtler|narrower|fewer|lower"
+_COMPARATIVE_WORDS = frozenset((COMPARATIVE_MORE + "|" + COMPARATIVE_LESS).split("|"))
 REL_MORE = r"more|increase|intensify|boost|amp up|crank up|push|further|extra|even more|turn up|up the|" + COMPARATIVE_MORE
 REL_LESS = (
     r"less|reduce|decrease|tone down|tone (?:it|that|this|them) down|dial down|dial (?:it|that|this) (?:down|back)|dial back|soften|turn "
@@ -117,6 +118,7 @@ SCAFFOLDING = (
 UNDO = (
     r"undo|cmd ?z|command ?z|scrap (?:that|this|it)(?! all)|go back|step back|revert|take (?:that|it) back|previous (?:one|version|image|"
     r"state)|back a step|back one|one step back|roll back|rollback|ctrl ?z"
+    r"|take back (?:the )?(?:last|previous|past) (?:one|two|three|four|five|\d|edit|change|step)"
 )
 REDO = (
     r"redo|re-do|re do|bring (?:it|that) back|put (?:it|that) back|re-?apply|apply (?:it|that) again|undo the undo|forward again|go forward"
@@ -639,10 +641,19 @@ class IntentParser:
         if wants_redo and not changes:
             return Intent("redo", steps=_count(text))
         if wants_undo:
-            asked = [c for c in changes if not c.complaint]  # "that's too slim. undo, please": the complaint is why
+            steps = _count(text)
+            asked = [
+                c
+                for c in changes
+                if not c.complaint  # "that's too slim. undo, please": the complaint is why
+                and not (
+                    c.attribute in state and c.strength != 0 and abs(c.strength - state[c.attribute]) <= 0.15
+                )  # "undo twice, I want the angry one back": what the undo brings back
+                and not (c.strength == 0 and steps == 1 and c.attribute in last_changed)  # "undo the age one" after the age
+            ]
             if asked:
-                return Intent("edit", changes=asked, undo_steps=_count(text))
-            return Intent("undo", steps=_count(text))
+                return Intent("edit", changes=asked, undo_steps=steps)
+            return Intent("undo", steps=steps)
         if changes:
             spelt = _fix_typos(message.lower(), self._spelling, self._tokens, self._typo_targets)  # "instaed of X"
             return Intent("edit", changes=self._replacing(spelt, changes, state, last_changed))
@@ -661,9 +672,12 @@ class IntentParser:
         number = _explicit_number(text)
         if number is not None and last_changed and len(text.split()) <= 8:
             return Intent("edit", changes=[AttributeChange(a, round(number if state[a] > 0 else -number, 4)) for a in last_changed])
-        rel = _relative(text)
-        if rel is not None and last_changed and len(re.sub(HEDGES, "", text).split()) <= 8:
-            return Intent("edit", changes=[self._relative_change(a, state, rel, None) for a in last_changed])
+        # a short sentence of relative wording, alone or among sentences of story ("that is a lot of beard. could you
+        # tone it down a bit? he's not a lumberjack")
+        for sentence in [text, *re.split(r"(?<=[.!?])\s+|,\s*", text)]:
+            rel = _relative(sentence)
+            if rel is not None and last_changed and len(re.sub(HEDGES, "", sentence).split()) <= 8:
+                return Intent("edit", changes=[self._relative_change(a, state, *self._said_of(a, sentence, rel)) for a in last_changed])
         vague = _has(VAGUE, text) or _has(DELEGATE, text)
         content = content_of(text)
         if (
@@ -860,6 +874,16 @@ class IntentParser:
             step = 0.1 if _has(ABS_SLIGHT, clause) else 0.3 if _has(ABS_STRONG, clause) else rel[1]
             return AttributeChange(attr, round(clamp(current + polarity * step), 4))
         return AttributeChange(attr, round(polarity * _absolute_magnitude(clause), 4))
+
+    def _said_of(self, attr: str, sentence: str, rel: tuple[int, float]) -> tuple[tuple[int, float], int | None]:
+        """(relative change, polarity) of a comparative said of ``attr`` through a pronoun: a comparative that is a word
+        of the attribute's own synonyms goes that side's way ("make it shorter" after short hair is more of it), any
+        other is more or less of what the state has."""
+        words = set(re.findall(r"[a-z]+", sentence)) & _COMPARATIVE_WORDS
+        for polarity, side in ((1, self.vocab[attr].positive_synonyms), (-1, self.vocab[attr].negative_synonyms)):
+            if words & {w for phrase in side for w in phrase.split()}:
+                return (1, rel[1]), polarity
+        return rel, None
 
     @staticmethod
     def _relative_change(attr, state, rel, polarity) -> AttributeChange:
