@@ -385,3 +385,49 @@ def test_prompt_and_spelling_caches_are_bounded_and_go_with_their_owner():
     del parsers
     gc.collect()
     assert {name: len(v) for name, v in vars(intent_parser).items() if isinstance(v, dict)} == module_dicts
+
+
+@pytest.mark.parametrize(
+    "msg, state, last, action, expected",
+    [
+        ("Undo twice, I want the angry one back.", {"angry": 0.6}, ["angry"], "undo", None),
+        ("Hmm, take back the last two, I think the hat on its own was funnier.", {"hat": 0.6, "smiling": 1.0}, ["smiling"], "undo", None),
+        (
+            "Oh wow, that is a LOT of beard. Could you tone it down a bit? He's not a lumberjack.",
+            {"beard": 0.9},
+            ["beard"],
+            "edit",
+            {"beard": 0.8},
+        ),
+        ("Make it shorter still, I want to see how far I can go.", {"long_hair": -0.6}, ["long_hair"], "edit", {"long_hair": -0.8}),
+        ("Imagine her twenty percent older.", {}, [], "edit", {"age": 0.2}),
+        ("What if her hair were much longer too?", {"bangs": 0.6}, ["bangs"], "edit", {"long_hair": 0.9}),
+        ("What would it look like if her eyes were closed?", {}, [], "edit", {"eyes_closed": 0.6}),
+        ("What if it were toned down a little?", {"makeup": 0.9}, ["makeup"], "edit", {"makeup": 0.8}),
+        ("Could the tool make someone look like their own parent? Just curious.", {}, [], "none", None),
+        ("add a mustash", {}, [], "edit", {"mustache": 0.6}),
+    ],
+)
+def test_round_seven_failure_classes(msg, state, last, action, expected):
+    """Classes from round 7's sets after their first score (these sentences are new): an undo with its reason, a short
+    relative sentence among story sentences, a comparative of the last edit's own side, percentages in words, wishes
+    said as conditions, questions about the tool, a word misspelt by its sound."""
+    from chatface.agent.planners.intent_parser import IntentParser
+
+    intent = IntentParser().parse(msg, state, last)
+    assert intent.action == action, intent
+    if expected is not None:
+        assert {c.attribute: c.strength for c in intent.changes} == pytest.approx(expected), intent
+
+
+def test_put_it_back_after_a_removal_is_its_undo_and_after_an_undo_a_redo():
+    from chatface.agent.planners.offline import OfflinePlanner
+    from chatface.tools.edit_state import EditContext
+
+    planner = OfflinePlanner(use_embeddings=False)
+    after_removal = EditContext(strengths={"hat": 0.6}, removed_last=("sunglasses",), redoable=False)
+    intent, message = planner.plan("Put it back.", {"hat": 0.6}, [], after_removal)
+    assert intent.action == "undo" and message.tool_calls[0]["name"] == "undo"
+    after_undo = EditContext(strengths={"hat": 0.6}, removed_last=(), redoable=True)
+    intent, message = planner.plan("Put it back.", {"hat": 0.6}, [], after_undo)
+    assert intent.action == "redo" and message.tool_calls[0]["name"] == "redo"

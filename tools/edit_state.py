@@ -44,6 +44,8 @@ class EditContext:
     engine: str = "offline"  # the session's engine
     offers: tuple[Offer, ...] = ()  # what it can edit, in people's words (the help and the question back name these)
     reference: bool = False  # whether a reference photo is attached to this turn (apply_reference can use it)
+    removed_last: tuple[str, ...] = ()  # what the current node's edit took away ("put it back" after it is its undo)
+    redoable: bool = False  # whether redo would move the head (an undo left a node to return to)
 
     def with_attributes(self, wanted: dict[str, float]) -> Version | None:
         """The newest version, other than the current one, that has every attribute of ``wanted`` in its direction."""

@@ -459,6 +459,14 @@ class SessionToolkit:
         parent = next((n for n in nodes if n.id == head.parent_id), None)
         # what the current node's edit set or changed ("more" and "less" refer to these)
         last = sorted(a for a in head.state if parent is not None and head.state[a] != parent.state.get(a))
+        removed = sorted(a for a in (parent.state if parent is not None else {}) if a not in head.state)
+        # whether redo would move the head: an undo left a node to return to, and the head is on the path to it
+        target = ed.store.get_session(ed.session_id, owner=ed.owner).redo_node_id
+        by_id = {n.id: n for n in nodes}
+        node = by_id.get(target) if target is not None and target != head.id else None
+        while node is not None and node.id != head.id:
+            node = by_id.get(node.parent_id) if node.parent_id is not None else None
+        redoable = node is not None
         return EditContext(
             strengths=strengths(head.state),
             last_changed=tuple(last),
@@ -468,6 +476,8 @@ class SessionToolkit:
             engine=ed.engine_name,
             offers=ed.offers(),
             reference=self.reference is not None,
+            removed_last=tuple(removed),
+            redoable=redoable,
         )
 
     # -- the tool surface: one list that the LangChain tools and the MCP server are both made from ----------------

@@ -62,7 +62,8 @@ _COMPARATIVE_WORDS = frozenset((COMPARATIVE_MORE + "|" + COMPARATIVE_LESS).split
 REL_MORE = r"more|increase|intensify|boost|amp up|crank up|push|further|extra|even more|turn up|up the|" + COMPARATIVE_MORE
 REL_LESS = (
     r"less|reduce|decrease|tone down|tone (?:it|that|this|them) down|dial down|dial (?:it|that|this) (?:down|back)|dial back|soften|turn "
-    r"down|too much|too strong|overdone|not so much|scale back|" + COMPARATIVE_LESS
+    r"down|toned down|toned (?:it|that|this|them) down|dialled down|dialed down|too much|too strong|overdone|not so much|scale back|"
+    + COMPARATIVE_LESS
 )
 REL_SLIGHT = r"a bit|slightly|a little|a little bit|a tiny bit|a wee bit|a touch|a tad|just a bit|somewhat"
 REL_MUCH = r"much|a lot|way|far|lots|significantly|considerably"
@@ -145,7 +146,10 @@ CHAT = (
 )
 # how a short follow-up may open without adding to what it asks: "hmm, what if it were just a bit more?"
 HEDGES = r"^(?:\W*(?:and\s+)?(?:hmm+|ok|okay|so|well|not sure|but|maybe|perhaps|what if|i wonder if|i think|honestly|actually)\b)+"
-ASKED_AS_QUESTION = r"is (?:it )?possible (?:to|that)|why (?:you )?(?:don'?t|do not)"  # "is possible that she smiles?"
+ABOUT_THE_TOOL = r"(?:the|this|your) (?:tool|app|program|system|editor|software|bot|thing)(?! to\b)|for the (?:tool|app|program|system)"
+ASKED_AS_QUESTION = (
+    r"is (?:it )?possible (?:to|that)|why (?:you )?(?:don'?t|do not)|i wonder (?:how|what|if|whether)"  # "is possible that she smiles?"
+)
 SEPARATORS = r",|;|\band\b|\bthen\b|\balso\b|\bplus\b|&|\bbut\b|\bas well as\b|\bwhile\b|\bafter that\b|\. "
 
 
@@ -219,6 +223,15 @@ SLANG = {
 _COMPARATIVES = {"long": "longer", "thin": "thinner", "slim": "slimmer", "old": "older", "young": "younger"}
 
 
+_TENS = "ten|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+_UNITS = {w: n for n, w in enumerate("one two three four five six seven eight nine".split(), 1)}
+
+
+def _percent_words(m: re.Match) -> str:
+    """ "twenty percent" -> "20%", "thirty-five per cent" -> "35%"."""
+    return f"{(_TENS.split('|').index(m.group(1)) + 1) * 10 + _UNITS.get(m.group(2) or '', 0)}%"
+
+
 def _normalise(text: str) -> str:
     t = text.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     t = re.sub(r"[!?]+(?=\s*\S)", ". ", t)  # a question or exclamation ends its sentence (and its strength words)
@@ -228,6 +241,10 @@ def _normalise(text: str) -> str:
     t = " ".join(SLANG.get(w, w) for w in t.split(" "))
     t = _amount_after(t)
     t = re.sub(r"\bbalder\b", "more bald", t)
+    t = re.sub(r"\b(" + _TENS + r")(?:[- ](one|two|three|four|five|six|seven|eight|nine))? ?(?:percent|per cent)\b", _percent_words, t)
+    # "if her eyes were closed", "if his hair were much longer": a wish said as a condition names the look it wants
+    t = re.sub(r"\bif (?:(?:his|her|my|their|the) )?(eyes|mouth) were (closed|open|shut)\b", r"if \2 \1", t)
+    t = re.sub(r"\bhair (?:were|was|is|be|looked|got) ((?:a (?:bit|little|lot) |much |way |even )?(?:longer|shorter))\b", r"\1 hair", t)
     t = re.sub(r"\bmake(?:s)? up for\b", "compensate for", t)  # "a beard to make up for it" is not makeup
     t = re.sub(r"\b(?:the|that|this) (?:\w+ )?version\b", "that version", t)  # "the younger version" names a version
     t = re.sub(r"\ba (?:couple|few) (?:of )?(?:years|yrs) (older|younger)\b", r"a little \1", t)  # a step, not the default
@@ -611,6 +628,9 @@ class IntentParser:
             r"(?:\W|ok|okay|so|just|hmm|um|uh|well|honestly|i mean|please)*(?:" + DELEGATE + r")(?:\W|please|then|i guess|lol)*", text
         ):
             return Intent("clarify", note="delegated")
+        curious = clauses.question or message.strip().endswith("?") or _has(r"just (?:curious|wondering|asking)", text)
+        if curious and _has(ABOUT_THE_TOOL, text):
+            return Intent("none", note="question about the tool")  # "could the tool make someone look like their parent?"
         if (
             clauses.question
             and not as_request

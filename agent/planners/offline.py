@@ -84,6 +84,7 @@ def reference_request(text: str) -> bool:
 
 
 # "go back to the version with lipstick", "return to the one where she had glasses", "go back to node 3"
+_PUT_BACK = re.compile(r"\b(?:put|bring|give|add)\b.{0,20}\bback\b|\bback on\b", re.IGNORECASE)
 _TO_VERSION = re.compile(
     r"\b(?:go(?:ing)?\s+back|get\s+back|return|revert|switch\s+back|back|restore)\s+to\s+(?:the\s+)?"
     r"(?:earlier\s+|previous\s+|old\s+)?(?:version|one|image|picture|photo|edit|look)\s+"
@@ -179,6 +180,8 @@ class OfflinePlanner(BaseChatModel):
                 edits = [{"attribute": c.attribute, "strength": c.strength} for c in intent.changes]
                 calls.append(_call("apply_attribute", {"edits": edits, "mode": "set", "request": text[:2000]}))
             return intent, AIMessage(content="", tool_calls=calls)
+        if intent.action == "redo" and not context.redoable and context.removed_last and _PUT_BACK.search(text):
+            intent = Intent("undo", steps=1, note="put back what the last edit removed")  # nothing undone: undo the removal
         if intent.action == "undo":
             return intent, AIMessage(content="", tool_calls=[_call("undo", {"steps": intent.steps})])
         if intent.action == "redo":
