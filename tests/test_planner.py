@@ -431,3 +431,39 @@ def test_put_it_back_after_a_removal_is_its_undo_and_after_an_undo_a_redo():
     after_undo = EditContext(strengths={"hat": 0.6}, removed_last=(), redoable=True)
     intent, message = planner.plan("Put it back.", {"hat": 0.6}, [], after_undo)
     assert intent.action == "redo" and message.tool_calls[0]["name"] == "redo"
+
+
+def test_an_undo_that_names_what_it_takes_back_asks_for_nothing_after_it(store, tmp_path):
+    """ "undo the age one" undoes the age edit; parsed again on the state the undo restores, "the age one" would read
+    as a new age edit. "undo that and add glasses" still adds the glasses after the undo."""
+    from chatface.agent.planners.offline import OfflinePlanner
+    from chatface.tools.editor import open_unrendered
+    from helpers import chat_agent
+
+    agent = chat_agent(open_unrendered(store), OfflinePlanner(use_embeddings=False), tmp_path)
+    agent.send("give her red hair and freckles")
+    assert agent.send("and make her look like a teenager").head.strengths() == {"red_hair": 0.6, "freckles": 0.6, "age": -0.6}
+    reply = agent.send("Undo the age one, it looks a bit uncanny.")
+    assert reply.head.strengths() == {"red_hair": 0.6, "freckles": 0.6}, reply.text
+    reply = agent.send("undo that and add glasses")
+    assert reply.head.strengths() == {"eyeglasses": 0.6}, reply.text
+
+
+@pytest.mark.parametrize(
+    "msg, state, last, expected",
+    [
+        ("Actually, blue eyes instead of green.", {"blond_hair": 0.9, "green_eyes": 0.6}, ["green_eyes"], {"blue_eyes": 0.6}),
+        ("How about auburn instead of the black?", {"black_hair": 0.6}, ["black_hair"], {"red_hair": 0.6}),
+        (
+            "The makeup is overpowering now, can you tone it down?",
+            {"makeup": 0.9, "lipstick": 0.6, "rosy_cheeks": 0.3},
+            ["rosy_cheeks"],
+            {"makeup": 0.7},
+        ),
+    ],
+)
+def test_the_old_colour_is_of_the_new_ones_kind_and_it_is_the_thing_just_named(msg, state, last, expected):
+    from chatface.agent.planners.offline import OfflinePlanner
+
+    intent = OfflinePlanner(use_embeddings=False)._parser().parse(msg, state, last)
+    assert intent.action == "edit" and {c.attribute: c.strength for c in intent.changes} == pytest.approx(expected), intent

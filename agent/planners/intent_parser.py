@@ -157,7 +157,8 @@ SEPARATORS = r",|;|\band\b|\bthen\b|\balso\b|\bplus\b|&|\bbut\b|\bas well as\b|\
 class AttributeChange:
     attribute: str
     strength: float  # the new absolute value (0 = remove)
-    complaint: bool = field(default=False, compare=False)  # "that's too slim": the reason for an undo asked with it
+    # "that's too slim", "I want the angry one back": the reason for an undo asked with it, not a request of its own
+    complaint: bool = field(default=False, compare=False)
 
 
 @dataclass
@@ -601,9 +602,25 @@ class IntentParser:
                     return replace(again, note=f"act model {guess.probability:.2f}")
             if {intent.action, guess.act} == {"none", "clarify"} and guess.probability >= ACT_SWAP_PROBABILITY:
                 return Intent(guess.act, note=f"act model {guess.probability:.2f}")
-        elif guess.act == "none" and guess.probability >= ACT_THANKS_PROBABILITY and not intent.undo_steps:
+        elif (
+            guess.act == "none"
+            and guess.probability >= ACT_THANKS_PROBABILITY
+            and not intent.undo_steps
+            and not self._asks_relative(message, intent, state)
+        ):
             return Intent("none", note=f"act model {guess.probability:.2f}: not a request")
         return intent
+
+    @staticmethod
+    def _asks_relative(message: str, intent: Intent, state: dict[str, float]) -> bool:
+        """Whether the message asks, in so many words, for more or less of something the photo has ("the makeup is
+        overpowering now, can you tone it down?"): a request, however much of the message reads as a remark."""
+        text = _normalise(message)
+        return (
+            _relative(text) is not None
+            and _has(r"can you|could you|would you|please|make|tone|turn|dial", text)
+            and any(c.attribute in state and c.strength != 0 for c in intent.changes)
+        )
 
     def _grammar(self, message: str, state: dict[str, float], last_changed: list[str] | None = None, *, as_request: bool = False) -> Intent:
         """The grammar alone; ``as_request`` reads a question or a wish as the request it may be."""
@@ -653,7 +670,9 @@ class IntentParser:
             changes or ((word := re.match(r"[a-z]+", text[found[1] :])) is not None and word.group(0) in HAIR_ONLY_COLOURS)
         ):
             colour, at = found
-            if not any(c.attribute in _GROUP_OF_COLOUR[colour] for c in changes):  # "platinum and wavy", "make her blonde"
+            if re.search(r"\binstead of (?:the |his |her )?$", text[:at]) and any(c.attribute in _GROUP_OF_COLOUR for c in changes):
+                pass  # "blue eyes instead of green": the old colour, which goes (_replacing)
+            elif not any(c.attribute in _GROUP_OF_COLOUR[colour] for c in changes):  # "platinum and wavy", "make her blonde"
                 changes.append(AttributeChange(colour, round(_absolute_magnitude(_clause_at(text, at)), 4)))
 
         if wants_reset and not changes:
@@ -742,12 +761,22 @@ class IntentParser:
         )
         if named_part is None and not re.search(r"\b(?:instead|rather|swap|swapped|switch|switched)\b", low):
             return changes
-        named = {ph.attribute for _, _, ph in self._matches(_normalise(named_part.group(1)))} & set(state) if named_part else set()
-        kept = [c for c in changes if c.attribute not in named]  # the named old one, matched as a request, is what goes
+        said = {ph.attribute for _, _, ph in self._matches(_normalise(named_part.group(1)))} if named_part else set()
+        said |= self._colour_of_the_same_kind(named_part.group(1), changes) if named_part else set()
+        named = said & set(state)
+        kept = [c for c in changes if c.attribute not in said]  # the named old one, matched as a request, is what goes
         new = {c.attribute for c in kept if c.strength != 0}
         olds = sorted(named) or [a for a in last_changed if a in state and a not in {c.attribute for c in kept}]
         gone = [AttributeChange(a, 0.0) for a in olds if any(a in kind and new & kind for kind in _REPLACEABLE_KINDS)]
         return kept + gone if gone or named else changes
+
+    def _colour_of_the_same_kind(self, part: str, changes: list[AttributeChange]) -> set[str]:
+        """Bare colours after "instead of" are of the new colour's kind: "blue eyes instead of green" names green eyes
+        (a bare "green" alone would be the hair)."""
+        if re.search(r"\b(?:hair|eyes?)\b", part):
+            return set()
+        kinds = [kind for kind, words in COLOUR_WORDS.items() if any(c.attribute in words.values() for c in changes)]
+        return {COLOUR_WORDS[k][w] for w in re.findall(r"[a-z]+", part) for k in kinds if w in COLOUR_WORDS[k]}
 
     def _matches(self, text: str) -> list[tuple[int, int, _Phrase]]:
         """Synonym matches, without gender nouns that only name the person ("an old man")."""
@@ -819,6 +848,8 @@ class IntentParser:
                 tail = text[hi:]
                 if tail.strip() and _only_modifiers(tail):
                     hi = len(text)
+                elif ph.attribute in state and _relative(tail) is not None and _has(PRONOUN, tail) and len(tail.split()) <= 10:
+                    hi = len(text)  # "the makeup is overpowering now, can you tone it down?": "it" is the makeup
             left = text[max(lo, prev_end) : start]
             right = text[end : min(hi, next_start)]
             clause = (left + " " + right).strip()
@@ -872,6 +903,8 @@ class IntentParser:
                 change = self._absolute(ph.attribute, polarity, clause, state, removal=removal, comparative=ph.comparative)
             if rel is not None and rel[0] < 0 and _has(r"too", left + " " + right):
                 change.complaint = True
+            if re.match(r"\W*(?:one|version|look|face)?\W*back\b", right) and _has(r"want|get|have|see|like", left):
+                change.complaint = True  # "undo twice, I want the angry one back": what the undo brings back, not a request
             if ph.attribute in out:
                 _, earlier_explicit, earlier_removal = out[ph.attribute]
                 # the same attribute named twice ("really old, like a grandpa"): the modified mention wins, and a removal

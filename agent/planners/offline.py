@@ -83,6 +83,8 @@ def reference_request(text: str) -> bool:
     return _REFERENCE.search(text) is not None
 
 
+_THEN_EDIT = "chatface_then_edit"  # marks a plan's undo that an edit follows, once the undo has run
+
 # "go back to the version with lipstick", "return to the one where she had glasses", "go back to node 3"
 _PUT_BACK = re.compile(r"\b(?:put|bring|give|add)\b.{0,20}\bback\b|\bback on\b", re.IGNORECASE)
 _TO_VERSION = re.compile(
@@ -173,13 +175,14 @@ class OfflinePlanner(BaseChatModel):
             return self.from_reference(text, state, last, context)
         intent = self._parse(text, state, last)
         if intent.action == "edit":
-            calls = []
-            if intent.undo_steps:
-                calls.append(_call("undo", {"steps": intent.undo_steps}))
-            else:
-                edits = [{"attribute": c.attribute, "strength": c.strength} for c in intent.changes]
-                calls.append(_call("apply_attribute", {"edits": edits, "mode": "set", "request": text[:2000]}))
-            return intent, AIMessage(content="", tool_calls=calls)
+            if intent.undo_steps:  # "undo that and add X": the edit is planned after the undo, on the state it restores
+                return intent, AIMessage(
+                    content="", tool_calls=[_call("undo", {"steps": intent.undo_steps})], additional_kwargs={_THEN_EDIT: True}
+                )
+            edits = [{"attribute": c.attribute, "strength": c.strength} for c in intent.changes]
+            return intent, AIMessage(
+                content="", tool_calls=[_call("apply_attribute", {"edits": edits, "mode": "set", "request": text[:2000]})]
+            )
         if intent.action == "redo" and not context.redoable and context.removed_last and _PUT_BACK.search(text):
             intent = Intent("undo", steps=1, note="put back what the last edit removed")  # nothing undone: undo the removal
         if intent.action == "undo":
@@ -244,9 +247,10 @@ class OfflinePlanner(BaseChatModel):
             return _result(self.plan(text, state, last, context)[1])
         # Tools have run. "undo that and add X": after the undo, make the edit on the restored state
         # (only a turn whose tools undid and applied nothing can be that; any other turn is reported at once).
+        # The first plan says so itself: parsed again on the restored state, "undo the age one" would ask for an age.
         called = [c["name"] for m in after if isinstance(m, AIMessage) for c in m.tool_calls]
-        intent = self._parse(text, state, last) if "undo" in called and "apply_attribute" not in called else None
-        if intent is not None and intent.action == "edit" and intent.undo_steps:
+        first = next((m for m in after if isinstance(m, AIMessage)), None)
+        if first is not None and first.additional_kwargs.get(_THEN_EDIT) and "apply_attribute" not in called:
             fresh = self._parser().parse(_without_undo(text), state, last)
             if fresh.changes:
                 edits = [{"attribute": c.attribute, "strength": c.strength} for c in fresh.changes]
