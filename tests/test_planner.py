@@ -467,3 +467,36 @@ def test_the_old_colour_is_of_the_new_ones_kind_and_it_is_the_thing_just_named(m
 
     intent = OfflinePlanner(use_embeddings=False)._parser().parse(msg, state, last)
     assert intent.action == "edit" and {c.attribute: c.strength for c in intent.changes} == pytest.approx(expected), intent
+
+
+@pytest.mark.parametrize(
+    "msg, state, action, expected",
+    [
+        ("add gry hair", {"age": 0.7}, "edit", {"gray_hair": 0.6}),
+        ("compleetly bald", {"bald": 0.6}, "edit", {"bald": 1.0}),
+        ("make it rly strong", {"pink_hair": 0.6}, "edit", {"pink_hair": 0.9}),
+        ("make him look manlier", {}, "edit", {"masculine": 0.6}),
+        ("Add a beard and a mustache to complete it.", {"masculine": 0.6}, "edit", {"beard": 0.6, "mustache": 0.6}),
+        ("strat over", {"age": 1.0}, "reset", None),
+        ("Cancel.", {"curly_hair": 0.5}, "undo", None),
+        ("Cancel this, return the sad.", {"angry": 0.6}, "undo", None),
+        ("Do it again.", {"smiling": 0.3}, "redo", None),
+        ("I ask myself how he looks without hair.", {}, "edit", {"bald": 0.6}),
+        ("Instead of green, make blue.", {"green_eyes": 0.6}, "edit", {"blue_eyes": 0.6}),
+        ("Goatee change to full beard.", {"goatee": 0.6}, "edit", {"beard": 0.6, "goatee": 0.0}),
+        ("Change the sunglasses on normal glasses.", {"sunglasses": 0.6}, "edit", {"eyeglasses": 0.6, "sunglasses": 0.0}),
+        ("Glasses take out.", {"eyeglasses": 0.6, "age": 0.6}, "edit", {"eyeglasses": 0.0}),
+        ("hey wats the diffrence between the makeup and lipstick options", {}, "none", None),
+        ("can u do hair colours?", {}, "none", None),
+    ],
+)
+def test_typos_learners_and_questions_about_the_tool(msg, state, action, expected):
+    """Classes of round 7's typo-heavy and non-native sets (these sentences are new): letters missing or swapped in
+    the grammar's own words, learners' 'cancel' for undo and 'X change to Y' for a swap, an object named before its
+    verb, questions about the tool that name attributes."""
+    from chatface.agent.planners.offline import OfflinePlanner
+
+    intent = OfflinePlanner(use_embeddings=False)._parser().parse(msg, state, list(state)[-1:])
+    assert intent.action == action, intent
+    if expected is not None:
+        assert {c.attribute: c.strength for c in intent.changes} == pytest.approx(expected), intent

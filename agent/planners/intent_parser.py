@@ -120,9 +120,12 @@ UNDO = (
     r"undo|cmd ?z|command ?z|scrap (?:that|this|it)(?! all)|go back|step back|revert|take (?:that|it) back|previous (?:one|version|image|"
     r"state)|back a step|back one|one step back|roll back|rollback|ctrl ?z"
     r"|take back (?:the )?(?:last|previous|past) (?:one|two|three|four|five|\d|edit|change|step)"
+    # learners' "cancel" is an undo when it names no thing: "cancel.", "cancel this, return the sad", "cancel two times"
+    r"|cancel(?= *$| *[,.;]| (?:this|that|it)\b| (?:the )?last\b| (?:one|two|three|four|five|\d) (?:times?|last|changes?|steps?)\b)"
 )
 REDO = (
-    r"redo|re-do|re do|bring (?:it|that) back|put (?:it|that) back|re-?apply|apply (?:it|that) again|undo the undo|forward again|go forward"
+    r"redo|re-do|re do|bring (?:it|that) back|put (?:it|that) back|re-?apply|apply (?:it|that) again|^do (?:it|that) again\W*$|"
+    r"undo the undo|forward again|go forward"
 )
 RESET = (
     r"start over|start again|start fresh|from scratch|reset|back to (?:the )?original|original (?:photo|image|picture|one)|revert (?:all|"
@@ -146,10 +149,13 @@ CHAT = (
 )
 # how a short follow-up may open without adding to what it asks: "hmm, what if it were just a bit more?"
 HEDGES = r"^(?:\W*(?:and\s+)?(?:hmm+|ok|okay|so|well|not sure|but|maybe|perhaps|what if|i wonder if|i think|honestly|actually)\b)+"
-ABOUT_THE_TOOL = r"(?:the|this|your) (?:tool|app|program|system|editor|software|bot|thing)(?! to\b)|for the (?:tool|app|program|system)"
-ASKED_AS_QUESTION = (
-    r"is (?:it )?possible (?:to|that)|why (?:you )?(?:don'?t|do not)|i wonder (?:how|what|if|whether)"  # "is possible that she smiles?"
+ABOUT_THE_TOOL = (
+    r"(?:the|this|your) (?:tool|app|program|system|editor|software|bot|thing)(?! to\b)|for the (?:tool|app|program|system)"
+    r"|(?:the|an|each|every|my) (?:strength|slider|setting)s? (?:of|for|on)|(?:the )?(?:\w+ )?options\b|difference between"
+    r"|(?:hair|eye) colou?rs\b(?! (?:too|as well)\b)|(?:how|where) do i\b(?! make)"
 )
+# "is possible that she smiles?", "i ask myself how he looks without hair"
+ASKED_AS_QUESTION = r"is (?:it )?possible (?:to|that)|why (?:you )?(?:don'?t|do not)|i (?:wonder|ask myself) (?:how|what|if|whether)"
 SEPARATORS = r",|;|\band\b|\bthen\b|\balso\b|\bplus\b|&|\bbut\b|\bas well as\b|\bwhile\b|\bafter that\b|\. "
 
 
@@ -185,6 +191,10 @@ SLANG = {
     "pls": "please",
     "plss": "please",
     "u": "you",
+    "rly": "really",
+    "wats": "what's",
+    "wat": "what",
+    "rlly": "really",
     "ur": "your",
     "sum": "some",
     "giv": "give",
@@ -242,6 +252,8 @@ def _normalise(text: str) -> str:
     t = " ".join(SLANG.get(w, w) for w in t.split(" "))
     t = _amount_after(t)
     t = re.sub(r"\bbalder\b", "more bald", t)
+    t = re.sub(r"\b(man|girl|boy)lier\b", r"more \1ly", t)  # "manlier"
+    t = re.sub(r"\bwithout (?:any |his |her |their )?hair\b", "with no hair", t)  # "how he looks without hair": bald
     t = re.sub(r"\b(" + _TENS + r")(?:[- ](one|two|three|four|five|six|seven|eight|nine))? ?(?:percent|per cent)\b", _percent_words, t)
     # "if her eyes were closed", "if his hair were much longer": a wish said as a condition names the look it wants
     t = re.sub(r"\bif (?:(?:his|her|my|their|the) )?(eyes|mouth) were (closed|open|shut)\b", r"if \2 \1", t)
@@ -385,7 +397,7 @@ _COMMON = set(
     "that this then than them they what when your make more less look like give some also just want with from have she's he's it's "
     "lets also made love good nice cool fine wait back much very well more done okay lighten darken complexion whiten brighten "
     "bleach person people across wearing wears amazing stunning gorgeous fabulous fantastic incredible awesome surprise "
-    "save saved saving quality download resolution".split()
+    "save saved saving quality download resolution complete total totals started starting real reality differ different".split()
 )
 
 
@@ -430,8 +442,11 @@ class _Spelling:
 
 
 # words of the grammar (not of the vocabulary) that people misspell and that change what a message asks
-_GRAMMAR_WORDS = frozenset("instead proper properly change different something years decade again still".split())
+_GRAMMAR_WORDS = frozenset(
+    "instead proper properly change different something years decade again still completely totally really start over difference".split()
+)
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_SAME_WORD = {"gray": "grey", "color": "colour", "colors": "colours"}  # spellings of one word
 _SHORT_WORDS = set(
     "make less more still open longer shorter little bigger smaller darker lighter older younger again please hair eyes "
     "face lips smile beard bald bangs curly wavy straight glasses hat some with".split()
@@ -444,6 +459,7 @@ def _missing_letter(core: str, targets: set[str] | frozenset[str]) -> str | None
     found = {w for i in range(1, len(core) + 1) for c in _LETTERS if (w := core[:i] + c + core[i:]) in targets}
     if core.endswith("z") and core[:-1] + "s" in targets:
         found.add(core[:-1] + "s")
+    found = {_SAME_WORD.get(w, w) for w in found}  # "gry": grey or gray, one word
     preferred = found & _SHORT_WORDS  # "les": less before lens
     return next(iter(found)) if len(found) == 1 else next(iter(preferred)) if len(preferred) == 1 else None
 
@@ -645,7 +661,12 @@ class IntentParser:
             r"(?:\W|ok|okay|so|just|hmm|um|uh|well|honestly|i mean|please)*(?:" + DELEGATE + r")(?:\W|please|then|i guess|lol)*", text
         ):
             return Intent("clarify", note="delegated")
-        curious = clauses.question or message.strip().endswith("?") or _has(r"just (?:curious|wondering|asking)", text)
+        curious = (
+            clauses.question
+            or message.strip().endswith("?")
+            or _has(r"just (?:curious|wondering|asking)", text)
+            or re.match(r"\W*(?:(?:hey|hi|so|ok|okay)\W+)*(?:what|whats|wats|what's|how|hwo|which|where|why)\b", text) is not None
+        )
         if curious and _has(ABOUT_THE_TOOL, text):
             return Intent("none", note="question about the tool")  # "could the tool make someone look like their parent?"
         if (
@@ -717,6 +738,15 @@ class IntentParser:
             rel = _relative(sentence)
             if rel is not None and last_changed and len(re.sub(HEDGES, "", sentence).split()) <= 8:
                 return Intent("edit", changes=[self._relative_change(a, state, *self._said_of(a, sentence, rel)) for a in last_changed])
+        # an amount said of the last edit through a pronoun: "make it really strong", "make them subtle"
+        if (
+            last_changed
+            and _has(r"(?:make|turn|set|have|keep) (?:" + PRONOUN + r")", text)
+            and _has(ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT, text)
+            and len(re.sub(HEDGES, "", text).split()) <= 8
+        ):
+            magnitude = _absolute_magnitude(text)
+            return Intent("edit", changes=[AttributeChange(a, round(magnitude if state[a] > 0 else -magnitude, 4)) for a in last_changed])
         vague = _has(VAGUE, text) or _has(DELEGATE, text)
         content = content_of(text)
         if (
@@ -756,7 +786,8 @@ class IntentParser:
         low = message.lower()
         named_part = (
             re.search(r"\binstead of (.+)", low)
-            or re.search(r"\b(?:change|swap|switch|trade|exchange|replace) (.+?) (?:for|with)\b", low)
+            or re.search(r"\b(?:change|swap|switch|trade|exchange|replace) (.+?) (?:for|with|on|into)\b", low)  # "change X on Y"
+            or re.search(r"^\W*((?:the |his |her )?[a-z]+(?: [a-z]+)?) (?:change|changed) (?:to|into|for|on)\b", low)  # "goatee change to"
             or re.search(r"\b((?:the |his |her )?[a-z]+(?: [a-z]+)?) (?:swapped|switched|traded|exchanged|replaced) (?:for|with|by)\b", low)
         )
         if named_part is None and not re.search(r"\b(?:instead|rather|swap|swapped|switch|switched)\b", low):
@@ -815,6 +846,7 @@ class IntentParser:
     def _bare_colour(self, text: str, state: dict[str, float], outside: Sequence[tuple[int, int]] = (), with_position: bool = False):
         """ "now pink": a colour word alone goes to the colour group the state already has
         (a colour word inside a matched phrase, as in "red lips", is not alone)."""
+        outside = [*outside, *((m.start(1), m.end(1)) for m in re.finditer(r"\binstead of (?:the |his |her )?([a-z]+)", text))]
         for m in re.finditer(r"[a-z]+", text):  # words that only ever describe hair: "make her blonde"
             if m.group(0) in HAIR_ONLY_COLOURS and not any(s <= m.start() < e for s, e in outside):
                 colour = COLOUR_WORDS["hair"].get(m.group(0), "red_hair")
@@ -853,11 +885,20 @@ class IntentParser:
             left = text[max(lo, prev_end) : start]
             right = text[end : min(hi, next_start)]
             clause = (left + " " + right).strip()
-            split_verb = (_has(r"take|get|pull", left) and re.match(r"\s*(?:off|out|away)\b", right) is not None) or re.match(
-                r"\s*(?:(?:can|could|should|has to|have to|must|needs? to) )?(?:go|be gone|come off)\b"
-                r"|\s*(?:to )?be (?:removed?|taken off)\b",  # "her makeup to be removed" (read as "remove" by then)
-                right,
-            ) is not None
+            split_verb = (
+                (_has(r"take|get|pull", left) and re.match(r"\s*(?:off|out|away)\b", right) is not None)
+                or re.match(
+                    r"\s*(?:take|get|pull|took)\s+(?:(?:it|them|this|that)\s+)?(?:off|out|away)\b",
+                    right,  # "glasses take out"
+                )
+                is not None
+                or re.match(
+                    r"\s*(?:(?:can|could|should|has to|have to|must|needs? to) )?(?:go|be gone|come off)\b"
+                    r"|\s*(?:to )?be (?:removed?|taken off)\b",  # "her makeup to be removed" (read as "remove" by then)
+                    right,
+                )
+                is not None
+            )
             # a removal verb reaches over a coordinated list: "lose the goatee and the mustache"
             listed = (
                 i > 0
@@ -903,7 +944,9 @@ class IntentParser:
                 change = self._absolute(ph.attribute, polarity, clause, state, removal=removal, comparative=ph.comparative)
             if rel is not None and rel[0] < 0 and _has(r"too", left + " " + right):
                 change.complaint = True
-            if re.match(r"\W*(?:one|version|look|face)?\W*back\b", right) and _has(r"want|get|have|see|like", left):
+            if (re.match(r"\W*(?:one|version|look|face)?\W*back\b", right) and _has(r"want|get|have|see|like", left)) or _has(
+                r"return|bring back|get back|give back", left
+            ):
                 change.complaint = True  # "undo twice, I want the angry one back": what the undo brings back, not a request
             if ph.attribute in out:
                 _, earlier_explicit, earlier_removal = out[ph.attribute]
