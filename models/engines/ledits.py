@@ -145,7 +145,7 @@ class LeditsGenerator(Generator):
                 "init_latents": self.pipe.init_latents.detach().float().cpu().numpy().astype(np.float16),
                 "zs": self.pipe.zs.detach().float().cpu().numpy().astype(np.float16),
                 # diffusers types inversion_steps by its initial None; invert has just set it to a tensor
-                "timesteps": self.pipe.inversion_steps.detach().cpu().numpy().astype(np.int64),  # type: ignore[attr-defined]
+                "timesteps": self.pipe.inversion_steps.detach().cpu().numpy().astype(np.int64),
             }
             total = int(len(self.pipe.scheduler.timesteps))
         h, w = image.shape[:2]
@@ -174,7 +174,7 @@ class LeditsGenerator(Generator):
         pipe.scheduler.config.timestep_spacing = "leading"  # as LEDITS++'s invert sets it
         pipe.scheduler.set_timesteps(int(latent.meta["scheduler_steps"]))
         # diffusers types inversion_steps by its initial None; it holds the inversion's timesteps as a tensor
-        pipe.inversion_steps = torch.from_numpy(latent.arrays["timesteps"]).to(pipe.device)  # type: ignore[assignment]
+        pipe.inversion_steps = torch.from_numpy(latent.arrays["timesteps"]).to(pipe.device)
         pipe.init_latents = torch.from_numpy(latent.arrays["init_latents"].astype(np.float32)).to(pipe.device, dtype)
         pipe.zs = torch.from_numpy(latent.arrays["zs"].astype(np.float32)).to(pipe.device, dtype)
         pipe.batch_size = int(pipe.init_latents.shape[0])

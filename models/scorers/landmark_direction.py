@@ -103,7 +103,7 @@ class LandmarkDirectionScorer(DirectionScorer):
             size = (round(pa.shape[1] * f), round(pa.shape[0] * f))
             pa, pb = cv2.resize(pa, size, interpolation=cv2.INTER_CUBIC), cv2.resize(pb, size, interpolation=cv2.INTER_CUBIC)
         # a(x) ~ b(x + flow(x)); OpenCV's stubs require the output flow, which calc allocates when given None
-        flow = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(pa, pb, None)  # type: ignore[call-overload]
+        flow = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(pa, pb, None)
         dy = cv2.GaussianBlur(flow[..., 1], (0, 0), max(1.0, 0.04 * u * f))
 
         def moved(i: int) -> float:

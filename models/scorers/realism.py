@@ -132,7 +132,7 @@ def _motion(source: np.ndarray, edited: np.ndarray) -> np.ndarray | None:
     gs = cv2.cvtColor(source, cv2.COLOR_RGB2GRAY)
     ge = cv2.cvtColor(edited, cv2.COLOR_RGB2GRAY)
     # edited(x) ~ source(x + flow(x)); OpenCV's stubs require the output flow, which calc allocates when given None
-    flow = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(ge, gs, None)  # type: ignore[call-overload]
+    flow = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(ge, gs, None)
     if float(np.percentile(np.hypot(flow[..., 0], flow[..., 1]), 99.5)) < 0.5:
         return None
     h, w = gs.shape
