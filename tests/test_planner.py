@@ -500,3 +500,33 @@ def test_typos_learners_and_questions_about_the_tool(msg, state, action, expecte
     assert intent.action == action, intent
     if expected is not None:
         assert {c.attribute: c.strength for c in intent.changes} == pytest.approx(expected), intent
+
+
+@pytest.mark.parametrize(
+    "msg, state, action, expected",
+    [
+        ("No no, the beard was way better, go back one step.", {"beard": 0.9}, "undo", None),
+        ("Before I start: if I undo something, can I get it back later?", {}, "none", None),
+        ("Weird question, but do you store the photos I upload anywhere?", {}, "none", None),
+        ("My little sister is a very serious person, so let's make her smile for once.", {}, "edit", {"smiling": 0.6}),
+        ("Honestly my hair was a frizzy disaster that year, so straighten it out, please.", {}, "edit", {"curly_hair": -0.6}),
+        ("Now a little less disgusted, and add his mouth hanging open.", {"disgusted": 0.9}, "edit", {"disgusted": 0.8, "mouth_open": 0.6}),
+        ("He's desperate to grow a mustache. Can you show him with a little one?", {}, "edit", {"mustache": 0.3}),
+        (
+            "My main character has green hair and striking blue eyes. Could you give her both?",
+            {},
+            "edit",
+            {"green_hair": 0.6, "blue_eyes": 0.6},
+        ),
+    ],
+)
+def test_what_a_chatty_message_asks_among_what_it_tells(msg, state, action, expected):
+    """Classes of round 7's chatty set (these sentences are new): the reason given with an undo, questions about what
+    the tool does with an undo or a photo, the other side asked for after a story of this one, an amount said of 'a
+    little one', 'both' for the two things a story describes."""
+    from chatface.agent.planners.offline import OfflinePlanner
+
+    intent = OfflinePlanner(use_embeddings=False)._parser().parse(msg, state, list(state)[-1:])
+    assert intent.action == action, intent
+    if expected is not None:
+        assert {c.attribute: c.strength for c in intent.changes} == pytest.approx(expected), intent

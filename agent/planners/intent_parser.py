@@ -153,9 +153,12 @@ ABOUT_THE_TOOL = (
     r"(?:the|this|your) (?:tool|app|program|system|editor|software|bot|thing)(?! to\b)|for the (?:tool|app|program|system)"
     r"|(?:the|an|each|every|my) (?:strength|slider|setting)s? (?:of|for|on)|(?:the )?(?:\w+ )?options\b|difference between"
     r"|(?:hair|eye) colou?rs\b(?! (?:too|as well)\b)|(?:how|where) do i\b(?! make)"
+    r"|(?:if|when|once|after) i (?:undo|redo|reset|remove|delete|close|upload)|do you (?:store|keep|save|share|delete|send|sell)"
 )
 # "is possible that she smiles?", "i ask myself how he looks without hair"
 ASKED_AS_QUESTION = r"is (?:it )?possible (?:to|that)|why (?:you )?(?:don'?t|do not)|i (?:wonder|ask myself) (?:how|what|if|whether)"
+# a verb that asks for what follows it ("so let's make her smile", "so straighten it out")
+ASKING = r"make|give|add|put|let'?s|can you|could you|would you|please|i want|i'd like|turn|straighten|show|try"
 SEPARATORS = r",|;|\band\b|\bthen\b|\balso\b|\bplus\b|&|\bbut\b|\bas well as\b|\bwhile\b|\bafter that\b|\. "
 
 
@@ -253,6 +256,7 @@ def _normalise(text: str) -> str:
     t = _amount_after(t)
     t = re.sub(r"\bbalder\b", "more bald", t)
     t = re.sub(r"\b(man|girl|boy)lier\b", r"more \1ly", t)  # "manlier"
+    t = re.sub(r"\bmouth (?:hanging|gaping|falling) open\b", "mouth open", t)
     t = re.sub(r"\bwithout (?:any |his |her |their )?hair\b", "with no hair", t)  # "how he looks without hair": bald
     t = re.sub(r"\b(" + _TENS + r")(?:[- ](one|two|three|four|five|six|seven|eight|nine))? ?(?:percent|per cent)\b", _percent_words, t)
     # "if her eyes were closed", "if his hair were much longer": a wish said as a condition names the look it wants
@@ -319,6 +323,11 @@ def _normalise(text: str) -> str:
 
 _AMOUNT_NOUNS = r"(?:loads|lots|tons|heaps|plenty|(?:quite )?a lot) of (?:them|em|'em|those|it)"
 _AMOUNT_HINT = r"(?:just |only )?(?:a hint|a touch|a little|a bit|a tad|a trace|slightly|subtle|subtly)(?: of (?:it|them|em))?"
+
+
+_SIZE_WORDS = (
+    r"(?:big|huge|massive|deep|dark|strong|bold|thick|long|wide|proper|small|little|subtle|light|faint|soft|gentle|tiny|thin|slight)"
+)
 
 
 def _amount_after(t: str) -> str:
@@ -696,6 +705,12 @@ class IntentParser:
             elif not any(c.attribute in _GROUP_OF_COLOUR[colour] for c in changes):  # "platinum and wavy", "make her blonde"
                 changes.append(AttributeChange(colour, round(_absolute_magnitude(_clause_at(text, at)), 4)))
 
+        if len(changes) < 2 and _has(r"(?:give|add|do|try|want) (?:(?:her|him|them|me) )?both|both of (?:them|those|these)", text):
+            # "my character, who has green hair and striking blue eyes. could you give her both?": the things described
+            story = {ph.attribute: ph.polarity for _, _, ph in self._matches(_normalise(message)) if ph.attribute not in state}
+            if len(story) == 2 and {c.attribute for c in changes} <= set(story):
+                asked = {c.attribute: c for c in changes}
+                changes = [asked.get(a) or AttributeChange(a, round(p * DEFAULT, 4)) for a, p in story.items()]
         if wants_reset and not changes:
             return Intent("reset")
         if wants_redo and not changes:
@@ -864,7 +879,8 @@ class IntentParser:
         if not matches:
             return []
         bounds = [0] + [m.end() for m in re.finditer(SEPARATORS, text)] + [len(text)]
-        out: dict[str, tuple[AttributeChange, bool, bool]] = {}  # attribute -> (change, had an explicit modifier, removal)
+        # attribute -> (change, had an explicit modifier, removal, its clause asks)
+        out: dict[str, tuple[AttributeChange, bool, bool, bool]] = {}
         carry_removal = False
         prev_removal = False
         for i, (start, end, ph) in enumerate(matches):
@@ -882,6 +898,8 @@ class IntentParser:
                     hi = len(text)
                 elif ph.attribute in state and _relative(tail) is not None and _has(PRONOUN, tail) and len(tail.split()) <= 10:
                     hi = len(text)  # "the makeup is overpowering now, can you tone it down?": "it" is the makeup
+                elif re.search(r"\ban? (?:(?:really|very|super|nice) )*" + _SIZE_WORDS + r" ones?\b", tail) and len(tail.split()) <= 12:
+                    hi = len(text)  # "desperate to grow a mustache. can you show him with a little one?"
             left = text[max(lo, prev_end) : start]
             right = text[end : min(hi, next_start)]
             clause = (left + " " + right).strip()
@@ -944,19 +962,24 @@ class IntentParser:
                 change = self._absolute(ph.attribute, polarity, clause, state, removal=removal, comparative=ph.comparative)
             if rel is not None and rel[0] < 0 and _has(r"too", left + " " + right):
                 change.complaint = True
-            if (re.match(r"\W*(?:one|version|look|face)?\W*back\b", right) and _has(r"want|get|have|see|like", left)) or _has(
-                r"return|bring back|get back|give back", left
+            if (
+                (re.match(r"\W*(?:one|version|look|face)?\W*back\b", right) and _has(r"want|get|have|see|like", left))
+                or _has(r"return|bring back|get back|give back", left)
+                or re.match(r"\s*(?:was|were|looked) (?:(?:way|much|a lot|so) )?(?:better|nicer|best)\b", right)
             ):
                 change.complaint = True  # "undo twice, I want the angry one back": what the undo brings back, not a request
+            asks = _has(ASKING, left + " " + ph.text)
             if ph.attribute in out:
-                _, earlier_explicit, earlier_removal = out[ph.attribute]
+                earlier, earlier_explicit, earlier_removal, earlier_asks = out[ph.attribute]
                 # the same attribute named twice ("really old, like a grandpa"): the modified mention wins, and a removal
-                # named after it ("her chunky earrings ..., take the earrings off") wins over the story before it
+                # named after it ("her chunky earrings ..., take the earrings off") wins over the story before it, as
+                # does the other side asked for after a story of this one ("a very serious person, so make her smile")
                 later_removal = removal and not earlier_removal and ph.polarity > 0
-                if not later_removal and (earlier_explicit or not explicit):
+                turned = asks and not earlier_asks and change.strength * earlier.strength < 0
+                if not later_removal and not turned and (earlier_explicit or not explicit):
                     continue
-            out[ph.attribute] = (change, explicit, removal)
-        return [c for c, _, _ in out.values()]
+            out[ph.attribute] = (change, explicit, removal, asks)
+        return [c for c, _, _, _ in out.values()]
 
     def _absolute(self, attr, polarity, clause, state, *, removal: bool, comparative: bool) -> AttributeChange:
         current = state.get(attr, 0.0)
