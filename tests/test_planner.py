@@ -511,7 +511,7 @@ def test_typos_learners_and_questions_about_the_tool(msg, state, action, expecte
         ("My little sister is a very serious person, so let's make her smile for once.", {}, "edit", {"smiling": 0.6}),
         ("Honestly my hair was a frizzy disaster that year, so straighten it out, please.", {}, "edit", {"curly_hair": -0.6}),
         ("Now a little less disgusted, and add his mouth hanging open.", {"disgusted": 0.9}, "edit", {"disgusted": 0.8, "mouth_open": 0.6}),
-        ("He's desperate to grow a mustache. Can you show him with a little one?", {}, "edit", {"mustache": 0.3}),
+        ("My nephew turns sixteen soon and he really wants a mustache. Could you give him a little one?", {}, "edit", {"mustache": 0.3}),
         (
             "My main character has green hair and striking blue eyes. Could you give her both?",
             {},

@@ -589,7 +589,7 @@ _REPLACEABLE_KINDS = (
     {"eyeglasses", "sunglasses", "hat", "earrings"},
     {"beard", "mustache", "goatee", "stubble"},
 )
-_FINAL_NOTES = {"keyboard command", "photo", "empty message", "cancelled", "delegated"}
+_FINAL_NOTES = {"keyboard command", "photo", "empty message", "cancelled", "delegated", "question about the tool"}
 
 
 class IntentParser:
