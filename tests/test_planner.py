@@ -530,3 +530,49 @@ def test_what_a_chatty_message_asks_among_what_it_tells(msg, state, action, expe
     assert intent.action == action, intent
     if expected is not None:
         assert {c.attribute: c.strength for c in intent.changes} == pytest.approx(expected), intent
+
+
+@pytest.mark.parametrize(
+    "msg, state, expected",
+    [
+        ("a huuge grin", {}, {"smiling": 0.9}),
+        ("tiny smile", {}, {"smiling": 0.3}),
+        ("Make him couple of years more old.", {}, {"age": 0.3}),
+        ("And a hat, like a chef's hat kind of thing.", {}, {"hat": 0.6}),
+        ("Make me sad instead. Very sad, actually.", {}, {"sad": 0.9}),
+        ("Red lips too, and make them really bold.", {"makeup": 0.9}, {"lipstick": 0.9}),
+        ("I'd like to see him look frightened, if that's alright, maybe 80%?", {}, {"fearful": 0.8}),
+    ],
+)
+def test_amounts_said_apart_from_the_thing(msg, state, expected):
+    """Amounts of round 7's sets that the grammar read wrong (these sentences are new): a letter doubled in an amount
+    word, 'kind of thing' that hedges the kind and not the amount, the amount in its own sentence or clause after the
+    thing, a number given after a condition."""
+    from chatface.agent.planners.offline import OfflinePlanner
+
+    intent = OfflinePlanner(use_embeddings=False)._parser().parse(msg, state, list(state)[-1:])
+    assert intent.action == "edit" and {c.attribute: c.strength for c in intent.changes} == pytest.approx(expected), intent
+
+
+@pytest.mark.parametrize(
+    "msg, state, action, expected",
+    [
+        ("max.", {"age": 0.7}, "edit", {"age": 1.0}),
+        ("Haha, amazing. Can you tone it down just a bit though?", {"surprised": 0.9}, "edit", {"surprised": 0.8}),
+        ("knock off a cuple years", {"age": 0.9}, "edit", {"age": 0.8}),
+        ("knock off ten years", {"age": 0.9}, "edit", {"age": 0.7}),
+        ("knock off ten years", {}, "edit", {"age": -0.6}),
+        ("giv him a beerd", {}, "edit", {"beard": 0.6}),
+        ("pinkhair", {}, "edit", {"pink_hair": 0.6}),
+        ("we had a board game night", {}, "none", None),
+    ],
+)
+def test_steps_back_in_years_amounts_alone_and_typing_slips(msg, state, action, expected):
+    """Years taken off an age edit are a step back (younger only without one); an amount alone ('max.') is said of the
+    last edit; a vowel typed as its neighbour and a space left out are slips, a real word one vowel away is not."""
+    from chatface.agent.planners.offline import OfflinePlanner
+
+    intent = OfflinePlanner(use_embeddings=False)._parser().parse(msg, state, list(state)[-1:])
+    assert intent.action == action, intent
+    if expected is not None:
+        assert {c.attribute: c.strength for c in intent.changes} == pytest.approx(expected), intent

@@ -52,7 +52,8 @@ ABS_STRONG = (
     r"from ear to ear"
 )
 ABS_SLIGHT = (
-    r"little|slightly|slight|a little|a little bit|a tiny bit|tiny bit|a wee bit|a teeny bit|a bit|a touch|a tad|tad|subtle|subtly|light|"
+    r"little|tiny|"
+    r"slightly|slight|a little|a little bit|a tiny bit|tiny bit|a wee bit|a teeny bit|a bit|a touch|a tad|tad|subtle|subtly|light|"
     r"lightly|a hint of|hint of|mild|mildly|faint|small|soft|softly|gentle|gently|barely|somewhat|kinda|kind of|a smidge|a trace of|"
     r"trace of|a dash of|a dab of|a pinch of|a hint|just a hint"
 )
@@ -256,6 +257,7 @@ def _normalise(text: str) -> str:
     t = _amount_after(t)
     t = re.sub(r"\bbalder\b", "more bald", t)
     t = re.sub(r"\b(man|girl|boy)lier\b", r"more \1ly", t)  # "manlier"
+    t = re.sub(r"\b(?:kind|sort) of (thing|look|vibe|style)\b", r"\1", t)  # "a chef's hat kind of thing" is not "kind of" a hat
     t = re.sub(r"\bmouth (?:hanging|gaping|falling) open\b", "mouth open", t)
     t = re.sub(r"\bwithout (?:any |his |her |their )?hair\b", "with no hair", t)  # "how he looks without hair": bald
     t = re.sub(r"\b(" + _TENS + r")(?:[- ](one|two|three|four|five|six|seven|eight|nine))? ?(?:percent|per cent)\b", _percent_words, t)
@@ -264,7 +266,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bhair (?:were|was|is|be|looked|got) ((?:a (?:bit|little|lot) |much |way |even )?(?:longer|shorter))\b", r"\1 hair", t)
     t = re.sub(r"\bmake(?:s)? up for\b", "compensate for", t)  # "a beard to make up for it" is not makeup
     t = re.sub(r"\b(?:the|that|this) (?:\w+ )?version\b", "that version", t)  # "the younger version" names a version
-    t = re.sub(r"\ba (?:couple|few) (?:of )?(?:years|yrs) (older|younger)\b", r"a little \1", t)  # a step, not the default
+    t = re.sub(r"\b(?:a )?(?:couple|few) (?:of )?(?:years|yrs) (older|younger)\b", r"a little \1", t)  # a step, not the default
     # "hair more long", "face more thin" (a comparative as some learners build it) -> "longer", "thinner"
     t = re.sub(r"\bmore (" + "|".join(_COMPARATIVES) + r")\b", lambda m: _COMPARATIVES[m.group(1)], t)
     t = re.sub(r"\bhair ((?:a (?:bit|little|lot) |much |even )?)more short\b", r"hair \1shorter", t)  # "the hair more short"
@@ -272,7 +274,8 @@ def _normalise(text: str) -> str:
     t = re.sub(
         r"\b(?:knock|take|shave|chop|cut|shed)(?:s|ing)? (?:off )?(?:(?:a|an|about|around|some|like|maybe|\w+) )?(?:few |couple (?:of )?)?"
         r"(?:more )?(?:years?|yrs|decades?)(?: (?:off|of))?(?: (?:him|her|them|his age|her age|their age))?(?: off)?(?: or so)?\b",
-        "younger",
+        # a step back (younger when there is no age edit): "a couple of years" a small one, "a couple more years" a step
+        lambda m: "a little less old" if re.search(r"\b(?:few|couple)\b(?!.*\bmore\b)", m.group(0)) else "less old",
         t,
     )
     t = re.sub(
@@ -342,6 +345,10 @@ def _amount_after(t: str) -> str:
     # "hair green, really green" -> "really green hair"; "blue, very blue" -> "very blue"
     t = re.sub(r"\b(hair|eyes) ([a-z]+), (really|very|super|properly|totally|seriously) \2\b", r"\3 \2 \1", t)
     t = re.sub(r"\b([a-z]+), (really|very|super|properly|totally|seriously) \1\b", r"\2 \1", t)
+    # "make me sad instead. very sad, actually", "switch her to blue eyes. very blue, icy even"
+    t = re.sub(
+        r"\b([a-z]+)( eyes| hair)?((?: instead| too| as well)?)\. (really|very|super|properly|totally|seriously) \1\b", r"\4 \1\2\3.", t
+    )
     t = re.sub(r"\b([a-z]+), " + _AMOUNT_HINT + r"(?=$|[,.;]| and | please| pls)", r"a little \1", t)
 
     def removal(m: re.Match) -> str:
@@ -442,6 +449,9 @@ class _Spelling:
             if len(core) >= 5
             else [w for w in difflib.get_close_matches(core, pool, n=1, cutoff=0.88) if len(w) == 5 and w.startswith(core[:3])]
         )
+        if not near and len(core) >= 5:  # one vowel for another, the first and last letters kept ("beerd")
+            vowels = [w for w in pool if len(w) == len(core) and w[0] == core[0] and w[-1] == core[-1] and _one_vowel_apart(core, w)]
+            near = vowels if len(vowels) == 1 else []
         if not near and len(core) >= 6:  # a long word misspelt by its sound keeps its first four letters ("mustash")
             near = difflib.get_close_matches(core, [w for w in pool if w[:4] == core[:4]], n=1, cutoff=0.78)
         if len(self._fixes) > 20000:
@@ -452,7 +462,8 @@ class _Spelling:
 
 # words of the grammar (not of the vocabulary) that people misspell and that change what a message asks
 _GRAMMAR_WORDS = frozenset(
-    "instead proper properly change different something years decade again still completely totally really start over difference".split()
+    "instead proper properly change different something years decade again still completely totally really start over "
+    "difference couple".split()
 )
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _SAME_WORD = {"gray": "grey", "color": "colour", "colors": "colours"}  # spellings of one word
@@ -462,10 +473,22 @@ _SHORT_WORDS = set(
 )
 
 
+def _one_vowel_apart(a: str, b: str) -> bool:
+    """Whether ``a`` is ``b`` with one vowel typed as the vowel beside it ("beerd" for "beard"; "board" is a word of its
+    own, not a typo of "beard")."""
+    diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    if len(diff) != 1:
+        return False
+    i = diff[0]
+    return a[i] in "aeiouy" and b[i] in "aeiouy" and a[i] in (a[i - 1 : i] + a[i + 1 : i + 2])
+
+
 def _missing_letter(core: str, targets: set[str] | frozenset[str]) -> str | None:
     """The one word of ``targets`` that ``core`` is with a letter left out ("mke" make, "les" less, "longr" longer, "opn"
-    open) or with a final z for s ("bangz"); None when there is none or more than one."""
+    open), a letter doubled ("huuge") or with a final z for s ("bangz"); None when there is none or more than one."""
     found = {w for i in range(1, len(core) + 1) for c in _LETTERS if (w := core[:i] + c + core[i:]) in targets}
+    doubled = targets | _GRAMMAR_PROTECTED  # "huuge": the amount words too
+    found |= {w for i in range(1, len(core)) if core[i] == core[i - 1] and (w := core[:i] + core[i + 1 :]) in doubled}
     if core.endswith("z") and core[:-1] + "s" in targets:
         found.add(core[:-1] + "s")
     found = {_SAME_WORD.get(w, w) for w in found}  # "gry": grey or gray, one word
@@ -492,6 +515,9 @@ def _fix_typos(
                 and core not in known
             ):
                 near = _missing_letter(core, targets)
+            if near is None and len(core) >= 7 and core not in known:  # "pinkhair", "greeneyes": a space left out
+                halves = [f"{core[:i]} {core[i:]}" for i in range(3, len(core) - 2) if core[:i] in known and core[i:] in known]
+                near = halves[0] if len(halves) == 1 else None
             if near is None and len(core) >= 4:
                 near = spelling.correction(core)
             if near:
@@ -751,13 +777,19 @@ class IntentParser:
         # tone it down a bit? he's not a lumberjack")
         for sentence in [text, *re.split(r"(?<=[.!?])\s+|,\s*", text)]:
             rel = _relative(sentence)
-            if rel is not None and last_changed and len(re.sub(HEDGES, "", sentence).split()) <= 8:
+            limit = 9 if _has(PRONOUN + "|still|even", sentence) else 8  # "can you tone it down just a bit though?"
+            if rel is not None and last_changed and len(re.sub(HEDGES, "", sentence).split()) <= limit:
                 return Intent("edit", changes=[self._relative_change(a, state, *self._said_of(a, sentence, rel)) for a in last_changed])
-        # an amount said of the last edit through a pronoun: "make it really strong", "make them subtle"
+        # an amount said of the last edit through a pronoun or alone: "make it really strong", "make them subtle", "max."
         if (
             last_changed
-            and _has(r"(?:make|turn|set|have|keep) (?:" + PRONOUN + r")", text)
-            and _has(ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT, text)
+            and (
+                (
+                    _has(r"(?:make|turn|set|have|keep) (?:" + PRONOUN + r")", text)
+                    and _has(ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT, text)
+                )
+                or (_only_modifiers(text) and _has(ABS_FULL, text))  # "a bit" alone could be more or less; "max" is not
+            )
             and len(re.sub(HEDGES, "", text).split()) <= 8
         ):
             magnitude = _absolute_magnitude(text)
@@ -900,6 +932,14 @@ class IntentParser:
                     hi = len(text)  # "the makeup is overpowering now, can you tone it down?": "it" is the makeup
                 elif re.search(r"\ban? (?:(?:really|very|super|nice) )*" + _SIZE_WORDS + r" ones?\b", tail) and len(tail.split()) <= 12:
                     hi = len(text)  # "desperate to grow a mustache. can you show him with a little one?"
+                elif len(tail.split()) <= 8 and (
+                    _explicit_number(tail) is not None  # "look frightened, if that's alright, maybe 80%?"
+                    or (
+                        _has(r"(?:make|turn|have) (?:" + PRONOUN + r")", tail)
+                        and _has(ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT, tail)
+                    )
+                ):
+                    hi = len(text)  # "red lips too, and make them really bold"
             left = text[max(lo, prev_end) : start]
             right = text[end : min(hi, next_start)]
             clause = (left + " " + right).strip()
