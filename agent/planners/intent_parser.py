@@ -44,6 +44,7 @@ NUMBER_WORDS = {
 
 ABS_FULL = (
     r"fully|maximum|max|maxed|as much as possible|as \w+ as (?:possible|you can|it gets)|completely|totally|all the way|100 ?%|to the max"
+    r"|biggest|strongest|widest|longest|darkest|thickest"
 )
 ABS_STRONG = (
     r"bushy|thick|huge|giant|gigantic|ginormous|colossal|whopping|enormous|bright|vivid|massively|enormously|incredibly|insanely|lots|"
@@ -58,7 +59,7 @@ ABS_SLIGHT = (
     r"trace of|a dash of|a dab of|a pinch of|a hint|just a hint"
 )
 COMPARATIVE_MORE = r"stronger|bigger|larger|wider|longer|darker|thicker|brighter|deeper|heavier|bolder|fuller|redder|curlier"
-COMPARATIVE_LESS = r"weaker|smaller|shorter|thinner|lighter|fainter|softer|subtler|narrower|fewer|lower"
+COMPARATIVE_LESS = r"weaker|smaller|shorter|thinner|lighter|fainter|softer|subtler|narrower|fewer|lower|looser"
 _COMPARATIVE_WORDS = frozenset((COMPARATIVE_MORE + "|" + COMPARATIVE_LESS).split("|"))
 REL_MORE = r"more|increase|intensify|boost|amp up|crank up|push|further|extra|even more|turn up|up the|" + COMPARATIVE_MORE
 REL_LESS = (
@@ -66,7 +67,7 @@ REL_LESS = (
     r"down|toned down|toned (?:it|that|this|them) down|dialled down|dialed down|too much|too strong|overdone|not so much|scale back|"
     + COMPARATIVE_LESS
 )
-REL_SLIGHT = r"a bit|slightly|a little|a little bit|a tiny bit|a wee bit|a touch|a tad|just a bit|somewhat"
+REL_SLIGHT = r"a bit|slightly|a little|a little bit|little bit|a tiny bit|a wee bit|a touch|a tad|just a bit|somewhat"
 REL_MUCH = r"much|a lot|way|far|lots|significantly|considerably"
 REMOVAL = (
     r"remove|removing|losing|lost|drop|take away|take off|take out|get rid of|lose|lose the|ditch|delete|erase|without|no more|no|"
@@ -129,7 +130,8 @@ REDO = (
     r"undo the undo|forward again|go forward"
 )
 RESET = (
-    r"start over|start again|start fresh|from scratch|reset|back to (?:the )?original|original (?:photo|image|picture|one)|revert (?:all|"
+    r"start over|start again|start fresh|from scratch|reset|(?:back|return) to (?:the )?original|original (?:photo|image|picture|one)|"
+    r"revert (?:all|"
     r"everything)|undo (?:all|everything)|clear (?:all|everything)|remove (?:all|every|everything)(?: the)?(?: edits| changes)?|(?:all|"
     r"every) (?:the )?(?:edits|changes) (?:gone|removed)|wipe|scrap (?:everything|it all|all)|clean slate|fresh start"
 )
@@ -155,11 +157,16 @@ ABOUT_THE_TOOL = (
     r"|(?:the|an|each|every|my) (?:strength|slider|setting)s? (?:of|for|on)|(?:the )?(?:\w+ )?options\b|difference between"
     r"|(?:hair|eye) colou?rs\b(?! (?:too|as well)\b)|(?:how|where) do i\b(?! make)"
     r"|(?:if|when|once|after) i (?:undo|redo|reset|remove|delete|close|upload)|do you (?:store|keep|save|share|delete|send|sell)"
+    r"|(?:does|will|can) (?:it|this) (?:work|handle|cope) (?:on|with|for)|is there (?:a|any) limit"
+    r"|(?:save|download|export|send) (?:the|my|this) (?:photo|picture|image|result)"
+    r"|how many (?:steps|edits|changes|times|undos)|how (?:far|much) (?:back|can i)"
 )
 # "is possible that she smiles?", "i ask myself how he looks without hair"
 ASKED_AS_QUESTION = r"is (?:it )?possible (?:to|that)|why (?:you )?(?:don'?t|do not)|i (?:wonder|ask myself) (?:how|what|if|whether)"
 # a verb that asks for what follows it ("so let's make her smile", "so straighten it out")
-ASKING = r"make|give|add|put|let'?s|can you|could you|would you|please|i want|i'd like|turn|straighten|show|try"
+ASKING = (
+    r"make|give|add|put|let'?s|can you|could you|would you|please|i want|i'd like|turn|straighten|show|try|must|should|has to|needs? to"
+)
 SEPARATORS = r",|;|\band\b|\bthen\b|\balso\b|\bplus\b|&|\bbut\b|\bas well as\b|\bwhile\b|\bafter that\b|\. "
 
 
@@ -235,7 +242,15 @@ SLANG = {
 
 
 # only where "more X" reads better as the comparative ("more short" and "more small" already ask for more of the last edit)
-_COMPARATIVES = {"long": "longer", "thin": "thinner", "slim": "slimmer", "old": "older", "young": "younger"}
+_COMPARATIVES = {
+    "long": "longer",
+    "short": "shorter",
+    "thin": "thinner",
+    "slim": "slimmer",
+    "old": "older",
+    "young": "younger",
+    "big": "bigger",
+}
 
 
 _TENS = "ten|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
@@ -247,6 +262,11 @@ def _percent_words(m: re.Match) -> str:
     return f"{(_TENS.split('|').index(m.group(1)) + 1) * 10 + _UNITS.get(m.group(2) or '', 0)}%"
 
 
+def _a_few(words: str) -> bool:
+    """Whether a phrase of years says a few or a couple, however spelt ("knock off a cuple years")."""
+    return any(difflib.get_close_matches(w, ["couple", "few"], n=1, cutoff=0.75) for w in re.findall(r"[a-z]+", words))
+
+
 def _normalise(text: str) -> str:
     t = text.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     t = re.sub(r"[!?]+(?=\s*\S)", ". ", t)  # a question or exclamation ends its sentence (and its strength words)
@@ -254,10 +274,21 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\.(?!\d)", ". ", t)
     t = re.sub(r"\s+", " ", t).strip()
     t = " ".join(SLANG.get(w, w) for w in t.split(" "))
+    t = re.sub(r"\bnot (?:too |that |very |so )?much\b", "slightly", t)  # "lipstick, but not much, only a touch"
     t = _amount_after(t)
     t = re.sub(r"\bbalder\b", "more bald", t)
     t = re.sub(r"\b(man|girl|boy)lier\b", r"more \1ly", t)  # "manlier"
     t = re.sub(r"\b(?:kind|sort) of (thing|look|vibe|style)\b", r"\1", t)  # "a chef's hat kind of thing" is not "kind of" a hat
+    t = re.sub(
+        r"\b(?:like |as )?(?:back )?when (?:i|he|she|we|they) (?:was|were) (?:young|younger|little|a kid|a child|small)\b", "then", t
+    )
+    t = re.sub(r"\ba short (?:hair)?cut\b", "short hair", t)  # "let's try a short cut first"
+    t = re.sub(r"\bthinking cap\b", "thinking", t)
+    t = re.sub(r"\b(" + _COLOUR_NAMES + r")-?haired\b", r"\1 hair", t)  # "could she go silver-haired"
+    t = re.sub(r"\b(?:the |her |his )?cheeks (more|less|redder|rosier|pinker)\b", r"\1 rosy cheeks", t)  # "the cheeks more"
+    t = re.sub(r"\b(?:put|puts|putting) on (?:some |a (?:bit|little|lot) of )?weight\b|\bgain(?:ed|s)? (?:some )?weight\b", "chubby", t)
+    t = re.sub(r"^\W*no\b,?\s*(?=.*\binstead\b)", "", t)  # "no brown eyes instead": no, brown eyes instead
+    t = re.sub(r"\b(look|looks|be|is) surprise\b", r"\1 surprised", t)  # learners' "better she look surprise"
     t = re.sub(r"\bmouth (?:hanging|gaping|falling) open\b", "mouth open", t)
     t = re.sub(r"\bwithout (?:any |his |her |their )?hair\b", "with no hair", t)  # "how he looks without hair": bald
     t = re.sub(r"\b(" + _TENS + r")(?:[- ](one|two|three|four|five|six|seven|eight|nine))? ?(?:percent|per cent)\b", _percent_words, t)
@@ -272,16 +303,18 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bhair ((?:a (?:bit|little|lot) |much |even )?)more short\b", r"hair \1shorter", t)  # "the hair more short"
     # years taken off or put on: "knock off ten years", "take a decade off him", "add a few years"
     t = re.sub(
-        r"\b(?:knock|take|shave|chop|cut|shed)(?:s|ing)? (?:off )?(?:(?:a|an|about|around|some|like|maybe|\w+) )?(?:few |couple (?:of )?)?"
-        r"(?:more )?(?:years?|yrs|decades?)(?: (?:off|of))?(?: (?:him|her|them|his age|her age|their age))?(?: off)?(?: or so)?\b",
+        r"\b(?:knock|take|shave|chop|cut|shed)(?:s|ing)? (?:off )?(?:(?:a|an|about|around|some|like|maybe|\w+) ){0,2}"
+        r"(?:few |couple (?:of )?)?(?:more )?(?:years?|yrs|decades?)(?: back)?(?: (?:off|of))?"
+        r"(?: (?:him|her|them|his age|her age|their age))?(?: off)?(?: or so)?\b",
         # a step back (younger when there is no age edit): "a couple of years" a small one, "a couple more years" a step
-        lambda m: "a little less old" if re.search(r"\b(?:few|couple)\b(?!.*\bmore\b)", m.group(0)) else "less old",
+        lambda m: "a little less old" if _a_few(m.group(0)) and not re.search(r"\bmore\b", m.group(0)) else "less old",
         t,
     )
     t = re.sub(
         r"\b(?:add|put on|pile on)(?:s|ing)? (?:(?:a|an|about|around|some|\w+) )?(?:few |couple (?:of )?)?(?:years?|yrs|decades?)\b"
-        r"(?: (?:to|on) (?:him|her|them))?",
-        "older",
+        r"(?: back)?(?: (?:to|on) (?:him|her|them))?",
+        # a step on (older when there is no age edit): "add a couple of years back" after a younger edit
+        lambda m: "a little more old" if _a_few(m.group(0)) else "more old",
         t,
     )
     # "a couple more years", "a few more years on top of that", "ten more years": a step older
@@ -316,18 +349,27 @@ def _normalise(text: str) -> str:
         else s
         for s in t.split(". ")
     )
-    # "her eye colour to green" -> "green eyes"
+    t = re.sub(r"\b(?:of|in) (" + colours + r") colou?r\b", r"\1", t)  # "make it of brown colour"
+    # "her eye colour to green", "the eyes were a little less blue" -> "green eyes", "a little less blue eyes"
     return re.sub(
-        r"\b(hair|eyes?)\b ((?:(?:to|into|a|an|color|colour|more|be|look|turn|should|in|some) )*)(" + colours + r")\b",
+        r"\b(hair|eyes?)\b ((?:(?:to|into|a|an|color|colour|more|less|little|bit|be|were|was|look|turn|should|in|some) )*)("
+        + colours
+        + r")\b",
         lambda m: f"{m.group(2)}{m.group(3)} {'eyes' if m.group(1).startswith('eye') else m.group(1)}",
         t,
     )
 
 
 _AMOUNT_NOUNS = r"(?:loads|lots|tons|heaps|plenty|(?:quite )?a lot) of (?:them|em|'em|those|it)"
-_AMOUNT_HINT = r"(?:just |only )?(?:a hint|a touch|a little|a bit|a tad|a trace|slightly|subtle|subtly)(?: of (?:it|them|em))?"
+_AMOUNT_HINT = r"(?:just |only )?(?:a hint|a touch|a little|a bit|a tad|a trace|slightly|subtle|subtly|a few|few)(?: of (?:it|them|em))?"
 
 
+_COLOURED_THINGS = (
+    "lipstick|lips|lip|cheeks|blush|eyeshadow|makeup|make-up|dress|shirt|jacket|coat|hat|cap|glasses|sunglasses|earrings|nails|"
+    "background|wall|sky|scarf|sweater|jumper"
+)
+_HAIR_SHAPES = frozenset({"curly_hair", "long_hair", "bangs"})
+_COLOUR_NAMES = "black|blond|blonde|brown|red|ginger|auburn|gray|grey|white|silver|blue|pink|purple|violet|green|hazel|golden|platinum"
 _SIZE_WORDS = (
     r"(?:big|huge|massive|deep|dark|strong|bold|thick|long|wide|proper|small|little|subtle|light|faint|soft|gentle|tiny|thin|slight)"
 )
@@ -338,7 +380,8 @@ def _amount_after(t: str) -> str:
     hint" -> "a little freckles"; "glasses off", "the mustache remove" -> "remove the glasses", "remove the mustache"."""
     t = re.sub(r"\b([a-z]+), " + _AMOUNT_NOUNS + r"\b", r"lots of \1", t)
     # "a smile, a really big one", "a tan, a deep one", "freckles, just subtle ones" -> "a really big smile", ...
-    t = re.sub(r"\b([a-z]+)(?: too| as well)?(?:,|\.) (?:just |only )?(?:an? )?"
+    t = re.sub(r"(?<!nothing )(?<!not )(?<!too )(?<!so )\b((?:(?:blue|green|brown|hazel|grey|gray) )?[a-z]+)(?: too| as well)?"
+               r"(?:,|\.) (?:just |only )?(?:an? )?"
                r"((?:(?:really|very|super|quite|nice|proper|properly|truly|extra|nice and) )*)"
                r"(big|huge|massive|deep|dark|strong|bold|thick|long|wide|proper|small|little|subtle|light|faint|soft|gentle|"
                r"tiny|thin|slight) ones?\b", r"\2\3 \1", t)  # fmt: skip
@@ -359,7 +402,12 @@ def _amount_after(t: str) -> str:
     t = re.sub(r"\b(take|get) (off|away) from (?:him|her|them|me)\b", r"\1 \2", t)
     asked = r"(?:is (?:it )?possible|can you|could you) (?:to )?(?:take|get) (?:it )?off\b"
     t = re.sub(r"\b((?:the )?[a-z]+)(?: on (?:him|her|them|me))?, " + asked, r"remove \1", t)
-    t = re.sub(r"(^|[,.;] |\band |\balso |\bnow )(?:the |his |her |their )?([a-z]+) (?:take|get) (?:off|away)\b", r"\1remove the \2", t)
+    t = re.sub(
+        r"(^|[,.;] |\band |\balso |\bnow )(?:the |his |her |their )?(?!(?:please|pls|now|then|just|also|so|and)\b)([a-z]+) "
+        r"(?:take|get) (?:off|away)\b",
+        r"\1remove the \2",
+        t,
+    )
     return re.sub(
         r"(^|[,.;] |\band |\balso |\bnow |\bplus |\bthen )(?:the |his |her |their )?([a-z]+(?: [a-z]+)?) (?:remove|removed|off|away|gone)\b"
         r"(?: (?:also|too|as well))?(?=$|[,.;]| please| pls| and )",
@@ -386,7 +434,9 @@ def _phrase_table(vocab: Vocabulary) -> tuple[re.Pattern, dict[str, _Phrase], se
                     continue
                 seen.add(key)
                 removal = pol < 0 and bool(re.match(r"(no|remove|without|not|take off|stop)\b", key))
-                comparative = bool(re.search(r"(er|ier)\b", key.split()[-1])) and key not in ("ginger", "lighter")
+                comparative = (bool(re.search(r"(er|ier)\b", key.split()[-1])) and key not in ("ginger", "lighter")) or key.startswith(
+                    "more "
+                )  # "more feminine" on a feminine edit is a step
                 phrases.append(_Phrase(key, attr.id, pol, removal, comparative))
     phrases.sort(key=lambda p: -len(p.text))
     pattern = re.compile(r"\b(" + "|".join(re.escape(p.text) for p in phrases) + r")\b")
@@ -413,7 +463,8 @@ _COMMON = set(
     "that this then than them they what when your make more less look like give some also just want with from have she's he's it's "
     "lets also made love good nice cool fine wait back much very well more done okay lighten darken complexion whiten brighten "
     "bleach person people across wearing wears amazing stunning gorgeous fabulous fantastic incredible awesome surprise "
-    "save saved saving quality download resolution complete total totals started starting real reality differ different".split()
+    "right left seeing seen many money mean mine save saved saving quality download resolution complete total totals started "
+    "starting real reality differ different".split()
 )
 
 
@@ -463,7 +514,7 @@ class _Spelling:
 # words of the grammar (not of the vocabulary) that people misspell and that change what a message asks
 _GRAMMAR_WORDS = frozenset(
     "instead proper properly change different something years decade again still completely totally really start over "
-    "difference couple".split()
+    "difference couple possible".split()
 )
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _SAME_WORD = {"gray": "grey", "color": "colour", "colors": "colours"}  # spellings of one word
@@ -515,6 +566,15 @@ def _fix_typos(
                 and core not in known
             ):
                 near = _missing_letter(core, targets)
+            if near is None and core.endswith("ier") and core[:-3] + "y" in known:  # "rosier cheeks": more rosy cheeks
+                near = "more " + core[:-3] + "y"
+            if near is None and len(core) == 3 and core not in known:  # "hta", "sda": two letters swapped
+                swapped = [
+                    w for w in (core[1] + core[0] + core[2], core[0] + core[2] + core[1]) if w in targets or w in known or w in _COMMON
+                ]
+                near = swapped[0] if len(swapped) == 1 else None
+            if near is None and core.startswith("no") and core[2:] in known and len(core) >= 6:  # "nofreckles"
+                near = "no " + core[2:]
             if near is None and len(core) >= 7 and core not in known:  # "pinkhair", "greeneyes": a space left out
                 halves = [f"{core[:i]} {core[i:]}" for i in range(3, len(core) - 2) if core[:i] in known and core[i:] in known]
                 near = halves[0] if len(halves) == 1 else None
@@ -633,11 +693,20 @@ class IntentParser:
         self._pattern, self._lookup, self._words = _phrase_table(self.vocab)
         self._tokens = {w for phrase in self._lookup for w in phrase.split()}  # every word of a phrase is already right ("tan")
         self._typo_targets = frozenset(self._words | _SHORT_WORDS | _COMMON)  # what a word with a letter left out may be
-        self._spelling = _Spelling(self._words | _GRAMMAR_WORDS)  # what a misspelt word may be
+        # what a misspelt word may be: the vocabulary's words, the grammar's, and its longer amount words ("tuoch")
+        self._spelling = _Spelling(self._words | _GRAMMAR_WORDS | {w for w in _GRAMMAR_PROTECTED if len(w) >= 5})
 
     def parse(self, message: str, state: dict[str, float], last_changed: list[str] | None = None) -> Intent:
         """The grammar's reading of ``message``; with an act model, its act where the grammar's is weakest (acts.py)."""
         intent = self._grammar(message, state, last_changed)
+        if (
+            intent.action == "edit"
+            and intent.changes
+            and not intent.undo_steps
+            and all(abs(state.get(c.attribute, 0.0) - c.strength) < 1e-9 for c in intent.changes)
+            and re.search(r"\b(?:thanks|thank you|thx|ty)\b", message.lower())
+        ):
+            return Intent("none", note="thanks for what is there")  # "yes, only the freckles. thank you."
         if self.acts is None or intent.note in _FINAL_NOTES or intent.action not in ("none", "clarify", "edit"):
             return intent
         # the act of what the message asks, without its sentences that only tell a story ("ha, he'll love it. maybe
@@ -717,11 +786,15 @@ class IntentParser:
         wants_reset = _has(RESET, text)
 
         refers_back = _has(
-            r"(?:" + REMOVAL + r") (?:" + PRONOUN + r")|(?:take|get|pull|put) (?:" + PRONOUN + r") (?:off|away|out)", text
-        )  # "remove them", "take it away"
+            r"(?:" + REMOVAL + r") (?:" + PRONOUN + r")|(?:take|get|pull|put) (?:" + PRONOUN + r") (?:off|away|out)"
+            r"|(?:take|get|pull) (?:off|away|out) (?:" + PRONOUN + r")",
+            text,
+        )  # "remove them", "take it away", learners' "take off them"
         matches = self._kept_mentions(text, self._matches(text))
         changes = self._changes(text, matches, state, refers_back)
-        found = self._bare_colour(text, state, outside=[(s, e) for s, e, _ in matches], with_position=True)
+        # a colour said with a hair edit is the hair's ("more curly, and make it brown")
+        hair_edit = {"hair_colour": 1.0} if any(c.attribute in _HAIR_SHAPES for c in changes) else {}
+        found = self._bare_colour(text, {**hair_edit, **state}, outside=[(s, e) for s, e, _ in matches], with_position=True)
         if found is not None and (
             changes or ((word := re.match(r"[a-z]+", text[found[1] :])) is not None and word.group(0) in HAIR_ONLY_COLOURS)
         ):
@@ -737,8 +810,16 @@ class IntentParser:
             if len(story) == 2 and {c.attribute for c in changes} <= set(story):
                 asked = {c.attribute: c for c in changes}
                 changes = [asked.get(a) or AttributeChange(a, round(p * DEFAULT, 4)) for a, p in story.items()]
-        if wants_reset and not changes:
-            return Intent("reset")
+        some = re.search(r"\b(?:with|give (?:her|him|them|me)|add|try|get (?:her|him|them|me)) (?:some|one)\b(?! more)", text)
+        if not changes and some:
+            # "my mum always says she'd have loved freckles. could you show her with some?": the one thing the story
+            # names, as much as the request says ("give her some, subtle ones")
+            story = {ph.attribute: ph.polarity for _, _, ph in self._matches(_normalise(message)) if ph.attribute not in state}
+            if len(story) == 1:
+                amount = _absolute_magnitude(text[some.start() :])
+                changes = [AttributeChange(a, round(p * amount, 4)) for a, p in story.items()]
+        if wants_reset and (not changes or re.search(r"\b(?:he|she|they|it|i|you)(?: will|'ll| is going to|'s going to) be\b", text)):
+            return Intent("reset")  # "return to original, he will be angry": what comes after is the story
         if wants_redo and not changes:
             return Intent("redo", steps=_count(text))
         if wants_undo:
@@ -761,6 +842,10 @@ class IntentParser:
         # no attribute named: pronouns, bare numbers, bare colours and comparatives refer to the last edit
         if last_changed and refers_back:
             return Intent("edit", changes=[AttributeChange(a, 0.0) for a in last_changed])
+        if refers_back and not state:  # "the woman in the photo has earrings. please take them off": the photo's own
+            story = {ph.attribute for _, _, ph in self._matches(_normalise(message)) if ph.polarity > 0}
+            if len(story) == 1:
+                return Intent("edit", changes=[AttributeChange(a, -DEFAULT) for a in story])
         undone = self._opposite_verb(text, state, last_changed)
         if undone:
             return Intent("edit", changes=undone)
@@ -779,7 +864,11 @@ class IntentParser:
             rel = _relative(sentence)
             limit = 9 if _has(PRONOUN + "|still|even", sentence) else 8  # "can you tone it down just a bit though?"
             if rel is not None and last_changed and len(re.sub(HEDGES, "", sentence).split()) <= limit:
-                return Intent("edit", changes=[self._relative_change(a, state, *self._said_of(a, sentence, rel)) for a in last_changed])
+                # "even shorter" after a red colour on short hair: the comparative's own attribute, when the state has one
+                targets = self._owner_of_comparative(sentence, state) or last_changed
+                if _has("shorter|longer", sentence) and all(a in _HAIR_SHAPES or a.endswith("_hair") for a in targets):
+                    targets = ["long_hair"]  # "a bit shorter too" after curls or a colour: the hair's length
+                return Intent("edit", changes=[self._relative_change(a, state, *self._said_of(a, sentence, rel)) for a in targets])
         # an amount said of the last edit through a pronoun or alone: "make it really strong", "make them subtle", "max."
         if (
             last_changed
@@ -832,7 +921,7 @@ class IntentParser:
         themselves."""
         low = message.lower()
         named_part = (
-            re.search(r"\binstead of (.+)", low)
+            re.search(r"\binstead of ([^,.;]+)", low)  # the old one is named up to the clause's end
             or re.search(r"\b(?:change|swap|switch|trade|exchange|replace) (.+?) (?:for|with|on|into)\b", low)  # "change X on Y"
             or re.search(r"^\W*((?:the |his |her )?[a-z]+(?: [a-z]+)?) (?:change|changed) (?:to|into|for|on)\b", low)  # "goatee change to"
             or re.search(r"\b((?:the |his |her )?[a-z]+(?: [a-z]+)?) (?:swapped|switched|traded|exchanged|replaced) (?:for|with|by)\b", low)
@@ -846,6 +935,11 @@ class IntentParser:
         new = {c.attribute for c in kept if c.strength != 0}
         olds = sorted(named) or [a for a in last_changed if a in state and a not in {c.attribute for c in kept}]
         gone = [AttributeChange(a, 0.0) for a in olds if any(a in kind and new & kind for kind in _REPLACEABLE_KINDS)]
+        if named_part is not None and not named_part.re.pattern.startswith(r"\binstead"):
+            # "he wears glasses. change the glasses for sunglasses": the photo's own glasses go, as a removal does
+            own = [a for a in sorted(said - set(state)) if any(a in kind and new & kind for kind in _REPLACEABLE_KINDS)]
+            gone += [AttributeChange(a, -DEFAULT) for a in own]
+            named |= set(own)
         return kept + gone if gone or named else changes
 
     def _colour_of_the_same_kind(self, part: str, changes: list[AttributeChange]) -> set[str]:
@@ -894,12 +988,14 @@ class IntentParser:
         """ "now pink": a colour word alone goes to the colour group the state already has
         (a colour word inside a matched phrase, as in "red lips", is not alone)."""
         outside = [*outside, *((m.start(1), m.end(1)) for m in re.finditer(r"\binstead of (?:the |his |her )?([a-z]+)", text))]
+        # a colour that names another thing's ("red lipstick", "a blue dress") is not the hair's or the eyes'
+        outside += [(m.start(), m.end()) for m in re.finditer(r"\b[a-z]+(?= (?:" + _COLOURED_THINGS + r")\b)", text)]
         for m in re.finditer(r"[a-z]+", text):  # words that only ever describe hair: "make her blonde"
             if m.group(0) in HAIR_ONLY_COLOURS and not any(s <= m.start() < e for s, e in outside):
                 colour = COLOUR_WORDS["hair"].get(m.group(0), "red_hair")
                 return (colour, m.start()) if with_position else colour
         for group, words in COLOUR_WORDS.items():
-            ids = set(words.values())
+            ids = set(words.values()) | ({"hair_colour"} if group == "hair" else set())
             if any(a in ids for a in state):
                 for m in re.finditer(r"[a-z]+", text):
                     if m.group(0) in words and not any(s <= m.start() < e for s, e in outside):
@@ -910,6 +1006,19 @@ class IntentParser:
     def _changes(self, text, matches, state, removes_them: bool) -> list[AttributeChange]:
         if not matches:
             return []
+        # a comparative right before another thing says how that thing changes: "a bit thinner mustache" is less of the
+        # mustache, not a thinner face
+        matches = [
+            m
+            for i, m in enumerate(matches)
+            if not (
+                m[2].comparative
+                and " " not in m[2].text
+                and i + 1 < len(matches)
+                and not text[m[1] : matches[i + 1][0]].strip()
+                and matches[i + 1][2].attribute != m[2].attribute
+            )
+        ]
         bounds = [0] + [m.end() for m in re.finditer(SEPARATORS, text)] + [len(text)]
         # attribute -> (change, had an explicit modifier, removal, its clause asks)
         out: dict[str, tuple[AttributeChange, bool, bool, bool]] = {}
@@ -944,7 +1053,8 @@ class IntentParser:
             right = text[end : min(hi, next_start)]
             clause = (left + " " + right).strip()
             split_verb = (
-                (_has(r"take|get|pull", left) and re.match(r"\s*(?:off|out|away)\b", right) is not None)
+                # "get a really big smile out of him" draws the smile out, it does not take it away
+                (_has(r"take|get|pull", left) and re.match(r"\s*(?:off|out|away)\b(?! of (?:him|her|them|me|you)\b)", right) is not None)
                 or re.match(
                     r"\s*(?:take|get|pull|took)\s+(?:(?:it|them|this|that)\s+)?(?:off|out|away)\b",
                     right,  # "glasses take out"
@@ -1034,6 +1144,19 @@ class IntentParser:
             return AttributeChange(attr, round(clamp(current + polarity * step), 4))
         return AttributeChange(attr, round(polarity * _absolute_magnitude(clause), 4))
 
+    def _owner_of_comparative(self, sentence: str, state: dict[str, float]) -> list[str]:
+        """The one attribute of the state that a comparative of the sentence is a word of ("shorter" for short hair)."""
+        words = set(re.findall(r"[a-z]+", sentence)) & _COMPARATIVE_WORDS
+        if not words:
+            return []
+        owners = [
+            a
+            for a in state
+            if a in self.vocab
+            and words & {w for phrase in (*self.vocab[a].positive_synonyms, *self.vocab[a].negative_synonyms) for w in phrase.split()}
+        ]
+        return owners if len(owners) == 1 else []
+
     def _said_of(self, attr: str, sentence: str, rel: tuple[int, float]) -> tuple[tuple[int, float], int | None]:
         """(relative change, polarity) of a comparative said of ``attr`` through a pronoun: a comparative that is a word
         of the attribute's own synonyms goes that side's way ("make it shorter" after short hair is more of it), any
@@ -1098,7 +1221,13 @@ EMBEDDING_MIN_SIMILARITY = 0.55
 EMBEDDING_MIN_MARGIN = 0.08
 
 _MODIFIER_ONLY = re.compile(
-    r"(?:\s|,|\.|please|pls|but|only|just|though|the|so|" + ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT + r"|\d+(?:\.\d+)? ?%?|percent)+"
+    r"(?:\s|,|\.|please|pls|but|only|just|though|the|so|bit|"
+    + ABS_FULL
+    + "|"
+    + ABS_STRONG
+    + "|"
+    + ABS_SLIGHT
+    + r"|\d+(?:\.\d+)? ?%?|percent)+"
 )
 
 
