@@ -494,12 +494,7 @@ def test_typos_learners_and_questions_about_the_tool(msg, state, action, expecte
     """Classes of round 7's typo-heavy and non-native sets (these sentences are new): letters missing or swapped in
     the grammar's own words, learners' 'cancel' for undo and 'X change to Y' for a swap, an object named before its
     verb, questions about the tool that name attributes."""
-    from chatface.agent.planners.offline import OfflinePlanner
-
-    intent = OfflinePlanner(use_embeddings=False)._parser().parse(msg, state, list(state)[-1:])
-    assert intent.action == action, intent
-    if expected is not None:
-        assert {c.attribute: c.strength for c in intent.changes} == pytest.approx(expected), intent
+    _reads_as(msg, state, action, expected)
 
 
 @pytest.mark.parametrize(
@@ -524,12 +519,7 @@ def test_what_a_chatty_message_asks_among_what_it_tells(msg, state, action, expe
     """Classes of round 7's chatty set (these sentences are new): the reason given with an undo, questions about what
     the tool does with an undo or a photo, the other side asked for after a story of this one, an amount said of 'a
     little one', 'both' for the two things a story describes."""
-    from chatface.agent.planners.offline import OfflinePlanner
-
-    intent = OfflinePlanner(use_embeddings=False)._parser().parse(msg, state, list(state)[-1:])
-    assert intent.action == action, intent
-    if expected is not None:
-        assert {c.attribute: c.strength for c in intent.changes} == pytest.approx(expected), intent
+    _reads_as(msg, state, action, expected)
 
 
 @pytest.mark.parametrize(
@@ -548,10 +538,7 @@ def test_amounts_said_apart_from_the_thing(msg, state, expected):
     """Amounts of round 7's sets that the grammar read wrong (these sentences are new): a letter doubled in an amount
     word, 'kind of thing' that hedges the kind and not the amount, the amount in its own sentence or clause after the
     thing, a number given after a condition."""
-    from chatface.agent.planners.offline import OfflinePlanner
-
-    intent = OfflinePlanner(use_embeddings=False)._parser().parse(msg, state, list(state)[-1:])
-    assert intent.action == "edit" and {c.attribute: c.strength for c in intent.changes} == pytest.approx(expected), intent
+    _reads_as(msg, state, "edit", expected)
 
 
 @pytest.mark.parametrize(
@@ -570,12 +557,7 @@ def test_amounts_said_apart_from_the_thing(msg, state, expected):
 def test_steps_back_in_years_amounts_alone_and_typing_slips(msg, state, action, expected):
     """Years taken off an age edit are a step back (younger only without one); an amount alone ('max.') is said of the
     last edit; a vowel typed as its neighbour and a space left out are slips, a real word one vowel away is not."""
-    from chatface.agent.planners.offline import OfflinePlanner
-
-    intent = OfflinePlanner(use_embeddings=False)._parser().parse(msg, state, list(state)[-1:])
-    assert intent.action == action, intent
-    if expected is not None:
-        assert {c.attribute: c.strength for c in intent.changes} == pytest.approx(expected), intent
+    _reads_as(msg, state, action, expected)
 
 
 @pytest.mark.parametrize(
@@ -624,6 +606,12 @@ def test_round_eight_failure_classes(msg, state, action, expected):
     are development data now): words of the tool and of years, comparatives said of the thing they precede or of the
     hair's length, learners' swaps and colours, the one or two things a story describes, a reset or a thank-you beside
     a story, typing slips."""
+    _reads_as(msg, state, action, expected)
+
+
+def _reads_as(msg: str, state: dict, action: str, expected: dict | None) -> None:
+    """The grammar (with its learned parts, without the sentence model) reads ``msg`` on ``state``, whose last edit is
+    its last attribute, as ``action`` with the changes ``expected`` (None: any)."""
     from chatface.agent.planners.offline import OfflinePlanner
 
     intent = OfflinePlanner(use_embeddings=False)._parser().parse(msg, state, list(state)[-1:])

@@ -808,8 +808,8 @@ class IntentParser:
             # "my character, who has green hair and striking blue eyes. could you give her both?": the things described
             story = {ph.attribute: ph.polarity for _, _, ph in self._matches(_normalise(message)) if ph.attribute not in state}
             if len(story) == 2 and {c.attribute for c in changes} <= set(story):
-                asked = {c.attribute: c for c in changes}
-                changes = [asked.get(a) or AttributeChange(a, round(p * DEFAULT, 4)) for a, p in story.items()]
+                said = {c.attribute: c for c in changes}
+                changes = [said.get(a) or AttributeChange(a, round(p * DEFAULT, 4)) for a, p in story.items()]
         some = re.search(r"\b(?:with|give (?:her|him|them|me)|add|try|get (?:her|him|them|me)) (?:some|one)\b(?! more)", text)
         if not changes and some:
             # "my mum always says she'd have loved freckles. could you show her with some?": the one thing the story
@@ -843,9 +843,9 @@ class IntentParser:
         if last_changed and refers_back:
             return Intent("edit", changes=[AttributeChange(a, 0.0) for a in last_changed])
         if refers_back and not state:  # "the woman in the photo has earrings. please take them off": the photo's own
-            story = {ph.attribute for _, _, ph in self._matches(_normalise(message)) if ph.polarity > 0}
-            if len(story) == 1:
-                return Intent("edit", changes=[AttributeChange(a, -DEFAULT) for a in story])
+            named = {ph.attribute for _, _, ph in self._matches(_normalise(message)) if ph.polarity > 0}
+            if len(named) == 1:
+                return Intent("edit", changes=[AttributeChange(a, -DEFAULT) for a in named])
         undone = self._opposite_verb(text, state, last_changed)
         if undone:
             return Intent("edit", changes=undone)
