@@ -58,7 +58,7 @@ ABS_SLIGHT = (
     r"lightly|a hint of|hint of|mild|mildly|faint|small|soft|softly|gentle|gently|barely|somewhat|kinda|kind of|a smidge|a trace of|"
     r"trace of|a dash of|a dab of|a pinch of|a hint|just a hint"
 )
-COMPARATIVE_MORE = r"stronger|bigger|larger|wider|longer|darker|thicker|brighter|deeper|heavier|bolder|fuller|redder|curlier"
+COMPARATIVE_MORE = r"stronger|bigger|larger|wider|longer|darker|thicker|brighter|deeper|heavier|bolder|fuller|redder|curlier|bushier"
 COMPARATIVE_LESS = r"weaker|smaller|shorter|thinner|lighter|fainter|softer|subtler|narrower|fewer|lower|looser"
 _COMPARATIVE_WORDS = frozenset((COMPARATIVE_MORE + "|" + COMPARATIVE_LESS).split("|"))
 REL_MORE = r"more|increase|intensify|boost|amp up|crank up|push|further|extra|even more|turn up|up the|" + COMPARATIVE_MORE
@@ -122,12 +122,13 @@ UNDO = (
     r"undo|cmd ?z|command ?z|scrap (?:that|this|it)(?! all)|go back|step back|revert|take (?:that|it) back|previous (?:one|version|image|"
     r"state)|back a step|back one|one step back|roll back|rollback|ctrl ?z"
     r"|take back (?:the )?(?:last|previous|past) (?:one|two|three|four|five|\d|edit|change|step)"
+    r"|(?:one|two|three|four|five|\d) steps? back"  # learners' "return two steps back"
     # learners' "cancel" is an undo when it names no thing: "cancel.", "cancel this, return the sad", "cancel two times"
     r"|cancel(?= *$| *[,.;]| (?:this|that|it)\b| (?:the )?last\b| (?:one|two|three|four|five|\d) (?:times?|last|changes?|steps?)\b)"
 )
 REDO = (
     r"redo|re-do|re do|bring (?:it|that) back|put (?:it|that) back|re-?apply|apply (?:it|that) again|^do (?:it|that) again\W*$|"
-    r"undo the undo|forward again|go forward"
+    r"undo the undo|forward again|go forward|^(?:make|do) (?:it )?again(?: the same)?\W*$|^(?:the )?same again\W*$"
 )
 RESET = (
     r"start over|start again|start fresh|from scratch|reset|(?:back|return) to (?:the )?original|original (?:photo|image|picture|one)|"
@@ -160,6 +161,7 @@ ABOUT_THE_TOOL = (
     r"|(?:does|will|can) (?:it|this) (?:work|handle|cope) (?:on|with|for)|is there (?:a|any) limit"
     r"|(?:save|download|export|send) (?:the|my|this) (?:photo|picture|image|result)"
     r"|how many (?:steps|edits|changes|times|undos)|how (?:far|much) (?:back|can i)"
+    r"|difference (?:of|between)|explain (?:me|to me|how|what)"
 )
 # "is possible that she smiles?", "i ask myself how he looks without hair"
 ASKED_AS_QUESTION = r"is (?:it )?possible (?:to|that)|why (?:you )?(?:don'?t|do not)|i (?:wonder|ask myself) (?:how|what|if|whether)"
@@ -274,7 +276,8 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\.(?!\d)", ". ", t)
     t = re.sub(r"\s+", " ", t).strip()
     t = " ".join(SLANG.get(w, w) for w in t.split(" "))
-    t = re.sub(r"\bnot (?:too |that |very |so )?much\b", "slightly", t)  # "lipstick, but not much, only a touch"
+    # "lipstick, but not much, only a touch", "makeup, but not strong, only little" ("not so much sad" is less sad)
+    t = re.sub(r"\bnot (?:too |that |very )?(?:much|strong)\b(?= *[,.;]|$)", "slightly", t)
     t = _amount_after(t)
     t = re.sub(r"\bbalder\b", "more bald", t)
     t = re.sub(r"\b(man|girl|boy)lier\b", r"more \1ly", t)  # "manlier"
@@ -284,6 +287,9 @@ def _normalise(text: str) -> str:
     )
     t = re.sub(r"\ba short (?:hair)?cut\b", "short hair", t)  # "let's try a short cut first"
     t = re.sub(r"\bthinking cap\b", "thinking", t)
+    t = re.sub(r"\bmore of (?:a )?man\b", "more manly", t)  # learners' "make his face more of man"
+    t = re.sub(r"\bbeard of (?:two|three|four|a few|few|\d) days\b|\b(?:two|three|\d)[- ]day(?:s)? beard\b", "stubble", t)
+    t = re.sub(r"\bmore nice\b", "nicer", t)
     t = re.sub(r"\b(" + _COLOUR_NAMES + r")-?haired\b", r"\1 hair", t)  # "could she go silver-haired"
     t = re.sub(r"\b(?:the |her |his )?cheeks (more|less|redder|rosier|pinker)\b", r"\1 rosy cheeks", t)  # "the cheeks more"
     t = re.sub(r"\b(?:put|puts|putting) on (?:some |a (?:bit|little|lot) of )?weight\b|\bgain(?:ed|s)? (?:some )?weight\b", "chubby", t)
@@ -297,7 +303,9 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bhair (?:were|was|is|be|looked|got) ((?:a (?:bit|little|lot) |much |way |even )?(?:longer|shorter))\b", r"\1 hair", t)
     t = re.sub(r"\bmake(?:s)? up for\b", "compensate for", t)  # "a beard to make up for it" is not makeup
     t = re.sub(r"\b(?:the|that|this) (?:\w+ )?version\b", "that version", t)  # "the younger version" names a version
-    t = re.sub(r"\b(?:a )?(?:couple|few) (?:of )?(?:years|yrs) (older|younger)\b", r"a little \1", t)  # a step, not the default
+    # years said with older or younger are steps, either way ("ten years older than that" after a younger edit)
+    t = re.sub(r"\b(?:a )?(?:couple|few) (?:of )?(?:years|yrs) (older|younger)\b", lambda m: "a little " + _AGE_STEP[m.group(1)], t)
+    t = re.sub(r"\b(?:ten|10|a decade|a dozen) (?:more )?(?:years|yrs) (older|younger)\b", lambda m: _AGE_STEP[m.group(1)], t)
     # "hair more long", "face more thin" (a comparative as some learners build it) -> "longer", "thinner"
     t = re.sub(r"\bmore (" + "|".join(_COMPARATIVES) + r")\b", lambda m: _COMPARATIVES[m.group(1)], t)
     t = re.sub(r"\bhair ((?:a (?:bit|little|lot) |much |even )?)more short\b", r"hair \1shorter", t)  # "the hair more short"
@@ -314,7 +322,7 @@ def _normalise(text: str) -> str:
         r"\b(?:add|put on|pile on)(?:s|ing)? (?:(?:a|an|about|around|some|\w+) )?(?:few |couple (?:of )?)?(?:years?|yrs|decades?)\b"
         r"(?: back)?(?: (?:to|on) (?:him|her|them))?",
         # a step on (older when there is no age edit): "add a couple of years back" after a younger edit
-        lambda m: "a little more old" if _a_few(m.group(0)) else "more old",
+        lambda m: "a little more aged" if _a_few(m.group(0)) else "more aged",
         t,
     )
     # "a couple more years", "a few more years on top of that", "ten more years": a step older
@@ -331,13 +339,13 @@ def _normalise(text: str) -> str:
     colours = r"black|blond|blonde|brown|red|ginger|auburn|gray|grey|white|silver|blue|pink|purple|violet|green|hazel|golden|platinum"
     # "her eyes a little bigger", "make his face fuller" -> "a little bigger eyes", "fuller face"
     t = re.sub(
-        r"\b(eyes|face)\b ((?:(?:a|little|bit|lot|tad|touch|slightly|much|way|even|tiny|be|look|more) )*)"
+        r"\b(eyes|face)\b ((?:(?:a|little|bit|lot|tad|touch|slightly|much|way|even|tiny|be|look|make|more) )*)"
         r"(bigger|larger|wider|smaller|narrower|fuller|rounder|chubbier|plumper|slimmer|thinner|big|small|full|round|slim|thin)\b",
         lambda m: f"{m.group(2)}{m.group(3)} {m.group(1)}",
         t,
     )
     t = re.sub(r"\bglasses (?:of|for|against) (?:the )?sun\b", "sunglasses", t)
-    t = re.sub(r"\bhair (long|short)\b", r"\1 hair", t)  # "put her the hair long and wavy"
+    t = re.sub(r"\bhair ((?:very |really |a bit |quite )?)(long|short)\b", r"\1\2 hair", t)  # "put her the hair long and wavy"
     # "the hair I want curly, and of color brown", "the hair, you can make of blue colour?": the colour is the hair's
     t = ". ".join(
         re.sub(
@@ -364,6 +372,7 @@ _AMOUNT_NOUNS = r"(?:loads|lots|tons|heaps|plenty|(?:quite )?a lot) of (?:them|e
 _AMOUNT_HINT = r"(?:just |only )?(?:a hint|a touch|a little|a bit|a tad|a trace|slightly|subtle|subtly|a few|few)(?: of (?:it|them|em))?"
 
 
+_AGE_STEP = {"older": "more aged", "younger": "less aged"}  # not "more old", which the second pass reads as "older"
 _COLOURED_THINGS = (
     "lipstick|lips|lip|cheeks|blush|eyeshadow|makeup|make-up|dress|shirt|jacket|coat|hat|cap|glasses|sunglasses|earrings|nails|"
     "background|wall|sky|scarf|sweater|jumper"
@@ -409,7 +418,8 @@ def _amount_after(t: str) -> str:
         t,
     )
     return re.sub(
-        r"(^|[,.;] |\band |\balso |\bnow |\bplus |\bthen )(?:the |his |her |their )?([a-z]+(?: [a-z]+)?) (?:remove|removed|off|away|gone)\b"
+        r"(^|[,.;] |\band |\balso |\bnow |\bplus |\bthen )(?:the |his |her |their )?([a-z]+(?: [a-z]+)?),? "
+        r"(?:remove|removed|off|away|gone)\b"
         r"(?: (?:also|too|as well))?(?=$|[,.;]| please| pls| and )",
         removal,
         t,
@@ -705,6 +715,12 @@ class IntentParser:
             and not intent.undo_steps
             and all(abs(state.get(c.attribute, 0.0) - c.strength) < 1e-9 for c in intent.changes)
             and re.search(r"\b(?:thanks|thank you|thx|ty)\b", message.lower())
+        ) or (
+            intent.action == "edit"
+            and not intent.undo_steps
+            and re.search(r"\b(?:thanks|thank you|thx|ty)\b", message.lower())
+            and re.search(r"\b(?:is|looks|was) (?:better|perfect|great|good|nicer|right)\b", message.lower())
+            and len(message.split()) <= 8
         ):
             return Intent("none", note="thanks for what is there")  # "yes, only the freckles. thank you."
         if self.acts is None or intent.note in _FINAL_NOTES or intent.action not in ("none", "clarify", "edit"):
@@ -832,6 +848,7 @@ class IntentParser:
                     c.attribute in state and c.strength != 0 and abs(c.strength - state[c.attribute]) <= 0.15
                 )  # "undo twice, I want the angry one back": what the undo brings back
                 and not (c.strength == 0 and steps == 1 and c.attribute in last_changed)  # "undo the age one" after the age
+                and not self._said_as_was(c.attribute, text)  # "no, the auburn was nicer, undo that"
             ]
             if asked:
                 return Intent("edit", changes=asked, undo_steps=steps)
@@ -941,6 +958,14 @@ class IntentParser:
             gone += [AttributeChange(a, -DEFAULT) for a in own]
             named |= set(own)
         return kept + gone if gone or named else changes
+
+    def _said_as_was(self, attr: str, text: str) -> bool:
+        """Whether the message says how ``attr`` was ("the auburn was nicer", "red was more nice"): a reason for an
+        undo, not a request."""
+        words = [w for w, a in COLOUR_WORDS.get(attr.rpartition("_")[2], {}).items() if a == attr] if attr in _GROUP_OF_COLOUR else []
+        if attr in self.vocab:
+            words += [p for p in self.vocab[attr].positive_synonyms if " " not in p]
+        return any(re.search(r"\b" + re.escape(w) + r"\b (?:was|were|looked)\b", text) for w in words)
 
     def _colour_of_the_same_kind(self, part: str, changes: list[AttributeChange]) -> set[str]:
         """Bare colours after "instead of" are of the new colour's kind: "blue eyes instead of green" names green eyes
