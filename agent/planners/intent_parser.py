@@ -548,8 +548,9 @@ def _missing_letter(core: str, targets: set[str] | frozenset[str]) -> str | None
     """The one word of ``targets`` that ``core`` is with a letter left out ("mke" make, "les" less, "longr" longer, "opn"
     open), a letter doubled ("huuge") or with a final z for s ("bangz"); None when there is none or more than one."""
     found = {w for i in range(1, len(core) + 1) for c in _LETTERS if (w := core[:i] + c + core[i:]) in targets}
-    doubled = targets | _GRAMMAR_PROTECTED  # "huuge": the amount words too
-    found |= {w for i in range(1, len(core)) if core[i] == core[i - 1] and (w := core[:i] + core[i + 1 :]) in doubled}
+    found |= {  # "huuge": the amount words too
+        w for i in range(1, len(core)) if core[i] == core[i - 1] and ((w := core[:i] + core[i + 1 :]) in targets or w in _GRAMMAR_PROTECTED)
+    }
     if core.endswith("z") and core[:-1] + "s" in targets:
         found.add(core[:-1] + "s")
     found = {_SAME_WORD.get(w, w) for w in found}  # "gry": grey or gray, one word
