@@ -9,7 +9,7 @@ exclusive group (hair colours, eye colours) drops the others.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from ..memory.store import NodeInfo, StoredAttempt
 from ..models.base import EditSpec, style_digest
@@ -134,6 +134,15 @@ def describe(state: dict) -> str:
         f"{label(a)} {v['strength']:+.2f}" + (f" (colour {v['colour']} from a reference)" if v.get("colour") else "")
         for a, v in sorted(state.items())
     )
+
+
+def redo_moves(head: NodeInfo, nodes: Sequence[NodeInfo], redo_node_id: int | None) -> bool:
+    """Whether redo would move the head: an undo left a node to return to, and the head is still on its way there."""
+    by_id = {n.id: n for n in nodes}
+    node = by_id.get(redo_node_id) if redo_node_id is not None and redo_node_id != head.id else None
+    while node is not None and node.id != head.id:
+        node = by_id.get(node.parent_id) if node.parent_id is not None else None
+    return node is not None
 
 
 def tree_rows(nodes: list[NodeInfo], head_id: int) -> list[tuple[NodeInfo, int | str, bool]]:

@@ -31,6 +31,7 @@ from ..memory.store import NodeInfo, SessionInfo, SessionNotFoundError, Store, S
 from ..models.base import EngineParts
 from ..models.images import decode_image_bytes, load_image, save_image
 from .cache import ByteBoundedCache
+from .edit_state import redo_moves
 from .editor import UNRENDERED_ENGINE, SessionEditor, Thresholds, open_photo, open_unrendered
 from .lanes import BackgroundLane
 from .lazy import Lazy
@@ -319,11 +320,7 @@ class EditService:
         if target is None:
             return False
         head, nodes = tree if tree is not None else self.tree(session_id, owner=owner)
-        by_id = {n.id: n for n in nodes}
-        node = by_id.get(target)
-        while node is not None and node.id != head.id:
-            node = by_id.get(node.parent_id) if node.parent_id is not None else None
-        return node is not None and target != head.id
+        return redo_moves(head, nodes, target)
 
     def add_shown(self, session_id: str, lines: list[dict], *, owner: str = "local") -> None:
         """Chat lines as a page showed them ({"role", "content", "metadata"?}), so a reload shows them the same."""

@@ -20,7 +20,7 @@ from ..errors import ChatfaceError
 from ..models.base import NoFaceError, concept_text, style_digest
 from .capabilities import refusal
 from .face_words import which_face
-from .edit_state import EditContext, Version, apply_changes, describe, specs, strengths, tree_rows
+from .edit_state import EditContext, Version, apply_changes, describe, redo_moves, specs, strengths, tree_rows
 from .editor import Evaluation, SessionEditor
 from .results import ApplyReferenceOutcome, EditOutcome, MoveOutcome
 from .schemas import (
@@ -460,13 +460,7 @@ class SessionToolkit:
         # what the current node's edit set or changed ("more" and "less" refer to these)
         last = sorted(a for a in head.state if parent is not None and head.state[a] != parent.state.get(a))
         removed = sorted(a for a in (parent.state if parent is not None else {}) if a not in head.state)
-        # whether redo would move the head: an undo left a node to return to, and the head is on the path to it
-        target = ed.store.get_session(ed.session_id, owner=ed.owner).redo_node_id
-        by_id = {n.id: n for n in nodes}
-        node = by_id.get(target) if target is not None and target != head.id else None
-        while node is not None and node.id != head.id:
-            node = by_id.get(node.parent_id) if node.parent_id is not None else None
-        redoable = node is not None
+        redoable = redo_moves(head, nodes, ed.store.get_session(ed.session_id, owner=ed.owner).redo_node_id)
         return EditContext(
             strengths=strengths(head.state),
             last_changed=tuple(last),

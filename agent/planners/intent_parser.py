@@ -58,6 +58,7 @@ ABS_SLIGHT = (
     r"lightly|a hint of|hint of|mild|mildly|faint|small|soft|softly|gentle|gently|barely|somewhat|kinda|kind of|a smidge|a trace of|"
     r"trace of|a dash of|a dab of|a pinch of|a hint|just a hint"
 )
+ABS_ANY = ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT  # any word of an absolute amount
 COMPARATIVE_MORE = r"stronger|bigger|larger|wider|longer|darker|thicker|brighter|deeper|heavier|bolder|fuller|redder|curlier|bushier"
 COMPARATIVE_LESS = r"weaker|smaller|shorter|thinner|lighter|fainter|softer|subtler|narrower|fewer|lower|looser"
 _COMPARATIVE_WORDS = frozenset((COMPARATIVE_MORE + "|" + COMPARATIVE_LESS).split("|"))
@@ -703,6 +704,14 @@ class IntentParser:
         self.mentions = mentions  # which attribute words ask and which tell the story (mentions.py); None: all ask
         self._pattern, self._lookup, self._words = _phrase_table(self.vocab)
         self._tokens = {w for phrase in self._lookup for w in phrase.split()}  # every word of a phrase is already right ("tan")
+        # attribute -> the words of its positive and of its negative synonyms ("shorter" is a word of short hair's)
+        self._side_words = {
+            a: tuple(
+                frozenset(w for phrase in side for w in phrase.split())
+                for side in (self.vocab[a].positive_synonyms, self.vocab[a].negative_synonyms)
+            )
+            for a in self.vocab.ids()
+        }
         self._typo_targets = frozenset(self._words | _SHORT_WORDS | _COMMON)  # what a word with a letter left out may be
         # what a misspelt word may be: the vocabulary's words, the grammar's, and its longer amount words ("tuoch")
         self._spelling = _Spelling(self._words | _GRAMMAR_WORDS | {w for w in _GRAMMAR_PROTECTED if len(w) >= 5})
@@ -710,20 +719,13 @@ class IntentParser:
     def parse(self, message: str, state: dict[str, float], last_changed: list[str] | None = None) -> Intent:
         """The grammar's reading of ``message``; with an act model, its act where the grammar's is weakest (acts.py)."""
         intent = self._grammar(message, state, last_changed)
-        if (
-            intent.action == "edit"
-            and intent.changes
-            and not intent.undo_steps
-            and all(abs(state.get(c.attribute, 0.0) - c.strength) < 1e-9 for c in intent.changes)
-            and re.search(r"\b(?:thanks|thank you|thx|ty)\b", message.lower())
-        ) or (
-            intent.action == "edit"
-            and not intent.undo_steps
-            and re.search(r"\b(?:thanks|thank you|thx|ty)\b", message.lower())
-            and re.search(r"\b(?:is|looks|was) (?:better|perfect|great|good|nicer|right)\b", message.lower())
-            and len(message.split()) <= 8
-        ):
-            return Intent("none", note="thanks for what is there")  # "yes, only the freckles. thank you."
+        low = message.lower()
+        if intent.action == "edit" and not intent.undo_steps and re.search(r"\b(?:thanks|thank you|thx|ty)\b", low):
+            # "yes, only the freckles. thank you.", "yes, blue is better. thank you."
+            restates = intent.changes and all(abs(state.get(c.attribute, 0.0) - c.strength) < 1e-9 for c in intent.changes)
+            praises = re.search(r"\b(?:is|looks|was) (?:better|perfect|great|good|nicer|right)\b", low) and len(message.split()) <= 8
+            if restates or praises:
+                return Intent("none", note="thanks for what is there")
         if self.acts is None or intent.note in _FINAL_NOTES or intent.action not in ("none", "clarify", "edit"):
             return intent
         # the act of what the message asks, without its sentences that only tell a story ("ha, he'll love it. maybe
@@ -752,12 +754,10 @@ class IntentParser:
     def _asks_relative(message: str, intent: Intent, state: dict[str, float]) -> bool:
         """Whether the message asks, in so many words, for more or less of something the photo has ("the makeup is
         overpowering now, can you tone it down?"): a request, however much of the message reads as a remark."""
+        if not any(c.attribute in state and c.strength != 0 for c in intent.changes):
+            return False
         text = _normalise(message)
-        return (
-            _relative(text) is not None
-            and _has(r"can you|could you|would you|please|make|tone|turn|dial", text)
-            and any(c.attribute in state and c.strength != 0 for c in intent.changes)
-        )
+        return _relative(text) is not None and _has(r"can you|could you|would you|please|make|tone|turn|dial", text)
 
     def _grammar(self, message: str, state: dict[str, float], last_changed: list[str] | None = None, *, as_request: bool = False) -> Intent:
         """The grammar alone; ``as_request`` reads a question or a wish as the request it may be."""
@@ -809,9 +809,13 @@ class IntentParser:
         )  # "remove them", "take it away", learners' "take off them"
         matches = self._kept_mentions(text, self._matches(text))
         changes = self._changes(text, matches, state, refers_back)
-        # a colour said with a hair edit is the hair's ("more curly, and make it brown")
-        hair_edit = {"hair_colour": 1.0} if any(c.attribute in _HAIR_SHAPES for c in changes) else {}
-        found = self._bare_colour(text, {**hair_edit, **state}, outside=[(s, e) for s, e, _ in matches], with_position=True)
+        found = self._bare_colour(
+            text,
+            state,
+            outside=[(s, e) for s, e, _ in matches],
+            with_position=True,
+            hair=any(c.attribute in _HAIR_SHAPES for c in changes),  # "more curly, and make it brown": the hair's colour
+        )
         if found is not None and (
             changes or ((word := re.match(r"[a-z]+", text[found[1] :])) is not None and word.group(0) in HAIR_ONLY_COLOURS)
         ):
@@ -823,7 +827,7 @@ class IntentParser:
 
         if len(changes) < 2 and _has(r"(?:give|add|do|try|want) (?:(?:her|him|them|me) )?both|both of (?:them|those|these)", text):
             # "my character, who has green hair and striking blue eyes. could you give her both?": the things described
-            story = {ph.attribute: ph.polarity for _, _, ph in self._matches(_normalise(message)) if ph.attribute not in state}
+            story = self._named_anywhere(message, state)
             if len(story) == 2 and {c.attribute for c in changes} <= set(story):
                 said = {c.attribute: c for c in changes}
                 changes = [said.get(a) or AttributeChange(a, round(p * DEFAULT, 4)) for a, p in story.items()]
@@ -831,7 +835,7 @@ class IntentParser:
         if not changes and some:
             # "my mum always says she'd have loved freckles. could you show her with some?": the one thing the story
             # names, as much as the request says ("give her some, subtle ones")
-            story = {ph.attribute: ph.polarity for _, _, ph in self._matches(_normalise(message)) if ph.attribute not in state}
+            story = self._named_anywhere(message, state)
             if len(story) == 1:
                 amount = _absolute_magnitude(text[some.start() :])
                 changes = [AttributeChange(a, round(p * amount, 4)) for a, p in story.items()]
@@ -891,10 +895,7 @@ class IntentParser:
         if (
             last_changed
             and (
-                (
-                    _has(r"(?:make|turn|set|have|keep) (?:" + PRONOUN + r")", text)
-                    and _has(ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT, text)
-                )
+                (_has(r"(?:make|turn|set|have|keep) (?:" + PRONOUN + r")", text) and _has(ABS_ANY, text))
                 or (_only_modifiers(text) and _has(ABS_FULL, text))  # "a bit" alone could be more or less; "max" is not
             )
             and len(re.sub(HEDGES, "", text).split()) <= 8
@@ -960,6 +961,11 @@ class IntentParser:
             named |= set(own)
         return kept + gone if gone or named else changes
 
+    def _named_anywhere(self, message: str, state: dict[str, float]) -> dict[str, int]:
+        """Attribute -> polarity of every attribute the whole message names (its story sentences too) and the state
+        does not have: what "both" and "some" refer to."""
+        return {ph.attribute: ph.polarity for _, _, ph in self._matches(_normalise(message)) if ph.attribute not in state}
+
     def _said_as_was(self, attr: str, text: str) -> bool:
         """Whether the message says how ``attr`` was ("the auburn was nicer", "red was more nice"): a reason for an
         undo, not a request."""
@@ -1010,9 +1016,11 @@ class IntentParser:
                 out.append(AttributeChange(attr, 0.0))
         return out
 
-    def _bare_colour(self, text: str, state: dict[str, float], outside: Sequence[tuple[int, int]] = (), with_position: bool = False):
-        """ "now pink": a colour word alone goes to the colour group the state already has
-        (a colour word inside a matched phrase, as in "red lips", is not alone)."""
+    def _bare_colour(
+        self, text: str, state: dict[str, float], outside: Sequence[tuple[int, int]] = (), with_position: bool = False, hair: bool = False
+    ):
+        """ "now pink": a colour word alone goes to the colour group the state already has, or to the hair's when
+        ``hair`` (the message edits the hair); a colour word inside a matched phrase, as in "red lips", is not alone."""
         outside = [*outside, *((m.start(1), m.end(1)) for m in re.finditer(r"\binstead of (?:the |his |her )?([a-z]+)", text))]
         # a colour that names another thing's ("red lipstick", "a blue dress") is not the hair's or the eyes'
         outside += [(m.start(), m.end()) for m in re.finditer(r"\b[a-z]+(?= (?:" + _COLOURED_THINGS + r")\b)", text)]
@@ -1021,8 +1029,8 @@ class IntentParser:
                 colour = COLOUR_WORDS["hair"].get(m.group(0), "red_hair")
                 return (colour, m.start()) if with_position else colour
         for group, words in COLOUR_WORDS.items():
-            ids = set(words.values()) | ({"hair_colour"} if group == "hair" else set())
-            if any(a in ids for a in state):
+            ids = set(words.values())
+            if any(a in ids for a in state) or (hair and group == "hair"):
                 for m in re.finditer(r"[a-z]+", text):
                     if m.group(0) in words and not any(s <= m.start() < e for s, e in outside):
                         return (words[m.group(0)], m.start()) if with_position else words[m.group(0)]
@@ -1069,10 +1077,7 @@ class IntentParser:
                     hi = len(text)  # "desperate to grow a mustache. can you show him with a little one?"
                 elif len(tail.split()) <= 8 and (
                     _explicit_number(tail) is not None  # "look frightened, if that's alright, maybe 80%?"
-                    or (
-                        _has(r"(?:make|turn|have) (?:" + PRONOUN + r")", tail)
-                        and _has(ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT, tail)
-                    )
+                    or (_has(r"(?:make|turn|have) (?:" + PRONOUN + r")", tail) and _has(ABS_ANY, tail))
                 ):
                     hi = len(text)  # "red lips too, and make them really bold"
             left = text[max(lo, prev_end) : start]
@@ -1117,12 +1122,7 @@ class IntentParser:
             if rel is None and re.search(r"\btoo\s*$", left):  # "too cheerful": less of it
                 rel = (-1, 0.2)
             current = state.get(ph.attribute, 0.0)
-            explicit = (
-                removal
-                or rel is not None
-                or _has(ABS_FULL + "|" + ABS_STRONG + "|" + ABS_SLIGHT, clause)
-                or _explicit_number(clause) is not None
-            )
+            explicit = removal or rel is not None or _has(ABS_ANY, clause) or _explicit_number(clause) is not None
             if rel is None and not removal and current * ph.polarity < 0 and _has(ABS_SLIGHT + "|" + REL_MUCH, clause):
                 # "calm him down a bit" while angry: move toward the named side by a step
                 step = 0.1 if _has(ABS_SLIGHT, clause) else 0.3
@@ -1175,12 +1175,7 @@ class IntentParser:
         words = set(re.findall(r"[a-z]+", sentence)) & _COMPARATIVE_WORDS
         if not words:
             return []
-        owners = [
-            a
-            for a in state
-            if a in self.vocab
-            and words & {w for phrase in (*self.vocab[a].positive_synonyms, *self.vocab[a].negative_synonyms) for w in phrase.split()}
-        ]
+        owners = [a for a in state if a in self._side_words and words & (self._side_words[a][0] | self._side_words[a][1])]
         return owners if len(owners) == 1 else []
 
     def _said_of(self, attr: str, sentence: str, rel: tuple[int, float]) -> tuple[tuple[int, float], int | None]:
@@ -1188,8 +1183,8 @@ class IntentParser:
         of the attribute's own synonyms goes that side's way ("make it shorter" after short hair is more of it), any
         other is more or less of what the state has."""
         words = set(re.findall(r"[a-z]+", sentence)) & _COMPARATIVE_WORDS
-        for polarity, side in ((1, self.vocab[attr].positive_synonyms), (-1, self.vocab[attr].negative_synonyms)):
-            if words & {w for phrase in side for w in phrase.split()}:
+        for polarity, side in zip((1, -1), self._side_words[attr]):
+            if words & side:
                 return (1, rel[1]), polarity
         return rel, None
 
@@ -1246,15 +1241,7 @@ EMBEDDING_MAX_WORDS = 16  # a longer message the grammar finds nothing in is a s
 EMBEDDING_MIN_SIMILARITY = 0.55
 EMBEDDING_MIN_MARGIN = 0.08
 
-_MODIFIER_ONLY = re.compile(
-    r"(?:\s|,|\.|please|pls|but|only|just|though|the|so|bit|"
-    + ABS_FULL
-    + "|"
-    + ABS_STRONG
-    + "|"
-    + ABS_SLIGHT
-    + r"|\d+(?:\.\d+)? ?%?|percent)+"
-)
+_MODIFIER_ONLY = re.compile(r"(?:\s|,|\.|please|pls|but|only|just|though|the|so|bit|" + ABS_ANY + r"|\d+(?:\.\d+)? ?%?|percent)+")
 
 
 def _only_modifiers(text: str) -> bool:

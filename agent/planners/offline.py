@@ -85,8 +85,9 @@ def reference_request(text: str) -> bool:
 
 _THEN_EDIT = "chatface_then_edit"  # marks a plan's undo that an edit follows, once the undo has run
 
-# "go back to the version with lipstick", "return to the one where she had glasses", "go back to node 3"
+# "put the glasses back", "bring it back", "back on": after a removal, its undo (see plan)
 _PUT_BACK = re.compile(r"\b(?:put|bring|give|add)\b.{0,20}\bback\b|\bback on\b", re.IGNORECASE)
+# "go back to the version with lipstick", "return to the one where she had glasses", "go back to node 3"
 _TO_VERSION = re.compile(
     r"\b(?:go(?:ing)?\s+back|get\s+back|return|revert|switch\s+back|back|restore)\s+to\s+(?:the\s+)?"
     r"(?:earlier\s+|previous\s+|old\s+)?(?:version|one|image|picture|photo|edit|look)\s+"
