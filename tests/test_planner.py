@@ -644,3 +644,39 @@ def test_round_nine_failure_classes(msg, state, action, expected):
     younger as steps either way, learners' word orders and amounts, what was nicer as the reason for an undo, a
     thank-you for what is there."""
     _reads_as(msg, state, action, expected)
+
+
+@pytest.mark.parametrize(
+    "msg, state, action, expected",
+    [
+        ("blond hair, just a hint", {}, "edit", {"blond_hair": 0.3}),
+        ("bigger eyes, a touch", {"age": 0.3}, "edit", {"big_eyes": 0.3}),
+        ("Now give her a thin face.", {}, "edit", {"chubby": -0.6}),
+        ("The hair make red, please.", {}, "edit", {"red_hair": 0.6}),
+        ("Do for me the eyes of him green.", {}, "edit", {"green_eyes": 0.6}),
+        ("He should have a face of anger.", {}, "edit", {"angry": 0.6}),
+        ("Very much surprise, please.", {}, "edit", {"surprised": 0.9}),
+        ("Put some pink in her cheeks.", {}, "edit", {"rosy_cheeks": 0.6}),
+        ("Put pink colour on the lips.", {}, "edit", {"lipstick": 0.6}),
+        ("And if it were silver?", {"bald": -0.6}, "edit", {"gray_hair": 0.6}),
+        ("what about a curly-haired me?", {}, "edit", {"curly_hair": 0.6}),
+        ("5oclock shadow", {}, "edit", {"stubble": 0.6}),
+        ("I wonder what he'd look like if he went white.", {}, "edit", {"gray_hair": 0.6}),
+        ("What if his eyes went blue?", {}, "edit", {"blue_eyes": 0.6}),
+        ("Make hair of him more long.", {}, "edit", {"long_hair": 0.6}),
+        ("and shut her eye", {}, "edit", {"eyes_closed": 0.6}),
+        ("could her mouth be a little open", {}, "edit", {"mouth_open": 0.3}),
+        ("her hair straight, please", {"curly_hair": 0.6}, "edit", {"curly_hair": -0.6}),
+        ("The skin more dark, like after holiday.", {}, "edit", {"tanned": 0.6}),
+        ("what if she shaved her head", {}, "edit", {"bald": 0.6}),
+        ("and a tophat", {"beard": 0.6}, "edit", {"hat": 0.6}),
+        ("one more thing, a little stubble", {}, "edit", {"stubble": 0.3}),
+        ("I think this thing is great, thanks", {"smiling": 0.3}, "none", None),
+    ],
+)
+def test_the_default_install_reads_what_the_sentence_model_did(msg, state, action, expected):
+    """Phrases that only the sentence model read before, now the grammar's on both installs (sentences written for
+    this test after comparing the two installs on the development sets): an amount after an adjective and its noun,
+    learners' nouns of feeling and word orders, hair that goes a colour, colours put on the lips or cheeks, and
+    "thing" that is not "thin"."""
+    _reads_as(msg, state, action, expected)

@@ -201,6 +201,7 @@ class _Phrase:
 
 SLANG = {
     "moar": "more",
+    "tophat": "top hat",
     "plz": "please",
     "pls": "please",
     "plss": "please",
@@ -280,6 +281,19 @@ def _normalise(text: str) -> str:
     # "lipstick, but not much, only a touch", "makeup, but not strong, only little" ("not so much sad" is less sad)
     t = re.sub(r"\bnot (?:too |that |very )?(?:much|strong)\b(?= *[,.;]|$)", "slightly", t)
     t = _amount_after(t)
+    t = re.sub(r"\b(hair|eyes|face|skin|lips|cheeks|mouth) of (?:him|her|them|his|hers)\b", r"\1", t)  # learners' "the eyes of him"
+    t = re.sub(
+        r"\bmouth (?:be |is |was )?((?:just |only )?(?:a little |slightly |a bit |a touch |wide |very )?)(open|closed|shut)\b",
+        r"\1\2 mouth",
+        t,
+    )
+    t = re.sub(r"\b(?:close|shut) (?:his|her|their|the) eyes?\b", "closed eyes", t)  # "and close his eye"
+    t = re.sub(r"\bshaved? (?:his|her|their|the) (?:head|haed|hed)\b", "shaved head", t)  # "if he shaved his head too"
+    # learners' skin "more dark from the sun": a tan
+    t = re.sub(r"\bskin (?:make |be |more |a bit |a little |much )*(?:dark|darker|brown|browner)(?: from the sun)?\b", "darker skin", t)
+    # a colour put on the lips or the cheeks: "put her red colour on lips", "pink colour for cheeks"
+    t = re.sub(r"\b(?:red|pink|colou?r|blush)(?: colou?r)? (?:in|on|to|for) (?:the |her |his |their )?cheeks\b", "rosy cheeks", t)
+    t = re.sub(r"\b(?:red|pink|colou?r)(?: colou?r)? (?:on|to|for) (?:the |her |his |their )?lips\b", "lipstick", t)
     t = re.sub(r"\bbalder\b", "more bald", t)
     t = re.sub(r"\b(man|girl|boy)lier\b", r"more \1ly", t)  # "manlier"
     t = re.sub(r"\b(?:kind|sort) of (thing|look|vibe|style)\b", r"\1", t)  # "a chef's hat kind of thing" is not "kind of" a hat
@@ -291,7 +305,15 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bmore of (?:a )?man\b", "more manly", t)  # learners' "make his face more of man"
     t = re.sub(r"\bbeard of (?:two|three|four|a few|few|\d) days\b|\b(?:two|three|\d)[- ]day(?:s)? beard\b", "stubble", t)
     t = re.sub(r"\bmore nice\b", "nicer", t)
-    t = re.sub(r"\b(" + _COLOUR_NAMES + r")-?haired\b", r"\1 hair", t)  # "could she go silver-haired"
+    t = re.sub(r"\b(" + _COLOUR_NAMES + r"|long|short|curly|wavy|straight)-?haired\b", r"\1 hair", t)  # "silver-haired", "long-haired"
+    t = re.sub(r"\b(?:5|five) ?o'?clock\b", "five o'clock", t)  # "5 oclock shadow"
+    # learners' nouns of feeling: "a face of surprise", "very much surprise", "with more anger"
+    t = re.sub(
+        r"\b(?:(?:a |the )?(?:face|look|expression) of|(?:very )?much|more|a little|a bit|little|with|some) (?:the )?"
+        r"(surprise|anger|sadness|fear|disgust|happiness)\b",
+        lambda m: m.group(0)[: m.start(1) - m.start(0)] + _FEELING_OF[m.group(1)],
+        t,
+    )
     t = re.sub(r"\b(?:the |her |his )?cheeks (more|less|redder|rosier|pinker)\b", r"\1 rosy cheeks", t)  # "the cheeks more"
     t = re.sub(r"\b(?:put|puts|putting) on (?:some |a (?:bit|little|lot) of )?weight\b|\bgain(?:ed|s)? (?:some )?weight\b", "chubby", t)
     t = re.sub(r"^\W*no\b,?\s*(?=.*\binstead\b)", "", t)  # "no brown eyes instead": no, brown eyes instead
@@ -301,7 +323,9 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(" + _TENS + r")(?:[- ](one|two|three|four|five|six|seven|eight|nine))? ?(?:percent|per cent)\b", _percent_words, t)
     # "if her eyes were closed", "if his hair were much longer": a wish said as a condition names the look it wants
     t = re.sub(r"\bif (?:(?:his|her|my|their|the) )?(eyes|mouth) were (closed|open|shut)\b", r"if \2 \1", t)
-    t = re.sub(r"\bhair (?:were|was|is|be|looked|got) ((?:a (?:bit|little|lot) |much |way |even )?(?:longer|shorter))\b", r"\1 hair", t)
+    t = re.sub(
+        r"\bhair (?:were|was|is|be|looked|got) ((?:a (?:bit|little|lot) |much |way |even )?(?:longer|shorter|long|short))\b", r"\1 hair", t
+    )
     t = re.sub(r"\bmake(?:s)? up for\b", "compensate for", t)  # "a beard to make up for it" is not makeup
     t = re.sub(r"\b(?:the|that|this) (?:\w+ )?version\b", "that version", t)  # "the younger version" names a version
     # years said with older or younger are steps, either way ("ten years older than that" after a younger edit)
@@ -340,17 +364,17 @@ def _normalise(text: str) -> str:
     colours = r"black|blond|blonde|brown|red|ginger|auburn|gray|grey|white|silver|blue|pink|purple|violet|green|hazel|golden|platinum"
     # "her eyes a little bigger", "make his face fuller" -> "a little bigger eyes", "fuller face"
     t = re.sub(
-        r"\b(eyes|face)\b ((?:(?:a|little|bit|lot|tad|touch|slightly|much|way|even|tiny|be|look|make|more) )*)"
+        r"\b(eyes|face)\b ((?:(?:a|little|bit|lot|tad|touch|slightly|much|way|even|tiny|be|look|make|more|of (?:him|her|them)) )*)"
         r"(bigger|larger|wider|smaller|narrower|fuller|rounder|chubbier|plumper|slimmer|thinner|big|small|full|round|slim|thin)\b",
         lambda m: f"{m.group(2)}{m.group(3)} {m.group(1)}",
         t,
     )
     t = re.sub(r"\bglasses (?:of|for|against) (?:the )?sun\b", "sunglasses", t)
-    t = re.sub(r"\bhair ((?:very |really |a bit |quite )?)(long|short)\b", r"\1\2 hair", t)  # "put her the hair long and wavy"
+    t = re.sub(r"\bhair ((?:very |really |a bit |quite )?)(long|short|straight)\b", r"\1\2 hair", t)  # "put her the hair long and wavy"
     # "the hair I want curly, and of color brown", "the hair, you can make of blue colour?": the colour is the hair's
     t = ". ".join(
         re.sub(
-            r"\b(?:of |in )?(?:the )?colou?r (" + colours + r")\b|\b(?:of |in )(" + colours + r") colou?r\b",
+            r"\b(?:of |in )?(?:the )?colou?r,? (?:of )?(" + colours + r")\b|\b(?:of |in )?(" + colours + r") colou?r\b",
             lambda m: f"{m.group(1) or m.group(2)} hair",
             s,
         )  # fmt: skip
@@ -359,11 +383,18 @@ def _normalise(text: str) -> str:
         for s in t.split(". ")
     )
     t = re.sub(r"\b(?:of|in) (" + colours + r") colou?r\b", r"\1", t)  # "make it of brown colour"
+    # "if he'd gone gray", "if his hair went silver": hair that turns a colour (not eyes, cheeks or a face going red)
+    t = ". ".join(
+        re.sub(r"\b(?:gone|went|go|goes|going|turned|turning) (" + colours + r")\b(?! (?:hair|eyes))", r"\1 hair", s)
+        if not re.search(r"\b(?:eyes?|cheeks|face|lips|skin)\b", s)
+        else s
+        for s in t.split(". ")
+    )
     # "her eye colour to green", "the eyes were a little less blue" -> "green eyes", "a little less blue eyes"
     return re.sub(
-        r"\b(hair|eyes?)\b ((?:(?:to|into|a|an|color|colour|more|less|little|bit|be|were|was|look|turn|should|in|some) )*)("
-        + colours
-        + r")\b",
+        r"\b(hair|eyes?)\b ((?:(?:to|into|a|an|color|colour|more|less|little|bit"
+        r"|be|were|was|look|turn|should|in|some|make|do|paint|dye|went|gone|go|turned"
+        r"|of (?:him|her|them)) )*)(" + colours + r")\b",
         lambda m: f"{m.group(2)}{m.group(3)} {'eyes' if m.group(1).startswith('eye') else m.group(1)}",
         t,
     )
@@ -373,6 +404,9 @@ _AMOUNT_NOUNS = r"(?:loads|lots|tons|heaps|plenty|(?:quite )?a lot) of (?:them|e
 _AMOUNT_HINT = r"(?:just |only )?(?:a hint|a touch|a little|a bit|a tad|a trace|slightly|subtle|subtly|a few|few)(?: of (?:it|them|em))?"
 
 
+_FEELING_OF = {
+    "surprise": "surprised", "anger": "angry", "sadness": "sad", "fear": "fearful", "disgust": "disgusted", "happiness": "happy"
+}  # fmt: skip
 _AGE_STEP = {"older": "more aged", "younger": "less aged"}  # not "more old", which the second pass reads as "older"
 _COLOURED_THINGS = (
     "lipstick|lips|lip|cheeks|blush|eyeshadow|makeup|make-up|dress|shirt|jacket|coat|hat|cap|glasses|sunglasses|earrings|nails|"
@@ -402,7 +436,13 @@ def _amount_after(t: str) -> str:
     t = re.sub(
         r"\b([a-z]+)( eyes| hair)?((?: instead| too| as well)?)\. (really|very|super|properly|totally|seriously) \1\b", r"\4 \1\2\3.", t
     )
-    t = re.sub(r"\b([a-z]+), " + _AMOUNT_HINT + r"(?=$|[,.;]| and | please| pls)", r"a little \1", t)
+    # "freckles, just a hint" -> "a little freckles"; "gray hair, a touch" -> "a little gray hair" (its adjective too)
+    t = re.sub(
+        r"\b((?:(?:" + _COLOUR_NAMES + r"|" + _SIZE_WORDS + r"|bigger|smaller|thinner|fuller|rosy|short|shorter|longer|curly|wavy|straight|"
+        r"open|closed) )?[a-z]+), " + _AMOUNT_HINT + r"(?=$|[,.;]| and | please| pls)",
+        r"a little \1",
+        t,
+    )
 
     def removal(m: re.Match) -> str:
         if set(m.group(2).split()) & _NOT_A_THING:  # "turn it off", "she looks off", "take it away"
@@ -475,7 +515,7 @@ _COMMON = set(
     "lets also made love good nice cool fine wait back much very well more done okay lighten darken complexion whiten brighten "
     "bleach person people across wearing wears amazing stunning gorgeous fabulous fantastic incredible awesome surprise "
     "right left seeing seen many money mean mine save saved saving quality download resolution complete total totals started "
-    "starting real reality differ different".split()
+    "starting real reality differ different thing things think thinks".split()
 )
 
 
@@ -871,7 +911,9 @@ class IntentParser:
         undone = self._opposite_verb(text, state, last_changed)
         if undone:
             return Intent("edit", changes=undone)
-        colour = self._bare_colour(text, state)
+        # after an edit of the hair's shape, a colour alone is the hair's ("if it were gray?" after a full head of hair)
+        of_hair = any(a in _HAIR_SHAPES or (a == "bald" and state[a] < 0) for a in last_changed)
+        colour = self._bare_colour(text, state, hair=of_hair)
         if colour is not None:
             rel = _relative(text)
             if rel is not None and colour in state:  # "more silver" on silver hair
