@@ -145,7 +145,8 @@ VAGUE = (
     r"amazing|stunning|gorgeous|fabulous|fantastic|incredible|awesome|hot|sexy|better|nicer|prettier|improve|improved|fix|enhance|"
     r"enhanced|more attractive|attractive|beautiful|beautify|good|great|cooler|cool|different|change (?:something|it|her|him|them)|do "
     r"something|edit (?:it|this|her|him)|make it pop|pop|touch up|touch-up|glow up|glow-up|perfect|look good|look nice|something else|"
-    r"surprise me|whatever|fancier|interesting|better looking|more interesting|spice|prettify|stylish|hotter|cuter|weird"
+    r"surprise me|whatever|fancier|interesting|better looking|more interesting|spice|prettify|stylish|hotter|cuter|weird|"
+    r"something'?s (?:off|wrong|not right)|something is (?:off|wrong|not right)|not quite right"
 )
 CHAT = (
     r"hi|hello|hey|thanks|thank you|thx|cheers|great job|good job|nice|perfect|awesome|that's all|thats all|that is all|done|bye|goodbye|"
@@ -163,6 +164,13 @@ ABOUT_THE_TOOL = (
     r"|(?:save|download|export|send) (?:the|my|this) (?:photo|picture|image|result)"
     r"|how many (?:steps|edits|changes|times|undos)|how (?:far|much) (?:back|can i)"
     r"|difference (?:of|between)|explain (?:me|to me|how|what)"
+    # "can i undo a reset?", "can I go back to the original at any point?", "the original photo is saved or you change it?"
+    r"|(?:can|could) i (?:undo|redo) (?:a|an|the) (?:reset|undo|redo)"
+    r"|(?:can|could) i (?:always |still )?(?:go back|get back|return|revert) to (?:the|my) original"
+    r"|original (?:photo|picture|image) (?:is |gets |will be |be |stays )?(?:saved|kept|stored|overwritten|changed|lost)"
+    # "if I asked for two hair colours at once, what would you do?", "what would happen if I asked for more smile"
+    r"|what (?:would|will) happen if (?:i|you|we)\b|what (?:would|will) you do\b|what does (?:it|this|that) do\b"
+    r"|if i (?:ask|asked) (?:for|you)\b.*\bwhat (?:would|will|do|does|happens)"
 )
 # "is possible that she smiles?", "i ask myself how he looks without hair"
 ASKED_AS_QUESTION = r"is (?:it )?possible (?:to|that)|why (?:you )?(?:don'?t|do not)|i (?:wonder|ask myself) (?:how|what|if|whether)"
@@ -280,6 +288,12 @@ def _normalise(text: str) -> str:
     t = " ".join(SLANG.get(w, w) for w in t.split(" "))
     # "lipstick, but not much, only a touch", "makeup, but not strong, only little" ("not so much sad" is less sad)
     t = re.sub(r"\bnot (?:too |that |very )?(?:much|strong)\b(?= *[,.;]|$)", "slightly", t)
+    t = re.sub(r"(?:^|(?<=[,.;] )|(?<=\band )|(?<=\bwith ))(touch|hint|bit|trace) of\b", r"a \1 of", t)  # terse "touch of lipstick"
+    t = re.sub(r"\s\+\s", " and ", t)  # "red hair + freckles"
+    t = re.sub(r"\banother (?:ten years|10 years|decade|ten|10|20|twenty years|20 years)(?: or so)? off\b", "less aged", t)
+    t = re.sub(
+        r"\b(make|made|turn|get|keep|want|have) (it|them|the hair|her hair|his hair) straight\b(?! away| hair)", r"\1 \2 straight hair", t
+    )
     t = _amount_after(t)
     t = re.sub(r"\b(hair|eyes|face|skin|lips|cheeks|mouth) of (?:him|her|them|his|hers)\b", r"\1", t)  # learners' "the eyes of him"
     t = re.sub(
@@ -331,6 +345,24 @@ def _normalise(text: str) -> str:
     # years said with older or younger are steps, either way ("ten years older than that" after a younger edit)
     t = re.sub(r"\b(?:a )?(?:couple|few) (?:of )?(?:years|yrs) (older|younger)\b", lambda m: "a little " + _AGE_STEP[m.group(1)], t)
     t = re.sub(r"\b(?:ten|10|a decade|a dozen) (?:more )?(?:years|yrs) (older|younger)\b", lambda m: _AGE_STEP[m.group(1)], t)
+    decades = r"(?:twenty|thirty|forty|fifty|20|30|40|50|two decades|a few decades|several decades|decades)"
+    t = re.sub(r"\b" + decades + r" (?:more )?(?:years |yrs )?(older|younger)\b", lambda m: "much " + _AGE_STEP[m.group(1)], t)
+    # learners' "more old, twenty years", "older by ten years"
+    t = re.sub(
+        r"\b(older|younger|more old|more young),? (?:by )?(?:about |around )?(" + decades + r"|ten|10|a decade|a few|a couple of|a couple)"
+        r" (?:years|yrs)\b",
+        lambda m: (
+            ("much " if re.fullmatch(decades, m.group(2)) else "a little " if _a_few(m.group(2)) else "")
+            + _AGE_STEP["older" if "old" in m.group(1) else "younger"]
+        ),
+        t,
+    )
+    # "another ten years on top of that", "another 10": a step of age the way it goes; "another decade off": younger
+    t = re.sub(
+        r"\banother (?:ten years|10 years|decade|ten|10)(?: or so)?(?: on(?: top of (?:that|it|this))?)?(?=$|[,.;]| please| pls| then)",
+        "more",
+        t,
+    )
     # "hair more long", "face more thin" (a comparative as some learners build it) -> "longer", "thinner"
     t = re.sub(r"\bmore (" + "|".join(_COMPARATIVES) + r")\b", lambda m: _COMPARATIVES[m.group(1)], t)
     t = re.sub(r"\bhair ((?:a (?:bit|little|lot) |much |even )?)more short\b", r"hair \1shorter", t)  # "the hair more short"
@@ -565,7 +597,7 @@ class _Spelling:
 # words of the grammar (not of the vocabulary) that people misspell and that change what a message asks
 _GRAMMAR_WORDS = frozenset(
     "instead proper properly change different something years decade again still completely totally really start over "
-    "difference couple possible".split()
+    "difference couple possible down head".split()
 )
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _SAME_WORD = {"gray": "grey", "color": "colour", "colors": "colours"}  # spellings of one word
@@ -707,9 +739,17 @@ def _relative(clause: str) -> tuple[int, float] | None:
     if not (less or more):
         return None
     direction = -1 if less else 1
-    if _has(REL_SLIGHT, clause):
+    slight, much = _has(REL_SLIGHT, clause), _has(REL_MUCH, _strip_too_much(clause))
+    if slight and much:  # "a lot stronger, it looks a bit washed out": the amount said next to the change
+        word = re.search(r"\b(?:" + (REL_LESS if less else REL_MORE) + r")\b", clause)
+        if word is not None:
+            near = clause[max(0, word.start() - 12) : word.end() + 12]
+            slight, much = _has(REL_SLIGHT, near), _has(REL_MUCH, _strip_too_much(near))
+            if slight == much:
+                slight, much = True, False
+    if slight:
         return direction, 0.1
-    if _has(REL_MUCH, _strip_too_much(clause)):
+    if much:
         return direction, 0.3
     return direction, 0.2
 
@@ -881,8 +921,8 @@ class IntentParser:
                 changes = [AttributeChange(a, round(p * amount, 4)) for a, p in story.items()]
         if wants_reset and (not changes or re.search(r"\b(?:he|she|they|it|i|you)(?: will|'ll| is going to|'s going to) be\b", text)):
             return Intent("reset")  # "return to original, he will be angry": what comes after is the story
-        if wants_redo and not changes:
-            return Intent("redo", steps=_count(text))
+        if wants_redo and (not changes or re.search(r"(?:^|[.;] )(?:\w+,? )?" + REDO + r"(?: it| that| please)?\.(?: |$)", text)):
+            return Intent("redo", steps=_count(text))  # "no, redo. I want big eyes.": what it brings back is why
         if wants_undo:
             steps = _count(text)
             asked = [
@@ -966,6 +1006,8 @@ class IntentParser:
             return Intent("none")
         if _has(DELEGATE, text):
             return Intent("clarify")
+        if _has(r"thanks|thank you|thx|cheers", text) and len(text.split()) <= 6 and not _has(r"can you|could you|make|please", text):
+            return Intent("none", note="thanks")  # "much better. thank you, dear."
         if _has(VAGUE, text) and _looks_like_request(text) or _has(r"fix|improve|enhance|better|prettier|nicer|touch ?up", text):
             return Intent("clarify")
         if _looks_like_request(text) and not _has(CHAT, text):
