@@ -680,3 +680,47 @@ def test_the_default_install_reads_what_the_sentence_model_did(msg, state, actio
     learners' nouns of feeling and word orders, hair that goes a colour, colours put on the lips or cheeks, and
     "thing" that is not "thin"."""
     _reads_as(msg, state, action, expected)
+
+
+@pytest.mark.parametrize(
+    "msg, state, action, expected",
+    [
+        ("Show her thirty years older.", {}, "edit", {"age": 0.9}),
+        ("Make him more young, twenty years.", {}, "edit", {"age": -0.9}),
+        ("another ten years on top of that", {"age": 0.4}, "edit", {"age": 0.6}),
+        ("Another decade off, please.", {"age": -0.2}, "edit", {"age": -0.4}),
+        ("It's more or less right. Add another 10.", {"age": 0.6}, "edit", {"age": 0.8}),
+        ("The beard, more little.", {"beard": 0.6}, "edit", {"beard": 0.4}),
+        ("The freckles, make more strong.", {"freckles": 0.6}, "edit", {"freckles": 0.8}),
+        ("and the eyes, more big", {}, "edit", {"big_eyes": 0.6}),
+        ("Please make more long the hair.", {}, "edit", {"long_hair": 0.6}),
+        ("Also the earrings, take away.", {}, "edit", {"earrings": -0.6}),
+        ("longer beard, a lot longer", {}, "edit", {"beard": 0.9}),
+        ("Make her sad, a lot.", {}, "edit", {"sad": 0.9}),
+        ("hint of stubble", {}, "edit", {"stubble": 0.3}),
+        ("glasses + hat", {}, "edit", {"eyeglasses": 0.6, "hat": 0.6}),
+        ("No, not red. Better the black.", {"red_hair": 0.6}, "edit", {"black_hair": 0.6}),
+        ("Blond is too light, I prefer brown.", {"blond_hair": 0.6}, "edit", {"brown_hair": 0.6}),
+        ("No, not sad, angry in place.", {"sad": 0.6}, "edit", {"sad": 0.0, "angry": 0.6}),
+        ("What if he shaved off his mustache?", {}, "edit", {"mustache": -0.6}),
+        ("And if he didn't have his glasses?", {}, "edit", {"eyeglasses": -0.6}),
+        ("What if his eyes were much bigger?", {}, "edit", {"big_eyes": 0.9}),
+        ("Could he have more weight in the face?", {}, "edit", {"chubby": 0.6}),
+        ("Take back the three last.", {"hat": 0.6, "beard": 0.6, "smiling": 0.6}, "undo", None),
+        ("Nope, redo. I want the hat.", {}, "redo", None),
+        ("undo, and make it straight instead", {"curly_hair": 0.6}, "edit", {"curly_hair": -0.6}),
+        ("Way better. Thanks a lot.", {"smiling": 0.6}, "none", None),
+        ("hmm, something's off", {"smiling": 0.6}, "clarify", None),
+        ("q: can i undo a reset?", {"smiling": 0.6}, "none", None),
+        ("Is the original photo kept, or do you change it?", {}, "none", None),
+        ("What would happen if I asked for more beard before adding one?", {}, "none", None),
+        ("Then what would happen if she were smiling?", {}, "edit", {"smiling": 0.6}),
+        ("I walk on the beach every day, so a bit more tanned?", {}, "edit", {"tanned": 0.3}),
+    ],
+)
+def test_round_ten_failure_classes(msg, state, action, expected):
+    """Classes of round 10's sets after their first score (sentences written for this test): years in decades and
+    'another ten', learners' amounts after the thing ('the beard, more little') and comparatives before it, the new
+    colour of 'not X, better Y' and 'X is too dark, I prefer Y', 'in place' for instead, what a wish takes away,
+    counts as 'the three last', a redo with its reason, praise with thanks, and questions about the tool."""
+    _reads_as(msg, state, action, expected)

@@ -290,6 +290,26 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bnot (?:too |that |very )?(?:much|strong)\b(?= *[,.;]|$)", "slightly", t)
     t = re.sub(r"(?:^|(?<=[,.;] )|(?<=\band )|(?<=\bwith ))(touch|hint|bit|trace) of\b", r"a \1 of", t)  # terse "touch of lipstick"
     t = re.sub(r"\s\+\s", " and ", t)  # "red hair + freckles"
+    t = re.sub(r"\bmore or less\b", "roughly", t)  # "that's more or less his father at forty" asks for no less
+    t = re.sub(r"\bin place of\b", "instead of", t)
+    t = re.sub(r"\bin place\b", "instead", t)  # learners' "surprised in place"
+    t = re.sub(r"\bnever without\b", "always with", t)  # "some earrings, she's never without them"
+    t = re.sub(r"(?:'s| is| are) not working\b", " is wrong", t)  # "the purple's not working with the lipstick": no removal
+    t = re.sub(r"\b(?:less|more) (?:tired|sleepy|exhausted|washed out|worn out|bored)\b", "rested", t)  # "so she looks less tired"
+    # "if he shaved his beard off", "if she didn't wear earrings": the thing taken away
+    t = re.sub(r"\bshaved? (?:off )?(?:his|her|their|the) (beard|mustache|moustache|goatee|stubble)(?: off)?\b", r"remove the \1", t)
+    t = re.sub(r"\b(?:didn't|did not|doesn't|does not|wouldn't|would not) (?:wear|have) (?:any |her |his |their )?", "had no ", t)
+    # "a bit more weight in the face": a fuller face
+    t = re.sub(r"\bmore weight(?: (?:in|on) (?:the|her|his|their) (?:face|cheeks))?\b", "heavier", t)
+    # "better the red", "I prefer brown": the new one of what was there
+    t = re.sub(r"\b(?:better|rather|(?:i|i'd|i would) prefer) (?:the |a |an )?(" + _COLOUR_NAMES + r")\b(?! than)", r"\1 instead", t)
+    # learners' "make more big the eyes" (a comparative before the thing it is said of)
+    t = re.sub(
+        r"\b(make|do|put) (more big|bigger|more small|smaller|longer|more long|shorter|more short|fuller|thinner|more thin) "
+        r"(?:the |her |his |their )?(eyes|face|hair)\b",
+        lambda m: f"{m.group(1)} {_COMPARATIVES.get(m.group(2).removeprefix('more '), m.group(2))} {m.group(3)}",
+        t,
+    )
     t = re.sub(r"\banother (?:ten years|10 years|decade|ten|10|20|twenty years|20 years)(?: or so)? off\b", "less aged", t)
     t = re.sub(
         r"\b(make|made|turn|get|keep|want|have) (it|them|the hair|her hair|his hair) straight\b(?! away| hair)", r"\1 \2 straight hair", t
@@ -396,7 +416,8 @@ def _normalise(text: str) -> str:
     colours = r"black|blond|blonde|brown|red|ginger|auburn|gray|grey|white|silver|blue|pink|purple|violet|green|hazel|golden|platinum"
     # "her eyes a little bigger", "make his face fuller" -> "a little bigger eyes", "fuller face"
     t = re.sub(
-        r"\b(eyes|face)\b ((?:(?:a|little|bit|lot|tad|touch|slightly|much|way|even|tiny|be|look|make|more|of (?:him|her|them)) )*)"
+        r"\b(eyes|face)\b ((?:(?:a|little|bit|lot|tad|touch|slightly|much|way|even|tiny|be|look|make|more|were|was|are|is"
+        r"|of (?:him|her|them)) )*)"
         r"(bigger|larger|wider|smaller|narrower|fuller|rounder|chubbier|plumper|slimmer|thinner|big|small|full|round|slim|thin)\b",
         lambda m: f"{m.group(2)}{m.group(3)} {m.group(1)}",
         t,
@@ -451,10 +472,34 @@ _SIZE_WORDS = (
 )
 
 
+_BODY_PARTS = frozenset("hair eyes face skin lips cheeks mouth".split())
+_SMALLER = frozenset("little small short thin weak light".split())
+_LEARNERS_AMOUNT_AFTER = re.compile(
+    r"(^|[,.;] |\band |\balso |\bnow |\bthen )(?:the |his |her |their )?(?!(?:please|pls|now|then|just|also|so|and|it|that)\b)([a-z]+), "
+    r"(?:make |do |put |please |and )?(?:it |them |him |her )?((?:a bit |a little |much |a lot |still |even )?)(more|less|stronger|weaker)"
+    r"(?: (little|small|short|thin|weak|light|thick|strong|big|long|dark|intense|bold|heavy))?(?= *$|[,.;]| please| pls)"
+)
+
+
+def _amount_before(m: re.Match) -> str:
+    """ "the smile, more little" -> "less smile"; "the hair, more long" -> "longer hair" (a body part keeps its word)."""
+    lead, thing, amount, word, adjective = m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)
+    if thing in _BODY_PARTS and adjective:
+        return f"{lead}{amount}{_COMPARATIVES.get(adjective, 'more ' + adjective)} {thing}"
+    less = word in ("less", "weaker") or (word == "more" and adjective in _SMALLER)
+    return f"{lead}{amount}{'less' if less else 'more'} {thing}"
+
+
 def _amount_after(t: str) -> str:
     """Amounts and removals said after the thing: "freckles, loads of them" -> "loads of freckles"; "freckles, just a
     hint" -> "a little freckles"; "glasses off", "the mustache remove" -> "remove the glasses", "remove the mustache"."""
     t = re.sub(r"\b([a-z]+), " + _AMOUNT_NOUNS + r"\b", r"lots of \1", t)
+    t = re.sub(
+        r"\b(him|her|them|me|look|looks|be) ([a-z]+), (?:a lot|very much|really much|much|strongly|very strong)(?=$|[,.;]| please| pls)",
+        r"\1 very \2",
+        t,
+    )  # "happy, a lot"
+    t = re.sub(_LEARNERS_AMOUNT_AFTER, _amount_before, t)  # learners' "the smile, more little", "the beard, make less"
     # "a smile, a really big one", "a tan, a deep one", "freckles, just subtle ones" -> "a really big smile", ...
     t = re.sub(r"(?<!nothing )(?<!not )(?<!too )(?<!so )\b((?:(?:blue|green|brown|hazel|grey|gray) )?[a-z]+)(?: too| as well)?"
                r"(?:,|\.) (?:just |only )?(?:an? )?"
@@ -464,6 +509,10 @@ def _amount_after(t: str) -> str:
     # "hair green, really green" -> "really green hair"; "blue, very blue" -> "very blue"
     t = re.sub(r"\b(hair|eyes) ([a-z]+), (really|very|super|properly|totally|seriously) \2\b", r"\3 \2 \1", t)
     t = re.sub(r"\b([a-z]+), (really|very|super|properly|totally|seriously) \1\b", r"\2 \1", t)
+    # "longer hair, a lot longer", "long purple hair, really long" -> "a lot longer hair", "really long purple hair"
+    t = re.sub(
+        r"\b([a-z]+) ((?:[a-z]+ ){0,2}?(?:hair|eyes|beard|mustache|smile|face)), (really|very|super|a lot|much|way) \1\b", r"\3 \1 \2", t
+    )
     # "make me sad instead. very sad, actually", "switch her to blue eyes. very blue, icy even"
     t = re.sub(
         r"\b([a-z]+)( eyes| hair)?((?: instead| too| as well)?)\. (really|very|super|properly|totally|seriously) \1\b", r"\4 \1\2\3.", t
@@ -485,7 +534,7 @@ def _amount_after(t: str) -> str:
     asked = r"(?:is (?:it )?possible|can you|could you) (?:to )?(?:take|get) (?:it )?off\b"
     t = re.sub(r"\b((?:the )?[a-z]+)(?: on (?:him|her|them|me))?, " + asked, r"remove \1", t)
     t = re.sub(
-        r"(^|[,.;] |\band |\balso |\bnow )(?:the |his |her |their )?(?!(?:please|pls|now|then|just|also|so|and)\b)([a-z]+) "
+        r"(^|[,.;] |\band |\balso |\bnow )(?:the |his |her |their )?(?!(?:please|pls|now|then|just|also|so|and)\b)([a-z]+),? "
         r"(?:take|get) (?:off|away)\b",
         r"\1remove the \2",
         t,
@@ -547,7 +596,7 @@ _COMMON = set(
     "lets also made love good nice cool fine wait back much very well more done okay lighten darken complexion whiten brighten "
     "bleach person people across wearing wears amazing stunning gorgeous fabulous fantastic incredible awesome surprise "
     "right left seeing seen many money mean mine save saved saving quality download resolution complete total totals started "
-    "starting real reality differ different thing things think thinks".split()
+    "starting real reality differ different thing things think thinks beach each every".split()
 )
 
 
@@ -692,13 +741,14 @@ def _count(text: str) -> int:
         r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:steps?|edits?|times?|changes?|turns?|moves?|levels?)\b"
         r"|\bx ?(\d)\b|\b(\d) ?x\b"
         r"|\b(?:last|past|previous|all|those) (\d+|two|three|four|five|six|seven|eight|nine|ten)\b"
+        r"|\b(\d+|two|three|four|five|six|seven|eight|nine|ten) (?:last|latest|previous)\b"
         r"|\b(?:undo|back|revert|reverse) (\d+|two|three|four|five|six|seven|eight|nine|ten)\b",
         text,
     )
     if m and (m.group(2) or m.group(3)):
         return int(m.group(2) or m.group(3))
     if m:
-        v = m.group(1) or m.group(4) or m.group(5)
+        v = m.group(1) or m.group(4) or m.group(5) or m.group(6)
         return int(v) if v.isdigit() else NUMBER_WORDS[v]
     for w, n in (("thrice", 3), ("three times", 3), ("twice", 2), ("two times", 2), ("both", 2)):
         if w in text:
@@ -902,7 +952,9 @@ class IntentParser:
             colour, at = found
             if re.search(r"\binstead of (?:the |his |her )?$", text[:at]) and any(c.attribute in _GROUP_OF_COLOUR for c in changes):
                 pass  # "blue eyes instead of green": the old colour, which goes (_replacing)
-            elif not any(c.attribute in _GROUP_OF_COLOUR[colour] for c in changes):  # "platinum and wavy", "make her blonde"
+            elif not any(c.attribute in _GROUP_OF_COLOUR[colour] and c.strength > 0 for c in changes) or re.match(
+                r"[a-z]+ instead\b", text[at:]
+            ):  # "platinum and wavy", "make her blonde"; "not blond. red instead", "black is too dark, brown instead"
                 changes.append(AttributeChange(colour, round(_absolute_magnitude(_clause_at(text, at)), 4)))
 
         if len(changes) < 2 and _has(r"(?:give|add|do|try|want) (?:(?:her|him|them|me) )?both|both of (?:them|those|these)", text):
@@ -958,7 +1010,9 @@ class IntentParser:
             rel = _relative(text)
             if rel is not None and colour in state:  # "more silver" on silver hair
                 return Intent("edit", changes=[self._relative_change(colour, state, rel, 1)])
-            return Intent("edit", changes=[AttributeChange(colour, round(_absolute_magnitude(text), 4))])
+            said = re.search(r"\b[a-z]+ instead\b", text)  # "blond is too light, brown instead": brown's own clause
+            amount = _absolute_magnitude(_clause_at(text, said.start()) if said else text)
+            return Intent("edit", changes=[AttributeChange(colour, round(amount, 4))])
         number = _explicit_number(text)
         if number is not None and last_changed and len(text.split()) <= 8:
             return Intent("edit", changes=[AttributeChange(a, round(number if state[a] > 0 else -number, 4)) for a in last_changed])
@@ -1006,6 +1060,8 @@ class IntentParser:
             return Intent("none")
         if _has(DELEGATE, text):
             return Intent("clarify")
+        if _has(r"something'?s (?:off|wrong|not right)|something is (?:off|wrong|not right)|not quite right", text):
+            return Intent("clarify")  # "hmm, something's off": what, the assistant asks
         if _has(r"thanks|thank you|thx|cheers", text) and len(text.split()) <= 6 and not _has(r"can you|could you|make|please", text):
             return Intent("none", note="thanks")  # "much better. thank you, dear."
         if _has(VAGUE, text) and _looks_like_request(text) or _has(r"fix|improve|enhance|better|prettier|nicer|touch ?up", text):
@@ -1105,19 +1161,26 @@ class IntentParser:
     ):
         """ "now pink": a colour word alone goes to the colour group the state already has, or to the hair's when
         ``hair`` (the message edits the hair); a colour word inside a matched phrase, as in "red lips", is not alone."""
-        outside = [*outside, *((m.start(1), m.end(1)) for m in re.finditer(r"\binstead of (?:the |his |her )?([a-z]+)", text))]
+        # the old colour ("instead of black", "not blond. red instead") is not the one asked for
+        outside = [*outside, *((m.start(1), m.end(1)) for m in re.finditer(r"\b(?:instead of|not|no) (?:the |his |her )?([a-z]+)", text))]
         # a colour that names another thing's ("red lipstick", "a blue dress") is not the hair's or the eyes'
         outside += [(m.start(), m.end()) for m in re.finditer(r"\b[a-z]+(?= (?:" + _COLOURED_THINGS + r")\b)", text)]
-        for m in re.finditer(r"[a-z]+", text):  # words that only ever describe hair: "make her blonde"
-            if m.group(0) in HAIR_ONLY_COLOURS and not any(s <= m.start() < e for s, e in outside):
-                colour = COLOUR_WORDS["hair"].get(m.group(0), "red_hair")
-                return (colour, m.start()) if with_position else colour
+        # words that only ever describe hair: "make her blonde" ("blond is too light, brown instead": the new one)
+        only_hair = [
+            m for m in re.finditer(r"[a-z]+", text) if m.group(0) in HAIR_ONLY_COLOURS and not any(s <= m.start() < e for s, e in outside)
+        ]
+        instead = [m for m in only_hair if text.startswith(" instead", m.end())]
+        if only_hair and (instead or not re.search(r"\b(?:" + _COLOUR_NAMES + r") instead\b", text)):
+            colour = COLOUR_WORDS["hair"].get((instead or only_hair)[0].group(0), "red_hair")
+            return (colour, (instead or only_hair)[0].start()) if with_position else colour
         for group, words in COLOUR_WORDS.items():
             ids = set(words.values())
             if any(a in ids for a in state) or (hair and group == "hair"):
-                for m in re.finditer(r"[a-z]+", text):
-                    if m.group(0) in words and not any(s <= m.start() < e for s, e in outside):
-                        return (words[m.group(0)], m.start()) if with_position else words[m.group(0)]
+                said = [m for m in re.finditer(r"[a-z]+", text) if m.group(0) in words and not any(s <= m.start() < e for s, e in outside)]
+                # "black is too dark, brown instead": the colour said with "instead" is the new one
+                said = [m for m in said if text.startswith(" instead", m.end())] or said
+                if said:
+                    return (words[said[0].group(0)], said[0].start()) if with_position else words[said[0].group(0)]
         return None
 
     # -- attributes -------------------------------------------------------
@@ -1198,7 +1261,7 @@ class IntentParser:
                 or carry_removal
                 or split_verb
                 or (removes_them and len(matches) == 1)
-                or (listed and prev_removal)
+                or (listed and prev_removal and re.match(r"\s*instead\b", text[end:]) is None)  # "not sad, angry instead"
             )
             prev_removal = removal
             carry_removal = False
