@@ -371,6 +371,14 @@ class Store:
             rows = db.execute(select(EditNode).where(EditNode.session_id == session_id).order_by(EditNode.seq)).scalars()
             return [_node_info(n) for n in rows]
 
+    def tree(self, session_id: str, owner: str | None = None) -> tuple[SessionInfo, list[NodeInfo]]:
+        """The session (with its head and redo pointers) and every node of it, read in one transaction: what a turn's
+        edit context needs, consistent with itself even while another writer moves the head."""
+        with self.unit(read=True) as db:
+            row = self._locked_session(db, session_id, owner, lock=False)
+            rows = db.execute(select(EditNode).where(EditNode.session_id == session_id).order_by(EditNode.seq)).scalars()
+            return _session_info(row), [_node_info(n) for n in rows]
+
     def commit_edit(
         self,
         session_id: str,

@@ -111,3 +111,25 @@ def test_example_photos_on_the_default_install_need_no_extra(tmp_path, monkeypat
     assert len(detect_faces(load_image(paths[1]))) == 1
     assert len(detect_faces(load_image(paths[2]))) == 2
     assert examples.write_example_photos(tmp_path) == paths  # written once
+
+
+def test_a_turns_edit_context_is_one_read_of_the_store(editor, tmp_path, monkeypatch):
+    """The context the planner sees (head, versions, what redo would bring back) comes from one transaction, so it
+    agrees with itself while another writer moves the head, and a turn does not pay three reads for it."""
+    from chatface.memory.store import SessionNotFoundError
+    from chatface.tools.schemas import AttributeEdit
+    from chatface.tools.toolkit import SessionToolkit
+
+    tools = SessionToolkit(editor, tmp_path / "exports")
+    tools.apply_attribute([AttributeEdit(attribute="smiling", strength=0.4)])
+    tools.apply_attribute([AttributeEdit(attribute="lipstick", strength=0.6)])
+    tools.undo(1)
+    units = []
+    real = editor.store.unit
+    monkeypatch.setattr(editor.store, "unit", lambda **kw: units.append(kw) or real(**kw))
+    context = tools.context()
+    assert units == [{"read": True}]
+    assert context.strengths == {"smiling": 0.4} and context.head == 1 and context.redoable
+    assert [v.seq for v in context.versions] == [0, 1, 2]
+    with pytest.raises(SessionNotFoundError):
+        editor.store.tree(editor.session_id, owner="someone else")

@@ -454,13 +454,13 @@ class SessionToolkit:
     def context(self) -> EditContext:
         """The session's edit state, what the last edit changed, and every version (node) with its state."""
         ed = self.editor
-        head = ed.head()
-        nodes = ed.store.nodes(ed.session_id, owner=ed.owner)
+        session, nodes = ed.store.tree(ed.session_id, owner=ed.owner)  # one read: the head, the nodes and the redo pointer agree
+        head = next(n for n in nodes if n.id == session.head_node_id)
         parent = next((n for n in nodes if n.id == head.parent_id), None)
         # what the current node's edit set or changed ("more" and "less" refer to these)
         last = sorted(a for a in head.state if parent is not None and head.state[a] != parent.state.get(a))
         removed = sorted(a for a in (parent.state if parent is not None else {}) if a not in head.state)
-        redoable = redo_moves(head, nodes, ed.store.get_session(ed.session_id, owner=ed.owner).redo_node_id)
+        redoable = redo_moves(head, nodes, session.redo_node_id)
         return EditContext(
             strengths=strengths(head.state),
             last_changed=tuple(last),

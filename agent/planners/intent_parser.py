@@ -1010,8 +1010,8 @@ class IntentParser:
             rel = _relative(text)
             if rel is not None and colour in state:  # "more silver" on silver hair
                 return Intent("edit", changes=[self._relative_change(colour, state, rel, 1)])
-            said = re.search(r"\b[a-z]+ instead\b", text)  # "blond is too light, brown instead": brown's own clause
-            amount = _absolute_magnitude(_clause_at(text, said.start()) if said else text)
+            new_one = re.search(r"\b[a-z]+ instead\b", text)  # "blond is too light, brown instead": brown's own clause
+            amount = _absolute_magnitude(_clause_at(text, new_one.start()) if new_one else text)
             return Intent("edit", changes=[AttributeChange(colour, round(amount, 4))])
         number = _explicit_number(text)
         if number is not None and last_changed and len(text.split()) <= 8:
