@@ -316,6 +316,7 @@ def _normalise(text: str) -> str:
     )
     t = _amount_after(t)
     t = re.sub(r"\b(hair|eyes|face|skin|lips|cheeks|mouth) of (?:him|her|them|his|hers)\b", r"\1", t)  # learners' "the eyes of him"
+    t = re.sub(r"\bmouth (?:hanging|gaping|falling) open\b", "mouth open", t)
     t = re.sub(
         r"\bmouth (?:be |is |was )?((?:just |only )?(?:a little |slightly |a bit |a touch |wide |very )?)(open|closed|shut)\b",
         r"\1\2 mouth",
@@ -352,7 +353,6 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:put|puts|putting) on (?:some |a (?:bit|little|lot) of )?weight\b|\bgain(?:ed|s)? (?:some )?weight\b", "chubby", t)
     t = re.sub(r"^\W*no\b,?\s*(?=.*\binstead\b)", "", t)  # "no brown eyes instead": no, brown eyes instead
     t = re.sub(r"\b(look|looks|be|is) surprise\b", r"\1 surprised", t)  # learners' "better she look surprise"
-    t = re.sub(r"\bmouth (?:hanging|gaping|falling) open\b", "mouth open", t)
     t = re.sub(r"\bwithout (?:any |his |her |their )?hair\b", "with no hair", t)  # "how he looks without hair": bald
     t = re.sub(r"\b(" + _TENS + r")(?:[- ](one|two|three|four|five|six|seven|eight|nine))? ?(?:percent|per cent)\b", _percent_words, t)
     # "if her eyes were closed", "if his hair were much longer": a wish said as a condition names the look it wants
@@ -362,6 +362,8 @@ def _normalise(text: str) -> str:
     )
     t = re.sub(r"\bmake(?:s)? up for\b", "compensate for", t)  # "a beard to make up for it" is not makeup
     t = re.sub(r"\b(?:the|that|this) (?:\w+ )?version\b", "that version", t)  # "the younger version" names a version
+    # "hair more long", "face more thin" (a comparative as some learners build it) -> "longer", "thinner"
+    t = re.sub(r"\bmore (" + "|".join(_COMPARATIVES) + r")\b", lambda m: _COMPARATIVES[m.group(1)], t)
     # years said with older or younger are steps, either way ("ten years older than that" after a younger edit)
     t = re.sub(r"\b(?:a )?(?:couple|few) (?:of )?(?:years|yrs) (older|younger)\b", lambda m: "a little " + _AGE_STEP[m.group(1)], t)
     t = re.sub(r"\b(?:ten|10|a decade|a dozen) (?:more )?(?:years|yrs) (older|younger)\b", lambda m: _AGE_STEP[m.group(1)], t)
@@ -383,8 +385,6 @@ def _normalise(text: str) -> str:
         "more",
         t,
     )
-    # "hair more long", "face more thin" (a comparative as some learners build it) -> "longer", "thinner"
-    t = re.sub(r"\bmore (" + "|".join(_COMPARATIVES) + r")\b", lambda m: _COMPARATIVES[m.group(1)], t)
     t = re.sub(r"\bhair ((?:a (?:bit|little|lot) |much |even )?)more short\b", r"hair \1shorter", t)  # "the hair more short"
     # years taken off or put on: "knock off ten years", "take a decade off him", "add a few years"
     t = re.sub(
@@ -899,7 +899,8 @@ class IntentParser:
         if not text:
             return Intent("none", note="empty message")
         # typos first, then the rewrites again: "knock off ten yeras" is "younger" only once "years" is spelt right
-        text = _normalise(_fix_typos(text, self._spelling, self._tokens, self._typo_targets))
+        fixed = _fix_typos(text, self._spelling, self._tokens, self._typo_targets)
+        text = _normalise(fixed) if fixed != text else text  # spelt right: the rewrites have already been made
         clauses = analyse(text, question_mark=message.strip().endswith("?"))
         if clauses.system:
             return Intent(clauses.system, steps=1, note="keyboard command")
