@@ -724,3 +724,29 @@ def test_round_ten_failure_classes(msg, state, action, expected):
     colour of 'not X, better Y' and 'X is too dark, I prefer Y', 'in place' for instead, what a wish takes away,
     counts as 'the three last', a redo with its reason, praise with thanks, and questions about the tool."""
     _reads_as(msg, state, action, expected)
+
+
+@pytest.mark.parametrize(
+    "msg, state, action, expected",
+    [
+        ("a couple more years younger", {"age": -0.3}, "edit", {"age": -0.4}),
+        ("what if she were a few more years older still?", {"age": 0.6}, "edit", {"age": 0.7}),
+        ("shave off 30 years", {"age": 0.9}, "edit", {"age": 0.6}),
+        ("add twenty years", {}, "edit", {"age": 0.9}),
+        ("what if he'd never gone bald?", {}, "edit", {"bald": -0.6}),
+        ("imagine if she took off her earrings", {}, "edit", {"earrings": -0.6}),
+        ("and what if it were really short?", {"long_hair": -0.6}, "edit", {"long_hair": -0.9}),
+        ("curly, long, fringe", {}, "edit", {"curly_hair": 0.6, "long_hair": 0.6, "bangs": 0.6}),
+        ("Give him gray hair. I mean, really gray.", {}, "edit", {"gray_hair": 0.9}),
+        ("how many undos are there", {"smiling": 0.6}, "none", None),
+        ("make him a redhed", {}, "edit", {"red_hair": 0.6}),
+        ("a hat and a scarf, like a movie star in disguise", {}, "edit", {"hat": 0.6}),
+        ("What if, instead of the open mouth, he looked angry?", {"mouth_open": 0.6}, "edit", {"mouth_open": 0.0, "angry": 0.6}),
+    ],
+)
+def test_round_eleven_failure_classes(msg, state, action, expected):
+    """Classes of round 11's sets after their first score (sentences written for this test): a couple more years
+    younger is a step younger, decades knocked off or added, wishes of what never happened or was taken off, 'it' for
+    the hair's length, bare hair words in a list, an amount said again in the next sentence, a named old thing that
+    'instead of' takes away whatever its kind, and words that are not typos ('star', 'disguise')."""
+    _reads_as(msg, state, action, expected)

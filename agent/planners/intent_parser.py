@@ -162,7 +162,7 @@ ABOUT_THE_TOOL = (
     r"|(?:if|when|once|after) i (?:undo|redo|reset|remove|delete|close|upload)|do you (?:store|keep|save|share|delete|send|sell)"
     r"|(?:does|will|can) (?:it|this) (?:work|handle|cope) (?:on|with|for)|is there (?:a|any) limit"
     r"|(?:save|download|export|send) (?:the|my|this) (?:photo|picture|image|result)"
-    r"|how many (?:steps|edits|changes|times|undos)|how (?:far|much) (?:back|can i)"
+    r"|how many (?:steps|edits|changes|times|undos?)|how (?:far|much) (?:back|can i)"
     r"|difference (?:of|between)|explain (?:me|to me|how|what)"
     # "can i undo a reset?", "can I go back to the original at any point?", "the original photo is saved or you change it?"
     r"|(?:can|could) i (?:undo|redo) (?:a|an|the) (?:reset|undo|redo)"
@@ -173,7 +173,10 @@ ABOUT_THE_TOOL = (
     r"|if i (?:ask|asked) (?:for|you)\b.*\bwhat (?:would|will|do|does|happens)"
 )
 # "is possible that she smiles?", "i ask myself how he looks without hair"
-ASKED_AS_QUESTION = r"is (?:it )?possible (?:to|that)|why (?:you )?(?:don'?t|do not)|i (?:wonder|ask myself) (?:how|what|if|whether)"
+ASKED_AS_QUESTION = (
+    r"is (?:it )?possible (?:to|that)|why (?:you )?(?:don'?t|do not)"
+    r"|i(?:'ve| have)? (?:always )?(?:wonder|wondered|ask myself|asked myself) (?:how|what|if|whether)"
+)
 # a verb that asks for what follows it ("so let's make her smile", "so straighten it out")
 ASKING = (
     r"make|give|add|put|let'?s|can you|could you|would you|please|i want|i'd like|turn|straighten|show|try|must|should|has to|needs? to"
@@ -290,6 +293,11 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bnot (?:too |that |very )?(?:much|strong)\b(?= *[,.;]|$)", "slightly", t)
     t = re.sub(r"(?:^|(?<=[,.;] )|(?<=\band )|(?<=\bwith ))(touch|hint|bit|trace) of\b", r"a \1 of", t)  # terse "touch of lipstick"
     t = re.sub(r"\s\+\s", " and ", t)  # "red hair + freckles"
+    t = re.sub(r"\bred ?hea?d(?:ed)?\b", "red hair", t)  # "as a redhead", "redhed"
+    t = re.sub(r"\b(?:took|takes|taken|taking) (off|away)\b", r"take \1", t)  # "if he took off his glasses"
+    t = re.sub(r"\b(?:had |has )?never (?:gone|went|become|been|got|gotten|grown|going) bald\b", "with a full head of hair", t)
+    t = re.sub(r"\b(?:it|they) (?:were|was|is|be) ((?:very |really |much |a bit |a little )?)(long|short)\b", r"\1\2 hair", t)
+    t = re.sub(r"(?:^|(?<=, )|(?<=\band ))(long|short)(?=\s*(?:,|$|\band\b))", r"\1 hair", t)  # "blond, long, bangs"
     t = re.sub(r"\bmore or less\b", "roughly", t)  # "that's more or less his father at forty" asks for no less
     t = re.sub(r"\bin place of\b", "instead of", t)
     t = re.sub(r"\bin place\b", "instead", t)  # learners' "surprised in place"
@@ -365,7 +373,9 @@ def _normalise(text: str) -> str:
     # "hair more long", "face more thin" (a comparative as some learners build it) -> "longer", "thinner"
     t = re.sub(r"\bmore (" + "|".join(_COMPARATIVES) + r")\b", lambda m: _COMPARATIVES[m.group(1)], t)
     # years said with older or younger are steps, either way ("ten years older than that" after a younger edit)
-    t = re.sub(r"\b(?:a )?(?:couple|few) (?:of )?(?:years|yrs) (older|younger)\b", lambda m: "a little " + _AGE_STEP[m.group(1)], t)
+    t = re.sub(
+        r"\b(?:a )?(?:couple|few) (?:of )?(?:more )?(?:years|yrs) (older|younger)\b", lambda m: "a little " + _AGE_STEP[m.group(1)], t
+    )
     t = re.sub(r"\b(?:ten|10|a decade|a dozen) (?:more )?(?:years|yrs) (older|younger)\b", lambda m: _AGE_STEP[m.group(1)], t)
     decades = r"(?:twenty|thirty|forty|fifty|20|30|40|50|two decades|a few decades|several decades|decades)"
     t = re.sub(r"\b" + decades + r" (?:more )?(?:years |yrs )?(older|younger)\b", lambda m: "much " + _AGE_STEP[m.group(1)], t)
@@ -392,18 +402,35 @@ def _normalise(text: str) -> str:
         r"(?:few |couple (?:of )?)?(?:more )?(?:years?|yrs|decades?)(?: back)?(?: (?:off|of))?"
         r"(?: (?:him|her|them|his age|her age|their age))?(?: off)?(?: or so)?\b",
         # a step back (younger when there is no age edit): "a couple of years" a small one, "a couple more years" a step
-        lambda m: "a little less old" if _a_few(m.group(0)) and not re.search(r"\bmore\b", m.group(0)) else "less old",
+        lambda m: (
+            "a little less old"
+            if _a_few(m.group(0)) and not re.search(r"\bmore\b", m.group(0))
+            else "much less old"
+            if re.search(r"\b(?:twenty|thirty|forty|20|30|40|two decades|decades)\b", m.group(0))
+            else "less old"
+        ),
         t,
     )
     t = re.sub(
         r"\b(?:add|put on|pile on)(?:s|ing)? (?:(?:a|an|about|around|some|\w+) )?(?:few |couple (?:of )?)?(?:years?|yrs|decades?)\b"
         r"(?: back)?(?: (?:to|on) (?:him|her|them))?",
         # a step on (older when there is no age edit): "add a couple of years back" after a younger edit
-        lambda m: "a little more aged" if _a_few(m.group(0)) else "more aged",
+        lambda m: (
+            "a little more aged"
+            if _a_few(m.group(0))
+            else "much more aged"
+            if re.search(r"\b(?:twenty|thirty|forty|20|30|40|two decades|decades)\b", m.group(0))
+            else "more aged"
+        ),
         t,
     )
     # "a couple more years", "a few more years on top of that", "ten more years": a step older
-    t = re.sub(r"\b(?:(?:a )?(?:few|couple(?: of)?)|\w+) more (?:years?|yrs|decades?)(?! of\b)(?: on(?: (?:him|her|them))?)?\b", "older", t)
+    t = re.sub(
+        r"\b(?:(?:a )?(?:few|couple(?: of)?)|\w+) more (?:years?|yrs|decades?)(?! of\b| older\b| younger\b)"
+        r"(?: on(?: (?:him|her|them))?)?\b",
+        "older",
+        t,
+    )
     # "lips a bit stronger", "her lips darker": the lipstick (what colours the lips here)
     t = re.sub(
         r"\b(?:the |her |his |their )?lips ((?:(?:a|little|bit|lot|tad|touch|slightly|much|way|even|tiny|more|were|are|be|look) )*)"
@@ -515,7 +542,10 @@ def _amount_after(t: str) -> str:
     )
     # "make me sad instead. very sad, actually", "switch her to blue eyes. very blue, icy even"
     t = re.sub(
-        r"\b([a-z]+)( eyes| hair)?((?: instead| too| as well)?)\. (really|very|super|properly|totally|seriously) \1\b", r"\4 \1\2\3.", t
+        r"\b([a-z]+)( eyes| hair)?((?: instead| too| as well)?)\. (?:like,? |i mean,? )?"
+        r"(really|very|super|properly|totally|seriously) \1\b",
+        r"\4 \1\2\3.",
+        t,
     )
     # "freckles, just a hint" -> "a little freckles"; "gray hair, a touch" -> "a little gray hair" (its adjective too)
     t = re.sub(
@@ -596,7 +626,7 @@ _COMMON = set(
     "lets also made love good nice cool fine wait back much very well more done okay lighten darken complexion whiten brighten "
     "bleach person people across wearing wears amazing stunning gorgeous fabulous fantastic incredible awesome surprise "
     "right left seeing seen many money mean mine save saved saving quality download resolution complete total totals started "
-    "starting real reality differ different thing things think thinks beach each every".split()
+    "starting real reality differ different thing things think thinks beach each every disguise disguised star".split()
 )
 
 
@@ -1094,7 +1124,13 @@ class IntentParser:
         kept = [c for c in changes if c.attribute not in said]  # the named old one, matched as a request, is what goes
         new = {c.attribute for c in kept if c.strength != 0}
         olds = sorted(named) or [a for a in last_changed if a in state and a not in {c.attribute for c in kept}]
-        gone = [AttributeChange(a, 0.0) for a in olds if any(a in kind and new & kind for kind in _REPLACEABLE_KINDS)]
+        # the old one goes when it is named ("instead of the closed eyes, scared") or is of the new one's kind
+        replaced_by_itself = {a for a in olds if a in _GROUP_OF_COLOUR and new & _GROUP_OF_COLOUR[a]}  # an exclusive group
+        gone = [
+            AttributeChange(a, 0.0)
+            for a in olds
+            if a not in replaced_by_itself and (a in named or any(a in kind and new & kind for kind in _REPLACEABLE_KINDS))
+        ]
         if named_part is not None and not named_part.re.pattern.startswith(r"\binstead"):
             # "he wears glasses. change the glasses for sunglasses": the photo's own glasses go, as a removal does
             own = [a for a in sorted(said - set(state)) if any(a in kind and new & kind for kind in _REPLACEABLE_KINDS)]
