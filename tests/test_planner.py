@@ -742,11 +742,28 @@ def test_round_ten_failure_classes(msg, state, action, expected):
         ("make him a redhed", {}, "edit", {"red_hair": 0.6}),
         ("a hat and a scarf, like a movie star in disguise", {}, "edit", {"hat": 0.6}),
         ("What if, instead of the open mouth, he looked angry?", {"mouth_open": 0.6}, "edit", {"mouth_open": 0.0, "angry": 0.6}),
+        ("She is 40. Show her with 20 years more.", {}, "edit", {"age": 0.9}),
+        ("make him ten years more young", {}, "edit", {"age": -0.6}),
+        ("Great, he will love it. Thanks!", {"beard": 0.6}, "none", None),
+        ("Return how it was before the lipstick.", {"lipstick": 0.6}, "undo", None),
+        ("He wears glasses in the photo. Change it to sun glasses.", {}, "edit", {"sunglasses": 0.6}),
+        ("He is bald now. Show him with the hair on the head.", {}, "edit", {"bald": -0.6}),
+        ("And the hat also take out.", {}, "edit", {"hat": -0.6}),
+        ("Make him sun-kissed, a little.", {}, "edit", {"tanned": 0.3}),
+        ("And black the hair also.", {}, "edit", {"black_hair": 0.6}),
+        ("Go back to the start, please.", {"hat": 0.6}, "reset", None),
+        ("no, undo all two of those", {"hat": 0.6, "beard": 0.6}, "undo", None),
+        ("Could you add a beard? Really thick, he's a lumberjack.", {}, "edit", {"beard": 0.9}),
+        ("Quick question: does this change the original file?", {}, "none", None),
+        ("Her eyes are blue in real life. Could you make them blue?", {"red_hair": 0.6}, "edit", {"blue_eyes": 0.6}),
+        ("His mustache was this huge walrus thing. Can you remove it?", {"smiling": 0.6}, "edit", {"mustache": -0.6}),
     ],
 )
 def test_round_eleven_failure_classes(msg, state, action, expected):
     """Classes of round 11's sets after their first score (sentences written for this test): a couple more years
     younger is a step younger, decades knocked off or added, wishes of what never happened or was taken off, 'it' for
     the hair's length, bare hair words in a list, an amount said again in the next sentence, a named old thing that
-    'instead of' takes away whatever its kind, and words that are not typos ('star', 'disguise')."""
+    'instead of' takes away whatever its kind, words that are not typos ('star', 'disguise'), learners' years and
+    returns, a praise that tells what someone will feel, the eyes' colour named in the message, and the photo's own
+    thing that a story sentence names and a pronoun takes away."""
     _reads_as(msg, state, action, expected)

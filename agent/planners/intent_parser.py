@@ -134,7 +134,8 @@ REDO = (
 RESET = (
     r"start over|start again|start fresh|from scratch|reset|(?:back|return) to (?:the )?original|original (?:photo|image|picture|one)|"
     r"revert (?:all|"
-    r"everything)|undo (?:all|everything)|clear (?:all|everything)|remove (?:all|every|everything)(?: the)?(?: edits| changes)?|(?:all|"
+    r"everything)|undo (?:all(?! (?:two|three|four|five|\d)\b)|everything)|(?:go |going )?back to the (?:start|beginning)"
+    r"|clear (?:all|everything)|remove (?:all|every|everything)(?: the)?(?: edits| changes)?|(?:all|"
     r"every) (?:the )?(?:edits|changes) (?:gone|removed)|wipe|scrap (?:everything|it all|all)|clean slate|fresh start"
 )
 DELEGATE = (
@@ -168,6 +169,7 @@ ABOUT_THE_TOOL = (
     r"|(?:can|could) i (?:undo|redo) (?:a|an|the) (?:reset|undo|redo)"
     r"|(?:can|could) i (?:always |still )?(?:go back|get back|return|revert) to (?:the|my) original"
     r"|original (?:photo|picture|image) (?:is |gets |will be |be |stays )?(?:saved|kept|stored|overwritten|changed|lost)"
+    r"|(?:change|overwrite|keep|lose|delete|replace) (?:the|my) original (?:file|photo|picture|image)|make a copy"
     # "if I asked for two hair colours at once, what would you do?", "what would happen if I asked for more smile"
     r"|what (?:would|will) happen if (?:i|you|we)\b|what (?:would|will) you do\b|what does (?:it|this|that) do\b"
     r"|if i (?:ask|asked) (?:for|you)\b.*\bwhat (?:would|will|do|does|happens)"
@@ -294,6 +296,20 @@ def _normalise(text: str) -> str:
     t = re.sub(r"(?:^|(?<=[,.;] )|(?<=\band )|(?<=\bwith ))(touch|hint|bit|trace) of\b", r"a \1 of", t)  # terse "touch of lipstick"
     t = re.sub(r"\s\+\s", " and ", t)  # "red hair + freckles"
     t = re.sub(r"\bred ?hea?d(?:ed)?\b", "red hair", t)  # "as a redhead", "redhed"
+    t = re.sub(r"\bsun ?glasses\b", "sunglasses", t)  # learners' "sun glasses"
+    t = re.sub(r"\b(?:the |some |his |her )?hair on (?:the|his|her) head\b", "a full head of hair", t)  # "with the hair on the head"
+    # learners' "return how it was before the big eyes": an undo of that edit
+    t = re.sub(r"\b(?:return|go back|back)(?: to)? (?:how|as|the way) (?:it|she|he|they) (?:was|were)(?: before)?\b", "undo", t)
+    # learners' "with 20 years more", "some years, a few": years as steps
+    t = re.sub(
+        r"\b(?:with )?(\d+|ten|twenty|thirty|a few|few|some|a couple of|a couple) (?:years|yrs) more\b(?! (?:young|old|younger|older)\b)",
+        lambda m: (
+            ("a little " if _a_few(m.group(1)) else "much " if re.fullmatch(r"[2-9]\d|twenty|thirty", m.group(1)) else "") + "more aged"
+        ),
+        t,
+    )
+    t = re.sub(r"\b(take|took) away (some|a few|a couple of) years(?:,? a few)?\b", "take off a few years", t)
+    t = re.sub(r"\b(" + _COLOUR_NAMES + r") (?:the|her|his) hair\b", r"\1 hair", t)  # learners' "and brown the hair also"
     t = re.sub(r"\b(?:took|takes|taken|taking) (off|away)\b", r"take \1", t)  # "if he took off his glasses"
     t = re.sub(r"\b(?:had |has )?never (?:gone|went|become|been|got|gotten|grown|going) bald\b", "with a full head of hair", t)
     t = re.sub(r"\b(?:it|they) (?:were|was|is|be) ((?:very |really |much |a bit |a little )?)(long|short)\b", r"\1\2 hair", t)
@@ -521,6 +537,13 @@ def _amount_after(t: str) -> str:
     """Amounts and removals said after the thing: "freckles, loads of them" -> "loads of freckles"; "freckles, just a
     hint" -> "a little freckles"; "glasses off", "the mustache remove" -> "remove the glasses", "remove the mustache"."""
     t = re.sub(r"\b([a-z]+), " + _AMOUNT_NOUNS + r"\b", r"lots of \1", t)
+    # "could you add makeup. really dramatic, ...", "oh, and older, obviously. very old."
+    t = re.sub(
+        r"\b(add|give|with) (?:a |an |some )?([a-z]+)\. (really|very|super) (dramatic|strong|bold|thick|heavy|intense)\b",
+        r"\1 \3 \4 \2.",
+        t,
+    )
+    t = re.sub(r"\b(older|younger)((?:,? [a-z]+)?)\. (?:very|really|super) (?:old|young)\b", r"much \1\2.", t)
     t = re.sub(
         r"\b(him|her|them|me|look|looks|be) ([a-z]+), (?:a lot|very much|really much|much|strongly|very strong)(?=$|[,.;]| please| pls)",
         r"\1 very \2",
@@ -550,7 +573,7 @@ def _amount_after(t: str) -> str:
     # "freckles, just a hint" -> "a little freckles"; "gray hair, a touch" -> "a little gray hair" (its adjective too)
     t = re.sub(
         r"\b((?:(?:" + _COLOUR_NAMES + r"|" + _SIZE_WORDS + r"|bigger|smaller|thinner|fuller|rosy|short|shorter|longer|curly|wavy|straight|"
-        r"open|closed) )?[a-z]+), " + _AMOUNT_HINT + r"(?=$|[,.;]| and | please| pls)",
+        r"open|closed) )?[a-z]+(?:-[a-z]+)?), " + _AMOUNT_HINT + r"(?=$|[,.;]| and | please| pls)",
         r"a little \1",
         t,
     )
@@ -565,7 +588,7 @@ def _amount_after(t: str) -> str:
     t = re.sub(r"\b((?:the )?[a-z]+)(?: on (?:him|her|them|me))?, " + asked, r"remove \1", t)
     t = re.sub(
         r"(^|[,.;] |\band |\balso |\bnow )(?:the |his |her |their )?(?!(?:please|pls|now|then|just|also|so|and)\b)([a-z]+),? "
-        r"(?:take|get) (?:off|away)\b",
+        r"(?:also |too )?(?:take|get) (?:off|away|out)\b",
         r"\1remove the \2",
         t,
     )
@@ -880,10 +903,16 @@ class IntentParser:
         """The grammar's reading of ``message``; with an act model, its act where the grammar's is weakest (acts.py)."""
         intent = self._grammar(message, state, last_changed)
         low = message.lower()
-        if intent.action == "edit" and not intent.undo_steps and re.search(r"\b(?:thanks|thank you|thx|ty)\b", low):
+        if intent.action == "edit" and not intent.undo_steps and re.search(r"\b(?:thanks|thank you|thx|ty|perfect)\b", low):
             # "yes, only the freckles. thank you.", "yes, blue is better. thank you."
             restates = intent.changes and all(abs(state.get(c.attribute, 0.0) - c.strength) < 1e-9 for c in intent.changes)
-            praises = re.search(r"\b(?:is|looks|was) (?:better|perfect|great|good|nicer|right)\b", low) and len(message.split()) <= 8
+            praises = (
+                re.search(r"\b(?:is|looks|was) (?:better|perfect|great|good|nicer|right)\b", low) and len(message.split()) <= 8
+            ) or (  # "perfect, she will be happy", "she's going to laugh so much when she sees it. thanks!"
+                re.search(r"\b(?:will|'ll|going to) (?:be (?:so |very )?(?:happy|pleased|thrilled)|laugh|love|cry|smile)", low)
+                and re.search(r"\b(?:thanks|thank you|perfect|great|lovely)\b", low)
+                and all(c.attribute == "smiling" for c in intent.changes)
+            )
             if restates or praises:
                 return Intent("none", note="thanks for what is there")
         if self.acts is None or intent.note in _FINAL_NOTES or intent.action not in ("none", "clarify", "edit"):
@@ -946,7 +975,7 @@ class IntentParser:
         curious = (
             clauses.question
             or message.strip().endswith("?")
-            or _has(r"just (?:curious|wondering|asking)", text)
+            or _has(r"just (?:curious|wondering|asking)|quick question|a question", text)
             or re.match(r"\W*(?:(?:hey|hi|so|ok|okay)\W+)*(?:what|whats|wats|what's|how|hwo|which|where|why)\b", text) is not None
         )
         if curious and _has(ABOUT_THE_TOOL, text):
@@ -1025,6 +1054,10 @@ class IntentParser:
             spelt = _fix_typos(message.lower(), self._spelling, self._tokens, self._typo_targets)  # "instaed of X"
             return Intent("edit", changes=self._replacing(spelt, changes, state, last_changed))
         # no attribute named: pronouns, bare numbers, bare colours and comparatives refer to the last edit
+        story = self._named_anywhere(message, state) if refers_back else {}
+        if refers_back and len(story) == 1 and all(p > 0 for p in story.values()) and re.search(r"[.!?]\s+\S", message.strip()):
+            # "her earrings were these enormous chandelier things. can you remove them?": the photo's own, named before
+            return Intent("edit", changes=[AttributeChange(a, -DEFAULT) for a in story])
         if last_changed and refers_back:
             return Intent("edit", changes=[AttributeChange(a, 0.0) for a in last_changed])
         if refers_back and not state:  # "the woman in the photo has earrings. please take them off": the photo's own
@@ -1036,7 +1069,9 @@ class IntentParser:
             return Intent("edit", changes=undone)
         # after an edit of the hair's shape, a colour alone is the hair's ("if it were gray?" after a full head of hair)
         of_hair = any(a in _HAIR_SHAPES or (a == "bald" and state[a] < 0) for a in last_changed)
-        colour = self._bare_colour(text, state, hair=of_hair)
+        low = message.lower()
+        eyes = re.search(r"\beyes?\b", low) is not None and re.search(r"\bhair\b", low) is None
+        colour = self._bare_colour(text, state, hair=of_hair, eyes=eyes)
         if colour is not None:
             rel = _relative(text)
             if rel is not None and colour in state:  # "more silver" on silver hair
@@ -1194,10 +1229,17 @@ class IntentParser:
         return out
 
     def _bare_colour(
-        self, text: str, state: dict[str, float], outside: Sequence[tuple[int, int]] = (), with_position: bool = False, hair: bool = False
+        self,
+        text: str,
+        state: dict[str, float],
+        outside: Sequence[tuple[int, int]] = (),
+        with_position: bool = False,
+        hair: bool = False,
+        eyes: bool = False,
     ):
         """ "now pink": a colour word alone goes to the colour group the state already has, or to the hair's when
-        ``hair`` (the message edits the hair); a colour word inside a matched phrase, as in "red lips", is not alone."""
+        ``hair`` (the message edits the hair), to the eyes' when ``eyes`` (the message names them, not the hair: "her eyes are
+        blue in real life. could you make them blue?"); a colour word inside a matched phrase, as in "red lips", is not alone."""
         # the old colour ("instead of black", "not blond. red instead") is not the one asked for
         outside = [*outside, *((m.start(1), m.end(1)) for m in re.finditer(r"\b(?:instead of|not|no) (?:the |his |her )?([a-z]+)", text))]
         # a colour that names another thing's ("red lipstick", "a blue dress") is not the hair's or the eyes'
@@ -1210,9 +1252,9 @@ class IntentParser:
         if only_hair and (instead or not re.search(r"\b(?:" + _COLOUR_NAMES + r") instead\b", text)):
             colour = COLOUR_WORDS["hair"].get((instead or only_hair)[0].group(0), "red_hair")
             return (colour, (instead or only_hair)[0].start()) if with_position else colour
-        for group, words in COLOUR_WORDS.items():
+        for group, words in sorted(COLOUR_WORDS.items(), key=lambda gw: gw[0] != "eyes" or not eyes):
             ids = set(words.values())
-            if any(a in ids for a in state) or (hair and group == "hair"):
+            if any(a in ids for a in state) or (hair and group == "hair") or (eyes and group == "eyes"):
                 said = [m for m in re.finditer(r"[a-z]+", text) if m.group(0) in words and not any(s <= m.start() < e for s, e in outside)]
                 # "black is too dark, brown instead": the colour said with "instead" is the new one
                 said = [m for m in said if text.startswith(" instead", m.end())] or said
