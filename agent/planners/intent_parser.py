@@ -284,6 +284,12 @@ def _a_few(words: str) -> bool:
     return any(difflib.get_close_matches(w, ["couple", "few"], n=1, cutoff=0.75) for w in re.findall(r"[a-z]+", words))
 
 
+def _age_step(words: str, *, older: bool, few: bool) -> str:
+    """The step of age a phrase of years asks for: a small one for a few or a couple, a large one for decades."""
+    size = "a little " if few else "much " if re.search(r"\b(?:twenty|thirty|forty|fifty|[2-9]\d|two decades|decades)\b", words) else ""
+    return size + ("more aged" if older else "less old")
+
+
 def _normalise(text: str) -> str:
     t = text.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     t = re.sub(r"[!?]+(?=\s*\S)", ". ", t)  # a question or exclamation ends its sentence (and its strength words)
@@ -303,9 +309,7 @@ def _normalise(text: str) -> str:
     # learners' "with 20 years more", "some years, a few": years as steps
     t = re.sub(
         r"\b(?:with )?(\d+|ten|twenty|thirty|a few|few|some|a couple of|a couple) (?:years|yrs) more\b(?! (?:young|old|younger|older)\b)",
-        lambda m: (
-            ("a little " if _a_few(m.group(1)) else "much " if re.fullmatch(r"[2-9]\d|twenty|thirty", m.group(1)) else "") + "more aged"
-        ),
+        lambda m: _age_step(m.group(1), older=True, few=_a_few(m.group(1))),
         t,
     )
     t = re.sub(r"\b(take|took) away (some|a few|a couple of) years(?:,? a few)?\b", "take off a few years", t)
@@ -418,26 +422,14 @@ def _normalise(text: str) -> str:
         r"(?:few |couple (?:of )?)?(?:more )?(?:years?|yrs|decades?)(?: back)?(?: (?:off|of))?"
         r"(?: (?:him|her|them|his age|her age|their age))?(?: off)?(?: or so)?\b",
         # a step back (younger when there is no age edit): "a couple of years" a small one, "a couple more years" a step
-        lambda m: (
-            "a little less old"
-            if _a_few(m.group(0)) and not re.search(r"\bmore\b", m.group(0))
-            else "much less old"
-            if re.search(r"\b(?:twenty|thirty|forty|20|30|40|two decades|decades)\b", m.group(0))
-            else "less old"
-        ),
+        lambda m: _age_step(m.group(0), older=False, few=_a_few(m.group(0)) and not re.search(r"\bmore\b", m.group(0))),
         t,
     )
     t = re.sub(
         r"\b(?:add|put on|pile on)(?:s|ing)? (?:(?:a|an|about|around|some|\w+) )?(?:few |couple (?:of )?)?(?:years?|yrs|decades?)\b"
         r"(?: back)?(?: (?:to|on) (?:him|her|them))?",
         # a step on (older when there is no age edit): "add a couple of years back" after a younger edit
-        lambda m: (
-            "a little more aged"
-            if _a_few(m.group(0))
-            else "much more aged"
-            if re.search(r"\b(?:twenty|thirty|forty|20|30|40|two decades|decades)\b", m.group(0))
-            else "more aged"
-        ),
+        lambda m: _age_step(m.group(0), older=True, few=_a_few(m.group(0))),
         t,
     )
     # "a couple more years", "a few more years on top of that", "ten more years": a step older
