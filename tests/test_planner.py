@@ -767,3 +767,24 @@ def test_round_eleven_failure_classes(msg, state, action, expected):
     returns, a praise that tells what someone will feel, the eyes' colour named in the message, and the photo's own
     thing that a story sentence names and a pronoun takes away."""
     _reads_as(msg, state, action, expected)
+
+
+@pytest.mark.parametrize(
+    "msg, state, action, expected",
+    [
+        ("beard, touch", {}, "edit", {"beard": 0.3}),
+        ("take of his glases", {}, "edit", {"eyeglasses": -0.6}),
+        ("go bakc 3", {"a": 0.6}, "undo", None),
+        ("ok thats it", {"smiling": 0.6}, "none", None),
+        ("I want that he has the black hair, very much black.", {}, "edit", {"black_hair": 0.9}),
+        ("Again do it, please.", {}, "redo", None),
+        ("Make him young like a student, thirty years less.", {}, "edit", {"age": -0.9}),
+        ("Little more angry.", {"angry": 0.6}, "edit", {"angry": 0.7}),
+        ("His hair make wavy and short.", {}, "edit", {"curly_hair": 0.6, "long_hair": -0.6}),
+    ],
+)
+def test_round_twelve_failure_classes(msg, state, action, expected):
+    """Classes of round 12's sets after their first score (sentences written for this test): a bare 'touch' after the
+    thing, 'take of', 'go bakc 2', 'tahts all' whatever the act model makes of it, learners' 'very much blond', 'again
+    do it', 'twenty years less', 'little less' and 'her hair make curly and long'."""
+    _reads_as(msg, state, action, expected)

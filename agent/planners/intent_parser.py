@@ -128,7 +128,8 @@ UNDO = (
     r"|cancel(?= *$| *[,.;]| (?:this|that|it)\b| (?:the )?last\b| (?:one|two|three|four|five|\d) (?:times?|last|changes?|steps?)\b)"
 )
 REDO = (
-    r"redo|re-do|re do|bring (?:it|that) back|put (?:it|that) back|re-?apply|apply (?:it|that) again|^do (?:it|that) again\W*$|"
+    r"redo|re-do|re do|bring (?:it|that) back|put (?:it|that) back|re-?apply|apply (?:it|that) again"
+    r"|^do (?:it|that) again(?:\W*$|[,.] (?:i want|please|i liked|i like))|"
     r"undo the undo|forward again|go forward|^(?:make|do) (?:it )?again(?: the same)?\W*$|^(?:the )?same again\W*$"
 )
 RESET = (
@@ -301,6 +302,22 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bnot (?:too |that |very )?(?:much|strong)\b(?= *[,.;]|$)", "slightly", t)
     t = re.sub(r"(?:^|(?<=[,.;] )|(?<=\band )|(?<=\bwith ))(touch|hint|bit|trace) of\b", r"a \1 of", t)  # terse "touch of lipstick"
     t = re.sub(r"\s\+\s", " and ", t)  # "red hair + freckles"
+    t = re.sub(r"\btake of (?=her |his |their |the |them\b|it\b)", "take off ", t)  # "take of her earings"
+    t = re.sub(r"\bvery much (?=[a-z])", "very ", t)  # learners' "very much blond"
+    t = re.sub(r"(^|[.,;] )little (less|more)\b", r"\1a little \2", t)  # learners' "little less afraid"
+    t = re.sub(r"\bagain do (it|that|this)\b", r"do \1 again", t)  # learners' "again do it": a redo
+    # learners' "her hair make curly and long"
+    t = re.sub(
+        r"\b(?:the |her |his )?hair (?:make|do|be) ((?:curly|wavy|straight|long|short)(?: and (?:curly|wavy|straight|long|short))?)\b",
+        lambda m: "make " + " and ".join(w + " hair" for w in m.group(1).split(" and ")),
+        t,
+    )
+    # learners' "twenty years less": a step younger
+    t = re.sub(
+        r"\b(twenty|thirty|[2-9]\d|ten|10|a few|few|some|a couple of) (?:years|yrs) less\b",
+        lambda m: _age_step(m.group(1), older=False, few=_a_few(m.group(1))),
+        t,
+    )
     t = re.sub(r"\bred ?hea?d(?:ed)?\b", "red hair", t)  # "as a redhead", "redhed"
     t = re.sub(r"\bsun ?glasses\b", "sunglasses", t)  # learners' "sun glasses"
     t = re.sub(r"\b(?:the |some |his |her )?hair on (?:the|his|her) head\b", "a full head of hair", t)  # "with the hair on the head"
@@ -372,7 +389,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:5|five) ?o'?clock\b", "five o'clock", t)  # "5 oclock shadow"
     # learners' nouns of feeling: "a face of surprise", "very much surprise", "with more anger"
     t = re.sub(
-        r"\b(?:(?:a |the )?(?:face|look|expression) of|(?:very )?much|more|a little|a bit|little|with|some) (?:the )?"
+        r"\b(?:(?:a |the )?(?:face|look|expression) of|(?:very )?much|very|more|a little|a bit|little|with|some) (?:the )?"
         r"(surprise|anger|sadness|fear|disgust|happiness)\b",
         lambda m: m.group(0)[: m.start(1) - m.start(0)] + _FEELING_OF[m.group(1)],
         t,
@@ -489,7 +506,10 @@ def _normalise(text: str) -> str:
 
 
 _AMOUNT_NOUNS = r"(?:loads|lots|tons|heaps|plenty|(?:quite )?a lot) of (?:them|em|'em|those|it)"
-_AMOUNT_HINT = r"(?:just |only )?(?:a hint|a touch|a little|a bit|a tad|a trace|slightly|subtle|subtly|a few|few)(?: of (?:it|them|em))?"
+_AMOUNT_HINT = (
+    r"(?:just |only )?(?:a hint|a touch|a little|a bit|a tad|a trace|slightly|subtle|subtly|a few|few|touch|hint|tad)"
+    r"(?: of (?:it|them|em))?"
+)
 
 
 _FEELING_OF = {
@@ -691,7 +711,7 @@ class _Spelling:
 # words of the grammar (not of the vocabulary) that people misspell and that change what a message asks
 _GRAMMAR_WORDS = frozenset(
     "instead proper properly change different something years decade again still completely totally really start over "
-    "difference couple possible down head".split()
+    "difference couple possible down head back twice thats".split()
 )
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _SAME_WORD = {"gray": "grey", "color": "colour", "colors": "colours"}  # spellings of one word
@@ -862,7 +882,7 @@ _REPLACEABLE_KINDS = (
     {"eyeglasses", "sunglasses", "hat", "earrings"},
     {"beard", "mustache", "goatee", "stubble"},
 )
-_FINAL_NOTES = {"keyboard command", "photo", "empty message", "cancelled", "delegated", "question about the tool"}
+_FINAL_NOTES = {"keyboard command", "photo", "empty message", "cancelled", "delegated", "question about the tool", "that's all"}
 
 
 class IntentParser:
@@ -960,6 +980,10 @@ class IntentParser:
         text = clauses.text
         if not text:
             return Intent("none", note="cancelled" if clauses.cancelled else "empty message")
+        if re.fullmatch(
+            r"\W*(?:(?:ok|okay|great|perfect|good|nice|cool),? )?(?:that'?s|thats) (?:all|it)(?: for now| thanks?| thank you)?\W*", text
+        ):
+            return Intent("none", note="that's all")  # "tahts all" (whatever the act model makes of the misspelt words)
         if re.fullmatch(
             r"(?:\W|ok|okay|so|just|hmm|um|uh|well|honestly|i mean|please)*(?:" + DELEGATE + r")(?:\W|please|then|i guess|lol)*", text
         ):
