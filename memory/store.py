@@ -365,19 +365,23 @@ class Store:
                 raise NodeNotFoundError(f"session {session_id} has no node {seq}")
             return _node_info(n)
 
+    @staticmethod
+    def _nodes_of(db: Session, session_id: str) -> list[NodeInfo]:
+        rows = db.execute(select(EditNode).where(EditNode.session_id == session_id).order_by(EditNode.seq)).scalars()
+        return [_node_info(n) for n in rows]
+
     def nodes(self, session_id: str, owner: str | None = None) -> list[NodeInfo]:
         with self.unit(read=True) as db:
             self._locked_session(db, session_id, owner, lock=False)
-            rows = db.execute(select(EditNode).where(EditNode.session_id == session_id).order_by(EditNode.seq)).scalars()
-            return [_node_info(n) for n in rows]
+            return self._nodes_of(db, session_id)
 
-    def tree(self, session_id: str, owner: str | None = None) -> tuple[SessionInfo, list[NodeInfo]]:
-        """The session (with its head and redo pointers) and every node of it, read in one transaction: what a turn's
-        edit context needs, consistent with itself even while another writer moves the head."""
+    def tree(self, session_id: str, owner: str | None = None) -> tuple[SessionInfo, NodeInfo, list[NodeInfo]]:
+        """The session (with its head and redo pointers), its current node and every node of it, read in one
+        transaction: consistent with itself even while another writer moves the head."""
         with self.unit(read=True) as db:
             row = self._locked_session(db, session_id, owner, lock=False)
-            rows = db.execute(select(EditNode).where(EditNode.session_id == session_id).order_by(EditNode.seq)).scalars()
-            return _session_info(row), [_node_info(n) for n in rows]
+            nodes = self._nodes_of(db, session_id)
+            return _session_info(row), next(n for n in nodes if n.id == row.head_node_id), nodes
 
     def commit_edit(
         self,

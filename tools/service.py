@@ -297,13 +297,12 @@ class EditService:
 
     def tree(self, session_id: str, *, owner: str = "local") -> tuple[NodeInfo, list[NodeInfo]]:
         """(current node, every node) of a session: what a history view redraws after each action, without the conversation."""
-        return self.store.head(session_id, owner=owner), self.store.nodes(session_id, owner=owner)
+        _, head, nodes = self.store.tree(session_id, owner=owner)
+        return head, nodes
 
     def history(self, session_id: str, *, owner: str = "local") -> SessionHistory:
-        info = self.store.get_session(session_id, owner=owner)
-        return SessionHistory(
-            info, self.store.head(info.id, owner=owner), self.store.nodes(info.id, owner=owner), self.conversation(info.id, owner=owner)
-        )
+        info, head, nodes = self.store.tree(session_id, owner=owner)
+        return SessionHistory(info, head, nodes, self.conversation(info.id, owner=owner))
 
     def conversation(self, session_id: str, *, owner: str = "local", last: int | None = None) -> list[StoredMessage]:
         """The stored conversation a planner reads (user, assistant and tool messages; ``last``: only the newest)."""
@@ -316,11 +315,11 @@ class EditService:
     def can_redo(self, session_id: str, *, owner: str = "local", tree: tuple[NodeInfo, list[NodeInfo]] | None = None) -> bool:
         """Whether redo would move the head: an undo left a node to return to, and the head is still on its way there.
         ``tree``: the session's (head, nodes) when the caller has just read them (``tree``), so they are not read again."""
-        target = self.store.get_session(session_id, owner=owner).redo_node_id
-        if target is None:
-            return False
-        head, nodes = tree if tree is not None else self.tree(session_id, owner=owner)
-        return redo_moves(head, nodes, target)
+        if tree is None:
+            info, head, nodes = self.store.tree(session_id, owner=owner)
+        else:
+            info, (head, nodes) = self.store.get_session(session_id, owner=owner), tree
+        return redo_moves(head, nodes, info.redo_node_id)
 
     def add_shown(self, session_id: str, lines: list[dict], *, owner: str = "local") -> None:
         """Chat lines as a page showed them ({"role", "content", "metadata"?}), so a reload shows them the same."""

@@ -454,8 +454,7 @@ class SessionToolkit:
     def context(self) -> EditContext:
         """The session's edit state, what the last edit changed, and every version (node) with its state."""
         ed = self.editor
-        session, nodes = ed.store.tree(ed.session_id, owner=ed.owner)  # one read: the head, the nodes and the redo pointer agree
-        head = next(n for n in nodes if n.id == session.head_node_id)
+        session, head, nodes = ed.store.tree(ed.session_id, owner=ed.owner)  # one read: head, nodes and redo pointer agree
         parent = next((n for n in nodes if n.id == head.parent_id), None)
         # what the current node's edit set or changed ("more" and "less" refer to these)
         last = sorted(a for a in head.state if parent is not None and head.state[a] != parent.state.get(a))
