@@ -788,3 +788,37 @@ def test_round_twelve_failure_classes(msg, state, action, expected):
     thing, 'take of', 'go bakc 2', 'tahts all' whatever the act model makes of it, learners' 'very much blond', 'again
     do it', 'twenty years less', 'little less' and 'her hair make curly and long'."""
     _reads_as(msg, state, action, expected)
+
+
+@pytest.mark.parametrize(
+    "msg, state, action, expected",
+    [
+        ("Honestly I liked him clean-shaven, that's the man I married. Could you undo the last one?", {"beard": 0.6}, "undo", None),
+        ("Hmm, scrap that, the serious face suited her better. Undo, please.", {"smiling": 0.6}, "undo", None),
+        ("undo that and give her a fringe", {"long_hair": 0.6}, "edit", {"bangs": 0.6}),
+        ("Scrap the hat, it hides too much.", {"hat": 0.6}, "edit", {"hat": 0.0}),
+        ("What if she wasn't sad at all, but angry instead?", {"sad": 0.6}, "edit", {"sad": 0.0, "angry": 0.6}),
+        ("The glasses you take off, only the hat stay.", {"eyeglasses": 0.6, "hat": 0.6}, "edit", {"eyeglasses": 0.0}),
+        ("Hat no. Take off.", {"hat": 0.6}, "edit", {"hat": 0.0}),
+        ("Return to the blond.", {"red_hair": 0.6}, "undo", None),
+        ("Please return to the photo original.", {"age": 0.6}, "reset", None),
+        ("Too strong. Back.", {"age": 0.9}, "undo", None),
+        ("go back to the softer smile", {"smiling": 0.9}, "undo", None),
+        ("ok, a fringe instead", {"bald": 0.9}, "edit", {"bangs": 0.6, "bald": 0.0}),
+        ("dial down the anger", {"angry": 0.9, "hat": 0.6}, "edit", {"angry": 0.7}),
+    ],
+)
+def test_round_twelve_second_classes(msg, state, action, expected):
+    """Round 12's second set of classes (sentences written for this test): an undo whose reason names a thing in a clause
+    that asks nothing, 'scrap the X', 'if she wasn't X at all', learners' 'the X you take away' and 'X no. take off',
+    'return to the red' and 'go back to the stronger tan' (what the undo brings back), a bare 'back.', hair instead of
+    bald, and a verb of amount before a noun of feeling."""
+    _reads_as(msg, state, action, expected)
+
+
+def test_an_undo_then_a_bare_instead_keeps_what_was_before_the_undone_edit():
+    """'undo that, beard instead' after stubble then a goatee: the goatee goes by the undo, the stubble stays."""
+    from chatface.agent.planners.offline import _without_undo
+
+    assert "instead" not in _without_undo("undo that, beard instead")
+    assert "instead of the goatee" in _without_undo("undo that and a beard instead of the goatee")

@@ -72,7 +72,8 @@ REL_SLIGHT = r"a bit|slightly|a little|a little bit|little bit|a tiny bit|a wee 
 REL_MUCH = r"much|a lot|way|far|lots|significantly|considerably"
 REMOVAL = (
     r"remove|removing|losing|lost|drop|take away|take off|take out|get rid of|lose|lose the|ditch|delete|erase|without|no more|no|"
-    r"not(?! (?:so|as|that|too)\b)|don't want|dont want|eliminate|clear|cancel|strip|undo the|revert the|shave off|shave"
+    r"not(?! (?:so|as|that|too)\b)|don't want|dont want|eliminate|clear|cancel|strip|undo the|revert the|shave off|shave|"
+    r"scrap(?= (?:the|his|her)\b)|(?:weren't|wasn't|werent|wasnt)(?! (?:so|as|that|too)\b)"
 )
 REMOVAL_VERB_PHRASES = {"shave"}  # synonyms that also act as a removal verb for a following attribute ("shave off his mustache")
 PRONOUN = r"it|them|that|those|this|these|both"
@@ -124,6 +125,9 @@ UNDO = (
     r"state)|back a step|back one|one step back|roll back|rollback|ctrl ?z"
     r"|take back (?:the )?(?:last|previous|past) (?:one|two|three|four|five|\d|edit|change|step)"
     r"|(?:one|two|three|four|five|\d) steps? back"  # learners' "return two steps back"
+    # learners' "return to the red"
+    r"|return to (?!(?:the |his |her )?(?:original|start|beginning|first|photo|picture|image|how|normal))(?:the |his |her )?[a-z]+"
+    r"|(?:^|(?<=[.,] ))back(?= *\.? *$)"  # "hmm no, too much. back."
     # learners' "cancel" is an undo when it names no thing: "cancel.", "cancel this, return the sad", "cancel two times"
     r"|cancel(?= *$| *[,.;]| (?:this|that|it)\b| (?:the )?last\b| (?:one|two|three|four|five|\d) (?:times?|last|changes?|steps?)\b)"
 )
@@ -389,7 +393,8 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:5|five) ?o'?clock\b", "five o'clock", t)  # "5 oclock shadow"
     # learners' nouns of feeling: "a face of surprise", "very much surprise", "with more anger"
     t = re.sub(
-        r"\b(?:(?:a |the )?(?:face|look|expression) of|(?:very )?much|very|more|a little|a bit|little|with|some) (?:the )?"
+        r"\b(?:(?:a |the )?(?:face|look|expression) of|(?:very )?much|very|more|a little|a bit|little|with|some|"
+        r"tone down|dial (?:down|up|back)|turn (?:down|up)|soften|reduce|increase|boost) (?:the |that |his |her )?"
         r"(surprise|anger|sadness|fear|disgust|happiness)\b",
         lambda m: m.group(0)[: m.start(1) - m.start(0)] + _FEELING_OF[m.group(1)],
         t,
@@ -398,6 +403,8 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:put|puts|putting) on (?:some |a (?:bit|little|lot) of )?weight\b|\bgain(?:ed|s)? (?:some )?weight\b", "chubby", t)
     t = re.sub(r"^\W*no\b,?\s*(?=.*\binstead\b)", "", t)  # "no brown eyes instead": no, brown eyes instead
     t = re.sub(r"\b(look|looks|be|is) surprise\b", r"\1 surprised", t)  # learners' "better she look surprise"
+    t = re.sub(r"\bthe ([a-z]+(?: [a-z]+)?) you (take away|take off|remove)\b", r"\2 the \1", t)  # "the beard you take away"
+    t = re.sub(r"\b([a-z]+) no\. take (?:it |them )?(off|away)\b", r"take \2 the \1", t)  # "earrings no. take off."
     t = re.sub(r"\bwithout (?:any |his |her |their )?hair\b", "with no hair", t)  # "how he looks without hair": bald
     t = re.sub(r"\b(" + _TENS + r")(?:[- ](one|two|three|four|five|six|seven|eight|nine))? ?(?:percent|per cent)\b", _percent_words, t)
     # "if her eyes were closed", "if his hair were much longer": a wish said as a condition names the look it wants
@@ -874,6 +881,10 @@ def _strip_too_much(clause: str) -> str:
     return re.sub(r"\b(?:way )?too (?:much|many)\b", " ", clause)
 
 
+ASKS_FOR = (  # words that make a clause a request, not a remark: "undo that, beard instead"; "undo and give him stubble"
+    r"make|give|add|put|turn|try|want|wanna|instead|rather|can you|could you|would you|please|pls|let's|lets|go with|"
+    r"more|less|bit|little|touch|much|very|slightly"
+)
 ACT_MIN_PROBABILITY = 0.6  # the act model turns the grammar's none or clarify into undo, redo, reset or a request
 ACT_SWAP_PROBABILITY = 0.75  # ... a none into a clarify, or the other way round
 ACT_THANKS_PROBABILITY = 0.85  # ... an edit into none (a thank-you that mentions an attribute)
@@ -881,6 +892,7 @@ _REPLACEABLE_KINDS = (
     {"smiling", "angry", "sad", "surprised", "disgusted", "fearful"},
     {"eyeglasses", "sunglasses", "hat", "earrings"},
     {"beard", "mustache", "goatee", "stubble"},
+    *({"bald", a} for a in ("long_hair", "bangs", "curly_hair")),  # "nah. long hair instead" after bald
 )
 _FINAL_NOTES = {"keyboard command", "photo", "empty message", "cancelled", "delegated", "question about the tool", "that's all"}
 
@@ -1062,7 +1074,10 @@ class IntentParser:
                 )  # "undo twice, I want the angry one back": what the undo brings back
                 and not (c.strength == 0 and steps == 1 and c.attribute in last_changed)  # "undo the age one" after the age
                 and not self._said_as_was(c.attribute, text)  # "no, the auburn was nicer, undo that"
+                and c.attribute not in self._brought_back(text, state)  # "go back to the stronger tan", "return to the red"
             ]
+            if asked and all(self._only_a_reason(c.attribute, text, matches) for c in asked):
+                return Intent("undo", steps=steps)  # "i think i prefer her young. can you undo that last one?"
             if asked:
                 return Intent("edit", changes=asked, undo_steps=steps)
             return Intent("undo", steps=steps)
@@ -1188,6 +1203,32 @@ class IntentParser:
             gone += [AttributeChange(a, -DEFAULT) for a in own]
             named |= set(own)
         return kept + gone if gone or named else changes
+
+    def _brought_back(self, text: str, state: dict[str, float]) -> set[str]:
+        """The attributes an undo is said to go back to ("go back to the stronger tan", "return to the red"): what it
+        brings back, not a request."""
+        back = set()
+        for m in re.finditer(r"\b(?:back to|return to)\b", text):
+            part = re.split(r"[,.;]| and ", text[m.end() :], maxsplit=1)[0]
+            back |= {ph.attribute for _, _, ph in self._matches(part)}
+            colour = self._bare_colour(part, state)
+            if colour is not None:
+                back.add(colour)
+        return back
+
+    @staticmethod
+    def _only_a_reason(attr: str, text: str, matches: list[tuple[int, int, _Phrase]]) -> bool:
+        """Whether ``attr`` is named only in clauses that ask nothing and hold no undo ("hmm, no, i think i prefer her
+        young, that's how i picture her. can you undo that last one?"): the undo's reason, not a second request."""
+        where = [start for start, _, ph in matches if ph.attribute == attr]
+        if not where:
+            return False
+        clauses = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"[^,.;]+", text)]
+        for at in where:
+            clause = next((c for s, e, c in clauses if s <= at < e), "")
+            if _has(UNDO, clause) or _has(ASKS_FOR, clause):
+                return False
+        return True
 
     def _named_anywhere(self, message: str, state: dict[str, float]) -> dict[str, int]:
         """Attribute -> polarity of every attribute the whole message names (its story sentences too) and the state

@@ -267,7 +267,9 @@ def _without_undo(text: str) -> str:
 
     from .intent_parser import UNDO
 
-    return re.sub(r"(?:" + UNDO + r")(?: that| it| this| the last (?:one|edit|change))?", " ", text.lower())
+    text = re.sub(r"(?:" + UNDO + r")(?: that| it| this| the last (?:one|edit|change))?", " ", text.lower())
+    # a bare "instead" meant what the undo took away: "undo that, beard instead" keeps the stubble from before
+    return re.sub(r"\b(?:instead|insted|instaed)\b(?! of)", " ", text)
 
 
 def _result(message: AIMessage) -> ChatResult:
